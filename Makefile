@@ -1,0 +1,35 @@
+# Two commands for a new user: `make run` (the main job) and `make test` (the whole suite).
+# Both create .venv, install the pinned dependencies and fetch the jars into the project first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup jars unit integration clean
+
+run: setup
+	$(BIN)/python -m medallion.demo fitness
+
+test: setup
+	$(BIN)/python -m pytest tests
+
+unit: setup
+	$(BIN)/python -m pytest tests/unit
+
+integration: setup
+	$(BIN)/python -m pytest tests/integration
+
+setup: $(STAMP) jars
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+jars: $(STAMP)
+	$(BIN)/python -m medallion.jars
+
+clean:
+	rm -rf .lakehouse .pytest_cache build dist

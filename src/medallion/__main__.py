@@ -1,0 +1,3 @@
+from medallion.cli import main
+
+raise SystemExit(main())

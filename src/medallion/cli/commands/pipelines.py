@@ -1,0 +1,119 @@
+"""setup, produce, run, reset, history: operating a pipeline."""
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from medallion import runner
+from medallion.cli.common import add_environment_options, runtime_from
+from medallion.errors import MedallionError
+from medallion.registry import get_pipeline, pipeline_names
+from medallion.display import print_counts
+from medallion.tables import Layer
+
+
+def register(commands) -> None:
+    listing = commands.add_parser("pipelines", help="list the pipelines and their tables")
+    listing.set_defaults(handler=list_pipelines)
+
+    setup = commands.add_parser("setup", help="create the pipeline's databases and empty tables (idempotent)")
+    setup.add_argument("pipeline", choices=pipeline_names())
+    add_environment_options(setup)
+    setup.set_defaults(handler=setup_pipeline)
+
+    history = commands.add_parser("history", help="load the pipeline's reference data (the history loader)")
+    history.add_argument("pipeline", choices=pipeline_names())
+    add_environment_options(history)
+    history.set_defaults(handler=load_history)
+
+    produce = commands.add_parser("produce", help="drop a data set into the landing zone (the producer)")
+    produce.add_argument("pipeline", choices=pipeline_names())
+    produce.add_argument("--set", dest="set_number", type=int, default=1, help="which data set to land (default 1)")
+    add_environment_options(produce)
+    produce.set_defaults(handler=produce_set)
+
+    run = commands.add_parser("run", help="process what is new: once (then stop) or as streams")
+    run.add_argument("pipeline", choices=pipeline_names())
+    run.add_argument("--layer", choices=[layer.value for layer in Layer], help="only this layer (default: all)")
+    run.add_argument("--table", action="append", help="only this table (repeatable)")
+    run.add_argument("--mode", choices=["once", "stream"], default="once",
+                     help="once: incremental availableNow run; stream: processingTime triggers until stopped")
+    run.add_argument("--timeout", type=float, default=None, help="stream mode: stop after this many seconds")
+    add_environment_options(run)
+    run.set_defaults(handler=run_pipeline)
+
+    reset = commands.add_parser("reset", help="delete the pipeline's tables, checkpoints and landing files")
+    reset.add_argument("pipeline", choices=pipeline_names())
+    reset.add_argument("--keep-landing", action="store_true", help="keep the landing zone files")
+    add_environment_options(reset)
+    reset.set_defaults(handler=reset_pipeline)
+
+
+def list_pipelines(args: argparse.Namespace) -> int:
+    for name in pipeline_names():
+        pipeline = get_pipeline(name)
+        print(f"{name}: {pipeline.description}")
+        for table in pipeline.ordered():
+            print(f"  {table.layer.value:<6} {table.name:<28} {type(table.write).__name__:<14} {table.comment}")
+    return 0
+
+
+def setup_pipeline(args: argparse.Namespace) -> int:
+    runtime = runtime_from(args)
+    pipeline = get_pipeline(args.pipeline)
+    if pipeline.setup:
+        pipeline.setup(runtime)
+    runner.ensure_tables(runtime, pipeline)
+    print(f"{args.pipeline}: {len(pipeline.tables)} tables ready under {runtime.settings.root}")
+    return 0
+
+
+def load_history(args: argparse.Namespace) -> int:
+    runtime = runtime_from(args)
+    pipeline = get_pipeline(args.pipeline)
+    if pipeline.history_loader is None:
+        print(f"{args.pipeline} has no reference data to load")
+        return 0
+    pipeline.history_loader(runtime)
+    return 0
+
+
+def produce_set(args: argparse.Namespace) -> int:
+    runtime = runtime_from(args)
+    pipeline = get_pipeline(args.pipeline)
+    if pipeline.producer is None:
+        raise MedallionError(f"{args.pipeline} has no producer")
+    pipeline.producer(runtime, set_number=args.set_number)
+    return 0
+
+
+def run_pipeline(args: argparse.Namespace) -> int:
+    runtime = runtime_from(args)
+    layers = [Layer(args.layer)] if args.layer else None
+    if args.mode == "stream":
+        streams = runner.start_streams(runtime, args.pipeline, layers=layers)
+        try:
+            streams.wait(args.timeout)
+        finally:
+            streams.stop()
+    else:
+        runner.run(runtime, args.pipeline, layers=layers, tables=args.table)
+    print_counts(runtime, args.pipeline)
+    return 0
+
+
+def reset_pipeline(args: argparse.Namespace) -> int:
+    runtime = runtime_from(args)
+    if runtime.settings.is_databricks:
+        raise MedallionError("reset deletes data: it only runs locally. On Databricks drop the schemas explicitly.")
+    root = Path(runtime.settings.root)
+    targets = [root / args.pipeline, root / "_checkpoints" / args.pipeline]
+    if not args.keep_landing:
+        pipeline = get_pipeline(args.pipeline)
+        folders = {read.folder for t in pipeline.tables.values() for read in t.inputs.values() if hasattr(read, "folder")}
+        targets += [Path(runtime.settings.landing_path(folder)) for folder in folders]
+    for target in targets:
+        shutil.rmtree(target, ignore_errors=True)
+    print(f"{args.pipeline}: reset ({', '.join(str(t) for t in targets)})")
+    return 0

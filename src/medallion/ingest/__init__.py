@@ -1,0 +1,1 @@
+"""Sources: files in a landing zone (and, per pipeline, databases and message brokers)."""

@@ -1,0 +1,74 @@
+"""Bronze: the landing files as they came, typed by an explicit schema, with load metadata.
+
+Rows that do not parse are quarantined with their raw text (``parsed`` rule); nothing is dropped.
+"""
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from medallion.pipelines.fitness.pipeline import PIPELINE
+from medallion.tables import Append, FileSource, Layer, Overwrite, expect, expect_or_drop, snapshot
+
+PARSED = expect_or_drop("parsed", "_corrupt_record IS NULL")
+
+REGISTERED_USERS = FileSource(
+    folder="registered_users_bz", format="csv",
+    schema="user_id BIGINT, device_id BIGINT, mac_address STRING, registration_timestamp BIGINT",
+)
+GYM_LOGINS = FileSource(
+    folder="gym_logins_bz", format="csv",
+    schema="mac_address STRING, gym BIGINT, login BIGINT, logout BIGINT",
+)
+KAFKA_MULTIPLEX = FileSource(
+    folder="kafka_multiplex_bz", format="json",
+    schema="key STRING, value STRING, topic STRING, partition INT, offset BIGINT, timestamp BIGINT",
+)
+DATE_LOOKUP = FileSource(
+    folder="date_lookup", format="json", stream=False,
+    schema="date STRING, week STRING, year STRING, month STRING, dayofweek STRING, dayofmonth STRING, "
+    "dayofyear STRING, week_part STRING",
+)
+
+TIMESTAMP_DIVISORS = {"seconds": 1, "milliseconds": 1000}
+
+
+@PIPELINE.table(Layer.BRONZE, Overwrite(), {"raw": DATE_LOOKUP}, history=True,
+                expectations=(PARSED, expect_or_drop("date_is_valid", "date IS NOT NULL")))
+def date_lookup(raw: DataFrame) -> DataFrame:
+    """Calendar lookup (date → week_part), loaded once by the history loader."""
+    integer_columns = ["week", "year", "month", "dayofweek", "dayofmonth", "dayofyear"]
+    return raw.select(
+        F.to_date("date").alias("date"),
+        *[F.col(c).cast("int").alias(c) for c in integer_columns],
+        "week_part",
+        "_corrupt_record",
+    )
+
+
+@PIPELINE.table(Layer.BRONZE, Append(), {"raw": REGISTERED_USERS}, expectations=(PARSED,))
+def registered_users_bz(raw: DataFrame) -> DataFrame:
+    """Device registrations as landed."""
+    return raw
+
+
+@PIPELINE.table(Layer.BRONZE, Append(), {"raw": GYM_LOGINS}, expectations=(PARSED,))
+def gym_logins_bz(raw: DataFrame) -> DataFrame:
+    """Gym login/logout records as landed."""
+    return raw
+
+
+@PIPELINE.table(
+    Layer.BRONZE, Append(), {"raw": KAFKA_MULTIPLEX, "dates": snapshot("date_lookup")},
+    partition_by=("topic", "week_part"),
+    expectations=(PARSED, expect("date_in_lookup", "week_part IS NOT NULL")),
+)
+def kafka_multiplex_bz(raw: DataFrame, dates: DataFrame, conf) -> DataFrame:
+    """One multiplexed topic stream (user_info, workout, bpm) with the calendar week of each event."""
+    divisor = TIMESTAMP_DIVISORS[conf["kafka_timestamp_unit"]]
+    event_date = F.to_date(F.timestamp_seconds(F.col("timestamp").cast("decimal(20,3)") / divisor))
+    calendar = F.broadcast(dates.select(F.col("date").alias("_date"), "week_part"))
+    return (
+        raw.withColumn("date", event_date)
+        .join(calendar, F.col("date") == F.col("_date"), "left")
+        .select("key", "value", "topic", "partition", "offset", "timestamp", "date", "week_part",
+                "load_time", "source_file", "_corrupt_record")
+    )

@@ -1,0 +1,177 @@
+"""Silver: typed, deduplicated, change-applied tables; personal data tokenised."""
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from medallion.pipelines.fitness.pipeline import PIPELINE
+from medallion.tables import CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer, expect_or_drop, snapshot, stream
+
+PROFILE_SCHEMA = (
+    "user_id BIGINT, update_type STRING, timestamp DECIMAL(20,6), dob STRING, sex STRING, gender STRING, "
+    "first_name STRING, last_name STRING, "
+    "address STRUCT<street_address: STRING, city: STRING, state: STRING, zip: INT>"
+)
+WORKOUT_SCHEMA = "user_id BIGINT, workout_id BIGINT, timestamp DECIMAL(20,6), action STRING, session_id BIGINT"
+BPM_SCHEMA = "device_id BIGINT, time STRING, heartrate DOUBLE"
+AGE_BINS = ((18, "under 18"), (25, "18-25"), (35, "25-35"), (45, "35-45"), (55, "45-55"),
+            (65, "55-65"), (75, "65-75"), (85, "75-85"), (95, "85-95"))
+
+
+def topic_values(multiplex: DataFrame, topic: str, schema: str) -> DataFrame:
+    """The parsed ``value`` of one topic's messages, beside the envelope columns."""
+    return multiplex.where(F.col("topic") == topic).select(
+        F.from_json("value", schema).alias("v"), "value", "offset", "source_file"
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("user_id",)), {"registrations": stream("registered_users_bz")},
+    expectations=(expect_or_drop("user_id_present", "user_id IS NOT NULL"),
+                  expect_or_drop("device_id_present", "device_id IS NOT NULL")),
+    personal_data={"mac_address": "tokenize"},
+)
+def users(registrations: DataFrame) -> DataFrame:
+    """One row per registered user (first registration wins)."""
+    return registrations.dropDuplicates(["user_id", "device_id"]).select(
+        "user_id", "device_id", "mac_address",
+        F.timestamp_seconds("registration_timestamp").alias("registration_timestamp"),
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, UpdateIfNewer(("mac_address", "gym", "login"), ("logout",), "logout"),
+    {"logins": stream("gym_logins_bz")},
+    expectations=(expect_or_drop("login_present", "mac_address IS NOT NULL AND gym IS NOT NULL AND login IS NOT NULL"),),
+    personal_data={"mac_address": "tokenize"},
+)
+def gym_logs(logins: DataFrame) -> DataFrame:
+    """Gym visits; a later logout for the same visit extends it."""
+    return logins.select(
+        "mac_address", "gym",
+        F.timestamp_seconds("login").alias("login"),
+        F.timestamp_seconds("logout").alias("logout"),
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, CdcLatest(("user_id",), ("updated", "source_offset")), {"multiplex": stream("kafka_multiplex_bz")},
+    expectations=(
+        expect_or_drop("value_is_profile", "user_id IS NOT NULL AND updated IS NOT NULL"),
+        expect_or_drop("known_update_type", "update_type IN ('new', 'update')"),
+    ),
+    personal_data={"first_name": "tokenize", "last_name": "tokenize", "street_address": "tokenize"},
+)
+def user_profile(multiplex: DataFrame) -> DataFrame:
+    """Latest profile per user from the ``user_info`` CDC topic; ties on time go to the higher offset."""
+    profiles = topic_values(multiplex, "user_info", PROFILE_SCHEMA)
+    return profiles.select(
+        F.col("v.user_id").alias("user_id"),
+        F.to_date("v.dob", "MM/dd/yyyy").alias("dob"),
+        F.col("v.sex").alias("sex"),
+        F.col("v.gender").alias("gender"),
+        F.col("v.first_name").alias("first_name"),
+        F.col("v.last_name").alias("last_name"),
+        F.col("v.address.street_address").alias("street_address"),
+        F.col("v.address.city").alias("city"),
+        F.col("v.address.state").alias("state"),
+        F.col("v.address.zip").alias("zip"),
+        F.timestamp_seconds("v.timestamp").alias("updated"),
+        F.col("v.update_type").alias("update_type"),
+        F.col("offset").alias("source_offset"),
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("user_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
+    expectations=(
+        expect_or_drop("value_is_workout", "user_id IS NOT NULL AND time IS NOT NULL"),
+        expect_or_drop("known_action", "action IN ('start', 'stop')"),
+    ),
+)
+def workouts(multiplex: DataFrame) -> DataFrame:
+    """Workout start/stop events at their exact time (never through a 32-bit float)."""
+    return topic_values(multiplex, "workout", WORKOUT_SCHEMA).select(
+        F.col("v.user_id").alias("user_id"),
+        F.col("v.workout_id").alias("workout_id"),
+        F.timestamp_seconds("v.timestamp").alias("time"),
+        F.col("v.action").alias("action"),
+        F.col("v.session_id").alias("session_id"),
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("device_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
+    expectations=(expect_or_drop("value_is_reading", "device_id IS NOT NULL AND time IS NOT NULL"),),
+)
+def heart_rate(multiplex: DataFrame) -> DataFrame:
+    """Heart-rate readings. ``valid`` is heartrate > 0; a NULL heartrate is kept but not valid, since a
+    reading without a value cannot count in a workout's bpm statistics."""
+    readings = topic_values(multiplex, "bpm", BPM_SCHEMA)
+    return readings.select(
+        F.col("v.device_id").alias("device_id"),
+        F.col("v.time").cast("timestamp").alias("time"),
+        F.col("v.heartrate").alias("heartrate"),
+        F.coalesce(F.col("v.heartrate") > 0, F.lit(False)).alias("valid"),
+    )
+
+
+def age_at(dob, as_of) -> "F.Column":
+    """Whole years between ``dob`` and ``as_of`` (a birthday not yet reached that year does not count)."""
+    birthday_pending = F.date_format(as_of, "MMdd") < F.date_format(dob, "MMdd")
+    return F.year(as_of) - F.year(dob) - F.when(birthday_pending, 1).otherwise(0)
+
+
+def age_bin(age) -> "F.Column":
+    binned = F.when(age.isNull() | (age < 0), "invalid age")
+    for upper, label in AGE_BINS:
+        binned = binned.when(age < upper, label)
+    return binned.otherwise("95+")
+
+
+@PIPELINE.table(
+    Layer.SILVER, Scd1(("user_id",)), {"profiles": snapshot("user_profile"), "registered": snapshot("users")},
+)
+def user_bins(profiles: DataFrame, registered: DataFrame, conf) -> DataFrame:
+    """Age bin, gender and place per registered user, computed at the configured as-of date."""
+    as_of = F.to_date(F.lit(conf["age_as_of"]))
+    return profiles.join(registered.select("user_id"), "user_id").select(
+        "user_id",
+        age_bin(age_at(F.col("dob"), as_of)).alias("age"),
+        "gender", "city", "state",
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("user_id", "workout_id", "session_id")),
+    {"starts": stream("workouts"), "stops": stream("workouts")},
+)
+def completed_workouts(starts: DataFrame, stops: DataFrame, conf) -> DataFrame:
+    """A start matched with its stop (same user, workout, session) less than the configured hours later.
+    Stream-stream join; the watermarks bound the join state."""
+    max_hours = int(conf["workout_max_hours"])
+    begun = (starts.where("action = 'start'").withWatermark("time", "30 seconds")
+             .select("user_id", "workout_id", "session_id", F.col("time").alias("start_time")))
+    ended = (stops.where("action = 'stop'").withWatermark("time", "30 seconds")
+             .select(F.col("user_id").alias("stop_user_id"), F.col("workout_id").alias("stop_workout_id"),
+                     F.col("session_id").alias("stop_session_id"), F.col("time").alias("end_time")))
+    matched = begun.join(ended, F.expr(f"""
+        user_id = stop_user_id AND workout_id = stop_workout_id AND session_id = stop_session_id
+        AND end_time > start_time AND end_time < start_time + INTERVAL {max_hours} HOURS"""))
+    return matched.select("user_id", "workout_id", "session_id", "start_time", "end_time")
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("user_id", "workout_id", "session_id", "time")),
+    {"workouts": stream("completed_workouts"), "registered": snapshot("users"), "readings": stream("heart_rate")},
+)
+def workout_bpm(workouts: DataFrame, registered: DataFrame, readings: DataFrame, conf) -> DataFrame:
+    """Valid heart-rate readings inside each completed workout: start exclusive, end inclusive.
+    Stream-stream join of workouts and readings (through the user's device), bounded by watermarks."""
+    max_hours = int(conf["workout_max_hours"])
+    sessions = (workouts.withWatermark("end_time", "30 seconds")
+                .join(registered.select("user_id", "device_id"), "user_id"))
+    valid = (readings.where("valid").withWatermark("time", "30 seconds")
+             .select(F.col("device_id").alias("reading_device_id"), "time", "heartrate"))
+    joined = sessions.join(valid, F.expr(f"""
+        device_id = reading_device_id AND time > start_time AND time <= end_time
+        AND time > end_time - INTERVAL {max_hours} HOURS"""))
+    return joined.select("user_id", "workout_id", "session_id", "start_time", "end_time", "time", "heartrate")

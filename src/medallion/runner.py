@@ -1,0 +1,367 @@
+"""Runs declared tables: once (incremental, ``availableNow``) or as streams (``processingTime``).
+
+For each table the runner opens the declared inputs (Delta streams, snapshots or landing files), calls
+the pure build function, and hands each batch to :func:`process_batch`: expectations, quarantine,
+personal-data policy, the idempotent write, and the counts for the event log. A streaming table keeps
+one checkpoint under ``<root>/_checkpoints/<pipeline>/<table>``; a materialized view is recomputed from
+snapshots and merged.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from medallion import eventlog, io, personal_data, quality
+from medallion.errors import CheckpointError, MedallionError
+from medallion.eventlog import TableRun
+from medallion.ingest.files import CORRUPT, read_files, source_schema
+from medallion.registry import Pipeline, get_pipeline
+from medallion.runtime import Runtime
+from medallion.tables import FileSource, Layer, Read, Table
+
+Progress = Callable[[str], None]
+
+
+def print_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class RunContext:
+    runtime: Runtime
+    pipeline: Pipeline
+    mode: str = "once"  # once | stream
+    run_id: str = field(default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
+    progress: Progress = print_progress
+
+    @property
+    def spark(self):
+        return self.runtime.spark
+
+    def location(self, table: Table):
+        return self.runtime.location(self.pipeline.name, table.layer, table.name)
+
+
+# ------------------------------------------------------------------------------------------ entry points
+def run(
+    runtime: Runtime,
+    pipeline_name: str,
+    layers: Iterable[Layer] | None = None,
+    tables: Iterable[str] | None = None,
+    progress: Progress = print_progress,
+) -> list[TableRun]:
+    """Process what is new in every table of the chosen layers, in dependency order, then stop."""
+    context = RunContext(runtime, get_pipeline(pipeline_name), progress=progress)
+    ensure_tables(runtime, context.pipeline)
+    selected = _select(context.pipeline, layers, tables)
+    runs = []
+    for table in selected:
+        runs.append(run_table(context, table))
+    return runs
+
+
+def run_layer(pipeline_name: str, layer: str, runtime: Runtime, mode: str = "once", **options) -> list[TableRun] | "StreamingRun":
+    """What a layer notebook calls: one layer, once or as streams."""
+    layers = [Layer(layer)] if layer != "all" else None
+    if mode == "stream":
+        return start_streams(runtime, pipeline_name, layers=layers, **options)
+    return run(runtime, pipeline_name, layers=layers)
+
+
+def run_table(context: RunContext, table: Table) -> TableRun:
+    """One table, once: all new input, in as many micro-batches as the source gives, then stop."""
+    stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, context.mode)
+    context.progress(f"[{context.pipeline.name}] {table.layer.value}.{table.name}: starting")
+    try:
+        if table.is_streaming:
+            query = _start_query(context, table, stats, trigger={"availableNow": True})
+            _await(query, table, stats)
+            stats.rows_read = sum(p.get("numInputRows", 0) for p in query.recentProgress)
+        else:
+            built = build(context, table)
+            stats.rows_read = stats.rows_in  # refined below: a view reads its whole input
+            process_batch(context, table, built, _next_view_version(context, table), stats)
+        stats.status = "ok"
+    except Exception as err:
+        stats.status = "failed"
+        stats.error = _safe_message(err)
+        raise
+    finally:
+        eventlog.record(context.spark, context.runtime.system_path("event_log"), [stats])
+    context.progress(
+        f"[{context.pipeline.name}] {table.layer.value}.{table.name}: {stats.rows_in:,} rows in, "
+        f"{stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, {stats.rows_quarantined:,} quarantined "
+        f"({time.time() - stats.started:.1f} s)"
+    )
+    return stats
+
+
+# -------------------------------------------------------------------------------------------- one batch
+def process_batch(context: RunContext, table: Table, batch: DataFrame, batch_id: int, stats: TableRun) -> None:
+    """Check, split, protect and write one batch; add its counts to ``stats``."""
+    location = context.location(table)
+    checked = quality.with_failed_rules(batch, table.expectations)
+    checked = personal_data.apply_policy(checked, table.personal_data, _pii_key(context, table))
+    checked = checked.persist()
+    try:
+        measured = quality.measure(checked, table.expectations)
+        quality.enforce_fail_rules(measured, table.expectations, f"{context.pipeline.name}.{table.name}")
+        writer = f"{context.pipeline.name}.{table.name}"
+        if measured.quarantined:
+            rejected = quality.quarantine_rows(checked, table.expectations, table.name, context.run_id, batch_id)
+            io.append_rows(rejected, context.runtime.quarantine_path(context.pipeline.name), f"{writer}.quarantine", batch_id)
+        accepted = _final_columns(quality.accepted_rows(checked, table.expectations))
+        if measured.rows_in > measured.quarantined:
+            result = io.write(accepted, location, table.write, writer, batch_id, table.partition_by)
+        else:  # an empty batch (e.g. one that only advances a watermark) writes nothing
+            result = io.WriteResult()
+        stats.add_batch(
+            rows_in=measured.rows_in,
+            quarantined=measured.quarantined,
+            accepted=measured.rows_in - measured.quarantined,
+            inserted=result.inserted,
+            updated=result.updated,
+            broken=measured.broken,
+        )
+        context.progress(
+            f"[{context.pipeline.name}] {table.layer.value}.{table.name} batch {batch_id}: "
+            f"{measured.rows_in:,} rows in, {result.written:,} written, {stats.rows_in:,} so far"
+        )
+    finally:
+        checked.unpersist()
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+def build(context: RunContext, table: Table) -> DataFrame:
+    """Open the declared inputs and call the table's pure build function."""
+    arguments = {param: _open(context, table, read) for param, read in table.inputs.items()}
+    if table.wants_conf():
+        arguments["conf"] = context.runtime.settings.pipeline(context.pipeline.name)
+    return table.build(**arguments)
+
+
+def _open(context: RunContext, table: Table, read: Read | FileSource) -> DataFrame:
+    spark = context.spark
+    if isinstance(read, FileSource):
+        if read.stream:
+            return read_files(spark, context.runtime.settings, read, context.location(table).checkpoint)
+        folder = context.runtime.settings.landing_path(read.folder)
+        return (spark.read.format(read.format).schema(source_schema(read))
+                .options(**read.options).load(folder)
+                .select("*", F.col("_metadata.file_path").alias("source_file"), F.current_timestamp().alias("load_time")))
+    upstream = context.pipeline.get(read.table)
+    path = context.runtime.location(context.pipeline.name, upstream.layer, upstream.name).path
+    frame = spark.readStream.format("delta").load(path) if read.stream else spark.read.format("delta").load(path)
+    if read.watermark:
+        frame = frame.withWatermark(*read.watermark)
+    return frame
+
+
+# ------------------------------------------------------------------------------------------- streaming
+def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: dict):
+    built = build(context, table)
+    location = context.location(table)
+
+    def each_batch(batch: DataFrame, batch_id: int) -> None:
+        try:
+            process_batch(context, table, batch, batch_id, stats)
+        except BaseException as err:  # kept so the caller sees our error, not a JVM wrapper around it
+            stats.failure = err
+            raise
+
+    try:
+        return (built.writeStream.foreachBatch(each_batch)
+                .option("checkpointLocation", location.checkpoint)
+                .queryName(f"{context.pipeline.name}.{table.name}")
+                .trigger(**trigger).start())
+    except Exception as err:
+        raise _checkpoint_error(err, location.checkpoint) from None
+
+
+def _await(query, table: Table, stats: TableRun) -> None:
+    try:
+        query.awaitTermination()
+    except Exception:
+        if stats.failure is not None:
+            raise stats.failure from None
+        raise
+    if query.exception():
+        raise MedallionError(f"{table.name}: streaming query failed: {query.exception()}")
+
+
+@dataclass
+class StreamingRun:
+    """Streams of one pipeline in stream mode, plus the refresher of its materialized views."""
+
+    context: RunContext
+    queries: list
+    views: list[Table]
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    refresher: threading.Thread | None = None
+    errors: list[BaseException] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.refresher:
+            self.refresher.join()
+        for query in self.queries:
+            query.stop()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until ``timeout`` seconds have passed (forever when None) or a stream fails."""
+        deadline = None if timeout is None else time.time() + timeout
+        while deadline is None or time.time() < deadline:
+            self._raise_failures()
+            time.sleep(1)
+
+    def idle(self) -> bool:
+        """True when no stream has data waiting (every source fully consumed)."""
+        return all(not q.status["isDataAvailable"] and not q.status["isTriggerActive"] for q in self.queries)
+
+    def await_idle(self, timeout: float = 600, settle_triggers: int = 2) -> None:
+        """Wait until every stream has consumed its sources and views have refreshed after that."""
+        deadline = time.time() + timeout
+        interval = _seconds(self.context.runtime.settings.trigger_interval)
+        quiet = 0
+        while time.time() < deadline:
+            self._raise_failures()
+            quiet = quiet + 1 if self.idle() else 0
+            if quiet >= settle_triggers:
+                self.refresh_views()
+                if self.idle():
+                    return
+            time.sleep(interval / 2)
+        raise TimeoutError("streams did not become idle in time")
+
+    def refresh_views(self) -> None:
+        for view in self.views:
+            run_table(self.context, view)
+
+    def _raise_failures(self) -> None:
+        if self.errors:
+            raise self.errors[0]
+        for query in self.queries:
+            if query.exception():
+                raise MedallionError(f"{query.name} failed: {query.exception()}")
+
+
+def start_streams(
+    runtime: Runtime,
+    pipeline_name: str,
+    layers: Iterable[Layer] | None = None,
+    progress: Progress = print_progress,
+    refresh_views: bool = True,
+) -> StreamingRun:
+    """Start every streaming table of the chosen layers with a processingTime trigger; views refresh on
+    the same interval in a background thread. Returns a handle to wait on and stop."""
+    context = RunContext(runtime, get_pipeline(pipeline_name), mode="stream", progress=progress)
+    ensure_tables(runtime, context.pipeline)
+    selected = _select(context.pipeline, layers, None)
+    interval = runtime.settings.trigger_interval
+    queries = [
+        _start_query(context, t, TableRun(context.run_id, pipeline_name, t.name, t.layer.value, "stream"),
+                     trigger={"processingTime": interval})
+        for t in selected if t.is_streaming
+    ]
+    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming])
+    if refresh_views and handle.views:
+        def refresh_loop() -> None:
+            while not handle.stop_event.wait(_seconds(interval)):
+                try:
+                    handle.refresh_views()
+                except BaseException as err:  # surfaced by await_idle / the caller
+                    handle.errors.append(err)
+                    return
+        handle.refresher = threading.Thread(target=refresh_loop, name=f"{pipeline_name}-views", daemon=True)
+        handle.refresher.start()
+    return handle
+
+
+# ----------------------------------------------------------------------------------------------- setup
+def ensure_tables(runtime: Runtime, pipeline: Pipeline) -> None:
+    """Create every declared table that does not exist yet, empty, with the schema its build function
+    gives on empty inputs; register all of them by name. Idempotent."""
+    spark = runtime.spark
+    schemas: dict[str, object] = {}
+    for table in pipeline.ordered():
+        location = runtime.location(pipeline.name, table.layer, table.name)
+        if io.table_exists(spark, location.path):
+            schemas[table.name] = spark.read.format("delta").load(location.path).schema
+        else:
+            schemas[table.name] = _output_schema(runtime, pipeline, table, schemas)
+            io.create_if_missing(spark, location, schemas[table.name], table.partition_by, table.comment)
+        io.register(spark, location)
+
+
+def _output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, known: dict):
+    spark = runtime.spark
+    empty_inputs = {}
+    for param, read in table.inputs.items():
+        if isinstance(read, FileSource):
+            schema = source_schema(read).add("source_file", "string").add("load_time", "timestamp")
+        else:
+            schema = known[read.table]
+        empty_inputs[param] = spark.createDataFrame([], schema)
+    if table.wants_conf():
+        empty_inputs["conf"] = runtime.settings.pipeline(pipeline.name)
+    output = table.build(**empty_inputs)
+    output = personal_data.apply_policy(output, {c: r for c, r in table.personal_data.items() if r == "drop"}, None)
+    return _final_columns(output).schema
+
+
+def _final_columns(df: DataFrame) -> DataFrame:
+    """The raw-text column of the parsers is only for quarantine; accepted rows leave it behind."""
+    return df.drop(CORRUPT) if CORRUPT in df.columns else df
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _select(pipeline: Pipeline, layers, tables) -> list[Table]:
+    layer_set = set(layers) if layers else None
+    names = set(tables) if tables else None
+    if names:
+        for name in names:
+            pipeline.get(name)
+    return [
+        t for t in pipeline.ordered()
+        if (layer_set is None or t.layer in layer_set) and (names is None or t.name in names)
+        and (names is not None or not t.history)
+    ]
+
+
+def _pii_key(context: RunContext, table: Table):
+    if not any(rule == "tokenize" for rule in table.personal_data.values()):
+        return None
+    store = context.runtime.secrets
+    ensure = getattr(store, "ensure", None)
+    return ensure(personal_data.KEY_NAME) if ensure else store.get(personal_data.KEY_NAME)
+
+
+def _next_view_version(context: RunContext, table: Table) -> int:
+    # A view's writes are keyed merges (idempotent by content); the version only names the batch.
+    return int(time.time() * 1000)
+
+
+def _seconds(interval: str) -> float:
+    amount, unit = interval.split()
+    return float(amount) * {"second": 1, "seconds": 1, "minute": 60, "minutes": 60}[unit]
+
+
+def _checkpoint_error(err: Exception, checkpoint: str) -> Exception:
+    text = str(err)
+    if "checkpoint" in text.lower() or "offsets" in text.lower():
+        return CheckpointError(
+            f"The checkpoint at {checkpoint} cannot be read ({text.splitlines()[0][:200]}). "
+            "Restore it from backup, or reset the table with `medallion reset` to reprocess from the sources."
+        )
+    return err
+
+
+def _safe_message(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err).splitlines()[0][:500] if str(err) else ''}"

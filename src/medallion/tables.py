@@ -1,0 +1,166 @@
+"""Table declarations: what a table is, where it reads from, how it is written and checked.
+
+A declaration is data plus one **pure** build function. The function receives its inputs as DataFrames
+(streaming or static, as declared) and returns a DataFrame; it never writes, collects or counts, so a
+unit test can call it with tiny frames. Everything that touches storage lives in ``medallion.io`` and
+``medallion.runner``.
+
+The vocabulary follows Spark Declarative Pipelines: a table fed by a ``stream`` input is a streaming
+table (processed incrementally); a table whose inputs are all ``snapshot`` reads is a materialized view
+(recomputed and merged on every run). ``expect`` / ``expect_or_drop`` / ``expect_or_fail`` are its
+expectations.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Mapping
+
+
+class Layer(str, Enum):
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+    @property
+    def rank(self) -> int:
+        return list(Layer).index(self)
+
+
+# --------------------------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class Read:
+    """One input of a build function.
+
+    ``table`` names another declared table of the pipeline. ``stream=True`` reads only what is new since
+    the last run (a Delta streaming read with a checkpoint); otherwise the current snapshot is read.
+    ``watermark`` is ``(event_time_column, delay)``, needed by stream-stream joins and aggregations.
+    """
+
+    table: str
+    stream: bool = False
+    watermark: tuple[str, str] | None = None
+
+
+def stream(table: str, watermark: tuple[str, str] | None = None) -> Read:
+    return Read(table, stream=True, watermark=watermark)
+
+
+def snapshot(table: str) -> Read:
+    return Read(table, stream=False)
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """Files arriving in a landing folder (Auto Loader on Databricks, the file stream source locally).
+
+    ``schema`` is an explicit DDL string: sources are never inferred, so a drifting file cannot change a
+    table silently. Rows that do not parse keep their raw text in ``_corrupt_record`` and are quarantined.
+    """
+
+    folder: str
+    format: str  # csv | json | text
+    schema: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    name_glob: str | None = None
+    stream: bool = True
+
+
+# ------------------------------------------------------------------------------------------ write modes
+@dataclass(frozen=True)
+class Append:
+    """Every new row is appended; replays of a batch are skipped by Delta's idempotent-writer txn ids."""
+
+
+@dataclass(frozen=True)
+class InsertOnly:
+    """Insert rows whose key is new; rows whose key exists are left alone (first write wins)."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdateIfNewer:
+    """Insert new keys; for an existing key update ``columns`` only when ``newer_than`` is later."""
+
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    newer_than: str
+
+
+@dataclass(frozen=True)
+class CdcLatest:
+    """Change data capture, latest wins: per key the row with the greatest ``sequence_by`` (compared in
+    order, later columns break ties) is kept; an older change never overwrites a newer row."""
+
+    keys: tuple[str, ...]
+    sequence_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scd1:
+    """Upsert on keys: insert new keys, overwrite changed rows, leave identical rows untouched."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overwrite:
+    """Replace the whole table (small lookups loaded once)."""
+
+
+WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Overwrite
+
+
+# ---------------------------------------------------------------------------------------- expectations
+@dataclass(frozen=True)
+class Expectation:
+    """A named SQL boolean constraint. ``action``: warn (count only), drop (quarantine), fail (stop)."""
+
+    name: str
+    condition: str
+    action: str = "warn"
+
+    def __post_init__(self) -> None:
+        if self.action not in ("warn", "drop", "fail"):
+            raise ValueError(f"expectation {self.name}: action must be warn, drop or fail")
+
+
+def expect(name: str, condition: str) -> Expectation:
+    return Expectation(name, condition, "warn")
+
+
+def expect_or_drop(name: str, condition: str) -> Expectation:
+    return Expectation(name, condition, "drop")
+
+
+def expect_or_fail(name: str, condition: str) -> Expectation:
+    return Expectation(name, condition, "fail")
+
+
+# ------------------------------------------------------------------------------------------------ table
+@dataclass(frozen=True)
+class Table:
+    name: str
+    layer: Layer
+    build: Callable[..., Any]
+    write: WriteMode
+    inputs: Mapping[str, Read | FileSource] = field(default_factory=dict)
+    partition_by: tuple[str, ...] = ()
+    expectations: tuple[Expectation, ...] = ()
+    personal_data: Mapping[str, str] = field(default_factory=dict)
+    comment: str = ""
+    history: bool = False  # reference data loaded by the history loader (notebook 03), not by layer runs
+
+    @property
+    def is_streaming(self) -> bool:
+        """A streaming table processes only new input; a materialized view recomputes from snapshots."""
+        return any(getattr(read, "stream", False) for read in self.inputs.values())
+
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        return tuple(read.table for read in self.inputs.values() if isinstance(read, Read))
+
+    def wants_conf(self) -> bool:
+        return "conf" in inspect.signature(self.build).parameters
