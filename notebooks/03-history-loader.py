@@ -1,7 +1,7 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # 03 · History loader
-# MAGIC Loads the pipeline's reference data once (for `fitness`, the calendar lookup).
+# MAGIC Loads the pipeline's reference data once.
 
 # COMMAND ----------
 

@@ -71,6 +71,7 @@ def write(
         return _last_metrics(spark, location.path)
     if not table_exists(spark, location.path):
         create_if_missing(spark, location, df.schema, partition_by)
+    version_before = table_version(spark, location.path)
     target = DeltaTable.forPath(spark, location.path)
     if isinstance(mode, InsertOnly):
         merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
@@ -96,6 +97,8 @@ def write(
         merge.whenMatchedUpdateAll(condition=changed).whenNotMatchedInsertAll().execute()
     else:
         raise TypeError(f"unknown write mode {mode!r}")
+    if table_version(spark, location.path) == version_before:
+        return WriteResult()  # a MERGE with nothing to change commits nothing
     return _last_metrics(spark, location.path)
 
 
@@ -130,6 +133,14 @@ def committed_version(spark: SparkSession, path: str, writer_id: str) -> int:
 def _on(keys: tuple[str, ...]) -> str:
     # NULL-safe equality: a NULL key must match itself, or a replay would insert it again.
     return " AND ".join(f"t.{k} <=> s.{k}" for k in keys)
+
+
+def table_version(spark: SparkSession, path: str) -> int:
+    """The table's latest Delta version (-1 when it does not exist)."""
+    if not table_exists(spark, path):
+        return -1
+    delta_log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    return int(delta_log.update(False, spark._jvm.scala.Option.empty()).version())
 
 
 def _last_metrics(spark: SparkSession, path: str) -> WriteResult:
