@@ -62,12 +62,11 @@ class Artifacts:
             ) from None
 
 
-def collect(folder: str, notebooks_dir: Path, conf_dir: Path, wheel_file: Path) -> Artifacts:
-    """The uploads of one deployment into workspace ``folder``."""
+def collect(folder: str, notebooks_dir: Path, conf_dir: Path, env: str, wheel_file: Path) -> Artifacts:
+    """The uploads of one deployment into workspace ``folder``: the conf it runs with is ``base.yml``
+    and ``<env>.yml`` only, so the folder holds nothing of another environment."""
     notebooks = notebook_uploads(folder, notebooks_dir)
-    confs = [Upload("file", f"{folder}/conf/{p.name}", p.read_bytes()) for p in sorted(conf_dir.glob("*.yml"))]
-    if not confs:
-        raise MedallionError(f"No configuration files in {conf_dir}.")
+    confs = [Upload("file", f"{folder}/conf/{p.name}", p.read_bytes()) for p in (conf_dir / "base.yml", conf_dir / f"{env}.yml")]
     wheel = wheel_upload(folder, wheel_file)
     roles = {}
     for upload in notebooks:

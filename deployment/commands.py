@@ -51,7 +51,7 @@ def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: boo
            client: WorkspaceClient | None = None, progress: Callable[[str], None] = print) -> plan.Plan:
     settings = settings_for(env, project)
     wheel = wheel or artifacts.build_wheel(project.project_dir)
-    uploads = artifacts.collect(settings.workspace_folder, project.notebooks_dir, project.conf_dir, wheel)
+    uploads = artifacts.collect(settings.workspace_folder, project.notebooks_dir, project.conf_dir, env, wheel)
     wanted = jobs.desired_jobs(settings, uploads)
     acl = jobs.desired_permissions(settings)
     ws = Workspace(client or connect(settings))

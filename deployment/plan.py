@@ -44,15 +44,16 @@ class Plan:
         return sum(1 for c in self.changes if c.action == action)
 
     def render(self, title: str = "Deployment plan") -> str:
+        """Terraform-like: one line per change, paths relative to the deployment folder."""
         lines = [f"{title} for {self.env}: {self.host}, folder {self.folder}"]
-        width = max((len(c.name) for c in self.pending), default=0)
+        width = max((len(self._shown(c.name)) for c in self.pending), default=0)
         for change in self.pending:
-            detail = f"   {change.detail}" if change.detail else ""
-            lines.append(f"  {SYMBOLS[change.action]} {change.kind:<12} {change.name:<{width}}{detail}".rstrip())
+            detail = f"  {change.detail}" if change.detail else ""
+            lines.append(f"  {SYMBOLS[change.action]} {change.kind:<12} {self._shown(change.name):<{width}}{detail}".rstrip())
         kept = [c for c in self.changes if c.action == "keep"]
         for change in kept:
-            if change.detail:  # something we deliberately leave alone: say why
-                lines.append(f"  = {change.kind:<12} {change.name}   {change.detail}")
+            if change.detail:  # something deliberately left alone: say why
+                lines.append(f"  = {change.kind:<12} {self._shown(change.name)}  {change.detail}")
         if not self.pending:
             lines.append(f"No changes: {self.env} already matches this checkout and conf/{self.env}.yml "
                          f"({len(self.changes)} objects checked).")
@@ -60,6 +61,9 @@ class Plan:
             lines.append(f"{self.count('create')} to create, {self.count('update')} to change, "
                          f"{self.count('delete')} to remove, {len(kept)} unchanged.")
         return "\n".join(lines)
+
+    def _shown(self, name: str) -> str:
+        return name[len(self.folder) + 1:] if name.startswith(self.folder + "/") else name
 
 
 # ------------------------------------------------------------------------------------------------ deploy

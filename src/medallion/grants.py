@@ -30,6 +30,7 @@ class Access:
     job_principal: str | None
     reader_group: str | None
     external_location: str | None
+    pipelines: tuple[str, ...]  # the pipelines deployed to the environment
 
 
 def access_for(env: str, conf_dir=None) -> Access:
@@ -37,7 +38,11 @@ def access_for(env: str, conf_dir=None) -> Access:
     if not conf["catalog"]:
         raise ConfigError(f"conf/{env}.yml sets no catalog: Unity Catalog grants need one.")
     section = conf["deployment"]
-    return Access(env, conf["catalog"], section["job_principal"], section["reader_group"], section["external_location"])
+    from medallion.registry import pipeline_names
+
+    pipelines = tuple(section["pipelines"] or pipeline_names())
+    return Access(env, conf["catalog"], section["job_principal"], section["reader_group"], section["external_location"],
+                  pipelines)
 
 
 def quote(name: str) -> str:
