@@ -70,7 +70,7 @@ def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool
     names = [settings.job_name(p) for p in settings.pipelines] + [settings.tests_job_name]
     ws = Workspace(client or connect(settings))
     the_plan = plan.plan_destroy(ws, settings, names)
-    progress(the_plan.render(title="Destroy plan"))
+    progress(the_plan.render(title="Destroy plan", nothing=f"Nothing to remove: no object of this project is left in {env}."))
     if plan_only or not the_plan.pending:
         return the_plan
     if not confirmed:

@@ -43,7 +43,7 @@ class Plan:
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
 
-    def render(self, title: str = "Deployment plan") -> str:
+    def render(self, title: str = "Deployment plan", nothing: str | None = None) -> str:
         """Terraform-like: one line per change, paths relative to the deployment folder."""
         lines = [f"{title} for {self.env}: {self.host}, folder {self.folder}"]
         width = max((len(self._shown(c.name)) for c in self.pending), default=0)
@@ -55,8 +55,8 @@ class Plan:
             if change.detail:  # something deliberately left alone: say why
                 lines.append(f"  = {change.kind:<12} {self._shown(change.name)}  {change.detail}")
         if not self.pending:
-            lines.append(f"No changes: {self.env} already matches this checkout and conf/{self.env}.yml "
-                         f"({len(self.changes)} objects checked).")
+            lines.append(nothing or f"No changes: {self.env} already matches this checkout and conf/{self.env}.yml "
+                                    f"({len(self.changes)} objects checked).")
         else:
             lines.append(f"{self.count('create')} to create, {self.count('update')} to change, "
                          f"{self.count('delete')} to remove, {len(kept)} unchanged.")

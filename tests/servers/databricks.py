@@ -38,7 +38,8 @@ class RunPlan:
 
 class FakeWorkspace:
     def __init__(self):
-        self.objects: dict[str, dict] = {"/": {"object_type": "DIRECTORY"}, "/Shared": {"object_type": "DIRECTORY"}}
+        self.objects: dict[str, dict] = {"/": {"object_type": "DIRECTORY", "object_id": 1},
+                                         "/Shared": {"object_type": "DIRECTORY", "object_id": 2}}
         self.jobs: dict[int, dict] = {}
         self.acls: dict[int, list[dict]] = {}
         self.runs: dict[int, dict] = {}
@@ -112,7 +113,7 @@ class FakeWorkspace:
     def _info(self, path: str) -> dict:
         entry = self.objects[path]
         info = workspace.ObjectInfo(path=path, object_type=workspace.ObjectType(entry["object_type"]),
-                                    object_id=entry.setdefault("object_id", next(self._ids)),
+                                    object_id=entry.get("object_id"),
                                     language=workspace.Language(entry["language"]) if entry.get("language") else None,
                                     size=len(entry.get("content", b"")) if entry["object_type"] != "DIRECTORY" else None)
         return info.as_dict()
@@ -146,7 +147,7 @@ class FakeWorkspace:
             existing = self.objects.get(prefix)
             if existing and existing["object_type"] != "DIRECTORY":
                 return _error(400, "RESOURCE_ALREADY_EXISTS", f"{prefix} exists and is not a directory")
-            self.objects.setdefault(prefix, {"object_type": "DIRECTORY"})
+            self.objects.setdefault(prefix, {"object_type": "DIRECTORY", "object_id": next(self._ids)})
         return Response(200, {})
 
     def import_(self, request: Request) -> Response:
@@ -163,12 +164,17 @@ class FakeWorkspace:
                 return _error(400, "INVALID_PARAMETER_VALUE", "The language field is required to import a file as SOURCE.")
             if not content.startswith(NOTEBOOK_HEADER):
                 self.violations.append(f"{path}: imported as a notebook without the source header")
-            self.objects[path] = {"object_type": "NOTEBOOK", "language": workspace.Language(body["language"]).value, "content": content}
+            self.objects[path] = {"object_type": "NOTEBOOK", "language": workspace.Language(body["language"]).value,
+                                  "content": content, "object_id": self._object_id(path)}
         elif fmt == workspace.ImportFormat.AUTO:
-            self.objects[path] = {"object_type": "FILE", "content": content}
+            self.objects[path] = {"object_type": "FILE", "content": content, "object_id": self._object_id(path)}
         else:
             self.violations.append(f"{path}: unexpected import format {fmt}")
         return Response(200, {})
+
+    def _object_id(self, path: str) -> int:
+        """Overwriting keeps an object's id, as the workspace does."""
+        return self.objects[path]["object_id"] if path in self.objects else next(self._ids)
 
     def delete(self, request: Request) -> Response:
         body = self._check(request, WorkspaceAPI.delete)

@@ -2,7 +2,6 @@
 them, and every command it runs exists in this project (make targets, medallion commands and options)."""
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 import yaml

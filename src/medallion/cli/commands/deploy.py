@@ -25,6 +25,7 @@ def register(commands) -> None:
     deploy.add_argument("--yes", action="store_true", help="with --destroy: really remove")
     deploy.add_argument("--run-tests", action="store_true",
                         help="run the deployed integration-tests job (notebook 08-batch-test), wait, fail if a test fails")
+    deploy.add_argument("--poll", type=float, default=15.0, help="with --run-tests: seconds between status checks")
     deploy.add_argument("--wheel", type=Path, help="the wheel to deploy (default: build it from this checkout)")
     deploy.add_argument("--notebooks", type=Path, default=PROJECT_DIR / "notebooks", help="the notebooks folder")
     deploy.set_defaults(handler=run_deploy)
@@ -44,7 +45,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     commands = _deployment("commands")
     project = commands.Project(notebooks_dir=args.notebooks)
     if args.run_tests:
-        return commands.run_tests(args.env, project)
+        return commands.run_tests(args.env, project, poll_seconds=args.poll)
     if args.destroy:
         commands.destroy(args.env, project, plan_only=args.plan, confirmed=args.yes)
         return 0
