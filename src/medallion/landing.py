@@ -16,7 +16,7 @@ from typing import Iterable, Protocol
 from urllib.parse import urlparse
 
 from medallion.config import Settings
-from medallion.errors import ConfigError
+from medallion.errors import ConfigError, MedallionError
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,17 @@ class AdlsLanding:
         self._ready = False
 
     def put(self, file: LandingFile) -> bool:
+        from azure.core.exceptions import HttpResponseError
+
+        try:
+            return self._put(file)
+        except HttpResponseError as err:
+            raise MedallionError(
+                f"Upload of {file.relative} to {self.where} failed ({err.status_code} {err.reason}): check that your "
+                "identity (az login, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) has Storage Blob Data "
+                "Contributor on the landing container.") from None
+
+    def _put(self, file: LandingFile) -> bool:
         from azure.core.exceptions import ResourceNotFoundError
         from azure.storage.filedatalake import ContentSettings
 
