@@ -24,9 +24,9 @@ def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], pr
         if change.kind == "state" and plan.new_state is not None:
             continue  # written last, once everything it records exists
         progress(f"  {change.action:<6} {change.kind:<11} {change.name}")
-        if change.kind == "state":
+        if change.kind == "state":  # destroy: the state goes before the folders that hold it
             ws.delete(change.name)
-        if change.kind == "folder" and change.action == "create":
+        elif change.kind == "folder" and change.action == "create":
             ws.mkdirs(change.name)
         elif change.kind == "folder":  # delete: only if empty
             if not ws.delete(change.name):

@@ -3,7 +3,7 @@ written. ``--plan`` prints it; apply performs exactly it. Nothing outside the en
 folder and this project's jobs ever appears in a plan."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from databricks.sdk.service import jobs
 
@@ -269,7 +269,3 @@ def _list_key(items: list) -> str | None:
         if items and all(isinstance(i, dict) and key in i for i in items):
             return key
     return None
-
-
-def with_job_id(change: Change, job_id: int) -> Change:
-    return replace(change, job_id=job_id)

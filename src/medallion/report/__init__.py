@@ -53,7 +53,8 @@ def _section(lake: Lakehouse, pipeline: str, table: str, comment: str) -> TableS
     info = table_info(name, path, lake.storage_options)
     preview = read_table(path, limit=PREVIEW_ROWS, storage_options=lake.storage_options)
     chart = choose_chart(path, lake.storage_options) if info.num_rows else None
-    return TableSection(pipeline, table, comment, info, chart, preview, _headline(path, lake, preview.schema))
+    headline = _headline(path, lake, preview.schema) if info.num_rows else None
+    return TableSection(pipeline, table, comment, info, chart, preview, headline)
 
 
 def _headline(path: str, lake: Lakehouse, schema) -> tuple[str, str] | None:

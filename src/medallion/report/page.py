@@ -47,6 +47,9 @@ footer { color:var(--muted); font-size:12px; text-align:center; padding:0 0 28px
 """
 
 
+LONGEST_CELL = 24
+
+
 @dataclass(frozen=True)
 class TableSection:
     pipeline: str
@@ -100,6 +103,8 @@ def _article(section: TableSection) -> str:
 
 
 def _preview(rows: pa.Table, total: int) -> str:
+    if total == 0:
+        return '<p class="missing">No rows yet: the table exists and is empty.</p>'
     numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type) for f in rows.schema]
     plain = [is_identifier(name) for name in rows.column_names]  # ids read as written: 10042, not 10,042
     header = "".join(f"<th>{escape(name)}</th>" for name in rows.column_names)
@@ -109,7 +114,12 @@ def _preview(rows: pa.Table, total: int) -> str:
         for is_number, is_plain, value in zip(numeric, plain, record.values()):
             formatted = is_number and not is_plain and not isinstance(value, bool)
             text = "NULL" if value is None else (fmt(value) if formatted else _text(value))
-            cells.append(f'<td class="num">{escape(text)}</td>' if is_number else f"<td>{escape(text)}</td>")
+            if is_number:
+                cells.append(f'<td class="num">{escape(text)}</td>')
+            elif len(text) > LONGEST_CELL:  # tokens and hashes: the start is enough, the rest on hover
+                cells.append(f'<td title="{escape(text)}">{escape(text[:LONGEST_CELL - 1])}…</td>')
+            else:
+                cells.append(f"<td>{escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     caption = f"First {rows.num_rows} of {total:,} rows." if total > rows.num_rows else f"All {total:,} rows."
     return (f'<div class="scroll"><table><thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'

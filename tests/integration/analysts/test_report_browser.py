@@ -55,3 +55,30 @@ def test_an_empty_lakehouse_is_an_error_not_an_empty_page(tmp_path, capsys):
     assert main(["report", "--root", str(tmp_path / "empty"), "--out", str(tmp_path / "x.html")]) == 2
     assert "No gold table has been written under" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_an_empty_gold_table_says_so_instead_of_an_empty_grid(tmp_path):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from tests.integration.analysts.conftest import WORKOUT_BPM_SUMMARY
+
+    root = write_gold(tmp_path / "lake", tables=("gym_summary",))
+    write_deltalake(f"{root}/fitness/gold/workout_bpm_summary", pa.Table.from_pylist([], schema=WORKOUT_BPM_SUMMARY))
+    page = tmp_path / "index.html"
+    main(["report", "--root", str(root), "--out", str(page)])
+    empty = page.read_text().split('id="fitness-workout_bpm_summary"')[1]
+    assert "No rows yet: the table exists and is empty." in empty
+    assert "<svg" not in empty and "<table>" not in empty and "mean average heart rate" not in empty
+
+
+def test_long_tokens_are_shortened_with_the_full_value_on_hover(tmp_path):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    root = tmp_path / "lake"
+    token = "e0de7bdad3356c3495c752d29d3d2308726b560909d198607c820c982fcc04ce"
+    write_deltalake(f"{root}/fitness/gold/gym_summary", pa.table({"mac_address": [token], "minutes_in_gym": [5.0]}))
+    page = tmp_path / "index.html"
+    main(["report", "--root", str(root), "--out", str(page)])
+    assert f'<td title="{token}">{token[:23]}…</td>' in page.read_text()

@@ -101,3 +101,13 @@ def test_locally_a_pipeline_data_set_is_copied_to_the_landing_folder(tmp_path, m
     extra.write_text("mac_address,gym,login,logout\n")
     assert main(["upload", "--path", str(extra), "--to", "gym_logins_bz", "--root", str(root)]) == 0
     assert (root / "landing" / "gym_logins_bz" / "extra.csv").read_text() == "mac_address,gym,login,logout\n"
+
+
+def test_the_environment_decides_between_adls_and_the_local_folder(tmp_path):
+    from medallion.config import load_settings
+    from medallion.landing import LocalLanding, landing_for
+
+    on_azure = landing_for(load_settings("qa"), credential=FixedTokenCredential(TOKEN))
+    assert isinstance(on_azure, AdlsLanding) and on_azure.where == "https://medallionqa.dfs.core.windows.net/landing"
+    local = landing_for(load_settings("local", root=str(tmp_path)))
+    assert isinstance(local, LocalLanding) and local.where == str(tmp_path / "landing")
