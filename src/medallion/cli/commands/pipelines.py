@@ -5,7 +5,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from medallion import runner
+from medallion import grants, runner
 from medallion.cli.common import add_environment_options, runtime_from
 from medallion.errors import MedallionError
 from medallion.registry import get_pipeline, pipeline_names
@@ -65,7 +65,9 @@ def setup_pipeline(args: argparse.Namespace) -> int:
     if pipeline.setup:
         pipeline.setup(runtime)
     runner.ensure_tables(runtime, pipeline)
-    print(f"{args.pipeline}: {len(pipeline.tables)} tables ready under {runtime.settings.root}")
+    granted = grants.apply_grants(runtime, args.pipeline)  # Unity Catalog only; nothing locally
+    print(f"{args.pipeline}: {len(pipeline.tables)} tables ready under {runtime.settings.root}"
+          + (f", {len(granted)} grants applied" if granted else ""))
     return 0
 
 
