@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -27,18 +28,27 @@ def postgres_server():
         postgres.stop()
 
 
-@pytest.fixture
-def operational_database(postgres_server, spark):
-    """A new empty database on the server: its :class:`DatabaseSettings` (name ``operational``)."""
+@contextmanager
+def new_database(spark):
+    """A new empty database on the server, dropped afterwards: its settings (name ``operational``)."""
     password = Secret(postgres.PASSWORD_SECRET, os.environ[postgres.PASSWORD_ENV_VAR])
     admin = _settings(postgres.url())
     name = f"test_{uuid.uuid4().hex[:12]}"
     with databases.connect(spark, admin, password, autocommit=True) as sql:
         sql.execute(f"CREATE DATABASE {name}")
-    yield _settings(postgres.url(name))
-    postgres.start()  # a test may have stopped it
-    with databases.connect(spark, admin, password, autocommit=True) as sql:
-        sql.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    try:
+        yield _settings(postgres.url(name))
+    finally:
+        postgres.start()  # a test may have stopped it
+        with databases.connect(spark, admin, password, autocommit=True) as sql:
+            sql.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def operational_database(postgres_server, spark):
+    """A new empty database for one test."""
+    with new_database(spark) as database:
+        yield database
 
 
 @pytest.fixture
