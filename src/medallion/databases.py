@@ -75,7 +75,7 @@ def explain(error: BaseException, database: DatabaseSettings, what: str) -> Sour
     where = f"database '{database.name}' ({redact_url(database.url or '')})"
     if _matches(states, SHUTDOWN_STATES) or _matches(states, UNREACHABLE_STATES) or any(w in text for w in UNREACHABLE_WORDS):
         return SourceError(
-            f"The {where} is unreachable while reading {what}: {first_line(error)}. Nothing was written. "
+            f"The {where} is unreachable (reading {what}): {first_line(error)}. Nothing was written. "
             "Start the server (locally: scripts/postgres.sh start) or check the network/firewall, then run again."
         )
     if _matches(states, AUTH_STATES) or "password authentication failed" in text or "login failed" in text:
@@ -127,8 +127,8 @@ def first_line(error: BaseException) -> str:
         message = java.getMessage()
         if message and ("SQLException" in java.getClass().getName() or "PSQL" in java.getClass().getName()
                         or "Connect" in java.getClass().getName()):
-            return str(message).splitlines()[0][:200]
-    return (str(error).splitlines() or [type(error).__name__])[0][:200]
+            return str(message).splitlines()[0][:200].rstrip(".")
+    return (str(error).splitlines() or [type(error).__name__])[0][:200].rstrip(".")
 
 
 # ------------------------------------------------------------------------------------------ SQL client
@@ -216,7 +216,7 @@ def connect(spark, database: DatabaseSettings, password, autocommit: bool = Fals
         registry.register(database.driver)
         connection = registry.get(database.driver).connect(database.url, properties)
     except Exception as err:
-        raise explain(err, database, "the connection") or SourceError(
+        raise explain(err, database, "a new connection") or SourceError(
             f"Cannot connect to database '{database.name}' ({redact_url(database.url)}): {first_line(err)}"
         ) from None
     if connection is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -79,3 +80,6 @@ def test_the_producer_lands_daily_partitions_once_and_refuses_another_data_set(t
     assert json.loads((folder / "manifest.json").read_text())["seed"] == 1
     with pytest.raises(MedallionError, match="already holds the data set scale=60 seed=1"):
         landing.produce(settings, scale=60, seed=2, progress=quiet)
+    for stream in landing.STREAMS:  # what `medallion reset experiments` removes
+        shutil.rmtree(folder / stream)
+    assert landing.produce(settings, scale=60, seed=2, progress=quiet)["seed"] == 2

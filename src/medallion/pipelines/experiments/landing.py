@@ -47,6 +47,9 @@ def read_manifest(settings: Settings) -> dict:
 def _refuse_other_data_set(path: Path, identity: dict) -> None:
     if not path.exists():
         return
+    if not any((path.parent / stream).exists() for stream in STREAMS):  # the streams were reset: a stale manifest
+        path.unlink()
+        return
     landed = json.loads(path.read_text())
     if {key: landed.get(key) for key in identity} != identity:
         raise MedallionError(
