@@ -12,7 +12,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from pyspark.sql import functions as F
 
 from medallion import runner
 from medallion.config import load_settings

@@ -5,7 +5,6 @@ from datetime import datetime
 
 import pytest
 from chispa import assert_df_equality
-from pyspark.sql import functions as F
 
 from medallion.config import load_settings
 from medallion.pipelines.experiments import gold, gold_quality, silver
