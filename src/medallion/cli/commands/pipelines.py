@@ -30,6 +30,8 @@ def register(commands) -> None:
     produce = commands.add_parser("produce", help="drop a data set into the landing zone (the producer)")
     produce.add_argument("pipeline", choices=pipeline_names())
     produce.add_argument("--set", dest="set_number", type=int, default=1, help="which data set to land (default 1)")
+    produce.add_argument("--scale", type=int, default=None, help="generators: how much to generate (e.g. users)")
+    produce.add_argument("--seed", type=int, default=None, help="generators: the random seed (same seed, same data)")
     add_environment_options(produce)
     produce.set_defaults(handler=produce_set)
 
@@ -83,7 +85,8 @@ def produce_set(args: argparse.Namespace) -> int:
     pipeline = get_pipeline(args.pipeline)
     if pipeline.producer is None:
         raise MedallionError(f"{args.pipeline} has no producer")
-    pipeline.producer(runtime, set_number=args.set_number)
+    options = {name: getattr(args, name) for name in ("scale", "seed") if getattr(args, name) is not None}
+    pipeline.producer(runtime, set_number=args.set_number, **options)
     return 0
 
 
