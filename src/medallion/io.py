@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from medallion.runtime import TableLocation
-from medallion.tables import Append, CdcLatest, InsertOnly, Overwrite, Scd1, UpdateIfNewer, WriteMode
+from medallion.tables import Append, CdcLatest, InsertOnly, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ def write(
     if not table_exists(spark, location.path):
         create_if_missing(spark, location, df.schema, partition_by)
     target = DeltaTable.forPath(spark, location.path)
+    version_before = _current_version(spark, location.path)
     if isinstance(mode, InsertOnly):
         merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
         merge.whenNotMatchedInsertAll().execute()
@@ -94,9 +95,30 @@ def write(
         changed = " OR ".join(f"NOT (s.{c} <=> t.{c})" for c in others) or "false"
         merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
         merge.whenMatchedUpdateAll(condition=changed).whenNotMatchedInsertAll().execute()
+    elif isinstance(mode, SurrogateKey):
+        _insert_with_surrogate_keys(df, target, mode)
     else:
         raise TypeError(f"unknown write mode {mode!r}")
+    if _current_version(spark, location.path) == version_before:
+        return WriteResult()  # a merge that changes nothing commits nothing: the last commit is not ours
     return _last_metrics(spark, location.path)
+
+
+def _insert_with_surrogate_keys(df: DataFrame, target: DeltaTable, mode: SurrogateKey) -> None:
+    """Number the natural keys the table does not hold yet after its greatest surrogate key, then insert
+    them. Existing rows are never touched, so a re-run inserts nothing and keys never move."""
+    existing = target.toDF()
+    key_type = existing.schema[mode.surrogate_key].dataType
+    start = existing.agg(F.coalesce(F.max(mode.surrogate_key), F.lit(0)).cast("long")).first()[0]
+    known = existing.select(*[F.col(k).alias(f"_known_{k}") for k in mode.keys])
+    unseen = " AND ".join(f"{k} <=> _known_{k}" for k in mode.keys)
+    new_values = df.dropDuplicates(list(mode.keys)).join(known, F.expr(unseen), "left_anti")
+    numbered = new_values.withColumn(
+        mode.surrogate_key,
+        (F.lit(start) + F.row_number().over(Window.orderBy(*[F.col(k).asc_nulls_first() for k in mode.keys])))
+        .cast(key_type),
+    )
+    target.alias("t").merge(numbered.alias("s"), _on(mode.keys)).whenNotMatchedInsertAll().execute()
 
 
 def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...] = ()) -> WriteResult:
@@ -130,6 +152,11 @@ def committed_version(spark: SparkSession, path: str, writer_id: str) -> int:
 def _on(keys: tuple[str, ...]) -> str:
     # NULL-safe equality: a NULL key must match itself, or a replay would insert it again.
     return " AND ".join(f"t.{k} <=> s.{k}" for k in keys)
+
+
+def _current_version(spark: SparkSession, path: str) -> int:
+    delta_log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    return int(delta_log.update(False, spark._jvm.scala.Option.empty()).version())
 
 
 def _last_metrics(spark: SparkSession, path: str) -> WriteResult:
