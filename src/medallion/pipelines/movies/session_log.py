@@ -37,14 +37,19 @@ OS_BROWSER = {
     "Google Android": "Chrome",
 }
 
-_SPACE = "[ \t\r\n]"
+_SPACE = r"[ \t\r\n]"
 _NAME = "[A-Za-z_][A-Za-z0-9_.-]*"
 # Character data: no markup, no characters XML forbids, no "]]>", entities only the predefined five.
 _TEXT = r"(?:(?!\]\]>)[^<&\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|&(?:amp|lt|gt|quot|apos);)*"
 _ELEMENT = f"(?:<({_NAME}){_SPACE}*>{_TEXT}</\\1{_SPACE}*>|<{_NAME}{_SPACE}*/>)"
+_DECLARATION = (  # <?xml version="1.0" encoding="UTF-8" standalone="yes"?>, encoding and standalone optional
+    f"<\\?xml{_SPACE}+version{_SPACE}*={_SPACE}*(?:\"1\\.[0-9]\"|'1\\.[0-9]')"
+    f"(?:{_SPACE}+encoding{_SPACE}*={_SPACE}*(?:\"[Uu][Tt][Ff]-8\"|'[Uu][Tt][Ff]-8'))?"
+    f"(?:{_SPACE}+standalone{_SPACE}*={_SPACE}*(?:\"(?:yes|no)\"|'(?:yes|no)'))?{_SPACE}*\\?>"
+)
 # One capturing group only (the element name), so the same pattern works in Java (Spark) and Python.
 LOG_LAYOUT = (
-    f"^(?:<\\?xml{_SPACE}[^<>?]*\\?>)?{_SPACE}*<reviewlog{_SPACE}*>{_SPACE}*<log{_SPACE}*>{_SPACE}*"
+    f"^(?:{_DECLARATION})?{_SPACE}*<reviewlog{_SPACE}*>{_SPACE}*<log{_SPACE}*>{_SPACE}*"
     f"(?:{_ELEMENT}{_SPACE}*)*</log{_SPACE}*>{_SPACE}*</reviewlog{_SPACE}*>{_SPACE}*$"
 )
 
