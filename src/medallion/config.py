@@ -7,6 +7,7 @@ file, the key path and what is allowed, before anything runs.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -30,6 +31,18 @@ class SecretsSettings:
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    """A relational source reached over JDBC. The password is never here: ``password_secret`` names it in
+    the secret store. ``url`` may use ``${VAR:-default}`` (e.g. the local server's port)."""
+
+    name: str
+    url: str | None
+    user: str
+    password_secret: str
+    driver: str
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     runtime: str
@@ -42,6 +55,7 @@ class Settings:
     max_files_per_trigger: int
     secrets: SecretsSettings
     pipelines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    databases: Mapping[str, DatabaseSettings] = field(default_factory=dict)
 
     @property
     def is_databricks(self) -> bool:
@@ -50,6 +64,16 @@ class Settings:
     def pipeline(self, name: str) -> Mapping[str, Any]:
         """The settings section of one pipeline (empty when the pipeline declares none)."""
         return self.pipelines.get(name, MappingProxyType({}))
+
+    def database(self, name: str) -> DatabaseSettings:
+        """The connection settings of one relational source (``databases.<name>``), with a URL."""
+        if name not in self.databases:
+            known = ", ".join(sorted(self.databases)) or "(none)"
+            raise ConfigError(f"No database '{name}' under 'databases' in conf/base.yml. Known: {known}.")
+        database = self.databases[name]
+        if not database.url:
+            raise ConfigError(f"databases.{name}.url is not set for environment '{self.env}': set it in conf/{self.env}.yml.")
+        return database
 
     def path(self, *parts: str) -> str:
         """A location under the storage root (local folder or abfss:// URL)."""
@@ -145,4 +169,19 @@ def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
         max_files_per_trigger=int(conf["streaming"]["max_files_per_trigger"]),
         secrets=SecretsSettings(**secrets),
         pipelines=MappingProxyType({k: MappingProxyType(dict(v or {})) for k, v in conf["pipelines"].items()}),
+        databases=MappingProxyType({
+            name: DatabaseSettings(name=name, url=_expand_env(db["url"]), user=db["user"],
+                                   password_secret=db["password_secret"], driver=db["driver"])
+            for name, db in (conf.get("databases") or {}).items()
+        }),
     )
+
+
+_ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def _expand_env(value: str | None) -> str | None:
+    """``${VAR}`` / ``${VAR:-default}`` in a value, from the environment (unset and no default → empty)."""
+    if value is None:
+        return None
+    return _ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), value)

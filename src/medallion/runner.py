@@ -21,10 +21,11 @@ from pyspark.sql import functions as F
 from medallion import eventlog, io, personal_data, quality
 from medallion.errors import CheckpointError, MedallionError
 from medallion.eventlog import TableRun
+from medallion.ingest import jdbc
 from medallion.ingest.files import CORRUPT, read_files, source_schema
 from medallion.registry import Pipeline, get_pipeline
 from medallion.runtime import Runtime
-from medallion.tables import FileSource, Layer, Read, Table
+from medallion.tables import FileSource, JdbcSource, Layer, Read, Table
 
 Progress = Callable[[str], None]
 
@@ -147,8 +148,10 @@ def build(context: RunContext, table: Table) -> DataFrame:
     return table.build(**arguments)
 
 
-def _open(context: RunContext, table: Table, read: Read | FileSource) -> DataFrame:
+def _open(context: RunContext, table: Table, read: Read | FileSource | JdbcSource) -> DataFrame:
     spark = context.spark
+    if isinstance(read, JdbcSource):
+        return _open_jdbc(context, table, read)
     if isinstance(read, FileSource):
         if read.stream:
             return read_files(spark, context.runtime.settings, read, context.location(table).checkpoint)
@@ -162,6 +165,16 @@ def _open(context: RunContext, table: Table, read: Read | FileSource) -> DataFra
     if read.watermark:
         frame = frame.withWatermark(*read.watermark)
     return frame
+
+
+def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFrame:
+    """The rows of a database table changed since this table's high-water mark (see ingest.jdbc)."""
+    database = context.runtime.settings.database(source.database)
+    password = context.runtime.secrets.get(database.password_secret)
+    return jdbc.read_changes(
+        context.spark, source, database, password, context.location(table).path,
+        progress=lambda message: context.progress(f"[{context.pipeline.name}] {table.layer.value}.{table.name}: {message}"),
+    )
 
 
 # ------------------------------------------------------------------------------------------- streaming
@@ -306,6 +319,8 @@ def _output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, known: di
     for param, read in table.inputs.items():
         if isinstance(read, FileSource):
             schema = source_schema(read).add("source_file", "string").add("load_time", "timestamp")
+        elif isinstance(read, JdbcSource):
+            schema = jdbc.source_schema(read)
         else:
             schema = known[read.table]
         empty_inputs[param] = spark.createDataFrame([], schema)

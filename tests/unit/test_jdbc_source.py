@@ -1,0 +1,81 @@
+"""JdbcSource declarations, the parallel-read decision and database settings: no server needed."""
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import types as T
+
+from medallion.config import load_settings
+from medallion.databases import dialect_of, redact_url
+from medallion.errors import ConfigError, SourceError
+from medallion.ingest.jdbc import ChangedSlice, _literal, _partitions, declared_schema, source_schema
+from medallion.tables import JdbcSource
+
+SCHEMA = "id BIGINT, name STRING, updated_at TIMESTAMP"
+
+
+def test_the_build_function_receives_the_declared_columns_plus_load_time(spark):
+    source = JdbcSource("accounts", SCHEMA, "updated_at")
+    assert [(f.name, f.dataType) for f in source_schema(source).fields] == [
+        ("id", T.LongType()), ("name", T.StringType()), ("updated_at", T.TimestampType()), ("load_time", T.TimestampType())]
+
+
+@pytest.mark.parametrize("change_column, partition_column", [("changed", None), ("updated_at", "key")])
+def test_change_and_partition_columns_must_be_declared(spark, change_column, partition_column):
+    with pytest.raises(ConfigError, match="is not in its schema"):
+        declared_schema(JdbcSource("accounts", SCHEMA, change_column, partition_column=partition_column))
+
+
+def test_partition_counts_must_be_positive():
+    with pytest.raises(ValueError):
+        JdbcSource("accounts", SCHEMA, "updated_at", num_partitions=0)
+
+
+@pytest.mark.parametrize("rows, low, high, expected", [
+    (1_000, "1", "1000", 1),          # small slice: one query
+    (250_000, "1", "250000", 3),      # ceil(250k / 100k)
+    (10_000_000, "1", "9", 4),        # capped at num_partitions
+    (250_000, "5", "5", 1),           # one key value: nothing to split
+])
+def test_parallel_reads_only_where_the_slice_is_large(rows, low, high, expected):
+    source = JdbcSource("accounts", SCHEMA, "updated_at", partition_column="id", num_partitions=4)
+    assert _partitions(source, ChangedSlice(rows, "2024-01-01 00:00:00.000000", low, high)) == expected
+
+
+def test_no_partition_column_means_one_query():
+    assert _partitions(JdbcSource("accounts", SCHEMA, "updated_at"), ChangedSlice(10**7, "x", None, None)) == 1
+
+
+def test_marks_become_sql_literals_of_their_type():
+    assert _literal("2024-03-01 09:00:00.000001", T.TimestampType()) == "'2024-03-01 09:00:00.000001'"
+    assert _literal("42", T.LongType()) == "42"
+    assert _literal("it's", T.StringType()) == "'it''s'"
+
+
+def test_database_url_takes_the_local_port_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MEDALLION_PG_PORT", "61234")
+    settings = load_settings("local", root="/tmp/unused")
+    database = settings.database("operational")
+    assert database.url == "jdbc:postgresql://127.0.0.1:61234/medallion"
+    assert database.password_secret == "operational-db-password"
+
+
+def test_database_url_default_port(monkeypatch):
+    monkeypatch.delenv("MEDALLION_PG_PORT", raising=False)
+    assert load_settings("local", root="/tmp/unused").database("operational").url.endswith(":54329/medallion")
+
+
+def test_an_unknown_database_or_a_missing_url_is_a_config_error():
+    settings = load_settings("local", root="/tmp/unused", overrides={"databases": {"operational": {"url": None}}})
+    with pytest.raises(ConfigError, match="databases.operational.url is not set"):
+        settings.database("operational")
+    with pytest.raises(ConfigError, match="No database 'crm'"):
+        settings.database("crm")
+
+
+def test_urls_are_shown_without_passwords_and_name_their_dialect():
+    url = "jdbc:sqlserver://abtest.database.windows.net:1433;database=abtest;password=hunter2;encrypt=true"
+    assert "hunter2" not in redact_url(url)
+    assert dialect_of(url).timestamp_type == "DATETIME2"
+    assert dialect_of("jdbc:postgresql://127.0.0.1:5432/x").timestamp_type == "TIMESTAMP"
+    with pytest.raises(SourceError, match="Unsupported JDBC URL"):
+        dialect_of("jdbc:oracle:thin:@x")
