@@ -15,7 +15,7 @@ from medallion.pipelines.movies.silver import user_purchase
 LOGS_SCHEMA = ("log_id INT, log_date DATE, device STRING, os STRING, location STRING, browser STRING, "
                "ip STRING, phone_number STRING")
 REVIEWS_SCHEMA = "customer_id INT, review_id INT, positive_review INT, insert_date DATE"
-PURCHASES_SCHEMA = ("invoice_number STRING, stock_code STRING, detail STRING, quantity INT, invoice_date TIMESTAMP, "
+PURCHASES_SCHEMA = ("purchase_id BIGINT, invoice_number STRING, stock_code STRING, detail STRING, quantity INT, invoice_date TIMESTAMP, "
                     "unit_price DECIMAL(8,3), customer_id INT, country STRING, is_sale BOOLEAN")
 FACT_SCHEMA = ("customer_id INT, id_dim_date INT, id_dim_devices INT, id_dim_location INT, id_dim_os INT, "
                "id_dim_browser INT, amount_spent DECIMAL(18,5), review_score INT, review_count INT, insert_date DATE")
@@ -56,8 +56,8 @@ def test_value_dimensions_hold_each_distinct_value_once(spark):
 def sample_purchases(spark):
     """The real Online Retail sample (package data), typed as silver user_purchase."""
     text = (resources.files("medallion.pipelines.movies") / "data" / "user_purchase_sample.csv").read_text()
-    rows = [(r["InvoiceNo"], r["StockCode"], r["Description"], int(r["Quantity"]), None, Decimal(r["UnitPrice"]),
-             int(r["CustomerID"]), r["Country"]) for r in csv.DictReader(text.splitlines())]
+    rows = [(line, r["InvoiceNo"], r["StockCode"], r["Description"], int(r["Quantity"]), None, Decimal(r["UnitPrice"]),
+             int(r["CustomerID"]), r["Country"]) for line, r in enumerate(csv.DictReader(text.splitlines()), 2)]
     bronze = spark.createDataFrame(rows, PURCHASES_SCHEMA.replace(", is_sale BOOLEAN", ""))
     return user_purchase(bronze)
 
@@ -71,11 +71,11 @@ def test_customer_spend_of_the_real_sample(spark):
 
 def test_returns_and_zero_prices_are_left_out_of_spend(spark):
     bronze = spark.createDataFrame([
-        ("1", "A", "x", 2, None, Decimal("1.500"), 7, "UK"),
-        ("C2", "A", "x", -2, None, Decimal("1.500"), 7, "UK"),   # a cancellation
-        ("3", "B", "x", 5, None, Decimal("0.000"), 7, "UK"),     # no price
-        ("4", "B", "x", 1, None, Decimal("0.125"), 8, "UK"),
-        ("5", "B", "x", 0, None, Decimal("9.000"), 9, "UK"),     # customer 9 bought nothing that counts
+        (1, "1", "A", "x", 2, None, Decimal("1.500"), 7, "UK"),
+        (2, "C2", "A", "x", -2, None, Decimal("1.500"), 7, "UK"),   # a cancellation
+        (3, "3", "B", "x", 5, None, Decimal("0.000"), 7, "UK"),     # no price
+        (4, "4", "B", "x", 1, None, Decimal("0.125"), 8, "UK"),
+        (5, "5", "B", "x", 0, None, Decimal("9.000"), 9, "UK"),     # customer 9 bought nothing that counts
     ], PURCHASES_SCHEMA.replace(", is_sale BOOLEAN", ""))
     silver = user_purchase(bronze)
     assert {r["invoice_number"]: r["is_sale"] for r in silver.collect()} == {
@@ -92,10 +92,10 @@ def test_fact_aggregates_spend_before_the_join_so_it_never_fans_out(spark):
     # Customer 7 has three purchase lines (total 10.50) and seven reviews: five in one session combination
     # (three positive), two in another; customer 8 has one review and only a return; review 99 has no log.
     purchases = spark.createDataFrame([
-        ("1", "A", "x", 2, None, Decimal("1.500"), 7, "UK", True),
-        ("2", "A", "x", 5, None, Decimal("1.200"), 7, "UK", True),
-        ("3", "B", "x", 1, None, Decimal("1.500"), 7, "UK", True),
-        ("C4", "B", "x", -1, None, Decimal("4.000"), 8, "UK", False),
+        (1, "1", "A", "x", 2, None, Decimal("1.500"), 7, "UK", True),
+        (2, "2", "A", "x", 5, None, Decimal("1.200"), 7, "UK", True),
+        (3, "3", "B", "x", 1, None, Decimal("1.500"), 7, "UK", True),
+        (4, "C4", "B", "x", -1, None, Decimal("4.000"), 8, "UK", False),
     ], PURCHASES_SCHEMA)
     reviews = spark.createDataFrame(
         [(7, i, int(i <= 3), DAY1) for i in range(1, 6)]

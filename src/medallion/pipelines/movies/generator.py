@@ -110,8 +110,10 @@ def purchase_customers(seed: int, customers: int) -> list[int]:
 
 
 def purchase_rows(seed: int, customers: int, rows: int) -> list[tuple[str, ...]]:
-    """Purchase lines in the Online Retail layout: invoices of 1-8 lines; about 20 % without CustomerID,
-    3 % cancellations (invoice ``C…``, negative quantity) and 1 % lines with a zero unit price."""
+    """Purchase lines in the Online Retail layout: invoices of 1-8 lines (every customer has at least one
+    invoice; of the others about 20 % have no CustomerID), 3 % cancellations (invoice ``C…``, negative quantity) and 1 % lines with a zero unit price."""
+    if rows < customers:
+        raise ValueError("purchases need at least one row per customer")
     rng = random.Random(f"purchases-{seed}")
     ids = purchase_customers(seed, customers)
     result: list[tuple[str, ...]] = []
@@ -120,7 +122,10 @@ def purchase_rows(seed: int, customers: int, rows: int) -> list[tuple[str, ...]]
     while len(result) < rows:
         invoice += 1
         moment += timedelta(minutes=rng.randint(1, 180))
-        customer = "" if rng.random() < 0.2 else str(rng.choice(ids))
+        if invoice - 536366 < len(ids):  # every customer's first invoice comes first: all of them buy
+            customer = str(ids[invoice - 536366])
+        else:
+            customer = "" if rng.random() < 0.2 else str(rng.choice(ids))
         cancelled = rng.random() < 0.03
         country = rng.choice(COUNTRIES)
         for _ in range(min(rng.randint(1, 8), rows - len(result))):

@@ -1,13 +1,15 @@
 """Operational hooks: the producer (notebook 10) lands a day of vendor files; setup (notebook 02) loads
-the operational purchases."""
+the purchases into the operational database."""
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
 from typing import Mapping
 
+from medallion import databases
 from medallion.errors import ConfigError
-from medallion.pipelines.movies import generator
+from medallion.pipelines.movies import generator, purchases
+from medallion.pipelines.movies.bronze import DATABASE
 from medallion.runtime import Runtime
 
 
@@ -31,28 +33,35 @@ def producer(runtime: Runtime, set_number: int = 1, **options) -> list[str]:
     return landed
 
 
-def setup(runtime: Runtime) -> str:
-    """Land the purchases file (configured CSV or generated) for ingestion."""
-    text = purchase_csv_text(runtime.settings.pipeline("movies"))
-    return land(runtime.settings.landing_path("user_purchase"), "user_purchase.csv", text)
+def setup(runtime: Runtime) -> purchases.LoadResult:
+    """Create the operational user_purchase table and load the purchases file into it (idempotent)."""
+    text, file_name = purchase_file(runtime.settings.pipeline("movies"))
+    database = runtime.settings.database(DATABASE)
+    with databases.connect(runtime.spark, database, runtime.secrets.get(database.password_secret)) as sql:
+        result = purchases.load(sql, text, file_name)
+    print(f"[movies] {purchases.TABLE} in database '{database.name}': {result.rows_added:,} of the "
+          f"{result.rows_in_file:,} rows of {file_name} added (the others were there)")
+    return result
 
 
-def purchase_csv_text(conf: Mapping) -> str:
-    """The purchases to load: ``user_purchase_csv`` when set, else generated from the seed."""
+def purchase_file(conf: Mapping) -> tuple[str, str]:
+    """The purchases to load and the file name they are known by: ``user_purchase_csv`` when set, else
+    generated from the seed (Online Retail layout either way)."""
     configured = conf.get("user_purchase_csv")
     if configured:
         path = Path(configured)
         if not path.is_file():
             raise ConfigError(f"pipelines.movies.user_purchase_csv: no file {path}.")
-        return path.read_text(encoding="utf-8")
-    rows = generator.purchase_rows(int(conf["seed"]), int(conf["purchase_customers"]), int(conf["purchase_rows"]))
-    return generator.purchases_csv(rows)
+        return path.read_text(encoding="utf-8-sig"), path.name
+    seed, customer_count, row_count = int(conf["seed"]), int(conf["purchase_customers"]), int(conf["purchase_rows"])
+    rows = generator.purchase_rows(seed, customer_count, row_count)
+    return generator.purchases_csv(rows), f"generated-seed{seed}-{customer_count}x{row_count}.csv"
 
 
 def customers(conf: Mapping) -> list[int]:
     """Customers who may write reviews: those of the purchases that setup loads."""
     if conf.get("user_purchase_csv"):
-        return generator.customers_in_csv(purchase_csv_text(conf))
+        return generator.customers_in_csv(purchase_file(conf)[0])
     return generator.purchase_customers(int(conf["seed"]), int(conf["purchase_customers"]))
 
 

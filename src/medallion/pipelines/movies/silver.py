@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from medallion.pipelines.movies import session_log
 from medallion.pipelines.movies.classification import positive_review
 from medallion.pipelines.movies.pipeline import PIPELINE
-from medallion.tables import Append, InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
+from medallion.tables import InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
 
 LANDING_ORDER = ("load_time", "source_file", "source_line")
 
@@ -107,7 +107,7 @@ def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
 
 
 @PIPELINE.table(
-    Layer.SILVER, Append(), {"purchases": stream("user_purchase_bz")},
+    Layer.SILVER, InsertOnly(("purchase_id",)), {"purchases": stream("user_purchase_bz")},
     expectations=(
         expect_or_drop("customer_id_present", "customer_id IS NOT NULL"),
         expect("positive_quantity", "quantity > 0"),
@@ -119,7 +119,7 @@ def user_purchase(purchases: DataFrame) -> DataFrame:
     unit_price ≤ 0 (returns, cancellations, errors) is kept with ``is_sale`` false, counted by the
     ``positive_quantity`` / ``positive_unit_price`` expectations, and left out of amount_spent."""
     return purchases.select(
-        "invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
+        "purchase_id", "invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
         "country",
         ((F.col("quantity") > 0) & (F.col("unit_price") > 0)).alias("is_sale"),
     )

@@ -8,8 +8,9 @@ the dialect Python's and pandas' writers produce.
 
 A record becomes a row of the declared columns plus ``source_line`` (the file line it starts on). It is
 corrupt, and keeps its raw text in ``_corrupt_record`` for quarantine, when it has another number of fields
-than declared or an INT field that is not a whole number in INT range. Blank lines are skipped; a first
-record equal to the header (case and spaces ignored, byte-order mark too) is skipped; an empty field is NULL.
+than declared or an INT field that is not a whole number in INT range (spaces around it allowed). Blank
+lines are skipped; a first record equal to the header (case and spaces ignored, byte-order mark too) is
+skipped; an empty field (or an INT field of spaces) is NULL.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def _typed(fields: list[str], columns: Sequence[tuple[str, str]], raw: str) -> t
         return (*[None] * len(columns), raw)
     values = []
     for value, (_, kind) in zip(fields, columns):
-        if value == "":
+        if value == "" or kind == "int" and not value.strip():
             values.append(None)
         elif kind == "int":
             text = value.strip()
