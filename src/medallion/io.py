@@ -71,8 +71,8 @@ def write(
         return _last_metrics(spark, location.path)
     if not table_exists(spark, location.path):
         create_if_missing(spark, location, df.schema, partition_by)
+    version_before = table_version(spark, location.path)
     target = DeltaTable.forPath(spark, location.path)
-    version_before = _current_version(spark, location.path)
     if isinstance(mode, InsertOnly):
         merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
         merge.whenNotMatchedInsertAll().execute()
@@ -99,8 +99,8 @@ def write(
         _insert_with_surrogate_keys(df, target, mode)
     else:
         raise TypeError(f"unknown write mode {mode!r}")
-    if _current_version(spark, location.path) == version_before:
-        return WriteResult()  # a merge that changes nothing commits nothing: the last commit is not ours
+    if table_version(spark, location.path) == version_before:
+        return WriteResult()  # a MERGE with nothing to change commits nothing
     return _last_metrics(spark, location.path)
 
 
@@ -154,7 +154,10 @@ def _on(keys: tuple[str, ...]) -> str:
     return " AND ".join(f"t.{k} <=> s.{k}" for k in keys)
 
 
-def _current_version(spark: SparkSession, path: str) -> int:
+def table_version(spark: SparkSession, path: str) -> int:
+    """The table's latest Delta version (-1 when it does not exist)."""
+    if not table_exists(spark, path):
+        return -1
     delta_log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
     return int(delta_log.update(False, spark._jvm.scala.Option.empty()).version())
 

@@ -30,6 +30,7 @@ class Pipeline:
     producer: Callable[..., Any] | None = None
     history_loader: Callable[..., Any] | None = None
     setup: Callable[..., Any] | None = None
+    acceptance: Callable[..., Any] | None = None  # acceptance(settings) -> {set: [Check, ...]}
 
     def table(
         self,

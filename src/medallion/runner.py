@@ -87,8 +87,8 @@ def run_table(context: RunContext, table: Table) -> TableRun:
             stats.rows_read = sum(p.get("numInputRows", 0) for p in query.recentProgress)
         else:
             built = build(context, table)
-            stats.rows_read = stats.rows_in  # refined below: a view reads its whole input
             process_batch(context, table, built, _next_view_version(context, table), stats)
+            stats.rows_read = stats.rows_in
         stats.status = "ok"
     except Exception as err:
         stats.status = "failed"
@@ -219,6 +219,8 @@ class StreamingRun:
     stop_event: threading.Event = field(default_factory=threading.Event)
     refresher: threading.Thread | None = None
     errors: list[BaseException] = field(default_factory=list)
+    refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+    refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -238,24 +240,45 @@ class StreamingRun:
         """True when no stream has data waiting (every source fully consumed)."""
         return all(not q.status["isDataAvailable"] and not q.status["isTriggerActive"] for q in self.queries)
 
-    def await_idle(self, timeout: float = 600, settle_triggers: int = 2) -> None:
-        """Wait until every stream has consumed its sources and views have refreshed after that."""
-        deadline = time.time() + timeout
+    def await_idle(self, timeout: float = 600) -> None:
+        """Wait until every stream has consumed its sources and nothing changes any more.
+
+        Idle means: no query is running a trigger or has data waiting, and no table of the pipeline got a
+        new Delta version for four trigger intervals (long enough for each downstream stream to trigger
+        once on what its upstream committed); then the views are refreshed one last time.
+        """
         interval = _seconds(self.context.runtime.settings.trigger_interval)
-        quiet = 0
+        deadline = time.time() + timeout
+        last_versions, stable_since = None, time.time()
         while time.time() < deadline:
             self._raise_failures()
-            quiet = quiet + 1 if self.idle() else 0
-            if quiet >= settle_triggers:
+            versions = self._table_versions()
+            if versions != last_versions or not self.idle():
+                last_versions, stable_since = versions, time.time()
+            elif time.time() - stable_since >= max(4 * interval, 4):
                 self.refresh_views()
-                if self.idle():
+                if self._table_versions() == versions:
                     return
             time.sleep(interval / 2)
-        raise TimeoutError("streams did not become idle in time")
+        raise TimeoutError(f"streams of {self.context.pipeline.name} did not become idle within {timeout:.0f} s")
+
+    def _table_versions(self) -> tuple:
+        spark, pipeline = self.context.spark, self.context.pipeline
+        return tuple(io.table_version(spark, self.context.location(t).path) for t in pipeline.ordered())
 
     def refresh_views(self) -> None:
-        for view in self.views:
-            run_table(self.context, view)
+        """Recompute each view whose inputs changed since its last refresh (in dependency order)."""
+        with self.refresh_lock:  # the background refresher and a waiting caller never merge at once
+            for view in self.views:
+                inputs = self._input_versions(view)
+                if self.refreshed_at.get(view.name) != inputs:
+                    run_table(self.context, view)
+                    self.refreshed_at[view.name] = inputs
+
+    def _input_versions(self, view: Table) -> tuple:
+        pipeline = self.context.pipeline
+        return tuple(io.table_version(self.context.spark, self.context.location(pipeline.get(name)).path)
+                     for name in view.upstream)
 
     def _raise_failures(self) -> None:
         if self.errors:

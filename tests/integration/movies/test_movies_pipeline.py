@@ -44,7 +44,7 @@ def quarantine(runtime):
 
 def versions(runtime) -> dict[str, int]:
     spark = runtime.spark
-    return {name: io._current_version(spark, runtime.location("movies", t.layer, name).path)
+    return {name: io.table_version(spark, runtime.location("movies", t.layer, name).path)
             for name, t in PIPELINE.tables.items()}
 
 

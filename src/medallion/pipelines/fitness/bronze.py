@@ -6,7 +6,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.pipelines.fitness.pipeline import PIPELINE
-from medallion.tables import Append, FileSource, Layer, Overwrite, expect, expect_or_drop, snapshot
+from medallion.tables import Append, FileSource, Layer, Scd1, expect, expect_or_drop, snapshot
 
 PARSED = expect_or_drop("parsed", "_corrupt_record IS NULL")
 
@@ -31,7 +31,7 @@ DATE_LOOKUP = FileSource(
 TIMESTAMP_DIVISORS = {"seconds": 1, "milliseconds": 1000}
 
 
-@PIPELINE.table(Layer.BRONZE, Overwrite(), {"raw": DATE_LOOKUP}, history=True,
+@PIPELINE.table(Layer.BRONZE, Scd1(("date",)), {"raw": DATE_LOOKUP}, history=True,
                 expectations=(PARSED, expect_or_drop("date_is_valid", "date IS NOT NULL")))
 def date_lookup(raw: DataFrame) -> DataFrame:
     """Calendar lookup (date → week_part), loaded once by the history loader."""

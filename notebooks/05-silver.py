@@ -1,0 +1,22 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # 05 · Silver
+# MAGIC Cleans, deduplicates and applies changes from bronze into the silver tables.
+
+# COMMAND ----------
+
+dbutils.widgets.text("env", "dev", "Environment (conf/<env>.yml)")
+dbutils.widgets.text("pipeline", "fitness", "Pipeline")
+dbutils.widgets.dropdown("run_type", "once", ["once", "stream"], "Run type")
+
+# COMMAND ----------
+
+# The library is installed on the job cluster as a wheel (see deployment/); interactively:
+# %pip install /Workspace/<deployment folder>/dist/medallion-<version>-py3-none-any.whl
+from medallion import notebook
+
+result = notebook.run_layer(dbutils, spark, "silver")
+
+# COMMAND ----------
+
+dbutils.notebook.exit(result)

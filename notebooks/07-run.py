@@ -1,0 +1,22 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # 07 · Run
+# MAGIC Setup, history loader, then bronze → silver → gold: once, or every layer as streams until the job is cancelled.
+
+# COMMAND ----------
+
+dbutils.widgets.text("env", "dev", "Environment (conf/<env>.yml)")
+dbutils.widgets.text("pipeline", "fitness", "Pipeline")
+dbutils.widgets.dropdown("run_type", "once", ["once", "stream"], "Run type")
+
+# COMMAND ----------
+
+# The library is installed on the job cluster as a wheel (see deployment/); interactively:
+# %pip install /Workspace/<deployment folder>/dist/medallion-<version>-py3-none-any.whl
+from medallion import notebook
+
+result = notebook.run_all(dbutils, spark)
+
+# COMMAND ----------
+
+dbutils.notebook.exit(result)

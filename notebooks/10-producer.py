@@ -1,0 +1,23 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # 10 · Producer
+# MAGIC Drops data set `set` of the pipeline into the landing zone, as its source systems would.
+
+# COMMAND ----------
+
+dbutils.widgets.text("env", "dev", "Environment (conf/<env>.yml)")
+dbutils.widgets.text("pipeline", "fitness", "Pipeline")
+dbutils.widgets.dropdown("run_type", "once", ["once", "stream"], "Run type")
+dbutils.widgets.text("set", "1", "Data set")
+
+# COMMAND ----------
+
+# The library is installed on the job cluster as a wheel (see deployment/); interactively:
+# %pip install /Workspace/<deployment folder>/dist/medallion-<version>-py3-none-any.whl
+from medallion import notebook
+
+result = notebook.produce(dbutils, spark)
+
+# COMMAND ----------
+
+dbutils.notebook.exit(result)

@@ -1,0 +1,137 @@
+"""What the numbered notebooks call: one function per notebook, the same on Databricks and locally.
+
+A notebook declares its widgets, calls one of these with ``dbutils`` and ``spark``, and exits with the
+returned JSON. The functions read the widgets ``env``, ``pipeline`` and ``run_type`` (and, for the
+producer, ``set``), so no notebook holds pipeline-specific code.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from medallion import acceptance, runner
+from medallion.config import load_settings
+from medallion.registry import get_pipeline
+from medallion.runtime import Runtime
+from medallion.tables import Layer
+
+NOTEBOOK_HEADER = "# Databricks notebook source"
+CELL_SEPARATOR = "# COMMAND ----------"
+
+
+def runtime(dbutils, spark=None) -> Runtime:
+    settings = load_settings(
+        dbutils.widgets.get("env"),
+        root=_optional_widget(dbutils, "root"),
+        overrides=getattr(dbutils, "settings_overrides", None),
+    )
+    return Runtime(settings, spark=spark, dbutils=dbutils)
+
+
+def show_config(dbutils, spark=None) -> str:
+    settings = runtime(dbutils, spark).settings
+    return json.dumps({"env": settings.env, "runtime": settings.runtime, "root": settings.root,
+                       "landing": settings.landing, "catalog": settings.catalog,
+                       "pipeline": dbutils.widgets.get("pipeline")})
+
+
+def setup(dbutils, spark=None) -> str:
+    rt, pipeline = runtime(dbutils, spark), get_pipeline(dbutils.widgets.get("pipeline"))
+    if pipeline.setup:
+        pipeline.setup(rt)
+    runner.ensure_tables(rt, pipeline)
+    return json.dumps({"pipeline": pipeline.name, "tables": len(pipeline.tables)})
+
+
+def load_history(dbutils, spark=None) -> str:
+    rt, pipeline = runtime(dbutils, spark), get_pipeline(dbutils.widgets.get("pipeline"))
+    runs = pipeline.history_loader(rt) if pipeline.history_loader else []
+    return _summary(runs)
+
+
+def run_layer(dbutils, spark, layer: str) -> str:
+    rt = runtime(dbutils, spark)
+    pipeline_name = dbutils.widgets.get("pipeline")
+    if dbutils.widgets.get("run_type") == "stream":
+        streams = runner.start_streams(rt, pipeline_name, layers=[Layer(layer)])
+        streams.wait()  # until the job is cancelled
+        return json.dumps({"pipeline": pipeline_name, "layer": layer, "mode": "stream"})
+    return _summary(runner.run(rt, pipeline_name, layers=[Layer(layer)]))
+
+
+def run_all(dbutils, spark=None) -> str:
+    """Notebook 07: setup, history, then every layer, once or as streams."""
+    rt = runtime(dbutils, spark)
+    pipeline = get_pipeline(dbutils.widgets.get("pipeline"))
+    setup(dbutils, spark)
+    if pipeline.history_loader:
+        pipeline.history_loader(rt)
+    if dbutils.widgets.get("run_type") == "stream":
+        streams = runner.start_streams(rt, pipeline.name)
+        streams.wait()
+        return json.dumps({"pipeline": pipeline.name, "mode": "stream"})
+    return _summary(runner.run(rt, pipeline.name))
+
+
+def produce(dbutils, spark=None) -> str:
+    rt, pipeline = runtime(dbutils, spark), get_pipeline(dbutils.widgets.get("pipeline"))
+    files = pipeline.producer(rt, set_number=int(dbutils.widgets.get("set")))
+    return json.dumps({"pipeline": pipeline.name, "files": len(files or [])})
+
+
+def batch_test(dbutils, spark=None) -> str:
+    return json.dumps(acceptance.run_acceptance(runtime(dbutils, spark), dbutils.widgets.get("pipeline"), "once"))
+
+
+def stream_test(dbutils, spark=None) -> str:
+    return json.dumps(acceptance.run_acceptance(runtime(dbutils, spark), dbutils.widgets.get("pipeline"), "stream"))
+
+
+def _summary(runs) -> str:
+    return json.dumps({r.table: {"rows_in": r.rows_in, "inserted": r.rows_inserted, "updated": r.rows_updated,
+                                 "quarantined": r.rows_quarantined} for r in runs or []})
+
+
+def _optional_widget(dbutils, name: str) -> str | None:
+    try:
+        return dbutils.widgets.get(name) or None
+    except Exception:  # Databricks raises a py4j error for a widget the notebook did not define
+        return None
+
+
+# ------------------------------------------------------------------------------------ local execution
+def run_notebook(path: str | Path, params: dict[str, str], settings_overrides=None, spark=None) -> str | None:
+    """Execute a Databricks source notebook locally, cell by cell, with the local ``dbutils``.
+
+    Markdown cells (``# MAGIC``) are skipped; the value given to ``dbutils.notebook.exit`` is returned.
+    """
+    from medallion.local_dbutils import LocalDbutils, NotebookExit
+
+    source = Path(path).read_text()
+    if not source.startswith(NOTEBOOK_HEADER):
+        raise ValueError(f"{path} is not a Databricks source notebook (first line must be '{NOTEBOOK_HEADER}')")
+    dbutils = LocalDbutils(params, settings_overrides=settings_overrides)
+    if spark is None:
+        spark = runtime(_ParamsOnly(params, settings_overrides)).spark
+    namespace = {"dbutils": dbutils, "spark": spark, "display": print, "__name__": "__notebook__"}
+    for cell in source[len(NOTEBOOK_HEADER):].split(CELL_SEPARATOR):
+        code = "\n".join(line for line in cell.splitlines() if not line.startswith("# MAGIC"))
+        if not code.strip():
+            continue
+        try:
+            exec(compile(code, str(path), "exec"), namespace)
+        except NotebookExit as done:
+            return done.value
+    return None
+
+
+class _ParamsOnly:
+    """Enough of dbutils to resolve settings before the notebook has declared its widgets."""
+
+    def __init__(self, params, overrides):
+        from medallion.local_dbutils import LocalDbutils
+
+        base = LocalDbutils(params, settings_overrides=overrides)
+        base.widgets.text("env", "local")
+        self.widgets = base.widgets
+        self.settings_overrides = base.settings_overrides

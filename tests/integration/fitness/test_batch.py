@@ -1,0 +1,170 @@
+"""The spec's acceptance table in batch mode, gold checked against an independent computation, re-runs."""
+import csv
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from medallion import acceptance, runner
+from medallion.personal_data import token
+from medallion.registry import get_pipeline
+from tests.conftest import TEST_PII_KEY
+
+pytestmark = pytest.mark.integration
+FITNESS = get_pipeline("fitness")
+
+
+@pytest.fixture(scope="module")
+def lakehouse(spark, tmp_path_factory):
+    from medallion.config import load_settings
+    from medallion.runtime import Runtime
+
+    root = tmp_path_factory.mktemp("fitness-batch")
+    runtime = Runtime(load_settings("local", root=str(root), overrides={"secrets": {"provider": "env"}}), spark=spark)
+    FITNESS.history_loader(runtime)
+    return runtime
+
+
+@pytest.fixture(scope="module")
+def after_set_1(lakehouse):
+    FITNESS.producer(lakehouse, set_number=1)
+    runner.run(lakehouse, "fitness")
+    return lakehouse
+
+
+@pytest.fixture(scope="module")
+def after_set_2(after_set_1):
+    FITNESS.producer(after_set_1, set_number=2)
+    runner.run(after_set_1, "fitness")
+    return after_set_1
+
+
+def table(runtime, name):
+    declared = FITNESS.get(name)
+    return runtime.spark.read.format("delta").load(runtime.location("fitness", declared.layer, name).path)
+
+
+def landing(runtime, folder, name) -> Path:
+    return Path(runtime.settings.landing_path(folder)) / name
+
+
+def test_set_1_acceptance_counts(after_set_1):
+    expected = FITNESS.acceptance(after_set_1.settings)[1]
+    assert acceptance.verify(after_set_1, "fitness", expected)["workout_bpm"] == 3_900
+
+
+def test_blank_lines_of_the_users_file_are_not_rows(after_set_1):
+    raw_lines = landing(after_set_1, "registered_users_bz", "1-registered_users_1.csv").read_text().split("\n")
+    assert sum(1 for line in raw_lines if not line.strip()) >= 3  # the published file does end in blank lines
+    bronze = table(after_set_1, "registered_users_bz")
+    assert bronze.count() == 5
+    assert bronze.where("user_id IS NULL OR mac_address IS NULL").count() == 0
+
+
+def test_date_and_week_part_come_from_epoch_seconds(after_set_1):
+    workout_days = table(after_set_1, "kafka_multiplex_bz").where("topic = 'workout'").select("date", "week_part").distinct()
+    assert sorted(tuple(r) for r in workout_days.collect()) == [(date(2023, 3, 11), "2023-10")]
+
+
+def test_set_1_profile_changes_applied(after_set_1):
+    profiles = {r.user_id: r for r in table(after_set_1, "user_profile").collect()}
+    key = TEST_PII_KEY.encode()
+    assert profiles[12140].last_name == token("Castillo", key)
+    assert (profiles[13559].city, profiles[13559].street_address) == ("Santa Monica", token("634 Acevedo Mountain", key))
+
+
+def test_set_2_acceptance_counts(after_set_2):
+    expected = FITNESS.acceptance(after_set_2.settings)[2]
+    assert acceptance.verify(after_set_2, "fitness", expected)["workout_bpm_summary"] == 2
+
+
+def test_set_2_profile_change_applied(after_set_2):
+    profile = table(after_set_2, "user_profile").where("user_id = 14232").first()
+    assert (profile.last_name, profile.city) == (token("Smith", TEST_PII_KEY.encode()), "North Hollywood")
+
+
+def test_workout_bpm_summary_equals_an_independent_computation(after_set_2):
+    """Recompute the two emitted sessions from the landed files with plain Python."""
+    readings = {}
+    for set_number in (1, 2):
+        with open(landing(after_set_2, "kafka_multiplex_bz", f"3-bpm_{set_number}.json")) as lines:
+            for line in lines:
+                value = json.loads(json.loads(line)["value"])
+                second = int(datetime.strptime(value["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+                readings[(value["device_id"], second)] = value["heartrate"]
+    sessions = {(12474, 118440): (1678521900, 1678525800), (14633, 175406): (1678608300, 1678610700)}
+    expected = {}
+    for (user, device), (start, end) in sessions.items():
+        rates = [readings[(device, s)] for s in range(start + 1, end + 1) if readings[(device, s)] > 0]
+        expected[user] = (min(rates), sum(rates) / len(rates), max(rates), len(rates))
+    summary = {r.user_id: r for r in table(after_set_2, "workout_bpm_summary").collect()}
+    assert set(summary) == {12474, 14633}
+    for user, (low, mean, high, count) in expected.items():
+        row = summary[user]
+        assert (row.min_bpm, row.max_bpm, row.num_recordings) == (low, high, count)
+        assert row.avg_bpm == pytest.approx(mean, rel=1e-12)
+    assert (summary[12474].age, summary[12474].gender, summary[12474].city) == ("75-85", "M", "San Fernando")
+    assert (summary[14633].age, summary[14633].gender, summary[14633].city) == ("25-35", "F", "Gardena")
+
+
+def test_gym_summary_equals_an_independent_computation(after_set_2):
+    key = TEST_PII_KEY.encode()
+    users, visits, workouts = {}, [], {}
+    for n in (1, 2):
+        with open(landing(after_set_2, "registered_users_bz", f"1-registered_users_{n}.csv")) as f:
+            users.update({row["mac_address"]: int(row["user_id"]) for row in csv.DictReader(f) if row["user_id"]})
+        with open(landing(after_set_2, "gym_logins_bz", f"5-gym_logins_{n}.csv")) as f:
+            visits += [row for row in csv.DictReader(f)]
+        with open(landing(after_set_2, "kafka_multiplex_bz", f"4-workout_{n}.json")) as f:
+            for line in f:
+                v = json.loads(json.loads(line)["value"])
+                workouts.setdefault((v["user_id"], v["workout_id"], v["session_id"]), {})[v["action"]] = int(v["timestamp"])
+    expected = set()
+    for visit in visits:
+        login, logout = int(visit["login"]), int(visit["logout"])
+        for (user, workout, session), times in workouts.items():
+            if user == users[visit["mac_address"]] and login <= times["start"] <= logout:
+                expected.add((datetime.fromtimestamp(login, tz=timezone.utc).date(), int(visit["gym"]),
+                              token(visit["mac_address"], key), workout, session,
+                              round((logout - login) / 60, 2), round((times["stop"] - times["start"]) / 60, 2)))
+    actual = {(r.date, r.gym, r.mac_address, r.workout_id, r.session_id, float(r.minutes_in_gym),
+               float(r.minutes_exercising)) for r in table(after_set_2, "gym_summary").collect()}
+    assert len(expected) == 16
+    assert actual == expected
+
+
+def test_no_raw_mac_address_or_name_in_silver_and_gold(after_set_2):
+    raw_macs = {r.mac_address for r in table(after_set_2, "registered_users_bz").collect()}
+    for name in ("users", "gym_logs", "gym_summary"):
+        stored = {r.mac_address for r in table(after_set_2, name).select("mac_address").collect()}
+        assert stored and not stored & raw_macs
+    names = {r.last_name for r in table(after_set_2, "user_profile").collect()}
+    assert not names & {"Clark", "Castillo", "Smith", "Phillips"}
+
+
+def fingerprint(runtime):
+    """Per table: row count and an order-independent hash of every row."""
+    prints = {}
+    for declared in FITNESS.ordered():
+        frame = table(runtime, declared.name).drop("load_time")
+        row_hash = F.xxhash64(*[F.col(c) for c in frame.columns]).cast("decimal(38,0)")
+        prints[declared.name] = tuple(frame.agg(F.count(F.lit(1)), F.sum(row_hash)).first())
+    return prints
+
+
+def test_rerunning_every_layer_and_the_producer_changes_nothing(after_set_2):
+    before = fingerprint(after_set_2)
+    FITNESS.producer(after_set_2, set_number=2)  # lands nothing new
+    FITNESS.history_loader(after_set_2)
+    runs = runner.run(after_set_2, "fitness")
+    assert sum(r.rows_inserted + r.rows_updated for r in runs) == 0
+    assert fingerprint(after_set_2) == before
+
+
+def test_event_log_records_every_table_of_every_run(after_set_2):
+    log = after_set_2.spark.read.format("delta").load(after_set_2.system_path("event_log"))
+    heart_rate = log.where("table = 'heart_rate' AND status = 'ok'").agg(F.sum("rows_inserted")).first()[0]
+    assert heart_rate == 507_602
+    assert log.where("status != 'ok'").count() == 0

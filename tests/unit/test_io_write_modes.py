@@ -1,0 +1,66 @@
+"""The write modes of the one Delta writer, each applied twice to prove idempotence."""
+from datetime import datetime
+
+from medallion import io
+from medallion.tables import Append, CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer
+
+
+def rows(spark, path, order):
+    return [tuple(r) for r in spark.read.format("delta").load(path).orderBy(*order).collect()]
+
+
+def test_insert_only_keeps_the_first_row_and_ignores_replays(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "insert_only")
+    schema = "k BIGINT, v STRING"
+    io.write(spark.createDataFrame([(1, "a"), (1, "a"), (2, "b")], schema), location, InsertOnly(("k",)), "w", 0)
+    result = io.write(spark.createDataFrame([(1, "changed"), (3, "c")], schema), location, InsertOnly(("k",)), "w", 1)
+    assert result.inserted == 1
+    assert rows(spark, location.path, ["k"]) == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_insert_only_matches_null_keys(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "null_keys")
+    batch = spark.createDataFrame([(None, "a")], "k BIGINT, v STRING")
+    io.write(batch, location, InsertOnly(("k",)), "w", 0)
+    io.write(batch, location, InsertOnly(("k",)), "w", 1)
+    assert rows(spark, location.path, ["k"]) == [(None, "a")]
+
+
+def test_update_if_newer_extends_only(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "update_if_newer")
+    schema = "mac STRING, login TIMESTAMP, logout TIMESTAMP, gym BIGINT"
+    t = lambda h: datetime(2023, 3, 11, h)  # noqa: E731
+    mode = UpdateIfNewer(("mac", "login"), ("logout",), "logout")
+    io.write(spark.createDataFrame([("a", t(7), t(8), 1)], schema), location, mode, "w", 0)
+    io.write(spark.createDataFrame([("a", t(7), t(9), 99), ("a", t(7), t(8), 1)], schema), location, mode, "w", 1)
+    io.write(spark.createDataFrame([("a", t(7), t(8), 1)], schema), location, mode, "w", 2)  # older: ignored
+    assert rows(spark, location.path, ["mac"]) == [("a", t(7), t(9), 1)]  # logout only; gym untouched
+
+
+def test_cdc_latest_wins_ties_to_higher_offset_and_stale_changes_lose(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "cdc")
+    schema = "id BIGINT, name STRING, updated BIGINT, offset BIGINT"
+    mode = CdcLatest(("id",), ("updated", "offset"))
+    io.write(spark.createDataFrame([(1, "Clark", 10, 5), (1, "Castillo", 20, 6), (2, "Tie-low", 10, 1),
+                                    (2, "Tie-high", 10, 2)], schema), location, mode, "w", 0)
+    io.write(spark.createDataFrame([(1, "Stale", 15, 9)], schema), location, mode, "w", 1)   # older than stored
+    io.write(spark.createDataFrame([(2, "Tie-lower", 10, 0)], schema), location, mode, "w", 2)  # same time, lower offset
+    assert rows(spark, location.path, ["id"]) == [(1, "Castillo", 20, 6), (2, "Tie-high", 10, 2)]
+
+
+def test_scd1_updates_changed_rows_only(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "scd1")
+    schema = "id BIGINT, city STRING"
+    io.write(spark.createDataFrame([(1, "LA"), (2, "SF")], schema), location, Scd1(("id",)), "w", 0)
+    result = io.write(spark.createDataFrame([(1, "LA"), (2, "NY"), (3, "SD")], schema), location, Scd1(("id",)), "w", 1)
+    assert (result.inserted, result.updated) == (1, 1)
+    assert rows(spark, location.path, ["id"]) == [(1, "LA"), (2, "NY"), (3, "SD")]
+
+
+def test_append_skips_a_replayed_batch(spark, make_runtime):
+    location = make_runtime().location("t", Layer.BRONZE, "append")
+    batch = spark.createDataFrame([(1,), (2,)], "k BIGINT")
+    assert io.write(batch, location, Append(), "writer", 7).inserted == 2
+    assert io.write(batch, location, Append(), "writer", 7).inserted == 0  # the same batch again
+    assert io.write(batch, location, Append(), "writer", 8).inserted == 2
+    assert spark.read.format("delta").load(location.path).count() == 4
