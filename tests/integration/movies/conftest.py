@@ -33,16 +33,16 @@ def movies_database(postgres_server, spark):
 
 @pytest.fixture(scope="module")
 def movies_runtime_factory(spark, tmp_path_factory, movies_database):
-    """``factory(**movies_settings)`` → a Runtime on a new lakehouse whose operational database is the
-    module's, with the movies settings overridden."""
+    """``factory(**movies_settings)`` → (Runtime, settings overrides): a new lakehouse whose operational
+    database is the module's, with the movies settings overridden."""
 
-    def make(**movies_settings) -> Runtime:
+    def make(**movies_settings) -> tuple[Runtime, dict]:
         root = tmp_path_factory.mktemp("movies-lakehouse")
         overrides = {
             "secrets": {"provider": "env"},
             "databases": {"operational": {"url": movies_database}},
             "pipelines": {"movies": movies_settings},
         }
-        return Runtime(load_settings("local", root=str(root), overrides=overrides), spark=spark)
+        return Runtime(load_settings("local", root=str(root), overrides=overrides), spark=spark), overrides
 
     return make

@@ -2,6 +2,7 @@
 their defects), a re-run. Every table is checked against the plain-Python reference of the spec."""
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -13,7 +14,10 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from medallion import io, runner
+from medallion.config import PROJECT_DIR
+from medallion.notebook import run_notebook
 from medallion.pipelines.movies import PIPELINE, generator, hooks
+from medallion.pipelines.movies.acceptance import expected_counts
 from medallion.pipelines.movies.gold import DIMENSIONS as GOLD_DIMENSIONS
 from medallion.saved_queries import query_names, run_query
 from medallion.tables import Layer
@@ -23,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 SETTINGS = {"reviews_per_day": 24, "purchase_customers": 8, "purchase_rows": 160, "seed": 4242}
 DAYS = 3
+NOTEBOOKS = PROJECT_DIR / "notebooks"
 
 
 @dataclass
@@ -31,6 +36,9 @@ class DayState:
     fact_insert_dates: set
     keys: dict[str, dict]
     versions: dict[str, int]
+    expected_fact: set | None = None
+    expected_keys: dict | None = None
+    counts: dict | None = None
 
 
 def table(runtime, name):
@@ -80,33 +88,50 @@ def extra_purchases(customer: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(movies_runtime_factory):
-    """Setup, days 1-3 (new purchases arrive before day 3), then a re-run and a second setup."""
-    runtime = movies_runtime_factory(**SETTINGS)
+def pipeline_run(movies_runtime_factory, spark):
+    """Day 1 through the workspace notebooks (02 setup, 10 producer, 04-06 layers), day 2 through notebooks
+    10 and 07 (setup + every layer), day 3 through the library after new purchases arrived; then a re-run
+    and a second setup."""
+    runtime, overrides = movies_runtime_factory(**SETTINGS)
+    params = {"env": "local", "pipeline": "movies", "run_type": "once", "root": runtime.settings.root}
+
+    def notebook(name, **extra):
+        return json.loads(run_notebook(NOTEBOOKS / f"{name}.py", {**params, **extra}, overrides, spark=spark))
+
     started = datetime.now(timezone.utc).date()
     conf = runtime.settings.pipeline("movies")
-    first_load = hooks.setup(runtime)
     purchases_text, _ = hooks.purchase_file(conf)
     expected = Expected(known_customers=set(), purchases=[])
     expected.add_purchases(purchases_text)
-    states, extra_customer = [], None
+    states, notebook_results, extra_customer = [], {}, None
     for day in range(1, DAYS + 1):
-        if day == DAYS:
+        if day == 1:
+            notebook_results["setup"] = notebook("02-setup")
+            notebook_results["produce"] = notebook("10-producer", set="1")
+            notebook_results.update({layer: notebook(name) for layer, name in
+                                     (("bronze", "04-bronze"), ("silver", "05-silver"), ("gold", "06-gold"))})
+        elif day == 2:
+            notebook("10-producer", set="2")
+            notebook_results["run"] = notebook("07-run")
+        else:
             extra_customer = min(customer for customer, _ in expected.reviews.values())
             _load_extra_purchases(runtime, extra_customer, expected)
-        hooks.producer(runtime, set_number=day)
-        runner.run(runtime, "movies", progress=lambda message: None)
+            hooks.producer(runtime, set_number=day)
+            runner.run(runtime, "movies", progress=lambda message: None)
         expected.add_day(generator.day_files(day, SETTINGS["seed"], SETTINGS["reviews_per_day"],
                                              hooks.customers(conf), hooks.start_date(conf)))
-        states.append(DayState(fact_rows(runtime), {r[0] for r in table(runtime, "fact_movie_analytics")
-                                                    .select("insert_date").distinct().collect()},
-                               dimension_keys(runtime), versions(runtime)))
-        states[-1].expected_fact = expected.fact()
-        states[-1].expected_keys = {name: dict(keys) for name, keys in expected.keys.items()}
+        state = DayState(fact_rows(runtime), {r[0] for r in table(runtime, "fact_movie_analytics")
+                                              .select("insert_date").distinct().collect()},
+                         dimension_keys(runtime), versions(runtime))
+        state.expected_fact = expected.fact()
+        state.expected_keys = {name: dict(keys) for name, keys in expected.keys.items()}
+        state.counts = {name: table(runtime, name).count() for name in PIPELINE.tables}
+        states.append(state)
     second_load = hooks.setup(runtime)
     rerun = runner.run(runtime, "movies", progress=lambda message: None)
-    return {"runtime": runtime, "expected": expected, "states": states, "first_load": first_load,
-            "second_load": second_load, "rerun": rerun, "started": started, "extra_customer": extra_customer}
+    return {"runtime": runtime, "expected": expected, "states": states, "notebooks": notebook_results,
+            "purchase_lines": len(purchases_text.splitlines()) - 1, "second_load": second_load, "rerun": rerun,
+            "started": started, "extra_customer": extra_customer}
 
 
 def _load_extra_purchases(runtime, customer, expected):
@@ -154,7 +179,7 @@ def test_every_review_and_log_is_loaded_or_quarantined_with_its_reason(pipeline_
     assert set(purchase_rules) <= {("user_purchase", ("customer_id_present",)),
                                    ("user_purchase", ("customer_id_present", "positive_quantity")),
                                    ("user_purchase", ("customer_id_present", "positive_unit_price"))}
-    purchase_lines = pipeline_run["first_load"].rows_in_file + 3
+    purchase_lines = pipeline_run["purchase_lines"] + 3
     assert table(runtime, "user_purchase").count() + sum(purchase_rules.values()) == purchase_lines
 
 
@@ -237,7 +262,7 @@ def test_purchases_are_copied_incrementally_and_update_amount_spent(pipeline_run
     assert len(amounts[1]) == len(amounts[2]) == 1
     assert amounts[2].pop() - amounts[1].pop() == Decimal("15.875")
     bronze = table(runtime, "user_purchase_bz")
-    assert bronze.count() == pipeline_run["first_load"].rows_in_file + 3  # each row copied once
+    assert bronze.count() == pipeline_run["purchase_lines"] + 3  # each row copied once
     assert bronze.select("purchase_id").distinct().count() == bronze.count()
 
 
@@ -294,3 +319,25 @@ def test_saved_queries_answer_the_analysts_questions(pipeline_run):
     assert set(query_names("movies")) == {
         "reviews_in_ca_ny_tx", "apple_reviews_in_ca_ny_tx", "chrome_reviews_by_state", "reviews_by_state_in_year",
         "devices_by_coast", "spend_of_reviewing_customers"}
+
+
+# ----------------------------------------------------------------------------- notebooks, acceptance
+def test_the_generic_notebooks_run_the_pipeline_by_its_widget(pipeline_run):
+    results, first = pipeline_run["notebooks"], pipeline_run["states"][0]
+    assert results["setup"] == {"pipeline": "movies", "tables": len(PIPELINE.tables)}
+    assert results["produce"] == {"pipeline": "movies", "files": 2}
+    assert results["bronze"]["movie_review_bz"] == {
+        "rows_in": SETTINGS["reviews_per_day"] + 2, "inserted": SETTINGS["reviews_per_day"] + 1, "updated": 0,
+        "quarantined": 1}
+    assert results["silver"]["classified_movie_review"]["inserted"] == first.counts["classified_movie_review"]
+    assert results["gold"]["fact_movie_analytics"]["inserted"] == len(first.fact)
+    assert set(results["run"]) == set(PIPELINE.tables)  # 07: every table of the pipeline, in one job
+
+
+def test_the_declared_acceptance_counts_hold_day_by_day(pipeline_run):
+    runtime = pipeline_run["runtime"]
+    declared = expected_counts(runtime.settings)
+    for day, state in enumerate(pipeline_run["states"], start=1):
+        for check in declared[day]:
+            extra = 3 if day == DAYS and check.table.startswith("user_purchase") else 0  # day 3's new purchases
+            assert state.counts[check.table] == check.rows + extra, (day, check.table)
