@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup jars unit integration clean
+.PHONY: run test setup jars unit integration clean install lint wheel
 
 run: setup
 	$(BIN)/python -m medallion.demo fitness
@@ -20,6 +20,15 @@ integration: setup
 	$(BIN)/python -m pytest tests/integration
 
 setup: $(STAMP) jars
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src deployment tests
+
+# The wheel `medallion deploy` ships (reproducible: the same sources give the same file).
+wheel: $(STAMP)
+	SOURCE_DATE_EPOCH=315532800 $(BIN)/python -m pip wheel --no-deps --quiet --wheel-dir dist .
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

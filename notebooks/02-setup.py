@@ -1,7 +1,7 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # 02 · Setup
-# MAGIC Creates the pipeline's schemas and empty tables, and prepares its external sources. Idempotent.
+# MAGIC Prepares the pipeline: its external sources, schemas and empty tables, reference data and (on Databricks) its Unity Catalog grants. Idempotent.
 
 # COMMAND ----------
 

@@ -1,7 +1,7 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # 03 · History loader
-# MAGIC Loads the pipeline's reference data once.
+# MAGIC Reloads the pipeline's reference data (setup loads it the first time); a reload of unchanged data changes nothing.
 
 # COMMAND ----------
 

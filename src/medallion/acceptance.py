@@ -47,9 +47,7 @@ def run_acceptance(runtime: Runtime, pipeline_name: str, mode: str, stream_timeo
     if pipeline.acceptance is None or pipeline.producer is None:
         raise MedallionError(f"{pipeline_name} declares no acceptance counts")
     expected = pipeline.acceptance(runtime.settings)
-    runner.ensure_tables(runtime, pipeline)
-    if pipeline.history_loader:
-        pipeline.history_loader(runtime)
+    runner.prepare(runtime, pipeline)
     results = {}
     streams = runner.start_streams(runtime, pipeline_name) if mode == "stream" else None
     try:

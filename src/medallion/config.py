@@ -21,6 +21,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_CONF_DIR = PROJECT_DIR / "conf"
 DEFAULT_LOCAL_ROOT = PROJECT_DIR / ".lakehouse"
 ROOT_ENV_VAR = "MEDALLION_ROOT"
+CONF_DIR_ENV_VAR = "MEDALLION_CONF_DIR"
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,18 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Read base + environment files, apply ``overrides`` (a nested dict), validate, freeze."""
-    conf_dir = Path(conf_dir) if conf_dir else DEFAULT_CONF_DIR
+    return _freeze(env, load_conf(env, conf_dir, overrides), root)
+
+
+def load_conf(
+    env: str = "local",
+    conf_dir: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict:
+    """The validated, merged configuration as plain nested data, for the tools that read sections
+    :class:`Settings` does not model (``deployment``). ``$MEDALLION_CONF_DIR`` points at the conf folder
+    where the package is installed without its repository (a Databricks job: the deployed ``conf/``)."""
+    conf_dir = Path(conf_dir or os.environ.get(CONF_DIR_ENV_VAR) or DEFAULT_CONF_DIR)
     base_file = conf_dir / "base.yml"
     env_file = conf_dir / f"{env}.yml"
     if not env_file.exists():
@@ -100,7 +112,7 @@ def load_settings(
     merged = _overlay(base, _read_yaml(env_file), source=env_file.name)
     if overrides:
         merged = _overlay(merged, dict(overrides), source="overrides")
-    return _freeze(env, merged, root)
+    return merged
 
 
 def _read_yaml(path: Path) -> dict:

@@ -20,9 +20,7 @@ def main(pipeline_name: str = "fitness", sets: tuple[int, ...] = (1, 2)) -> int:
     runtime = Runtime(load_settings("local"))
     pipeline = get_pipeline(pipeline_name)
     started = time.time()
-    runner.ensure_tables(runtime, pipeline)
-    if pipeline.history_loader:
-        pipeline.history_loader(runtime)
+    runner.prepare(runtime, pipeline)
     for set_number in sets:
         pipeline.producer(runtime, set_number=set_number)
         runner.run(runtime, pipeline_name)

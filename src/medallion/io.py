@@ -15,7 +15,18 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from medallion.runtime import TableLocation
-from medallion.tables import Append, CdcLatest, InsertOnly, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode
+from medallion.tables import (
+    Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode,
+)
+
+# Gold is read outside Spark: Synapse serverless SQL reads Delta at reader version 1 only (no deletion
+# vectors, column mapping, v2 checkpoints or timestamp_ntz), and so do older Power BI and delta-rs readers.
+# Pin that protocol and keep deletion vectors off, which Databricks otherwise enables on new tables.
+ANALYST_READABLE_PROPERTIES = {
+    "delta.minReaderVersion": "1",
+    "delta.minWriterVersion": "2",
+    "delta.enableDeletionVectors": "false",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,9 @@ def create_if_missing(
         builder = builder.partitionedBy(*partition_by)
     if comment:
         builder = builder.comment(comment)
+    if location.layer == Layer.GOLD:
+        for key, value in ANALYST_READABLE_PROPERTIES.items():
+            builder = builder.property(key, value)
     builder.execute()
 
 

@@ -37,10 +37,8 @@ def show_config(dbutils, spark=None) -> str:
 
 def setup(dbutils, spark=None) -> str:
     rt, pipeline = runtime(dbutils, spark), get_pipeline(dbutils.widgets.get("pipeline"))
-    if pipeline.setup:
-        pipeline.setup(rt)
-    runner.ensure_tables(rt, pipeline)
-    return json.dumps({"pipeline": pipeline.name, "tables": len(pipeline.tables)})
+    granted = runner.prepare(rt, pipeline)  # grants: Unity Catalog only; nothing locally
+    return json.dumps({"pipeline": pipeline.name, "tables": len(pipeline.tables), "grants": len(granted)})
 
 
 def load_history(dbutils, spark=None) -> str:
@@ -60,12 +58,10 @@ def run_layer(dbutils, spark, layer: str) -> str:
 
 
 def run_all(dbutils, spark=None) -> str:
-    """Notebook 07: setup, history, then every layer, once or as streams."""
+    """Notebook 07: setup (tables, reference data), then every layer, once or as streams."""
     rt = runtime(dbutils, spark)
     pipeline = get_pipeline(dbutils.widgets.get("pipeline"))
-    setup(dbutils, spark)
-    if pipeline.history_loader:
-        pipeline.history_loader(rt)
+    runner.prepare(rt, pipeline)
     if dbutils.widgets.get("run_type") == "stream":
         streams = runner.start_streams(rt, pipeline.name)
         streams.wait()

@@ -321,6 +321,20 @@ def start_streams(
 
 
 # ----------------------------------------------------------------------------------------------- setup
+def prepare(runtime: Runtime, pipeline: Pipeline) -> list[str]:
+    """Everything a pipeline needs before its first run (notebook 02, ``medallion setup``), idempotent:
+    its external sources, its tables, its reference data, and on Databricks its Unity Catalog grants.
+    Returns the grants applied."""
+    from medallion import grants
+
+    if pipeline.setup:
+        pipeline.setup(runtime)
+    ensure_tables(runtime, pipeline)
+    if pipeline.history_loader:
+        pipeline.history_loader(runtime)
+    return grants.apply_grants(runtime, pipeline.name)
+
+
 def ensure_tables(runtime: Runtime, pipeline: Pipeline) -> None:
     """Create every declared table that does not exist yet, empty, with the schema its build function
     gives on empty inputs; register all of them by name. Idempotent."""

@@ -104,15 +104,17 @@ class DatabricksSecretStore:
 class KeyVaultSecretStore:
     """Azure Key Vault over its REST API with the official SDK; the vault URL comes from settings."""
 
-    def __init__(self, vault_url: str, credential=None):
+    def __init__(self, vault_url: str, credential=None, **client_options):
         self.vault_url = vault_url
         self._credential = credential
+        self._client_options = client_options  # passed to SecretClient (transport, retries, challenge checks)
 
     def get(self, name: str) -> Secret:
         from azure.identity import DefaultAzureCredential
         from azure.keyvault.secrets import SecretClient
 
-        client = SecretClient(vault_url=self.vault_url, credential=self._credential or DefaultAzureCredential())
+        client = SecretClient(vault_url=self.vault_url, credential=self._credential or DefaultAzureCredential(),
+                              **self._client_options)
         try:
             return Secret(name, client.get_secret(name).value)
         except Exception as err:

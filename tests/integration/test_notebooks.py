@@ -40,8 +40,8 @@ def test_notebooks_run_locally_through_the_workspace_code_path(spark, tmp_path):
         return json.loads(run_notebook(NOTEBOOKS / f"{name}.py", {**params, **extra}, overrides, spark=spark))
 
     assert run("01-config")["root"] == str(tmp_path)
-    assert run("02-setup") == {"pipeline": "fitness", "tables": 14}
-    assert run("03-history-loader")["date_lookup"]["inserted"] == 365
+    assert run("02-setup") == {"pipeline": "fitness", "tables": 14, "grants": 0}
+    assert run("03-history-loader")["date_lookup"] == {"rows_in": 365, "inserted": 0, "updated": 0, "quarantined": 0}
     assert run("10-producer", set="1") == {"pipeline": "fitness", "files": 5}
     assert run("04-bronze")["kafka_multiplex_bz"]["inserted"] == 7 + 16 + 75_000
     assert run("05-silver")["workout_bpm"]["inserted"] == 3_900

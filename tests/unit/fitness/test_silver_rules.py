@@ -1,6 +1,5 @@
 """Each silver rule of the fitness spec, on tiny inline frames."""
 from datetime import date, datetime
-from decimal import Decimal
 
 import pytest
 from chispa import assert_df_equality

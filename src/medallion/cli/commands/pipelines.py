@@ -17,7 +17,7 @@ def register(commands) -> None:
     listing = commands.add_parser("pipelines", help="list the pipelines and their tables")
     listing.set_defaults(handler=list_pipelines)
 
-    setup = commands.add_parser("setup", help="create the pipeline's databases and empty tables (idempotent)")
+    setup = commands.add_parser("setup", help="create the pipeline's sources, tables and reference data (idempotent)")
     setup.add_argument("pipeline", choices=pipeline_names())
     add_environment_options(setup)
     setup.set_defaults(handler=setup_pipeline)
@@ -62,10 +62,9 @@ def list_pipelines(args: argparse.Namespace) -> int:
 def setup_pipeline(args: argparse.Namespace) -> int:
     runtime = runtime_from(args)
     pipeline = get_pipeline(args.pipeline)
-    if pipeline.setup:
-        pipeline.setup(runtime)
-    runner.ensure_tables(runtime, pipeline)
-    print(f"{args.pipeline}: {len(pipeline.tables)} tables ready under {runtime.settings.root}")
+    granted = runner.prepare(runtime, pipeline)  # grants: Unity Catalog only; nothing locally
+    print(f"{args.pipeline}: {len(pipeline.tables)} tables ready under {runtime.settings.root}"
+          + (f", {len(granted)} grants applied" if granted else ""))
     return 0
 
 

@@ -6,7 +6,8 @@ import argparse
 from pyspark.sql import functions as F
 
 from medallion.cli.common import add_environment_options, runtime_from
-from medallion.display import print_dataframe
+from medallion import gold
+from medallion.display import format_rows, print_dataframe
 from medallion.errors import UnknownTableError
 from medallion.io import table_exists
 from medallion.registry import get_pipeline, pipeline_names
@@ -16,7 +17,7 @@ def register(commands) -> None:
     show = commands.add_parser("show", help="print a table: PIPELINE.TABLE, or TABLE when the name is unique")
     show.add_argument("table")
     show.add_argument("--limit", type=int, default=50)
-    show.add_argument("--where", help="a SQL filter, e.g. \"user_id = 12474\"")
+    show.add_argument("--where", help="a SQL filter, e.g. \"user_id = 12474\" (read without Spark, by delta-rs)")
     add_environment_options(show)
     show.set_defaults(handler=show_table)
 
@@ -40,16 +41,15 @@ def resolve_table(name: str):
 
 
 def show_table(args: argparse.Namespace) -> int:
+    """Read through ``medallion.gold`` (delta-rs): no Spark session starts, so this answers at once."""
     pipeline_name, table = resolve_table(args.table)
     runtime = runtime_from(args)
     location = runtime.location(pipeline_name, table.layer, table.name)
-    if not table_exists(runtime.spark, location.path):
+    if not gold.is_table(location.path):
         raise UnknownTableError(f"{location.name} has not been created yet: run `medallion run {pipeline_name}`.")
-    df = runtime.spark.read.format("delta").load(location.path)
-    if args.where:
-        df = df.where(args.where)
-    print(f"{location.name}: {df.count():,} rows")
-    print_dataframe(df, args.limit)
+    rows = gold.read_table(location.path, where=args.where, limit=args.limit)
+    print(f"{location.name}: {gold.count_rows(location.path, where=args.where):,} rows")
+    print(format_rows(rows.column_names, [list(row.values()) for row in rows.to_pylist()]))
     return 0
 
 

@@ -1,0 +1,88 @@
+"""What ``medallion deploy`` does, as functions the CLI (and the tests) call."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from databricks.sdk import WorkspaceClient
+
+from deployment import artifacts, jobs, plan, apply, integration_tests
+from deployment.settings import DeploymentSettings, load_deployment
+from deployment.workspace import Workspace
+from medallion.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
+from medallion.errors import MedallionError
+from medallion.registry import pipeline_names
+
+AUTH_HELP = (
+    "Authenticate through the Databricks SDK's standard chain: a service principal "
+    "(ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID), the Azure CLI (`az login`, or an AzureCLI task "
+    "with a workload identity service connection), or DATABRICKS_TOKEN."
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    """The checkout being deployed."""
+
+    notebooks_dir: Path = PROJECT_DIR / "notebooks"
+    conf_dir: Path = field(default_factory=lambda: Path(os.environ.get(CONF_DIR_ENV_VAR) or DEFAULT_CONF_DIR))
+    project_dir: Path = PROJECT_DIR
+
+
+def settings_for(env: str, project: Project) -> DeploymentSettings:
+    if env == "local":
+        raise MedallionError("`local` runs on this machine: deploy targets a Databricks environment (dev, qa, prod).")
+    return load_deployment(env, project.conf_dir, known_pipelines=pipeline_names())
+
+
+def connect(settings: DeploymentSettings) -> WorkspaceClient:
+    """A client authenticated by the SDK's default chain; the host comes from conf, never from a stray variable."""
+    try:
+        client = WorkspaceClient(host=settings.host) if settings.host else WorkspaceClient()
+        client.config.authenticate()
+    except Exception as err:  # the SDK raises ValueError subclasses listing what it tried
+        raise MedallionError(f"Cannot authenticate to {settings.host or 'Databricks'} ({err}). {AUTH_HELP}") from None
+    return client
+
+
+def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: bool = False,
+           client: WorkspaceClient | None = None, progress: Callable[[str], None] = print) -> plan.Plan:
+    settings = settings_for(env, project)
+    wheel = wheel or artifacts.build_wheel(project.project_dir)
+    uploads = artifacts.collect(settings.workspace_folder, project.notebooks_dir, project.conf_dir, env, wheel)
+    wanted = jobs.desired_jobs(settings, uploads)
+    acl = jobs.desired_permissions(settings)
+    ws = Workspace(client or connect(settings))
+    the_plan = plan.plan_deploy(ws, settings, uploads, wanted, acl)
+    progress(the_plan.render())
+    if not plan_only and the_plan.pending:
+        progress("Applying:")
+        apply.apply(ws, the_plan, acl, progress)
+        progress(f"Deployed {env}.")
+    return the_plan
+
+
+def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool = False,
+            client: WorkspaceClient | None = None, progress: Callable[[str], None] = print) -> plan.Plan:
+    settings = settings_for(env, project)
+    names = [settings.job_name(p) for p in settings.pipelines] + [settings.tests_job_name]
+    ws = Workspace(client or connect(settings))
+    the_plan = plan.plan_destroy(ws, settings, names)
+    progress(the_plan.render(title="Destroy plan", nothing=f"Nothing to remove: no object of this project is left in {env}."))
+    if plan_only or not the_plan.pending:
+        return the_plan
+    if not confirmed:
+        raise MedallionError(f"Nothing removed: add --yes to remove the {len(the_plan.pending)} objects above from {env}.")
+    progress("Removing:")
+    apply.apply(ws, the_plan, [], progress)
+    progress(f"Removed what this project had deployed to {env}.")
+    return the_plan
+
+
+def run_tests(env: str, project: Project, client: WorkspaceClient | None = None, poll_seconds: float = 15.0,
+              progress: Callable[[str], None] = print) -> int:
+    settings = settings_for(env, project)
+    outcomes = integration_tests.run_integration_tests(client or connect(settings), settings, poll_seconds, progress)
+    return integration_tests.report(outcomes, progress)

@@ -1,0 +1,167 @@
+"""The ``deployment`` section of ``conf/<env>.yml``, validated once into a frozen object."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from medallion.config import load_conf
+from medallion.errors import ConfigError
+
+PROJECT = "medallion"
+SECURITY_MODES = ("SINGLE_USER", "USER_ISOLATION", "DATA_SECURITY_MODE_DEDICATED", "DATA_SECURITY_MODE_STANDARD")
+SYNAPSE_AUTH = ("caller", "managed_identity")
+PERMISSION_LEVELS = {"can_manage": "CAN_MANAGE", "can_manage_run": "CAN_MANAGE_RUN", "can_view": "CAN_VIEW"}
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    spark_version: str
+    node_type: str
+    num_workers: int
+    data_security_mode: str
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    cron: str
+    timezone: str
+    paused: bool
+
+
+@dataclass(frozen=True)
+class SynapseSettings:
+    workspace: str | None
+    database: str
+    auth: str
+    location: str | None
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    env: str
+    host: str | None
+    workspace_folder: str
+    pipelines: tuple[str, ...]
+    stream_pipelines: tuple[str, ...]
+    job_principal: str | None
+    reader_group: str | None
+    external_location: str | None
+    cluster: ClusterSettings
+    schedule: ScheduleSettings
+    timeout_seconds: int
+    max_concurrent_runs: int
+    notify_on_failure: tuple[str, ...]
+    permissions: tuple[tuple[str, str], ...]  # (group, permission level), in conf order
+    integration_tests: bool
+    test_timeout_minutes: int
+    synapse: SynapseSettings
+    catalog: str | None
+    storage_root: str | None
+
+    @property
+    def files_folder(self) -> str:
+        """The folder as a file-system path on a cluster (``/Workspace/…``), for libraries and env vars."""
+        return "/Workspace" + self.workspace_folder
+
+    def job_name(self, pipeline: str) -> str:
+        return f"{PROJECT}-{self.env}-{pipeline}"
+
+    @property
+    def tests_job_name(self) -> str:
+        return f"{PROJECT}-{self.env}-integration-tests"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags on every job this project creates: how ``--destroy`` recognises its own jobs."""
+        return {"project": PROJECT, "medallion-env": self.env}
+
+
+def load_deployment(env: str, conf_dir: Path | str | None = None, known_pipelines: list[str] | None = None) -> DeploymentSettings:
+    conf = load_conf(env, conf_dir)
+    section = conf["deployment"]
+    where = f"conf/{env}.yml: deployment"
+    folder = section["workspace_folder"]
+    if not folder:
+        raise ConfigError(f"{where}.workspace_folder is not set: name the workspace folder this environment deploys to.")
+    folder = _workspace_folder(folder, where)
+    host = section["host"]
+    if host and not re.match(r"^https?://[^/]+/?$", host):
+        raise ConfigError(f"{where}.host must be a workspace URL like https://adb-123.4.azuredatabricks.net, got {host!r}.")
+    pipelines = tuple(section["pipelines"] or known_pipelines or [])
+    _check_known(pipelines, known_pipelines, f"{where}.pipelines")
+    streams = tuple(section["stream_pipelines"])
+    _check_known(streams, list(pipelines), f"{where}.stream_pipelines (must be among the deployed pipelines)")
+    cluster = ClusterSettings(**section["cluster"])
+    if cluster.data_security_mode not in SECURITY_MODES:
+        raise ConfigError(f"{where}.cluster.data_security_mode must be one of {', '.join(SECURITY_MODES)}.")
+    if cluster.num_workers < 0:
+        raise ConfigError(f"{where}.cluster.num_workers must be 0 or more.")
+    if section["max_concurrent_runs"] < 1 or section["timeout_seconds"] < 0:
+        raise ConfigError(f"{where}: max_concurrent_runs must be ≥ 1 and timeout_seconds ≥ 0.")
+    synapse = section["synapse"]
+    if synapse["auth"] not in SYNAPSE_AUTH:
+        raise ConfigError(f"{where}.synapse.auth must be one of {', '.join(SYNAPSE_AUTH)}, got {synapse['auth']!r}.")
+    return DeploymentSettings(
+        env=env,
+        host=host.rstrip("/") if host else None,
+        workspace_folder=folder,
+        pipelines=pipelines,
+        stream_pipelines=streams,
+        job_principal=section["job_principal"],
+        reader_group=section["reader_group"],
+        external_location=section["external_location"],
+        cluster=cluster,
+        schedule=ScheduleSettings(**section["schedule"]),
+        timeout_seconds=int(section["timeout_seconds"]),
+        max_concurrent_runs=int(section["max_concurrent_runs"]),
+        notify_on_failure=tuple(section["notify_on_failure"]),
+        permissions=_permissions(section["permissions"], where),
+        integration_tests=bool(section["integration_tests"]),
+        test_timeout_minutes=int(section["test_timeout_minutes"]),
+        synapse=SynapseSettings(
+            workspace=synapse["workspace"],
+            database=synapse["database"] or f"{PROJECT}_{env}",
+            auth=synapse["auth"],
+            location=synapse["location"],
+        ),
+        catalog=conf["catalog"],
+        storage_root=conf["storage"]["root"],
+    )
+
+
+def _workspace_folder(folder: str, where: str) -> str:
+    """API paths omit the ``/Workspace`` prefix that cluster file paths carry; accept either spelling."""
+    if folder.startswith("/Workspace/"):
+        folder = folder[len("/Workspace"):]
+    if not folder.startswith("/") or folder.rstrip("/") in ("", "/Shared", "/Users"):
+        raise ConfigError(f"{where}.workspace_folder must be a folder of its own like /Shared/medallion/qa, got {folder!r}.")
+    return folder.rstrip("/")
+
+
+def _check_known(names, known, where: str) -> None:
+    if known is None:
+        return
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"{where}: unknown pipeline(s) {', '.join(unknown)}. Known: {', '.join(known)}.")
+
+
+def _permissions(section: dict, where: str) -> tuple[tuple[str, str], ...]:
+    granted = []
+    for key, level in PERMISSION_LEVELS.items():
+        for group in section[key]:
+            if not isinstance(group, str) or not group:
+                raise ConfigError(f"{where}.permissions.{key} must list group names, got {group!r}.")
+            granted.append((group, level))
+    return tuple(granted)
+
+
+def https_location(abfss_url: str) -> str:
+    """``abfss://container@account.dfs.core.windows.net/path`` → ``https://account.dfs.core.windows.net/container/path``."""
+    parsed = urlparse(abfss_url)
+    if parsed.scheme not in ("abfss", "abfs") or "@" not in parsed.netloc:
+        raise ConfigError(f"{abfss_url!r} is not an abfss:// URL; set deployment.synapse.location to the https:// URL.")
+    container, account_host = parsed.netloc.split("@", 1)
+    return f"https://{account_host}/{container}{parsed.path.rstrip('/')}"

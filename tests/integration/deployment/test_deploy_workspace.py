@@ -1,0 +1,204 @@
+"""`medallion deploy` end to end against a local workspace that speaks the Databricks REST API:
+plan without writing, deploy, deploy again with no change, follow a conf change, destroy only ours."""
+import copy
+
+import pytest
+
+from deployment.commands import deploy
+from medallion.cli import main
+from tests.servers.checkout import edit_conf, write_wheel
+
+FOLDER = "/Shared/medallion/qa"
+
+
+def cli(capsys, *arguments) -> tuple[int, str, str]:
+    code = main(list(arguments))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def deploy_args(checkout, wheel, *extra) -> list[str]:
+    return ["deploy", "--env", "qa", "--wheel", str(wheel), "--notebooks", str(checkout.notebooks_dir), *extra]
+
+
+def snapshot(workspace) -> tuple:
+    return copy.deepcopy((workspace.objects, workspace.jobs, workspace.acls))
+
+
+def pending(plan) -> set[tuple[str, str, str]]:
+    return {(c.action, c.kind, c.name) for c in plan.pending}
+
+
+@pytest.fixture
+def wheel(tmp_path):
+    return write_wheel(tmp_path / "dist", "v1")
+
+
+def test_plan_lists_everything_it_would_create_and_writes_nothing(checkout, workspace, wheel, capsys):
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 0
+    assert workspace.writes == []
+    assert out.count("  + notebook ") == 10 and out.count("  + file ") == 2
+    assert "+ job          medallion-qa-fitness" in out and "setup → bronze → silver → gold; 0 0 4 * * ? unpaused" in out
+    assert "+ job          medallion-qa-integration-tests" in out
+    assert "+ permissions  medallion-qa-fitness" in out and "group medallion-operators CAN_MANAGE_RUN" in out
+    assert "24 to create, 0 to change, 0 to remove, 0 unchanged." in out
+
+
+def test_deploying_twice_changes_nothing_the_second_time(checkout, workspace, wheel, capsys):
+    assert cli(capsys, *deploy_args(checkout, wheel))[0] == 0
+    job_names = sorted(j["settings"]["name"] for j in workspace.jobs.values())
+    assert job_names == ["medallion-qa-fitness", "medallion-qa-integration-tests"]
+    assert workspace.objects[f"{FOLDER}/notebooks/04-bronze"]["object_type"] == "NOTEBOOK"
+    assert workspace.objects[f"{FOLDER}/conf/qa.yml"]["content"] == (checkout.conf_dir / "qa.yml").read_bytes()
+    before, writes = snapshot(workspace), len(workspace.writes)
+
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel))
+    assert code == 0
+    assert "No changes: qa already matches this checkout and conf/qa.yml" in out
+    assert workspace.writes[writes:] == []
+    assert snapshot(workspace) == before
+
+
+def test_the_deployed_job_is_what_the_jobs_api_stores(checkout, workspace, wheel, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    job = next(j for j in workspace.jobs.values() if j["settings"]["name"] == "medallion-qa-fitness")
+    settings = job["settings"]
+    assert settings["tags"] == {"project": "medallion", "medallion-env": "qa", "medallion-pipeline": "fitness"}
+    assert settings["job_clusters"][0]["new_cluster"]["spark_version"] == "15.4.x-scala2.12"
+    assert settings["run_as"] == {"service_principal_name": "22222222-2222-2222-2222-222222222222"}
+    wheel_paths = {lib["whl"] for task in settings["tasks"] for lib in task["libraries"]}
+    assert len(wheel_paths) == 1 and wheel_paths.pop().startswith(f"/Workspace{FOLDER}/artifacts/")
+    grants = {(g.get("group_name") or g.get("user_name"), g["permission_level"]) for g in workspace.acls[job["job_id"]]}
+    assert grants == {("deployer@example.com", "IS_OWNER"), ("medallion-engineers", "CAN_MANAGE"),
+                      ("medallion-operators", "CAN_MANAGE_RUN"), ("medallion-readers-qa", "CAN_VIEW")}
+
+
+def test_a_conf_change_updates_the_jobs_and_the_conf_file_only(checkout, workspace, wheel):
+    deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    edit_conf(checkout.conf_dir, "qa", schedule={"paused": True}, cluster={"num_workers": 3})
+
+    plan = deploy("qa", checkout, wheel=wheel, plan_only=True, progress=lambda _: None)
+    assert pending(plan) == {
+        ("update", "file", f"{FOLDER}/conf/qa.yml"),
+        ("update", "job", "medallion-qa-fitness"),
+        ("update", "job", "medallion-qa-integration-tests"),
+        ("update", "state", f"{FOLDER}/.medallion-deployment.json"),
+    }
+    fitness = next(c for c in plan.pending if c.name == "medallion-qa-fitness")
+    assert fitness.detail == "job_clusters[medallion].new_cluster.num_workers, schedule.pause_status"
+
+    deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    stored = next(j["settings"] for j in workspace.jobs.values() if j["settings"]["name"] == "medallion-qa-fitness")
+    assert stored["schedule"]["pause_status"] == "PAUSED"
+    assert stored["job_clusters"][0]["new_cluster"]["num_workers"] == 3
+    assert deploy("qa", checkout, wheel=wheel, progress=lambda _: None).pending == []
+
+
+def test_a_new_wheel_gets_a_new_path_and_the_old_one_is_removed(checkout, workspace, wheel, tmp_path):
+    first = deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    old_wheel = next(c.name for c in first.changes if c.kind == "wheel")
+    new = write_wheel(tmp_path / "dist2", "v2")
+    plan = deploy("qa", checkout, wheel=new, progress=lambda _: None)
+    new_wheel = next(c.name for c in plan.changes if c.kind == "wheel")
+    assert ("delete", "wheel", old_wheel) in pending(plan) and ("create", "wheel", new_wheel) in pending(plan)
+    assert old_wheel not in workspace.objects and old_wheel.rsplit("/", 1)[0] not in workspace.objects
+    libraries = {lib["whl"] for j in workspace.jobs.values() for t in j["settings"]["tasks"] for lib in t["libraries"]}
+    assert libraries == {"/Workspace" + new_wheel}
+
+
+def test_edits_made_in_the_workspace_are_reported_and_put_back(checkout, workspace, wheel):
+    deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    job_id, job = next((i, j) for i, j in workspace.jobs.items() if j["settings"]["name"] == "medallion-qa-fitness")
+    job["settings"]["job_clusters"][0]["new_cluster"]["node_type_id"] = "Standard_E64s_v5"
+    workspace.acls[job_id].append({"group_name": "interns", "permission_level": "CAN_MANAGE"})
+
+    plan = deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    details = {(c.kind, c.name): c.detail for c in plan.pending}
+    assert details[("job", "medallion-qa-fitness")] == "job_clusters[medallion].new_cluster.node_type_id"
+    assert details[("permissions", "medallion-qa-fitness")] == "-group interns CAN_MANAGE"
+    assert job["settings"]["job_clusters"][0]["new_cluster"]["node_type_id"] == "Standard_D4ds_v5"
+    assert "interns" not in {g.get("group_name") for g in workspace.acls[job_id]}
+    assert {"user_name": "deployer@example.com", "permission_level": "IS_OWNER"} in workspace.acls[job_id]
+
+
+def test_a_job_of_the_same_name_that_is_not_ours_stops_the_deploy(checkout, workspace, wheel, capsys):
+    workspace.jobs[1] = {"job_id": 1, "creator_user_name": "someone@example.com",
+                         "settings": {"name": "medallion-qa-fitness", "tasks": [], "tags": {"team": "other"}}}
+    workspace.acls[1] = [{"user_name": "someone@example.com", "permission_level": "IS_OWNER"}]
+    code, _, err = cli(capsys, *deploy_args(checkout, wheel))
+    assert code == 2
+    assert "A job named 'medallion-qa-fitness' (id 1) exists but this project did not create it" in err
+    assert workspace.writes == []
+
+
+def test_destroy_removes_only_what_this_project_created(checkout, workspace, wheel, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    workspace.objects[f"{FOLDER}/notebooks/my-scratch"] = {"object_type": "NOTEBOOK", "language": "PYTHON",
+                                                          "content": b"# Databricks notebook source\n"}
+    workspace.jobs[7] = {"job_id": 7, "creator_user_name": "someone@example.com",
+                         "settings": {"name": "nightly-report", "tasks": [], "tags": {"team": "bi"}}}
+    writes = len(workspace.writes)
+
+    code, out, err = cli(capsys, "deploy", "--env", "qa", "--destroy")
+    assert code == 2 and "add --yes" in err and workspace.writes[writes:] == []
+    assert "- job          medallion-qa-fitness" in out and "my-scratch" not in out
+
+    code, out, _ = cli(capsys, "deploy", "--env", "qa", "--destroy", "--yes")
+    assert code == 0
+    assert [j["settings"]["name"] for j in workspace.jobs.values()] == ["nightly-report"]
+    assert sorted(workspace.objects) == ["/", "/Shared", "/Shared/medallion", FOLDER, f"{FOLDER}/notebooks",
+                                         f"{FOLDER}/notebooks/my-scratch"]
+    assert f"kept folder {FOLDER}/notebooks: it holds objects this project did not create" in out
+
+    code, out, _ = cli(capsys, "deploy", "--env", "qa", "--destroy", "--yes")
+    assert code == 0 and "Nothing to remove: no object of this project is left in qa." in out
+
+
+def test_other_environments_are_untouched(checkout, workspace, wheel):
+    deploy("dev", checkout, wheel=wheel, progress=lambda _: None)
+    deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    from deployment.commands import destroy
+
+    destroy("qa", checkout, confirmed=True, progress=lambda _: None)
+    assert sorted(j["settings"]["name"] for j in workspace.jobs.values()) == ["medallion-dev-fitness", "medallion-dev-integration-tests"]
+    assert all(not path.startswith(FOLDER) for path in workspace.objects)
+    assert "/Shared/medallion/dev/notebooks/04-bronze" in workspace.objects
+
+
+def test_without_credentials_the_error_says_how_to_authenticate(checkout, wheel, monkeypatch, capsys):
+    monkeypatch.delenv("DATABRICKS_TOKEN")
+    code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 2
+    assert "Cannot authenticate" in err and "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID" in err and "az login" in err
+
+
+def test_local_is_not_a_deployment_target(checkout, wheel, capsys):
+    code, _, err = cli(capsys, "deploy", "--env", "local", "--plan", "--wheel", str(wheel))
+    assert code == 2 and "deploy targets a Databricks environment" in err
+
+
+# --------------------------------------------------------------------------------------- --run-tests
+def test_run_tests_passes_when_every_pipeline_test_passes(checkout, workspace, wheel, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    code, out, _ = cli(capsys, "deploy", "--env", "qa", "--run-tests", "--poll", "0.01")
+    assert code == 0
+    assert "PASSED test_fitness" in out and "1 passed, 0 failed" in out
+    assert [s for s in ("PENDING", "RUNNING", "TERMINATED") if f"  {s}" in out] == ["PENDING", "RUNNING", "TERMINATED"]
+
+
+def test_run_tests_fails_with_the_failing_assertion(checkout, workspace, wheel, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    message = "AssertionError: fitness.gym_summary has 3 rows, expected 4"
+    workspace.run_plan.outcomes["test_fitness"] = (
+        "FAILED", message, f'Traceback (most recent call last):\n  File "08-batch-test", line 12\n{message}')
+    code, out, _ = cli(capsys, "deploy", "--env", "qa", "--run-tests", "--poll", "0.01")
+    assert code == 1
+    assert f"FAILED test_fitness (FAILED): {message}" in out
+    assert '    File "08-batch-test", line 12' in out
+    assert "0 passed, 1 failed" in out
+
+
+def test_run_tests_needs_the_tests_job_deployed(checkout, workspace, capsys):
+    code, _, err = cli(capsys, "deploy", "--env", "qa", "--run-tests", "--poll", "0.01")
+    assert code == 2 and "medallion-qa-integration-tests is not deployed" in err

@@ -1,0 +1,1 @@
+from tests.servers.checkout import checkout, workspace  # noqa: F401  (fixtures)
