@@ -20,7 +20,6 @@ from medallion.pipelines.movies import PIPELINE, generator, hooks
 from medallion.pipelines.movies.acceptance import expected_counts
 from medallion.pipelines.movies.gold import DIMENSIONS as GOLD_DIMENSIONS
 from medallion.saved_queries import query_names, run_query
-from medallion.tables import Layer
 from tests.integration.movies.reference import DIMENSIONS, Expected
 
 pytestmark = pytest.mark.integration
