@@ -77,6 +77,7 @@ def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: Da
         expect_or_drop("os_present", "NOT _well_formed OR os IS NOT NULL"),
         expect_or_drop("known_os", f"os IS NULL OR os IN {tuple(session_log.OS_BROWSER)!r}"),
         expect_or_drop("location_present", "NOT _well_formed OR location IS NOT NULL"),
+        expect("location_is_us_state", f"location IS NULL OR location IN {session_log.US_STATES!r}"),  # counted only
         expect_or_drop("ip_present", "NOT _well_formed OR ip IS NOT NULL"),
         expect_or_drop("phone_number_present", "NOT _well_formed OR phone_number IS NOT NULL"),
         expect_or_drop("unique_log_id", "log_id IS NULL OR NOT _repeated_id"),
