@@ -15,7 +15,9 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from medallion.runtime import TableLocation
-from medallion.tables import Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, UpdateIfNewer, WriteMode
+from medallion.tables import (
+    Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode,
+)
 
 # Gold is read outside Spark: Synapse serverless SQL reads Delta at reader version 1 only (no deletion
 # vectors, column mapping, v2 checkpoints or timestamp_ntz), and so do older Power BI and delta-rs readers.
@@ -107,11 +109,30 @@ def write(
         changed = " OR ".join(f"NOT (s.{c} <=> t.{c})" for c in others) or "false"
         merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
         merge.whenMatchedUpdateAll(condition=changed).whenNotMatchedInsertAll().execute()
+    elif isinstance(mode, SurrogateKey):
+        _insert_with_surrogate_keys(df, target, mode)
     else:
         raise TypeError(f"unknown write mode {mode!r}")
     if table_version(spark, location.path) == version_before:
         return WriteResult()  # a MERGE with nothing to change commits nothing
     return _last_metrics(spark, location.path)
+
+
+def _insert_with_surrogate_keys(df: DataFrame, target: DeltaTable, mode: SurrogateKey) -> None:
+    """Number the natural keys the table does not hold yet after its greatest surrogate key, then insert
+    them. Existing rows are never touched, so a re-run inserts nothing and keys never move."""
+    existing = target.toDF()
+    key_type = existing.schema[mode.surrogate_key].dataType
+    start = existing.agg(F.coalesce(F.max(mode.surrogate_key), F.lit(0)).cast("long")).first()[0]
+    known = existing.select(*[F.col(k).alias(f"_known_{k}") for k in mode.keys])
+    unseen = " AND ".join(f"{k} <=> _known_{k}" for k in mode.keys)
+    new_values = df.dropDuplicates(list(mode.keys)).join(known, F.expr(unseen), "left_anti")
+    numbered = new_values.withColumn(
+        mode.surrogate_key,
+        (F.lit(start) + F.row_number().over(Window.orderBy(*[F.col(k).asc_nulls_first() for k in mode.keys])))
+        .cast(key_type),
+    )
+    target.alias("t").merge(numbered.alias("s"), _on(mode.keys)).whenNotMatchedInsertAll().execute()
 
 
 def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...] = ()) -> WriteResult:

@@ -69,7 +69,8 @@ def quarantine_rows(
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     rejected = checked.where(_breaks_any(drop_rules))
     payload = [c for c in rejected.columns if c != FAILED]
-    source = F.col("source_file") if "source_file" in payload else F.lit(None).cast("string")
+    source_column = next((c for c in ("source_file", "_source_file") if c in payload), None)
+    source = F.col(source_column) if source_column else F.lit(None).cast("string")
     return rejected.select(
         F.lit(table).alias("table"),
         F.col(FAILED).alias("rules"),

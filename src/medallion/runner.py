@@ -369,8 +369,10 @@ def _output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, known: di
 
 
 def _final_columns(df: DataFrame) -> DataFrame:
-    """The raw-text column of the parsers is only for quarantine; accepted rows leave it behind."""
-    return df.drop(CORRUPT) if CORRUPT in df.columns else df
+    """Columns named ``_…`` are working columns: the raw-text column of the parsers and what a build adds
+    for its expectations. Quarantine records keep them; accepted rows leave them behind."""
+    working = [c for c in df.columns if c.startswith("_") or c == CORRUPT]
+    return df.drop(*working) if working else df
 
 
 # --------------------------------------------------------------------------------------------- helpers

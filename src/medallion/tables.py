@@ -8,7 +8,8 @@ unit test can call it with tiny frames. Everything that touches storage lives in
 The vocabulary follows Spark Declarative Pipelines: a table fed by a ``stream`` input is a streaming
 table (processed incrementally); a table whose inputs are all ``snapshot`` reads is a materialized view
 (recomputed and merged on every run). ``expect`` / ``expect_or_drop`` / ``expect_or_fail`` are its
-expectations.
+expectations. Columns a build names ``_…`` are working columns for its expectations: quarantine records
+keep them, the table does not.
 """
 from __future__ import annotations
 
@@ -139,7 +140,18 @@ class Overwrite:
     """Replace the whole table (small lookups loaded once)."""
 
 
-WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Overwrite
+@dataclass(frozen=True)
+class SurrogateKey:
+    """A dimension: insert-only on the natural ``keys``; each new natural key gets the next integer
+    ``surrogate_key`` (the table's greatest key + the row number of the new key ordered by the natural
+    keys). A value keeps its key across runs and new values never reuse one. The build function returns
+    the ``surrogate_key`` column (any value, e.g. a typed NULL) so that the table's schema includes it."""
+
+    keys: tuple[str, ...]
+    surrogate_key: str
+
+
+WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Overwrite | SurrogateKey
 
 
 # ---------------------------------------------------------------------------------------- expectations

@@ -62,7 +62,8 @@ def checkout(tmp_path, workspace, monkeypatch):
     conf_dir = tmp_path / "conf"
     shutil.copytree(DEFAULT_CONF_DIR, conf_dir)
     for env in ("dev", "qa", "prod"):
-        edit_conf(conf_dir, env, host=workspace.url)
+        # One pipeline keeps the expected workspace small; jobs for every pipeline are covered in test_jobs.
+        edit_conf(conf_dir, env, host=workspace.url, pipelines=["fitness"])
     for name in list(os.environ):
         if name.startswith(("DATABRICKS_", "ARM_", "AZURE_")):
             monkeypatch.delenv(name)

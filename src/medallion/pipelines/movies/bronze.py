@@ -1,0 +1,61 @@
+"""Bronze: the vendor's daily review and session-log files as they came, plus where and when they landed.
+
+Both files are RFC 4180 CSV with a header, columns by position as the spec lists them. Each file is
+read whole and split into records by ``vendor_csv`` (so every row knows its ``source_line``); a record
+that does not fit the columns (a wrong number of fields, an id that is not a number) is quarantined with
+its raw text by the ``parsed`` rule. With ``load_time`` and ``source_file``, ``source_line`` tells silver
+which of two rows with the same id came first.
+
+``user_purchase_bz`` copies the operational ``user_purchase`` table over JDBC, incrementally.
+"""
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from medallion.pipelines.movies import vendor_csv
+from medallion.pipelines.movies.pipeline import PIPELINE
+from medallion.tables import Append, FileSource, JdbcSource, Layer, expect_or_drop
+
+PARSED = expect_or_drop("parsed", "_corrupt_record IS NULL")
+DATABASE = "operational"  # the `databases:` entry of the operational database that holds user_purchase
+WHOLE_FILES = {"wholetext": "true", "recursiveFileLookup": "true"}  # files may also sit in per-day folders
+
+MOVIE_REVIEW = FileSource(folder="movie_review", format="text", schema="value STRING", options=WHOLE_FILES,
+                          name_glob="*.csv")
+LOG_REVIEWS = FileSource(folder="log_reviews", format="text", schema="value STRING", options=WHOLE_FILES,
+                         name_glob="*.csv")
+MOVIE_REVIEW_COLUMNS = (("cid", "int"), ("review_str", "string"), ("id_review", "int"))
+LOG_REVIEWS_COLUMNS = (("id_review", "int"), ("log", "string"))
+
+
+def file_records(files: DataFrame, columns) -> DataFrame:
+    """One row per record of each landed file: the declared columns, ``source_line``, ``source_file``,
+    ``load_time`` and ``_corrupt_record``."""
+    records = files.select("source_file", "load_time", F.inline(vendor_csv.parsed_rows(F.col("value"), columns)))
+    return records.select(*[name for name, _ in columns], "source_file", "source_line", "load_time",
+                          "_corrupt_record")
+
+
+@PIPELINE.table(Layer.BRONZE, Append(), {"files": MOVIE_REVIEW}, expectations=(PARSED,))
+def movie_review_bz(files: DataFrame) -> DataFrame:
+    """Movie reviews as landed (movie_review.csv: cid, review_str, id_review)."""
+    return file_records(files, MOVIE_REVIEW_COLUMNS)
+
+
+@PIPELINE.table(Layer.BRONZE, Append(), {"files": LOG_REVIEWS}, expectations=(PARSED,))
+def log_reviews_bz(files: DataFrame) -> DataFrame:
+    """Review session logs as landed (log_reviews.csv: id_review, log as an XML string)."""
+    return file_records(files, LOG_REVIEWS_COLUMNS)
+
+
+USER_PURCHASE = JdbcSource(
+    table="user_purchase", database=DATABASE, change_column="purchase_id", partition_column="purchase_id",
+    schema="purchase_id BIGINT, invoice_number STRING, stock_code STRING, detail STRING, quantity INT, "
+    "invoice_date TIMESTAMP, unit_price DECIMAL(8,3), customer_id INT, country STRING",
+)
+
+
+@PIPELINE.table(Layer.BRONZE, Append(), {"changes": USER_PURCHASE})
+def user_purchase_bz(changes: DataFrame) -> DataFrame:
+    """Purchase lines copied from the operational user_purchase table: each run copies only the rows added
+    since the last copy (purchase_id is the high-water mark)."""
+    return changes

@@ -1,0 +1,126 @@
+"""Silver: classified reviews, parsed session logs and cleaned purchases.
+
+Every review and log row of bronze ends up either in its silver table or in quarantine with the rules it
+broke; nothing is dropped silently. Working columns (named ``_…``) feed the expectations and are kept in
+quarantine records only.
+
+Repeated ids: the first occurrence of an id wins, "first" meaning the earliest ``load_time``, then
+``source_file``, then position in the file. Every later row with that id is quarantined
+(``unique_review_id`` / ``unique_log_id``), whether it repeats an id of the same file or of an earlier day.
+"""
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from medallion.pipelines.movies import session_log
+from medallion.pipelines.movies.classification import positive_review
+from medallion.pipelines.movies.pipeline import PIPELINE
+from medallion.tables import InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
+
+LANDING_ORDER = ("load_time", "source_file", "source_line")
+
+
+def is_repeat(rows: DataFrame, landed: DataFrame, id_column: str) -> DataFrame:
+    """``rows`` with a boolean ``_repeated_id``, true when ``landed`` (all of bronze) holds an
+    earlier row with the same id. ``rows`` may be a stream: ``landed`` is read afresh for every batch."""
+    first_seen = landed.groupBy(F.col(id_column).alias("_first_id")).agg(
+        F.min(F.struct(*LANDING_ORDER)).alias("_first_seen"))
+    joined = rows.join(first_seen, F.col(id_column) == F.col("_first_id"), "left")
+    return joined.withColumn(
+        "_repeated_id",
+        F.coalesce(F.struct(*LANDING_ORDER) > F.col("_first_seen"), F.lit(False)),
+    ).drop("_first_id")
+
+
+def known_customers(purchases: DataFrame) -> DataFrame:
+    return purchases.select(F.col("customer_id").alias("_known_customer_id")).distinct()
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("review_id",)),
+    {"reviews": stream("movie_review_bz"), "landed": snapshot("movie_review_bz"),
+     "purchases": snapshot("user_purchase")},
+    expectations=(
+        expect_or_drop("review_id_present", "review_id IS NOT NULL"),
+        expect_or_drop("customer_id_present", "customer_id IS NOT NULL"),
+        expect_or_drop("review_text_present", "_review_str IS NOT NULL"),
+        expect_or_drop("unique_review_id", "review_id IS NULL OR NOT _repeated_id"),
+        expect_or_drop("known_customer", "customer_id IS NULL OR _known_customer_id IS NOT NULL"),
+    ),
+)
+def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: DataFrame, conf) -> DataFrame:
+    """One row per review: positive_review = 1 when the exact token ``good`` remains after tokenising and
+    stop-word removal (see ``classification``). insert_date is the day the review landed in the lake.
+    A review of a customer without purchases in user_purchase is quarantined (``known_customer``)."""
+    checked = is_repeat(reviews, landed, "id_review").join(
+        F.broadcast(known_customers(purchases)), F.col("cid") == F.col("_known_customer_id"), "left")
+    return checked.select(
+        F.col("cid").alias("customer_id"),
+        F.col("id_review").alias("review_id"),
+        positive_review(F.col("review_str"), bool(conf.get("strip_br_tags", True))).alias("positive_review"),
+        F.to_date("load_time").alias("insert_date"),
+        F.col("review_str").alias("_review_str"),
+        "_repeated_id", "_known_customer_id",
+        F.col("source_file").alias("_source_file"),
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("log_id",)),
+    {"logs": stream("log_reviews_bz"), "landed": snapshot("log_reviews_bz")},
+    expectations=(
+        expect_or_drop("log_id_present", "log_id IS NOT NULL"),
+        expect_or_drop("log_is_well_formed_xml", "_well_formed"),
+        expect_or_drop("log_date_present", "NOT _well_formed OR _log_date_text IS NOT NULL"),
+        expect_or_drop("log_date_valid", "_log_date_text IS NULL OR log_date IS NOT NULL"),
+        expect_or_drop("device_present", "NOT _well_formed OR device IS NOT NULL"),
+        expect_or_drop("known_device", f"device IS NULL OR device IN {session_log.DEVICES!r}"),
+        expect_or_drop("os_present", "NOT _well_formed OR os IS NOT NULL"),
+        expect_or_drop("known_os", f"os IS NULL OR os IN {tuple(session_log.OS_BROWSER)!r}"),
+        expect_or_drop("location_present", "NOT _well_formed OR location IS NOT NULL"),
+        expect("location_is_us_state", f"location IS NULL OR location IN {session_log.US_STATES!r}"),  # counted only
+        expect_or_drop("ip_present", "NOT _well_formed OR ip IS NOT NULL"),
+        expect_or_drop("phone_number_present", "NOT _well_formed OR phone_number IS NOT NULL"),
+        expect_or_drop("unique_log_id", "log_id IS NULL OR NOT _repeated_id"),
+    ),
+    personal_data={"ip": "tokenize", "phone_number": "tokenize", "log": "drop"},
+)
+def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
+    """One row per review session: the XML log parsed with Spark's xpath functions, browser derived from
+    the OS. ip and phone_number are personal data: stored as keyed tokens, never raw; the raw log (which
+    holds them) is dropped before the row is stored or quarantined (bronze keeps it)."""
+    well_formed = session_log.is_well_formed(F.col("log"))
+    parsed = is_repeat(logs, landed, "id_review").select(
+        "*", well_formed.alias("_well_formed"),
+        *[session_log.element_text(F.col("log"), element, well_formed).alias(column)
+          for column, element in session_log.FIELDS.items()],
+    )
+    return parsed.select(
+        F.col("id_review").alias("log_id"),
+        session_log.log_date(F.col("log_date_text")).alias("log_date"),
+        "device", "os", "location",
+        session_log.browser_of(F.col("os")).alias("browser"),
+        "ip", "phone_number",
+        "log",
+        F.col("log_date_text").alias("_log_date_text"),
+        "_well_formed", "_repeated_id",
+        F.col("source_file").alias("_source_file"),
+    )
+
+
+@PIPELINE.table(
+    Layer.SILVER, InsertOnly(("purchase_id",)), {"purchases": stream("user_purchase_bz")},
+    expectations=(
+        expect_or_drop("customer_id_present", "customer_id IS NOT NULL"),
+        expect("positive_quantity", "quantity > 0"),
+        expect("positive_unit_price", "unit_price > 0"),
+    ),
+)
+def user_purchase(purchases: DataFrame) -> DataFrame:
+    """Purchase lines of known customers. Lines without a customer are quarantined; a quantity ≤ 0 or a
+    unit_price ≤ 0 (returns, cancellations, errors) is kept with ``is_sale`` false, counted by the
+    ``positive_quantity`` / ``positive_unit_price`` expectations, and left out of amount_spent."""
+    return purchases.select(
+        "purchase_id", "invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
+        "country",
+        ((F.col("quantity") > 0) & (F.col("unit_price") > 0)).alias("is_sale"),
+    )
