@@ -20,6 +20,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_CONF_DIR = PROJECT_DIR / "conf"
 DEFAULT_LOCAL_ROOT = PROJECT_DIR / ".lakehouse"
 ROOT_ENV_VAR = "MEDALLION_ROOT"
+CONF_DIR_ENV_VAR = "MEDALLION_CONF_DIR"  # another folder of base.yml + <env>.yml (tests, ad-hoc environments)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Read base + environment files, apply ``overrides`` (a nested dict), validate, freeze."""
-    conf_dir = Path(conf_dir) if conf_dir else DEFAULT_CONF_DIR
+    conf_dir = Path(conf_dir or os.environ.get(CONF_DIR_ENV_VAR) or DEFAULT_CONF_DIR)
     base_file = conf_dir / "base.yml"
     env_file = conf_dir / f"{env}.yml"
     if not env_file.exists():
