@@ -85,7 +85,7 @@ def write(
     target = DeltaTable.forPath(spark, location.path)
     df = failpoints.kill_while_reading(df, "mid_merge", writer_id)
     if isinstance(mode, InsertOnly):
-        merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
+        merge = target.alias("t").merge(one_per_key(df, mode.keys).alias("s"), _on(mode.keys))
         merge.whenNotMatchedInsertAll().execute()
     elif isinstance(mode, UpdateIfNewer):
         newest = latest_per_key(df, mode.keys, (mode.newer_than,))
@@ -104,7 +104,7 @@ def write(
     elif isinstance(mode, Scd1):
         others = [c for c in df.columns if c not in mode.keys]
         changed = " OR ".join(f"NOT (s.{c} <=> t.{c})" for c in others) or "false"
-        merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
+        merge = target.alias("t").merge(one_per_key(df, mode.keys).alias("s"), _on(mode.keys))
         merge.whenMatchedUpdateAll(condition=changed).whenNotMatchedInsertAll().execute()
     else:
         raise TypeError(f"unknown write mode {mode!r}")
@@ -115,6 +115,15 @@ def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, pa
                 merge_schema: bool = False) -> WriteResult:
     """Idempotent append for framework tables (quarantine, event log) that are not declared tables."""
     return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
+
+
+def one_per_key(df: DataFrame, keys: tuple[str, ...]) -> DataFrame:
+    """One row per key, chosen deterministically when a batch repeats a key with different values (the
+    smallest by the other columns), so the same batch always writes the same row; ``dropDuplicates``
+    keeps whichever row a shuffle delivers first."""
+    others = [name for name, kind in df.dtypes if name not in keys and not kind.startswith(("map", "struct", "array"))]
+    window = Window.partitionBy(*keys).orderBy(*[F.col(c).asc_nulls_last() for c in others] or [F.lit(1)])
+    return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
 def latest_per_key(df: DataFrame, keys: tuple[str, ...], order: tuple[str, ...]) -> DataFrame:
