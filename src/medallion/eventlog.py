@@ -5,8 +5,8 @@ rows in = rows accepted + rows quarantined, and rows accepted = rows inserted + 
 (the key was there already, or not newer; a replayed batch) + duplicates (another row of the same batch
 had the key). The left side is our own count of the batch, the right side Delta's metrics of the commit,
 so a write that lost or multiplied rows is caught. Rows dropped on purpose before the batch (late beyond
-a watermark, duplicates removed by a streaming dedupe) come from the query's progress and are recorded
-beside them. ``schema_drift`` counts rows per undeclared source field; ``checks`` the violations per
+a watermark, duplicates removed by a streaming dedupe) come from the query's progress and are added to
+rows in, so for every table and run: rows in = quarantined + inserted + updated + unchanged + duplicate + late. ``schema_drift`` counts rows per undeclared source field; ``checks`` the violations per
 table check.
 """
 from __future__ import annotations
@@ -57,7 +57,15 @@ class TableRun:
 
     @property
     def rows_accepted(self) -> int:
-        return self.rows_in - self.rows_quarantined
+        """Rows kept by the write (inserted, updated or already there): rows in less quarantined and dropped."""
+        return self.rows_in - self.rows_quarantined - self.rows_duplicate - self.rows_late
+
+    def add_dropped_before_batch(self, late: int, duplicates: int) -> None:
+        """Rows a stateful operator dropped on purpose (too late for the watermark, repeats removed by a
+        streaming dedupe): they reached the table's query, so they count in rows in."""
+        self.rows_late += late
+        self.rows_duplicate += duplicates
+        self.rows_in += late + duplicates
 
     @property
     def rows_written(self) -> int:

@@ -2,7 +2,8 @@
 goes to quarantine, and check the written table as a whole.
 
 A rule that evaluates to NULL counts as broken: a check that cannot be decided is not a pass.
-Quarantine rows keep the whole record as JSON, every rule it broke, where it came from and the run.
+Quarantine rows keep the whole record as JSON, every rule it broke, where it came from (``_source`` when
+the build function gives one, e.g. file and Kafka topic/partition/offset, else ``source_file``) and the run.
 
 Tables fed by landing files get the source rules on top of their declared ones (a declared rule of the
 same name wins): ``parsed`` (the record fits the schema), ``valid_utf8`` and ``no_new_columns``, with the
@@ -17,7 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.errors import ExpectationFailed, MedallionError
-from medallion.ingest.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED
+from medallion.ingest.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
 from medallion.tables import Check, Expectation, FileSource, Table
 
 FAILED = "_failed_rules"
@@ -125,7 +126,8 @@ def quarantine_rows(
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     rejected = checked.where(_breaks_any(drop_rules))
     payload = [c for c in rejected.columns if c != FAILED]
-    source = F.col("source_file") if "source_file" in payload else F.lit(None).cast("string")
+    lineage = [F.col(c) for c in (SOURCE, "source_file") if c in payload]
+    source = F.coalesce(*lineage, F.lit(None).cast("string")) if lineage else F.lit(None).cast("string")
     return rejected.select(
         F.lit(table).alias("table"),
         F.col(FAILED).alias("rules"),

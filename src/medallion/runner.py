@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from medallion import checkpoints, eventlog, failpoints, io, personal_data, quality, runlock
 from medallion.errors import CheckpointError, MedallionError
 from medallion.eventlog import TableRun
-from medallion.ingest.files import CORRUPT, RESCUED, read_files, read_files_once, require_folder, source_schema
+from medallion.ingest.files import CORRUPT, RESCUED, SOURCE, read_files, read_files_once, require_folder, source_schema
 from medallion.registry import Pipeline, get_pipeline
 from medallion.runtime import Runtime
 from medallion.tables import FileSource, Layer, Read, Table
@@ -79,7 +79,7 @@ def preflight(context: RunContext, selected: list[Table], require_landing: bool 
     for table in selected:
         for read in table.inputs.values():
             if isinstance(read, FileSource) and (require_landing or not read.stream):
-                require_folder(context.runtime.settings, read)
+                require_folder(context.runtime.settings, read, context.pipeline.name)
         if table.is_streaming:
             checkpoints.verify(context.location(table).checkpoint, table.name, context.pipeline.name)
 
@@ -364,9 +364,9 @@ def _output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, known: di
 
 
 def _final_columns(df: DataFrame, keep_rescued: bool = True) -> DataFrame:
-    """The raw-text column of the parsers is only for quarantine; accepted rows leave it behind. Rescued
+    """The raw-text and lineage columns are only for quarantine; accepted rows leave them behind. Rescued
     (undeclared) fields are kept in bronze, the raw copy; later layers only record them as drift."""
-    dropped = [CORRUPT] + ([] if keep_rescued else [RESCUED])
+    dropped = [CORRUPT, SOURCE] + ([] if keep_rescued else [RESCUED])
     return df.drop(*[c for c in dropped if c in df.columns])
 
 
@@ -447,8 +447,9 @@ def _count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
     duplicates. They never reach the batch, so the query's progress is where they are counted."""
     for update in progress:
         for operator in update.get("stateOperators", []):
-            stats.rows_late += int(operator.get("numRowsDroppedByWatermark", 0) or 0)
-            stats.rows_duplicate += int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0)
+            stats.add_dropped_before_batch(
+                late=int(operator.get("numRowsDroppedByWatermark", 0) or 0),
+                duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0))
 
 
 def _read_table(context: RunContext, name: str) -> DataFrame:

@@ -29,6 +29,7 @@ from medallion.tables import FileSource
 
 CORRUPT = "_corrupt_record"
 RESCUED = "_rescued_data"
+SOURCE = "_source"  # optional lineage of a row (file, topic/partition/offset) for its quarantine entry; never stored
 REPLACEMENT_CHARACTER = "\ufffd"
 
 
@@ -66,12 +67,12 @@ def read_files_once(spark: SparkSession, settings: Settings, source: FileSource)
     return _typed(spark.read.format(format_name).options(**options).schema(_read_schema(source)).load(folder), source)
 
 
-def require_folder(settings: Settings, source: FileSource) -> None:
+def require_folder(settings: Settings, source: FileSource, pipeline: str = "<pipeline>") -> None:
     folder = settings.landing_path(source.folder)
     if not settings.is_databricks and "://" not in folder and not Path(folder).is_dir():
         raise SourceError(
-            f"Landing folder {folder} does not exist: run `medallion produce <pipeline>` or put the source's "
-            "files there (check storage.landing in conf/<env>.yml)."
+            f"Landing folder {folder} does not exist: run `medallion produce {pipeline}` or put the source's "
+            f"files there (check storage.landing in conf/{settings.env}.yml)."
         )
 
 
@@ -101,13 +102,16 @@ def parse_json(text: Column | str, schema: str, options: dict | None = None) -> 
 
 # --------------------------------------------------------------------------------------------- helpers
 def _reads_json_as_text(source: FileSource) -> bool:
-    """JSON lines are read as text and parsed by :func:`parse_json`; multi-line JSON keeps Spark's reader."""
-    return source.format == "json" and str(source.options.get("multiLine", "false")).lower() != "true"
+    """JSON lines (UTF-8) are read as text and parsed by :func:`parse_json`; multi-line JSON or another
+    declared encoding keeps Spark's JSON reader (without rescued fields)."""
+    options = {key.lower(): str(value).lower() for key, value in source.options.items()}
+    return (source.format == "json" and options.get("multiline", "false") != "true"
+            and options.get("encoding", options.get("charset", "utf-8")) in ("utf-8", "utf8"))
 
 
 def _reader_format(source: FileSource) -> tuple[str, dict]:
     if _reads_json_as_text(source):
-        options = {}
+        options = dict(source.options)  # reader options (globs, recursion) apply; the text reader ignores the rest
     else:
         options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **source.options}
         if source.format == "csv":

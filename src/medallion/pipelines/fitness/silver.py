@@ -2,7 +2,8 @@
 
 A Kafka message value is parsed with :func:`medallion.ingest.files.parse_json`: a value that is not
 JSON, or holds a field of the wrong type (or a date/time text that does not parse), keeps its raw text
-in ``_corrupt_record`` and is quarantined by ``value_parsed``, never turned into NULLs; fields the
+in ``_corrupt_record`` and is quarantined by ``value_parsed`` with its file and topic/partition/offset
+(``_source``), never turned into NULLs; fields the
 schema does not declare are counted as drift in the event log (the raw value stays in bronze).
 """
 from pyspark.sql import DataFrame
@@ -31,8 +32,10 @@ def topic_values(multiplex: DataFrame, topic: str, schema: str) -> DataFrame:
     """The parsed ``value`` of one topic's messages (``v``), beside the envelope columns, the raw value
     when it does not parse (``_corrupt_record``) and its undeclared fields (``_rescued_data``)."""
     value, corrupt, rescued = parse_json("value", schema)
+    lineage = F.concat_ws("", "source_file", F.lit("#"), "topic", F.lit("/"), "partition", F.lit("@"), "offset")
     return multiplex.where(F.col("topic") == topic).select(
-        value.alias("v"), "value", "offset", "source_file", corrupt.alias("_corrupt_record"), rescued.alias("_rescued_data")
+        value.alias("v"), "value", "offset", lineage.alias("_source"), corrupt.alias("_corrupt_record"),
+        rescued.alias("_rescued_data"),
     )
 
 
@@ -102,7 +105,7 @@ def user_profile(multiplex: DataFrame) -> DataFrame:
         F.col("v.update_type").alias("update_type"),
         F.col("offset").alias("source_offset"),
         unless_parsed(dob, "v.dob").alias("_corrupt_record"),
-        "_rescued_data",
+        "_rescued_data", "_source",
     )
 
 
@@ -123,7 +126,7 @@ def workouts(multiplex: DataFrame) -> DataFrame:
         F.timestamp_seconds("v.timestamp").alias("time"),
         F.col("v.action").alias("action"),
         F.col("v.session_id").alias("session_id"),
-        "_corrupt_record", "_rescued_data",
+        "_corrupt_record", "_rescued_data", "_source",
     )
 
 
@@ -142,7 +145,7 @@ def heart_rate(multiplex: DataFrame) -> DataFrame:
         F.col("v.heartrate").alias("heartrate"),
         F.coalesce(F.col("v.heartrate") > 0, F.lit(False)).alias("valid"),
         unless_parsed(time, "v.time").alias("_corrupt_record"),
-        "_rescued_data",
+        "_rescued_data", "_source",
     )
 
 
