@@ -104,10 +104,11 @@ def kill_while_reading(df, name: str, table: str | None = None):
     spark = df.sparkSession
     jvm_pid = int(spark._jvm.java.lang.ProcessHandle.current().pid())
     driver_pid = os.getpid()
-    label = f"failpoint {point.name} hit in {table}: killing driver {driver_pid} and JVM {jvm_pid}"
+    # Announced here: what a Python worker prints passes through the JVM, which is about to die.
+    print(f"failpoint {point.name} armed in {table}: its Spark job will kill driver {driver_pid} and JVM {jvm_pid}",
+          file=sys.stderr, flush=True)
 
     def kill(_value) -> bool:  # runs in a Python worker process, inside the job
-        print(label, file=sys.stderr, flush=True)
         os.kill(jvm_pid, signal.SIGKILL)
         os.kill(driver_pid, signal.SIGKILL)
         return True

@@ -125,8 +125,8 @@ def quarantine_rows(
 ) -> DataFrame:
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     rejected = checked.where(_breaks_any(drop_rules))
-    payload = [c for c in rejected.columns if c != FAILED]
-    lineage = [F.col(c) for c in (SOURCE, "source_file") if c in payload]
+    payload = [c for c in rejected.columns if c not in (FAILED, SOURCE)]
+    lineage = [F.col(c) for c in (SOURCE, "source_file") if c in rejected.columns]
     source = F.coalesce(*lineage, F.lit(None).cast("string")) if lineage else F.lit(None).cast("string")
     return rejected.select(
         F.lit(table).alias("table"),

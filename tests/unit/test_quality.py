@@ -119,3 +119,11 @@ def test_quarantine_record_keeps_every_column_as_json(spark):
         [("raw_bz", ["parsed"], '{"_corrupt_record":"raw line","source_file":"file:/landing/a.csv"}', "file:/landing/a.csv")],
         "table STRING, rules ARRAY<STRING>, record STRING, source STRING")
     assert_df_equality(rejected.select("table", "rules", "record", "source"), expected, ignore_nullable=True)
+
+
+def test_quarantine_source_prefers_the_declared_lineage_and_keeps_it_out_of_the_record(spark):
+    batch = spark.createDataFrame([(None, "/landing/k.json#bpm/0@17", "/landing/k.json")],
+                                  "id INT, _source STRING, source_file STRING")
+    rules = (expect_or_drop("id_present", "id IS NOT NULL"),)
+    rejected = quality.quarantine_rows(quality.with_failed_rules(batch, rules), rules, "heart_rate", "r", 0).first()
+    assert (rejected["source"], rejected["record"]) == ("/landing/k.json#bpm/0@17", '{"source_file":"/landing/k.json"}')

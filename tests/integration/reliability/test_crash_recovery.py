@@ -97,7 +97,7 @@ def test_kill_in_the_middle_of_a_merge_commits_nothing_of_it(chain):
     _, _, steps, seen = chain
     killed = steps["mid_merge"]
     assert killed.returncode == -9, killed.stderr[-3000:]
-    assert "failpoint mid_merge hit in fitness.user_profile: killing driver" in killed.stderr
+    assert "failpoint mid_merge armed in fitness.user_profile: its Spark job will kill driver" in killed.stderr
     assert seen["mid_merge"]["user_profile"] == 0
     assert seen["mid_merge"]["user_profile versions"] == ["00000000000000000000"]  # only the empty table
     assert (seen["mid_merge"]["users"], seen["mid_merge"]["users quarantined"]) == (5, 1)  # the replay added nothing
