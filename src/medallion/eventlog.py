@@ -1,6 +1,13 @@
 """The event log: one Delta row per table per run, what a dashboard or an alert reads.
 
-Rows in = rows accepted + rows quarantined is checked for every batch before anything is recorded.
+Every batch is reconciled before it counts, and a mismatch fails the run (:func:`reconcile_write`):
+rows in = rows accepted + rows quarantined, and rows accepted = rows inserted + updated + unchanged
+(the key was there already, or not newer; a replayed batch) + duplicates (another row of the same batch
+had the key). The left side is our own count of the batch, the right side Delta's metrics of the commit,
+so a write that lost or multiplied rows is caught. Rows dropped on purpose before the batch (late beyond
+a watermark, duplicates removed by a streaming dedupe) come from the query's progress and are added to
+rows in, so for every table and run: rows in = quarantined + inserted + updated + unchanged + duplicate + late. ``schema_drift`` counts rows per undeclared source field; ``checks`` the violations per
+table check.
 """
 from __future__ import annotations
 
@@ -17,7 +24,8 @@ EVENT_LOG_SCHEMA = (
     "run_id STRING, pipeline STRING, table STRING, layer STRING, mode STRING, started_at TIMESTAMP, "
     "duration_s DOUBLE, batches INT, rows_read BIGINT, rows_in BIGINT, rows_accepted BIGINT, "
     "rows_quarantined BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_unchanged BIGINT, "
-    "broken_rules MAP<STRING, BIGINT>, status STRING, error STRING"
+    "broken_rules MAP<STRING, BIGINT>, status STRING, error STRING, rows_duplicate BIGINT, rows_late BIGINT, "
+    "schema_drift MAP<STRING, BIGINT>, checks MAP<STRING, BIGINT>"
 )
 
 
@@ -37,39 +45,62 @@ class TableRun:
     rows_quarantined: int = 0
     rows_inserted: int = 0
     rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_duplicate: int = 0
+    rows_late: int = 0
     broken_rules: dict[str, int] = field(default_factory=dict)
+    schema_drift: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, int] = field(default_factory=dict)
     status: str = "running"
     error: str | None = None
     failure: BaseException | None = field(default=None, repr=False)  # the exception a batch raised
 
     @property
     def rows_accepted(self) -> int:
-        return self.rows_in - self.rows_quarantined
+        """Rows kept by the write (inserted, updated or already there): rows in less quarantined and dropped."""
+        return self.rows_in - self.rows_quarantined - self.rows_duplicate - self.rows_late
+
+    def add_dropped_before_batch(self, late: int, duplicates: int) -> None:
+        """Rows a stateful operator dropped on purpose (too late for the watermark, repeats removed by a
+        streaming dedupe): they reached the table's query, so they count in rows in."""
+        self.rows_late += late
+        self.rows_duplicate += duplicates
+        self.rows_in += late + duplicates
 
     @property
     def rows_written(self) -> int:
         return self.rows_inserted + self.rows_updated
 
-    def add_batch(self, rows_in: int, quarantined: int, accepted: int, inserted: int, updated: int, broken: dict[str, int]) -> None:
-        if rows_in != accepted + quarantined:
+    def add_batch(self, rows_in: int, quarantined: int, accepted: int, inserted: int, updated: int, broken: dict[str, int],
+                  duplicates: int = 0, unchanged: int | None = None, drift: dict[str, int] | None = None) -> None:
+        if unchanged is None:
+            unchanged = accepted - inserted - updated - duplicates
+        if rows_in != accepted + quarantined or min(unchanged, duplicates) < 0 or \
+                accepted != inserted + updated + unchanged + duplicates:
             raise ReconciliationError(
-                f"{self.pipeline}.{self.table}: {rows_in} rows in but {accepted} accepted + {quarantined} quarantined"
+                f"{self.pipeline}.{self.table}: {rows_in} rows in but {accepted} accepted + {quarantined} quarantined, "
+                f"and {inserted} inserted + {updated} updated + {unchanged} unchanged + {duplicates} duplicates"
             )
         self.batches += 1
         self.rows_in += rows_in
         self.rows_quarantined += quarantined
         self.rows_inserted += inserted
         self.rows_updated += updated
+        self.rows_unchanged += unchanged
+        self.rows_duplicate += duplicates
         for rule, count in broken.items():
             self.broken_rules[rule] = self.broken_rules.get(rule, 0) + count
+        for column, count in (drift or {}).items():
+            self.schema_drift[column] = self.schema_drift.get(column, 0) + count
 
     def as_row(self) -> tuple:
         return (
             self.run_id, self.pipeline, self.table, self.layer, self.mode,
             datetime.fromtimestamp(self.started, tz=timezone.utc).replace(tzinfo=None),
             round(time.time() - self.started, 3), self.batches, self.rows_read, self.rows_in, self.rows_accepted,
-            self.rows_quarantined, self.rows_inserted, self.rows_updated,
-            max(self.rows_accepted - self.rows_written, 0), dict(self.broken_rules), self.status, self.error,
+            self.rows_quarantined, self.rows_inserted, self.rows_updated, self.rows_unchanged,
+            dict(self.broken_rules), self.status, self.error, self.rows_duplicate, self.rows_late,
+            dict(self.schema_drift), dict(self.checks),
         )
 
 
@@ -77,5 +108,26 @@ def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:
     if not runs:
         return
     rows = spark.createDataFrame([r.as_row() for r in runs], EVENT_LOG_SCHEMA)
-    # A run id is written once; a retried write of the same run is skipped by its txn id.
-    io.append_rows(rows, path, writer_id=f"eventlog-{runs[0].run_id}-{runs[0].table}", batch_version=0)
+    # A run id is written once; a retried write of the same run is skipped by its txn id. New columns are
+    # added to an older event log (schema evolution), never rejected.
+    io.append_rows(rows, path, writer_id=f"eventlog-{runs[0].run_id}-{runs[0].table}", batch_version=0, merge_schema=True)
+
+
+def reconcile_write(table: str, accepted: int, distinct_keys: int | None, result: io.WriteResult) -> tuple[int, int]:
+    """(duplicates, unchanged) of one batch's write, checking Delta's commit metrics against our count.
+
+    ``distinct_keys`` is our count of distinct keys among the accepted rows (None for keyless writes)."""
+    duplicates = accepted - distinct_keys if distinct_keys is not None else 0
+    if result.replayed or not result.committed:  # nothing changed: a replayed batch, or a merge with nothing to do
+        if result.written:
+            raise ReconciliationError(f"{table}: a write reported {result.written} rows but committed nothing")
+        return duplicates, accepted - duplicates
+    if result.source_rows is None:  # append / overwrite: Delta wrote numOutputRows
+        if result.inserted != accepted:
+            raise ReconciliationError(f"{table}: {accepted} rows accepted but Delta committed {result.inserted}")
+        return 0, 0
+    if distinct_keys is not None and result.source_rows != distinct_keys:
+        raise ReconciliationError(
+            f"{table}: the batch holds {distinct_keys} distinct keys but Delta's merge read {result.source_rows} rows"
+        )
+    return accepted - result.source_rows, result.source_rows - result.written

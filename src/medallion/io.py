@@ -14,6 +14,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from medallion import failpoints
 from medallion.runtime import TableLocation
 from medallion.tables import (
     Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode,
@@ -31,8 +32,16 @@ ANALYST_READABLE_PROPERTIES = {
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What one write did, from the Delta commit's own metrics. ``source_rows``: rows a MERGE read after the
+    batch's in-batch duplicates were removed (None for appends); ``committed``: a new table version was
+    written (a MERGE with nothing to change commits nothing); ``replayed``: the batch had been committed
+    before and was skipped."""
+
     inserted: int = 0
     updated: int = 0
+    source_rows: int | None = None
+    committed: bool = False
+    replayed: bool = False
 
     @property
     def written(self) -> int:
@@ -79,16 +88,18 @@ def write(
     spark = df.sparkSession
     if isinstance(mode, Append):
         return _append(df, location.path, writer_id, batch_version, partition_by)
+    before = table_version(spark, location.path)
     if isinstance(mode, Overwrite):
         (df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
          .partitionBy(*partition_by).save(location.path))
-        return _last_metrics(spark, location.path)
+        return _last_metrics(spark, location.path, before)
     if not table_exists(spark, location.path):
         create_if_missing(spark, location, df.schema, partition_by)
-    version_before = table_version(spark, location.path)
+        before = table_version(spark, location.path)
     target = DeltaTable.forPath(spark, location.path)
+    df = failpoints.kill_while_reading(df, "mid_merge", writer_id)
     if isinstance(mode, InsertOnly):
-        merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
+        merge = target.alias("t").merge(one_per_key(df, mode.keys).alias("s"), _on(mode.keys))
         merge.whenNotMatchedInsertAll().execute()
     elif isinstance(mode, UpdateIfNewer):
         newest = latest_per_key(df, mode.keys, (mode.newer_than,))
@@ -107,15 +118,13 @@ def write(
     elif isinstance(mode, Scd1):
         others = [c for c in df.columns if c not in mode.keys]
         changed = " OR ".join(f"NOT (s.{c} <=> t.{c})" for c in others) or "false"
-        merge = target.alias("t").merge(df.dropDuplicates(list(mode.keys)).alias("s"), _on(mode.keys))
+        merge = target.alias("t").merge(one_per_key(df, mode.keys).alias("s"), _on(mode.keys))
         merge.whenMatchedUpdateAll(condition=changed).whenNotMatchedInsertAll().execute()
     elif isinstance(mode, SurrogateKey):
         _insert_with_surrogate_keys(df, target, mode)
     else:
         raise TypeError(f"unknown write mode {mode!r}")
-    if table_version(spark, location.path) == version_before:
-        return WriteResult()  # a MERGE with nothing to change commits nothing
-    return _last_metrics(spark, location.path)
+    return _last_metrics(spark, location.path, before)
 
 
 def _insert_with_surrogate_keys(df: DataFrame, target: DeltaTable, mode: SurrogateKey) -> None:
@@ -135,9 +144,19 @@ def _insert_with_surrogate_keys(df: DataFrame, target: DeltaTable, mode: Surroga
     target.alias("t").merge(numbered.alias("s"), _on(mode.keys)).whenNotMatchedInsertAll().execute()
 
 
-def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...] = ()) -> WriteResult:
+def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...] = (),
+                merge_schema: bool = False) -> WriteResult:
     """Idempotent append for framework tables (quarantine, event log) that are not declared tables."""
-    return _append(df, path, writer_id, batch_version, partition_by)
+    return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
+
+
+def one_per_key(df: DataFrame, keys: tuple[str, ...]) -> DataFrame:
+    """One row per key, chosen deterministically when a batch repeats a key with different values (the
+    smallest by the other columns), so the same batch always writes the same row; ``dropDuplicates``
+    keeps whichever row a shuffle delivers first."""
+    others = [name for name, kind in df.dtypes if name not in keys and not kind.startswith(("map", "struct", "array"))]
+    window = Window.partitionBy(*keys).orderBy(*[F.col(c).asc_nulls_last() for c in others] or [F.lit(1)])
+    return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
 def latest_per_key(df: DataFrame, keys: tuple[str, ...], order: tuple[str, ...]) -> DataFrame:
@@ -146,14 +165,18 @@ def latest_per_key(df: DataFrame, keys: tuple[str, ...], order: tuple[str, ...])
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
-def _append(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...]) -> WriteResult:
+def _append(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...],
+            merge_schema: bool = False) -> WriteResult:
     spark = df.sparkSession
-    if table_exists(spark, path) and committed_version(spark, path, writer_id) >= batch_version:
-        return WriteResult()  # a replayed batch: Delta would skip it too; report that nothing was written
-    (df.write.format("delta").mode("append")
-     .option("txnAppId", writer_id).option("txnVersion", batch_version)
-     .partitionBy(*partition_by).save(path))
-    return _last_metrics(spark, path)
+    before = table_version(spark, path)
+    if before >= 0 and committed_version(spark, path, writer_id) >= batch_version:
+        return WriteResult(replayed=True)  # a replayed batch: Delta would skip it too; nothing is written
+    writer = (df.write.format("delta").mode("append")
+              .option("txnAppId", writer_id).option("txnVersion", batch_version))
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
+    writer.partitionBy(*partition_by).save(path)
+    return _last_metrics(spark, path, before)
 
 
 def committed_version(spark: SparkSession, path: str, writer_id: str) -> int:
@@ -169,16 +192,21 @@ def _on(keys: tuple[str, ...]) -> str:
 
 
 def table_version(spark: SparkSession, path: str) -> int:
-    """The table's latest Delta version (-1 when it does not exist)."""
+    """The table's current version (-1 when there is no table yet)."""
     if not table_exists(spark, path):
         return -1
     delta_log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
     return int(delta_log.update(False, spark._jvm.scala.Option.empty()).version())
 
 
-def _last_metrics(spark: SparkSession, path: str) -> WriteResult:
-    last = DeltaTable.forPath(spark, path).history(1).select("operation", "operationMetrics").first()
-    metrics = (last["operationMetrics"] if last else None) or {}
-    if last is not None and last["operation"] == "MERGE":
-        return WriteResult(int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0)))
-    return WriteResult(int(metrics.get("numOutputRows", 0)), 0)
+def _last_metrics(spark: SparkSession, path: str, before: int) -> WriteResult:
+    """Metrics of the commit just made; nothing when no new version was committed (a MERGE that found
+    nothing to change), so an older commit's metrics are never reported again."""
+    last = DeltaTable.forPath(spark, path).history(1).select("version", "operation", "operationMetrics").first()
+    if last is None or last["version"] <= before:
+        return WriteResult()
+    metrics = last["operationMetrics"] or {}
+    if last["operation"] == "MERGE":
+        return WriteResult(int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0)),
+                           source_rows=int(metrics.get("numSourceRows", 0)), committed=True)
+    return WriteResult(int(metrics.get("numOutputRows", 0)), 0, committed=True)

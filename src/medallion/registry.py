@@ -12,7 +12,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any, Callable, Mapping
 
 from medallion.errors import MedallionError, UnknownPipelineError, UnknownTableError
-from medallion.tables import Expectation, Layer, Read, FileSource, Table, WriteMode
+from medallion.tables import Check, Expectation, Layer, Read, FileSource, Table, WriteMode
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Pipeline:
         personal_data: Mapping[str, str] | None = None,
         comment: str = "",
         history: bool = False,
+        checks: tuple[Check, ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator declaring the decorated pure function as the build of a table."""
 
@@ -62,6 +63,7 @@ class Pipeline:
                 personal_data=dict(personal_data or {}),
                 comment=comment or (build.__doc__ or "").strip().split("\n")[0],
                 history=history,
+                checks=tuple(checks),
             )
             return build
 

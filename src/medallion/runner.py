@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from medallion import eventlog, io, personal_data, quality
-from medallion.errors import CheckpointError, MedallionError
+from medallion import checkpoints, eventlog, failpoints, io, personal_data, quality, runlock
+from medallion.errors import MedallionError
 from medallion.eventlog import TableRun
 from medallion.ingest import jdbc
-from medallion.ingest.files import CORRUPT, read_files, source_schema
+from medallion.ingest.files import CORRUPT, RESCUED, SOURCE, read_files, read_files_once, require_folder, source_schema
 from medallion.registry import Pipeline, get_pipeline
 from medallion.runtime import Runtime
 from medallion.tables import FileSource, JdbcSource, Layer, Read, Table
@@ -58,14 +57,31 @@ def run(
     tables: Iterable[str] | None = None,
     progress: Progress = print_progress,
 ) -> list[TableRun]:
-    """Process what is new in every table of the chosen layers, in dependency order, then stop."""
+    """Process what is new in every table of the chosen layers, in dependency order, then stop.
+
+    Before anything is created or written: the selection, the landing folders and the checkpoints are
+    checked, and the pipeline's run lock is taken (one run at a time)."""
     context = RunContext(runtime, get_pipeline(pipeline_name), progress=progress)
-    ensure_tables(runtime, context.pipeline)
     selected = _select(context.pipeline, layers, tables)
-    runs = []
-    for table in selected:
-        runs.append(run_table(context, table))
+    preflight(context, selected)
+    with runlock.hold(runtime.settings, pipeline_name, context.run_id) as lock:
+        ensure_tables(runtime, context.pipeline)
+        _record_crashed_run(context, lock)
+        runs = []
+        for table in selected:
+            runs.append(run_table(context, table))
     return runs
+
+
+def preflight(context: RunContext, selected: list[Table], require_landing: bool = True) -> None:
+    """Stop with one clear message, before any table changes, when a landing folder is missing (a run
+    once; a stream waits for its folder) or a checkpoint is damaged."""
+    for table in selected:
+        for read in table.inputs.values():
+            if isinstance(read, FileSource) and (require_landing or not read.stream):
+                require_folder(context.runtime.settings, read, context.pipeline.name)
+        if table.is_streaming:
+            checkpoints.verify(context.location(table).checkpoint, table.name, context.pipeline.name)
 
 
 def run_layer(pipeline_name: str, layer: str, runtime: Runtime, mode: str = "once", **options) -> list[TableRun] | "StreamingRun":
@@ -85,14 +101,24 @@ def run_table(context: RunContext, table: Table) -> TableRun:
             query = _start_query(context, table, stats, trigger={"availableNow": True})
             _await(query, table, stats)
             stats.rows_read = sum(p.get("numInputRows", 0) for p in query.recentProgress)
+            _count_dropped_by_state(query.recentProgress, stats)
         else:
             built = build(context, table)
             process_batch(context, table, built, _next_view_version(context, table), stats)
             stats.rows_read = stats.rows_in
+        if table.layer == Layer.BRONZE:
+            failpoints.hit("after_bronze_commit", table.name)
+        if table.checks:
+            stats.checks = quality.evaluate_checks(_read_table(context, table.name), table.checks,
+                                                   lambda name: _read_table(context, name))
+            quality.enforce_checks(stats.checks, table.checks, f"{context.pipeline.name}.{table.name}")
         stats.status = "ok"
     except Exception as err:
+        translated = _translate(err, context, table)
         stats.status = "failed"
-        stats.error = _safe_message(err)
+        stats.error = _safe_message(translated)
+        if translated is not err:
+            raise translated from None
         raise
     finally:
         eventlog.record(context.spark, context.runtime.system_path("event_log"), [stats])
@@ -108,28 +134,38 @@ def run_table(context: RunContext, table: Table) -> TableRun:
 def process_batch(context: RunContext, table: Table, batch: DataFrame, batch_id: int, stats: TableRun) -> None:
     """Check, split, protect and write one batch; add its counts to ``stats``."""
     location = context.location(table)
-    checked = quality.with_failed_rules(batch, table.expectations)
+    rules = quality.rules_for(table, batch.columns)
+    checked = quality.with_failed_rules(batch, rules)
     checked = personal_data.apply_policy(checked, table.personal_data, _pii_key(context, table))
     checked = checked.persist()
     try:
-        measured = quality.measure(checked, table.expectations)
-        quality.enforce_fail_rules(measured, table.expectations, f"{context.pipeline.name}.{table.name}")
+        keys = getattr(table.write, "keys", ())
+        measured = quality.measure(checked, rules, keys)
+        quality.enforce_fail_rules(measured, rules, f"{context.pipeline.name}.{table.name}")
+        drift = quality.drift(checked) if measured.rescued else {}
         writer = f"{context.pipeline.name}.{table.name}"
         if measured.quarantined:
-            rejected = quality.quarantine_rows(checked, table.expectations, table.name, context.run_id, batch_id)
+            rejected = quality.quarantine_rows(checked, rules, table.name, context.run_id, batch_id)
             io.append_rows(rejected, context.runtime.quarantine_path(context.pipeline.name), f"{writer}.quarantine", batch_id)
-        accepted = _final_columns(quality.accepted_rows(checked, table.expectations))
+            failpoints.hit("between_writes", table.name)
+        accepted = _final_columns(quality.accepted_rows(checked, rules), keep_rescued=_reads_files(table))
         if measured.rows_in > measured.quarantined:
             result = io.write(accepted, location, table.write, writer, batch_id, table.partition_by)
         else:  # an empty batch (e.g. one that only advances a watermark) writes nothing
             result = io.WriteResult()
+        failpoints.hit("after_sink_commit", table.name)
+        accepted_count = measured.rows_in - measured.quarantined
+        duplicates, unchanged = eventlog.reconcile_write(writer, accepted_count, measured.distinct_keys, result)
         stats.add_batch(
             rows_in=measured.rows_in,
             quarantined=measured.quarantined,
-            accepted=measured.rows_in - measured.quarantined,
+            accepted=accepted_count,
             inserted=result.inserted,
             updated=result.updated,
             broken=measured.broken,
+            duplicates=duplicates,
+            unchanged=unchanged,
+            drift=drift,
         )
         context.progress(
             f"[{context.pipeline.name}] {table.layer.value}.{table.name} batch {batch_id}: "
@@ -155,10 +191,7 @@ def _open(context: RunContext, table: Table, read: Read | FileSource | JdbcSourc
     if isinstance(read, FileSource):
         if read.stream:
             return read_files(spark, context.runtime.settings, read, context.location(table).checkpoint)
-        folder = context.runtime.settings.landing_path(read.folder)
-        return (spark.read.format(read.format).schema(source_schema(read))
-                .options(**read.options).load(folder)
-                .select("*", F.col("_metadata.file_path").alias("source_file"), F.current_timestamp().alias("load_time")))
+        return read_files_once(spark, context.runtime.settings, read)
     upstream = context.pipeline.get(read.table)
     path = context.runtime.location(context.pipeline.name, upstream.layer, upstream.name).path
     frame = spark.readStream.format("delta").load(path) if read.stream else spark.read.format("delta").load(path)
@@ -179,8 +212,9 @@ def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFra
 
 # ------------------------------------------------------------------------------------------- streaming
 def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: dict):
-    built = build(context, table)
     location = context.location(table)
+    checkpoints.verify(location.checkpoint, table.name, context.pipeline.name)
+    built = build(context, table)
 
     def each_batch(batch: DataFrame, batch_id: int) -> None:
         try:
@@ -195,7 +229,7 @@ def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: di
                 .queryName(f"{context.pipeline.name}.{table.name}")
                 .trigger(**trigger).start())
     except Exception as err:
-        raise _checkpoint_error(err, location.checkpoint) from None
+        raise _checkpoint_error(err, location.checkpoint, context, table) from None
 
 
 def _await(query, table: Table, stats: TableRun) -> None:
@@ -221,6 +255,7 @@ class StreamingRun:
     errors: list[BaseException] = field(default_factory=list)
     refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
+    lock: runlock.RunLock | None = None
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -228,6 +263,8 @@ class StreamingRun:
             self.refresher.join()
         for query in self.queries:
             query.stop()
+        if self.lock:
+            self.lock.release()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until ``timeout`` seconds have passed (forever when None) or a stream fails."""
@@ -298,15 +335,24 @@ def start_streams(
     """Start every streaming table of the chosen layers with a processingTime trigger; views refresh on
     the same interval in a background thread. Returns a handle to wait on and stop."""
     context = RunContext(runtime, get_pipeline(pipeline_name), mode="stream", progress=progress)
-    ensure_tables(runtime, context.pipeline)
     selected = _select(context.pipeline, layers, None)
+    preflight(context, selected, require_landing=False)
+    lock = runlock.acquire(runtime.settings, pipeline_name, context.run_id)
     interval = runtime.settings.trigger_interval
-    queries = [
-        _start_query(context, t, TableRun(context.run_id, pipeline_name, t.name, t.layer.value, "stream"),
-                     trigger={"processingTime": interval})
-        for t in selected if t.is_streaming
-    ]
-    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming])
+    queries = []
+    try:
+        ensure_tables(runtime, context.pipeline)
+        _record_crashed_run(context, lock)
+        for t in selected:
+            if t.is_streaming:
+                queries.append(_start_query(context, t, TableRun(context.run_id, pipeline_name, t.name, t.layer.value,
+                                                                 "stream"), trigger={"processingTime": interval}))
+    except BaseException:
+        for query in queries:
+            query.stop()
+        lock.release()
+        raise
+    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming], lock=lock)
     if refresh_views and handle.views:
         def refresh_loop() -> None:
             while not handle.stop_event.wait(_seconds(interval)):
@@ -365,13 +411,15 @@ def _output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, known: di
         empty_inputs["conf"] = runtime.settings.pipeline(pipeline.name)
     output = table.build(**empty_inputs)
     output = personal_data.apply_policy(output, {c: r for c, r in table.personal_data.items() if r == "drop"}, None)
-    return _final_columns(output).schema
+    return _final_columns(output, keep_rescued=_reads_files(table)).schema
 
 
-def _final_columns(df: DataFrame) -> DataFrame:
-    """Columns named ``_…`` are working columns: the raw-text column of the parsers and what a build adds
-    for its expectations. Quarantine records keep them; accepted rows leave them behind."""
-    working = [c for c in df.columns if c.startswith("_") or c == CORRUPT]
+def _final_columns(df: DataFrame, keep_rescued: bool = True) -> DataFrame:
+    """Columns named ``_…`` are working columns: the raw-text and lineage columns of the parsers and what a
+    build adds for its expectations. Quarantine records keep them; accepted rows leave them behind. Rescued
+    (undeclared) fields are kept in bronze, the raw copy; later layers only record them as drift."""
+    kept = {RESCUED} if keep_rescued else set()
+    working = [c for c in df.columns if (c.startswith("_") or c in (CORRUPT, SOURCE)) and c not in kept]
     return df.drop(*working) if working else df
 
 
@@ -407,14 +455,70 @@ def _seconds(interval: str) -> float:
     return float(amount) * {"second": 1, "seconds": 1, "minute": 60, "minutes": 60}[unit]
 
 
-def _checkpoint_error(err: Exception, checkpoint: str) -> Exception:
+CHECKPOINT_ERRORS = ("checkpoint", "Checkpoint", "HDFSMetadataLog", "Incomplete log file", "ChecksumException",
+                     "StateStore", "STATE_STORE", "state store", "offset log", "commit log")
+
+
+def _checkpoint_error(err: Exception, checkpoint: str, context: RunContext, table: Table) -> Exception:
     text = str(err)
-    if "checkpoint" in text.lower() or "offsets" in text.lower():
-        return CheckpointError(
-            f"The checkpoint at {checkpoint} cannot be read ({text.splitlines()[0][:200]}). "
-            "Restore it from backup, or reset the table with `medallion reset` to reprocess from the sources."
-        )
+    if checkpoint.removeprefix("file:") in text or any(marker in text for marker in CHECKPOINT_ERRORS):
+        return checkpoints.damaged(checkpoint, table.name, context.pipeline.name,
+                                   f"Spark cannot read it ({text.splitlines()[0][:200]})")
     return err
+
+
+def _translate(err: Exception, context: RunContext, table: Table) -> Exception:
+    """Spark and Delta errors a user can act on, as one clear message; anything else unchanged."""
+    if isinstance(err, MedallionError):
+        return err
+    text = str(err)
+    if any(name in text for name in CONCURRENT_WRITE_ERRORS):
+        found = next(name for name in CONCURRENT_WRITE_ERRORS if name in text)
+        return runlock.ConcurrentRunError(
+            f"{context.pipeline.name}.{table.name}: another run wrote the table at the same time ({found}); Delta "
+            "kept the table consistent and this run stopped. Run one pipeline run at a time, then run again."
+        )
+    if table.is_streaming:
+        return _checkpoint_error(err, context.location(table).checkpoint, context, table)
+    return err
+
+
+def _record_crashed_run(context: RunContext, lock: runlock.RunLock) -> None:
+    """A stale lock means a run ended without finishing (killed, crashed): say so in the event log."""
+    crashed = lock.replaced
+    if crashed is None:
+        return
+    row = TableRun(crashed.run_id, context.pipeline.name, "*", "-", context.mode, started=crashed.started,
+                   status="crashed", error=f"process {crashed.pid} ended without finishing; run {context.run_id} "
+                   "resumed from the checkpoints")
+    eventlog.record(context.spark, context.runtime.system_path("event_log"), [row])
+    context.progress(f"[{context.pipeline.name}] the previous run {crashed.run_id} crashed; resuming from its checkpoints")
+
+
+def _count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
+    """Rows a stateful operator dropped on purpose: too late for the watermark, or a streaming dedupe's
+    duplicates. They never reach the batch, so the query's progress is where they are counted."""
+    for update in progress:
+        for operator in update.get("stateOperators", []):
+            stats.add_dropped_before_batch(
+                late=int(operator.get("numRowsDroppedByWatermark", 0) or 0),
+                duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0))
+
+
+def _read_table(context: RunContext, name: str) -> DataFrame:
+    upstream = context.pipeline.get(name)
+    return context.spark.read.format("delta").load(context.location(upstream).path)
+
+
+def _reads_files(table: Table) -> bool:
+    return any(isinstance(read, FileSource) for read in table.inputs.values())
+
+
+CONCURRENT_WRITE_ERRORS = (
+    "ConcurrentAppendException", "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException", "MetadataChangedException", "ProtocolChangedException",
+    "ConcurrentWriteException", "Multiple streaming queries are concurrently using",
+)
 
 
 def _safe_message(err: BaseException) -> str:

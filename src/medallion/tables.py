@@ -58,6 +58,12 @@ class FileSource:
 
     ``schema`` is an explicit DDL string: sources are never inferred, so a drifting file cannot change a
     table silently. Rows that do not parse keep their raw text in ``_corrupt_record`` and are quarantined.
+
+    Schema drift policy (see ``medallion.ingest.files``):
+    ``on_new_column``: ``rescue`` keeps fields the schema does not declare in bronze's ``_rescued_data``
+    (JSON) and records them as drift in the event log; ``fail`` stops the run, nothing of the batch written.
+    ``on_type_change``: ``quarantine`` sends a record whose value does not fit its declared type to the
+    quarantine with its raw text; ``fail`` stops the run. Never is a value cast to NULL.
     """
 
     folder: str
@@ -66,6 +72,14 @@ class FileSource:
     options: Mapping[str, str] = field(default_factory=dict)
     name_glob: str | None = None
     stream: bool = True
+    on_new_column: str = "rescue"  # rescue | fail
+    on_type_change: str = "quarantine"  # quarantine | fail
+
+    def __post_init__(self) -> None:
+        if self.on_new_column not in ("rescue", "fail"):
+            raise ValueError(f"FileSource {self.folder}: on_new_column must be rescue or fail, got {self.on_new_column!r}")
+        if self.on_type_change not in ("quarantine", "fail"):
+            raise ValueError(f"FileSource {self.folder}: on_type_change must be quarantine or fail, got {self.on_type_change!r}")
 
 
 @dataclass(frozen=True)
@@ -180,6 +194,42 @@ def expect_or_fail(name: str, condition: str) -> Expectation:
     return Expectation(name, condition, "fail")
 
 
+# ------------------------------------------------------------------------------------------ table checks
+@dataclass(frozen=True)
+class Check:
+    """A table-level check, evaluated on the whole table after a run's write and recorded in the event
+    log: ``unique`` keys, ``references`` (every non-NULL key exists in another table of the pipeline) or
+    ``not_empty``. ``action``: warn (record the violations) or fail (the run stops there, before any
+    downstream table reads the table)."""
+
+    name: str
+    kind: str
+    columns: tuple[str, ...] = ()
+    table: str | None = None
+    to_columns: tuple[str, ...] = ()
+    action: str = "fail"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("unique", "references", "not_empty"):
+            raise ValueError(f"check {self.name}: kind must be unique, references or not_empty")
+        if self.action not in ("warn", "fail"):
+            raise ValueError(f"check {self.name}: action must be warn or fail")
+
+
+def unique(*columns: str, action: str = "fail", name: str | None = None) -> Check:
+    return Check(name or f"unique({', '.join(columns)})", "unique", tuple(columns), action=action)
+
+
+def references(table: str, *columns: str, to: tuple[str, ...] | None = None, action: str = "warn",
+               name: str | None = None) -> Check:
+    target = tuple(to or columns)
+    return Check(name or f"references {table}({', '.join(target)})", "references", tuple(columns), table, target, action)
+
+
+def not_empty(action: str = "fail", name: str = "not_empty") -> Check:
+    return Check(name, "not_empty", action=action)
+
+
 # ------------------------------------------------------------------------------------------------ table
 @dataclass(frozen=True)
 class Table:
@@ -193,6 +243,7 @@ class Table:
     personal_data: Mapping[str, str] = field(default_factory=dict)
     comment: str = ""
     history: bool = False  # reference data loaded by the history loader (notebook 03), not by layer runs
+    checks: tuple[Check, ...] = ()
 
     @property
     def is_streaming(self) -> bool:

@@ -65,7 +65,7 @@ def show_runs(args: argparse.Namespace) -> int:
     print_dataframe(
         log.orderBy(F.col("started_at").desc()).select(
             "started_at", "pipeline", "table", "mode", "status", "rows_in", "rows_inserted", "rows_updated",
-            "rows_quarantined", F.round("duration_s", 1).alias("seconds"), "error"),
+            "rows_quarantined", "rows_duplicate", "rows_late", F.round("duration_s", 1).alias("seconds"), "error"),
         args.limit,
     )
     return 0

@@ -1,14 +1,15 @@
 """Bronze: the landing files as they came, typed by an explicit schema, with load metadata.
 
-Rows that do not parse are quarantined with their raw text (``parsed`` rule); nothing is dropped.
+The framework adds the source rules to every table fed by landing files: rows that do not parse, hold a
+value of the wrong type or bytes that are not UTF-8 are quarantined with their raw text (rules ``parsed``,
+``valid_utf8``); undeclared JSON fields are kept in ``_rescued_data`` and counted as drift. Nothing is
+dropped.
 """
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.pipelines.fitness.pipeline import PIPELINE
-from medallion.tables import Append, FileSource, Layer, Scd1, expect, expect_or_drop, snapshot
-
-PARSED = expect_or_drop("parsed", "_corrupt_record IS NULL")
+from medallion.tables import Append, FileSource, Layer, Scd1, expect, expect_or_drop, not_empty, snapshot, unique
 
 REGISTERED_USERS = FileSource(
     folder="registered_users_bz", format="csv",
@@ -32,7 +33,8 @@ TIMESTAMP_DIVISORS = {"seconds": 1, "milliseconds": 1000}
 
 
 @PIPELINE.table(Layer.BRONZE, Scd1(("date",)), {"raw": DATE_LOOKUP}, history=True,
-                expectations=(PARSED, expect_or_drop("date_is_valid", "date IS NOT NULL")))
+                expectations=(expect_or_drop("date_is_valid", "date IS NOT NULL"),),
+                checks=(not_empty(), unique("date")))
 def date_lookup(raw: DataFrame) -> DataFrame:
     """Calendar lookup (date → week_part), loaded once by the history loader."""
     integer_columns = ["week", "year", "month", "dayofweek", "dayofmonth", "dayofyear"]
@@ -44,13 +46,13 @@ def date_lookup(raw: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"raw": REGISTERED_USERS}, expectations=(PARSED,))
+@PIPELINE.table(Layer.BRONZE, Append(), {"raw": REGISTERED_USERS})
 def registered_users_bz(raw: DataFrame) -> DataFrame:
     """Device registrations as landed."""
     return raw
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"raw": GYM_LOGINS}, expectations=(PARSED,))
+@PIPELINE.table(Layer.BRONZE, Append(), {"raw": GYM_LOGINS})
 def gym_logins_bz(raw: DataFrame) -> DataFrame:
     """Gym login/logout records as landed."""
     return raw
@@ -59,7 +61,7 @@ def gym_logins_bz(raw: DataFrame) -> DataFrame:
 @PIPELINE.table(
     Layer.BRONZE, Append(), {"raw": KAFKA_MULTIPLEX, "dates": snapshot("date_lookup")},
     partition_by=("topic", "week_part"),
-    expectations=(PARSED, expect("date_in_lookup", "week_part IS NOT NULL")),
+    expectations=(expect("date_in_lookup", "week_part IS NOT NULL"),),
 )
 def kafka_multiplex_bz(raw: DataFrame, dates: DataFrame, conf) -> DataFrame:
     """One multiplexed topic stream (user_info, workout, bpm) with the calendar week of each event."""
@@ -70,5 +72,5 @@ def kafka_multiplex_bz(raw: DataFrame, dates: DataFrame, conf) -> DataFrame:
         raw.withColumn("date", event_date)
         .join(calendar, F.col("date") == F.col("_date"), "left")
         .select("key", "value", "topic", "partition", "offset", "timestamp", "date", "week_part",
-                "load_time", "source_file", "_corrupt_record")
+                "load_time", "source_file", "_corrupt_record", "_rescued_data")
     )

@@ -3,12 +3,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.pipelines.fitness.pipeline import PIPELINE
-from medallion.tables import InsertOnly, Layer, Scd1, snapshot
+from medallion.tables import InsertOnly, Layer, Scd1, snapshot, unique
 
 
 @PIPELINE.table(
     Layer.GOLD, InsertOnly(("user_id", "workout_id", "session_id")),
     {"readings": snapshot("workout_bpm"), "bins": snapshot("user_bins")},
+    checks=(unique("user_id", "workout_id", "session_id"),),
 )
 def workout_bpm_summary(readings: DataFrame, bins: DataFrame, conf) -> DataFrame:
     """bpm statistics per completed session, emitted once the event-time watermark has passed its end.

@@ -1,9 +1,18 @@
-"""Silver: typed, deduplicated, change-applied tables; personal data tokenised."""
+"""Silver: typed, deduplicated, change-applied tables; personal data tokenised.
+
+A Kafka message value is parsed with :func:`medallion.ingest.files.parse_json`: a value that is not
+JSON, or holds a field of the wrong type (or a date/time text that does not parse), keeps its raw text
+in ``_corrupt_record`` and is quarantined by ``value_parsed`` with its file and topic/partition/offset
+(``_source``), never turned into NULLs; fields the
+schema does not declare are counted as drift in the event log (the raw value stays in bronze).
+"""
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion.ingest.files import parse_json
 from medallion.pipelines.fitness.pipeline import PIPELINE
-from medallion.tables import CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer, expect_or_drop, snapshot, stream
+from medallion.tables import (CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer, expect_or_drop, references,
+                              snapshot, stream, unique)
 
 PROFILE_SCHEMA = (
     "user_id BIGINT, update_type STRING, timestamp DECIMAL(20,6), dob STRING, sex STRING, gender STRING, "
@@ -16,11 +25,24 @@ AGE_BINS = ((18, "under 18"), (25, "18-25"), (35, "25-35"), (45, "35-45"), (55, 
             (65, "55-65"), (75, "65-75"), (85, "75-85"), (95, "85-95"))
 
 
+VALUE_PARSED = expect_or_drop("value_parsed", "_corrupt_record IS NULL")
+
+
 def topic_values(multiplex: DataFrame, topic: str, schema: str) -> DataFrame:
-    """The parsed ``value`` of one topic's messages, beside the envelope columns."""
+    """The parsed ``value`` of one topic's messages (``v``), beside the envelope columns, the raw value
+    when it does not parse (``_corrupt_record``) and its undeclared fields (``_rescued_data``)."""
+    value, corrupt, rescued = parse_json("value", schema)
+    lineage = F.concat_ws("", "source_file", F.lit("#"), "topic", F.lit("/"), "partition", F.lit("@"), "offset")
     return multiplex.where(F.col("topic") == topic).select(
-        F.from_json("value", schema).alias("v"), "value", "offset", "source_file"
+        value.alias("v"), "value", "offset", lineage.alias("_source"), corrupt.alias("_corrupt_record"),
+        rescued.alias("_rescued_data"),
     )
+
+
+def unless_parsed(parsed, text: str):
+    """``_corrupt_record``, also set to the raw value when ``text`` is present but ``parsed`` is NULL (a date
+    or time that does not parse must not become NULL silently)."""
+    return F.coalesce(F.col("_corrupt_record"), F.when(F.col(text).isNotNull() & parsed.isNull(), F.col("value")))
 
 
 @PIPELINE.table(
@@ -28,6 +50,7 @@ def topic_values(multiplex: DataFrame, topic: str, schema: str) -> DataFrame:
     expectations=(expect_or_drop("user_id_present", "user_id IS NOT NULL"),
                   expect_or_drop("device_id_present", "device_id IS NOT NULL")),
     personal_data={"mac_address": "tokenize"},
+    checks=(unique("user_id"),),
 )
 def users(registrations: DataFrame) -> DataFrame:
     """One row per registered user (first registration wins)."""
@@ -40,8 +63,9 @@ def users(registrations: DataFrame) -> DataFrame:
 @PIPELINE.table(
     Layer.SILVER, UpdateIfNewer(("mac_address", "gym", "login"), ("logout",), "logout"),
     {"logins": stream("gym_logins_bz")},
-    expectations=(expect_or_drop("login_present", "mac_address IS NOT NULL AND gym IS NOT NULL AND login IS NOT NULL"),),
+    expectations=(expect_or_drop("login_present", "trim(mac_address) != '' AND gym IS NOT NULL AND login IS NOT NULL"),),
     personal_data={"mac_address": "tokenize"},
+    checks=(unique("mac_address", "gym", "login"),),
 )
 def gym_logs(logins: DataFrame) -> DataFrame:
     """Gym visits; a later logout for the same visit extends it."""
@@ -55,17 +79,20 @@ def gym_logs(logins: DataFrame) -> DataFrame:
 @PIPELINE.table(
     Layer.SILVER, CdcLatest(("user_id",), ("updated", "source_offset")), {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(
+        VALUE_PARSED,
         expect_or_drop("value_is_profile", "user_id IS NOT NULL AND updated IS NOT NULL"),
         expect_or_drop("known_update_type", "update_type IN ('new', 'update')"),
     ),
     personal_data={"first_name": "tokenize", "last_name": "tokenize", "street_address": "tokenize"},
+    checks=(unique("user_id"), references("users", "user_id")),
 )
 def user_profile(multiplex: DataFrame) -> DataFrame:
     """Latest profile per user from the ``user_info`` CDC topic; ties on time go to the higher offset."""
     profiles = topic_values(multiplex, "user_info", PROFILE_SCHEMA)
+    dob = F.to_date("v.dob", "MM/dd/yyyy")
     return profiles.select(
         F.col("v.user_id").alias("user_id"),
-        F.to_date("v.dob", "MM/dd/yyyy").alias("dob"),
+        dob.alias("dob"),
         F.col("v.sex").alias("sex"),
         F.col("v.gender").alias("gender"),
         F.col("v.first_name").alias("first_name"),
@@ -77,15 +104,19 @@ def user_profile(multiplex: DataFrame) -> DataFrame:
         F.timestamp_seconds("v.timestamp").alias("updated"),
         F.col("v.update_type").alias("update_type"),
         F.col("offset").alias("source_offset"),
+        unless_parsed(dob, "v.dob").alias("_corrupt_record"),
+        "_rescued_data", "_source",
     )
 
 
 @PIPELINE.table(
     Layer.SILVER, InsertOnly(("user_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(
+        VALUE_PARSED,
         expect_or_drop("value_is_workout", "user_id IS NOT NULL AND time IS NOT NULL"),
         expect_or_drop("known_action", "action IN ('start', 'stop')"),
     ),
+    checks=(unique("user_id", "time"),),
 )
 def workouts(multiplex: DataFrame) -> DataFrame:
     """Workout start/stop events at their exact time (never through a 32-bit float)."""
@@ -95,22 +126,26 @@ def workouts(multiplex: DataFrame) -> DataFrame:
         F.timestamp_seconds("v.timestamp").alias("time"),
         F.col("v.action").alias("action"),
         F.col("v.session_id").alias("session_id"),
+        "_corrupt_record", "_rescued_data", "_source",
     )
 
 
 @PIPELINE.table(
     Layer.SILVER, InsertOnly(("device_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
-    expectations=(expect_or_drop("value_is_reading", "device_id IS NOT NULL AND time IS NOT NULL"),),
+    expectations=(VALUE_PARSED, expect_or_drop("value_is_reading", "device_id IS NOT NULL AND time IS NOT NULL")),
 )
 def heart_rate(multiplex: DataFrame) -> DataFrame:
     """Heart-rate readings. ``valid`` is heartrate > 0; a NULL heartrate is kept but not valid, since a
     reading without a value cannot count in a workout's bpm statistics."""
     readings = topic_values(multiplex, "bpm", BPM_SCHEMA)
+    time = F.col("v.time").cast("timestamp")
     return readings.select(
         F.col("v.device_id").alias("device_id"),
-        F.col("v.time").cast("timestamp").alias("time"),
+        time.alias("time"),
         F.col("v.heartrate").alias("heartrate"),
         F.coalesce(F.col("v.heartrate") > 0, F.lit(False)).alias("valid"),
+        unless_parsed(time, "v.time").alias("_corrupt_record"),
+        "_rescued_data", "_source",
     )
 
 
@@ -129,6 +164,7 @@ def age_bin(age) -> "F.Column":
 
 @PIPELINE.table(
     Layer.SILVER, Scd1(("user_id",)), {"profiles": snapshot("user_profile"), "registered": snapshot("users")},
+    checks=(unique("user_id"), references("users", "user_id", action="fail")),
 )
 def user_bins(profiles: DataFrame, registered: DataFrame, conf) -> DataFrame:
     """Age bin, gender and place per registered user, computed at the configured as-of date."""

@@ -1,0 +1,117 @@
+"""Checking a streaming checkpoint before a query starts from it.
+
+A checkpoint is what makes a restart exactly-once: its offset log says which input a batch covered, its
+commit log which batches finished, its state which join/dedupe rows are remembered. If it is damaged
+(a file truncated, overwritten or lost by a bad copy or a disk fault), Spark either fails deep inside
+the query with a JVM trace, or worse, silently starts over. We check it first and stop with one message
+that names the folder and the recovery, before any table is touched.
+
+What is checked (local storage; on cloud storage only Spark's own errors are translated):
+- every file that has a Hadoop checksum (``.<name>.crc``, written beside each checkpoint file) matches it;
+- ``metadata`` holds the query id; the newest ``offsets/<n>``, ``commits/<n>`` and source logs are the
+  ``v1`` format followed by JSON lines; a commit never exists without its offsets.
+"""
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+from medallion.errors import CheckpointError
+
+CRC_MAGIC = b"crc\x00"
+
+
+def recovery_hint(pipeline: str) -> str:
+    return (
+        f"To recover, either restore the folder from a backup, or rebuild the pipeline's tables from the landing "
+        f"files with `medallion reset {pipeline} --keep-landing` then `medallion run {pipeline}`. Do not delete only "
+        "the checkpoint: the table would keep its rows while the stream starts over."
+    )
+
+
+def damaged(folder: str, table: str, pipeline: str, problem: str) -> CheckpointError:
+    return CheckpointError(
+        f"The streaming checkpoint of {pipeline}.{table} at {folder} is damaged: {problem}. Nothing was written. "
+        + recovery_hint(pipeline)
+    )
+
+
+def verify(folder: str, table: str, pipeline: str) -> None:
+    """Raise :class:`CheckpointError` if the local checkpoint ``folder`` is damaged; a missing folder is a
+    first run and fine."""
+    if "://" in folder and not folder.startswith("file:"):
+        return
+    root = Path(folder.removeprefix("file:"))
+    if not root.is_dir():
+        return
+    problem = _first_problem(root)
+    if problem:
+        raise damaged(folder, table, pipeline, problem)
+
+
+def _first_problem(root: Path) -> str | None:
+    for crc in sorted(root.rglob(".*.crc")):
+        data_file = crc.with_name(crc.name[1:-len(".crc")])
+        if data_file.is_file() and not _checksum_matches(data_file, crc):
+            return f"{data_file.relative_to(root)} does not match its checksum"
+    offsets, commits = _batches(root / "offsets"), _batches(root / "commits")
+    if (offsets or commits) and not (root / "metadata").is_file():
+        return "the metadata file (the query id) is missing"
+    if (root / "metadata").is_file():
+        try:
+            json.loads((root / "metadata").read_text())["id"]
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            return "metadata does not hold a query id"
+    if commits and (not offsets or max(commits) > max(offsets)):
+        return f"commits/{max(commits)} has no offsets/{max(commits)}"
+    for log in [root / "offsets", root / "commits", *sorted((root / "sources").glob("*"))]:
+        newest = _batches(log)
+        if newest:
+            name = max(newest)
+            problem = _log_problem(newest[name])
+            if problem:
+                return f"{newest[name].relative_to(root)} {problem}"
+    return None
+
+
+def _batches(log: Path) -> dict[int, Path]:
+    if not log.is_dir():
+        return {}
+    found = {}
+    for entry in log.iterdir():
+        stem = entry.name.removesuffix(".compact")
+        if entry.is_file() and stem.isdigit():
+            found[int(stem)] = entry
+    return found
+
+
+def _log_problem(path: Path) -> str | None:
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError:
+        return "is not text"
+    if not lines or lines[0] != "v1":
+        return "does not start with the log version 'v1'"
+    for line in lines[1:]:
+        if line and line != "-":
+            try:
+                json.loads(line)
+            except ValueError:
+                return "holds a line that is not JSON"
+    if len(lines) < 2 or not lines[1]:
+        return "is truncated"
+    return None
+
+
+def _checksum_matches(data_file: Path, crc_file: Path) -> bool:
+    """Hadoop's ChecksumFileSystem format: 'crc\\0', bytes per checksum, then one CRC32 per chunk."""
+    checksums = crc_file.read_bytes()
+    if len(checksums) < 8 or checksums[:4] != CRC_MAGIC:
+        return False
+    chunk = struct.unpack(">i", checksums[4:8])[0]
+    data = data_file.read_bytes()
+    expected = checksums[8:]
+    actual = b"".join(struct.pack(">I", zlib.crc32(data[i:i + chunk])) for i in range(0, len(data), chunk))
+    return chunk > 0 and expected == actual

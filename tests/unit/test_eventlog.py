@@ -1,0 +1,48 @@
+"""Batch reconciliation: our count of a batch against Delta's commit metrics; any mismatch fails the run."""
+import pytest
+
+from medallion.errors import ReconciliationError
+from medallion.eventlog import TableRun, reconcile_write
+from medallion.io import WriteResult
+
+
+def test_a_merge_splits_accepted_rows_into_written_unchanged_and_in_batch_duplicates():
+    # 10 accepted rows, 8 distinct keys; Delta's merge read 8 rows, inserted 5 and updated 1
+    result = WriteResult(inserted=5, updated=1, source_rows=8, committed=True)
+    assert reconcile_write("t", accepted=10, distinct_keys=8, result=result) == (2, 2)
+
+
+def test_a_merge_that_read_other_rows_than_the_batch_holds_fails():
+    with pytest.raises(ReconciliationError, match="the batch holds 8 distinct keys but Delta's merge read 7 rows"):
+        reconcile_write("t", 10, 8, WriteResult(5, 0, source_rows=7, committed=True))
+
+
+def test_an_append_must_commit_every_accepted_row():
+    assert reconcile_write("t", 4, None, WriteResult(4, committed=True)) == (0, 0)
+    with pytest.raises(ReconciliationError, match="4 rows accepted but Delta committed 3"):
+        reconcile_write("t", 4, None, WriteResult(3, committed=True))
+
+
+def test_a_replayed_batch_or_a_merge_with_nothing_to_do_leaves_every_row_unchanged():
+    assert reconcile_write("t", 4, None, WriteResult(replayed=True)) == (0, 4)
+    assert reconcile_write("t", 5, 3, WriteResult()) == (2, 3)
+
+
+def test_table_run_checks_every_batch_adds_up():
+    run = TableRun("r", "fitness", "users", "silver", "once")
+    run.add_batch(rows_in=12, quarantined=2, accepted=10, inserted=5, updated=1, broken={"id_present": 2},
+                  duplicates=2, unchanged=2, drift={"spo2": 3})
+    run.add_batch(rows_in=1, quarantined=0, accepted=1, inserted=1, updated=0, broken={"id_present": 0})
+    assert (run.rows_in, run.rows_quarantined, run.rows_inserted, run.rows_unchanged, run.rows_duplicate) == (13, 2, 6, 2, 2)
+    assert (run.broken_rules, run.schema_drift, run.batches) == ({"id_present": 2}, {"spo2": 3}, 2)
+    with pytest.raises(ReconciliationError, match="fitness.users: 3 rows in but 2 accepted \\+ 0 quarantined"):
+        run.add_batch(rows_in=3, quarantined=0, accepted=2, inserted=2, updated=0, broken={})
+    with pytest.raises(ReconciliationError, match="2 inserted \\+ 0 updated \\+ 1 unchanged \\+ 0 duplicates"):
+        run.add_batch(rows_in=2, quarantined=0, accepted=2, inserted=2, updated=0, broken={}, unchanged=1)
+
+
+def test_the_event_log_row_matches_its_schema(spark):
+    from medallion.eventlog import EVENT_LOG_SCHEMA
+    run = TableRun("r", "fitness", "users", "silver", "once", rows_late=3, checks={"unique(user_id)": 0})
+    row = spark.createDataFrame([run.as_row()], EVENT_LOG_SCHEMA).first()
+    assert (row["rows_late"], row["checks"], row["status"]) == (3, {"unique(user_id)": 0}, "running")

@@ -1,0 +1,31 @@
+"""The health report: newest run per table, failing checks, a readable table."""
+from datetime import datetime
+
+from medallion.display import format_rows
+from medallion.eventlog import EVENT_LOG_SCHEMA, TableRun
+from medallion.health import HEADER, PipelineHealth, last_runs, table_health
+
+
+def test_last_runs_takes_the_newest_row_of_each_table_and_skips_crash_markers(spark):
+    old = TableRun("r1", "fitness", "users", "silver", "once", started=1_000.0, rows_in=5)
+    new = TableRun("r2", "fitness", "users", "silver", "once", started=2_000.0, rows_in=0, status="failed", error="boom")
+    crash = TableRun("r3", "fitness", "*", "-", "once", started=3_000.0, status="crashed")
+    other = TableRun("r4", "movies", "users", "silver", "once", started=4_000.0)
+    log = spark.createDataFrame([r.as_row() for r in (old, new, crash, other)], EVENT_LOG_SCHEMA)
+    last = last_runs(log, "fitness")
+    assert list(last) == ["users"] and (last["users"]["run_id"], last["users"]["error"]) == ("r2", "boom")
+
+
+def test_a_table_is_unhealthy_when_its_last_run_failed_or_a_check_fails():
+    last = {"started_at": datetime(2024, 1, 1, 12), "status": "ok", "rows_in": 10, "rows_inserted": 7,
+            "rows_updated": 1, "rows_quarantined": 2, "rows_late": 0, "rows_duplicate": 1,
+            "checks": {"unique(user_id)": 0, "references users(user_id)": 3}, "error": None}
+    health = table_health("silver", "user_profile", last, quarantine_total=4)
+    assert health.as_list() == ["silver", "user_profile", "2024-01-01 12:00:00", "ok", 10, 8, 2, 0, 1, 4,
+                                "references users(user_id)", None]
+    assert not health.healthy
+    never = table_health("gold", "gym_summary", None)
+    report = PipelineHealth("fitness", [health, never])
+    assert report.summary() == "fitness: 1 table(s) need attention: user_profile"
+    text = format_rows(HEADER, [t.as_list() for t in report.tables])
+    assert text.splitlines()[3].startswith("gold    gym_summary   NULL") and "never run" in text
