@@ -55,9 +55,9 @@ def test_gym_summary_minutes_and_login_date(spark):
 @pytest.mark.parametrize("unit, timestamp", [("seconds", 1678521900), ("milliseconds", 1678521900000)])
 def test_multiplex_dates_use_the_configured_timestamp_unit(spark, unit, timestamp):
     raw = spark.createDataFrame(
-        [("k", "{}", "workout", 0, 1, timestamp, datetime(2023, 3, 11), "f.json", None)],
+        [("k", "{}", "workout", 0, 1, timestamp, datetime(2023, 3, 11), "f.json", None, None)],
         "key STRING, value STRING, topic STRING, partition INT, offset BIGINT, timestamp BIGINT, "
-        "load_time TIMESTAMP, source_file STRING, _corrupt_record STRING")
+        "load_time TIMESTAMP, source_file STRING, _corrupt_record STRING, _rescued_data STRING")
     dates = spark.createDataFrame([(date(2023, 3, 11), "2023-10")], "date DATE, week_part STRING")
     row = bronze.kafka_multiplex_bz(raw, dates, {"kafka_timestamp_unit": unit}).first()
     assert (row["date"], row["week_part"]) == (date(2023, 3, 11), "2023-10")
