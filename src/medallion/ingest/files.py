@@ -134,11 +134,19 @@ def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
     if _reads_json_as_text(source):
         lines = frame.where(F.trim("value") != "")
         value, corrupt, rescued = parse_json("value", source.schema, dict(source.options))
-        columns = [value[f.name].alias(f.name) for f in _parse_datatype_string(source.schema).fields]
+        columns = [_field_or_folder_value(value, f) for f in _parse_datatype_string(source.schema).fields]
         return lines.select(*columns, corrupt.alias(CORRUPT), rescued.alias(RESCUED), *metadata)
     if source.format == "csv":
         return frame.select(*[c for c in frame.columns if c != CORRUPT], _csv_corrupt(frame).alias(CORRUPT), *metadata)
     return frame.select("*", *metadata)
+
+
+def _field_or_folder_value(value: Column, field: StructField) -> Column:
+    """A declared field from the JSON line or, when the line lacks it, from a Hive-style folder of the
+    path (``…/arrival_date=2024-03-01/…``): the partition discovery the text reader does not do."""
+    from_folder = F.regexp_extract(F.col("_metadata.file_path"), f"/{field.name}=([^/]+)/", 1)
+    folder_value = F.when(from_folder != "", from_folder).cast(field.dataType)
+    return F.coalesce(value[field.name], folder_value).alias(field.name)
 
 
 def _csv_corrupt(frame: DataFrame) -> Column:
