@@ -126,7 +126,9 @@ def reconcile_write(table: str, accepted: int, distinct_keys: int | None, result
         if result.inserted != accepted:
             raise ReconciliationError(f"{table}: {accepted} rows accepted but Delta committed {result.inserted}")
         return 0, 0
-    if distinct_keys is not None and result.source_rows != distinct_keys:
+    if distinct_keys is None:  # a merge that narrows its own source (surrogate keys: only values not yet held)
+        return 0, accepted - result.written
+    if result.source_rows != distinct_keys:
         raise ReconciliationError(
             f"{table}: the batch holds {distinct_keys} distinct keys but Delta's merge read {result.source_rows} rows"
         )
