@@ -2,7 +2,8 @@
 
 A query is plain Spark SQL over the pipeline's gold tables by their bare names (``fact_movie_analytics``),
 as an analyst writes it with the gold schema as the default; named parameters are ``:name`` markers.
-``run_query`` binds each bare name to the table's current data, wherever the runtime stores it.
+``run_query`` binds each bare name to the table's current data, wherever the runtime stores it, for
+the time the query is analysed.
 """
 from __future__ import annotations
 
@@ -36,9 +37,17 @@ def run_query(runtime: Runtime, pipeline_name: str, name: str, **parameters: Any
     """The result of a saved query over the current gold tables; ``parameters`` fill its ``:name`` markers."""
     text = query_text(pipeline_name, name)
     spark = runtime.spark
-    for table in get_pipeline(pipeline_name).ordered(Layer.GOLD):
-        location = runtime.location(pipeline_name, table.layer, table.name)
-        if not table_exists(spark, location.path):
-            raise MedallionError(f"{location.name} does not exist yet: run `medallion run {pipeline_name}` first.")
-        spark.read.format("delta").load(location.path).createOrReplaceTempView(table.name)
-    return spark.sql(text, args=parameters or None)
+    gold = get_pipeline(pipeline_name).ordered(Layer.GOLD)
+    bound = []
+    try:
+        for table in gold:
+            location = runtime.location(pipeline_name, table.layer, table.name)
+            if not table_exists(spark, location.path):
+                raise MedallionError(f"{location.name} does not exist yet: run `medallion run {pipeline_name}` first.")
+            spark.read.format("delta").load(location.path).createOrReplaceTempView(table.name)
+            bound.append(table.name)
+        # The query is analysed here: the DataFrame keeps the tables it resolved, the session keeps no views.
+        return spark.sql(text, args=parameters or None)
+    finally:
+        for view in bound:
+            spark.catalog.dropTempView(view)

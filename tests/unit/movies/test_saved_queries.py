@@ -51,7 +51,9 @@ def star(spark, tmp_path_factory):
 
 
 def rows(star, name, **parameters):
-    return [tuple(r) for r in run_query(star, "movies", name, **parameters).collect()]
+    result = run_query(star, "movies", name, **parameters)
+    assert not star.spark.catalog.listTables()  # the gold tables were bound for the analysis only
+    return [tuple(r) for r in result.collect()]
 
 
 def test_reviews_in_california_new_york_and_texas(star):
