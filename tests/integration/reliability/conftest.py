@@ -19,6 +19,7 @@ from medallion.runtime import Runtime
 from tests.integration.reliability import faults
 
 CANARY = "canary-3f9c2b71-never-print-me"  # the tokenisation key of every run in this suite
+SUITE_OVERRIDES = {"pipelines": {"fitness": {"readings_lateness": "30 seconds"}}}  # as TEST_ENV below
 TEST_ENV = """\
 runtime: local
 spark:
@@ -27,6 +28,9 @@ streaming:
   trigger_interval: 1 second
 secrets:
   provider: env
+pipelines:
+  fitness:
+    readings_lateness: 30 seconds  # the fault data holds a reading an hour late: beyond this, counted late
 """
 
 
@@ -59,7 +63,7 @@ def clean_run(spark, tmp_path_factory, canary_secrets_file) -> CleanRun:
     """Set A processed once, in this process, with the canary as the tokenisation key (file provider)."""
     root = tmp_path_factory.mktemp("clean")
     settings = load_settings("local", root=str(root), overrides={
-        "secrets": {"provider": "file", "file": str(canary_secrets_file)}})
+        "secrets": {"provider": "file", "file": str(canary_secrets_file)}, **SUITE_OVERRIDES})
     runtime = Runtime(settings, spark=spark)
     faults.land_set_a(settings)
     get_pipeline("fitness").history_loader(runtime)

@@ -37,7 +37,8 @@ def chain(clean_run, conf_dir, canary_secrets_file, tmp_path_factory):
     with what each step left behind (read between the steps)."""
     root = prepared_root(clean_run, tmp_path_factory.mktemp("crash"))
     (conf_dir / "testfile.yml").write_text(
-        f"runtime: local\nspark:\n  shuffle_partitions: 2\nsecrets:\n  provider: file\n  file: {canary_secrets_file}\n")
+        f"runtime: local\nspark:\n  shuffle_partitions: 2\nsecrets:\n  provider: file\n  file: {canary_secrets_file}\n"
+        "pipelines:\n  fitness:\n    readings_lateness: 30 seconds\n")
     runtime = Runtime(load_settings("local", root=str(root)), spark=clean_run.runtime.spark)
     steps, seen = {}, {}
 

@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 
 from medallion.pipelines.fitness import silver
 
-CONF = {"age_as_of": "2023-03-15", "workout_max_hours": 3}
+CONF = {"age_as_of": "2023-03-15", "workout_max_hours": 3, "readings_lateness": "3 days"}
 MULTIPLEX = "value STRING, topic STRING, partition INT, offset BIGINT, source_file STRING"
 
 

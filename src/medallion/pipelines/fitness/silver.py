@@ -197,17 +197,45 @@ def completed_workouts(starts: DataFrame, stops: DataFrame, conf) -> DataFrame:
 
 @PIPELINE.table(
     Layer.SILVER, InsertOnly(("user_id", "workout_id", "session_id", "time")),
-    {"workouts": stream("completed_workouts"), "registered": snapshot("users"), "readings": stream("heart_rate")},
+    {"workouts": stream("completed_workouts"), "registered": stream("users"), "readings": stream("heart_rate")},
 )
 def workout_bpm(workouts: DataFrame, registered: DataFrame, readings: DataFrame, conf) -> DataFrame:
     """Valid heart-rate readings inside each completed workout: start exclusive, end inclusive.
-    Stream-stream join of workouts and readings (through the user's device), bounded by watermarks."""
+
+    Two stream-stream joins. Workouts meet their user's device as a stream, not a snapshot: in stream
+    mode a workout may reach this table before its user's registration reaches ``users``, and a snapshot
+    join would drop it for good; the stream join keeps it until the user arrives. That join has no time
+    bound, so it keeps one row per user and per completed workout.
+
+    The readings join is bounded by watermarks. Devices sync in bulk, so one device's readings can land
+    days behind another's, and in stream mode a workout can reach this table before its readings do: the
+    readings' watermark lags by ``readings_lateness`` (the global watermark is the lower of the two
+    inputs'), so readings that late still meet their workout and only later ones are dropped, counted
+    as late. The state holds about that much of the readings."""
     max_hours = int(conf["workout_max_hours"])
-    sessions = (workouts.withWatermark("end_time", "30 seconds")
-                .join(registered.select("user_id", "device_id"), "user_id"))
-    valid = (readings.where("valid").withWatermark("time", "30 seconds")
-             .select(F.col("device_id").alias("reading_device_id"), "time", "heartrate"))
-    joined = sessions.join(valid, F.expr(f"""
+    sessions = (workouts.where("user_id IS NOT NULL AND start_time IS NOT NULL AND end_time IS NOT NULL")
+                .select(*_state_columns(workouts, "user_id", "start_time", "end_time"))
+                .withWatermark("end_time", "30 seconds"))
+    devices = (registered.where("user_id IS NOT NULL AND device_id IS NOT NULL")
+               .select(*_state_columns(registered.select("user_id", "device_id"), "user_id", "device_id")))
+    valid = (readings.where("valid AND device_id IS NOT NULL AND time IS NOT NULL")
+             .select(*_state_columns(readings.select("device_id", "time", "heartrate"), "device_id", "time"))
+             .withColumnRenamed("device_id", "reading_device_id")
+             .withWatermark("time", str(conf["readings_lateness"])))
+    joined = sessions.join(devices, "user_id").join(valid, F.expr(f"""
         device_id = reading_device_id AND time > start_time AND time <= end_time
         AND time > end_time - INTERVAL {max_hours} HOURS"""))
     return joined.select("user_id", "workout_id", "session_id", "start_time", "end_time", "time", "heartrate")
+
+
+def _state_columns(df: DataFrame, *required: str) -> list:
+    """``df``'s columns, the ``required`` ones (already filtered non-NULL) typed NOT NULL.
+
+    A stream-stream join stores its input rows in the checkpoint together with their schema, nullability
+    included, and refuses to restart on a different one. Spark 3.5 infers a column's nullability from the
+    filters of the plan, and infers it differently for a micro-batch in which that input has no rows, so
+    the same query can record NOT NULL in one batch and NULL in the next. A coalesce with a placeholder of
+    the column's type is NOT NULL in every plan; the filter before it means the placeholder never shows."""
+    placeholders = {"bigint": F.lit(0).cast("bigint"), "timestamp": F.lit(0).cast("timestamp")}
+    types = dict(df.dtypes)
+    return [F.coalesce(F.col(c), placeholders[types[c]]).alias(c) if c in required else F.col(c) for c in df.columns]
