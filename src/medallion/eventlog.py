@@ -1,4 +1,5 @@
-"""The event log: one Delta row per table per run, what a dashboard or an alert reads.
+"""The event log: one Delta row per table per run (in stream mode, per micro-batch), what a dashboard or an
+alert reads.
 
 Every batch is reconciled before it counts, and a mismatch fails the run (:func:`reconcile_write`):
 rows in = rows accepted + rows quarantined, and rows accepted = rows inserted + updated + unchanged
@@ -104,13 +105,15 @@ class TableRun:
         )
 
 
-def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:
+def record(spark: SparkSession, path: str, runs: list[TableRun], batch_version: int = 0) -> None:
+    """Append ``runs``. A run writes once per ``batch_version`` (a stream: once per micro-batch); a retried
+    write of the same version is skipped by its txn id."""
     if not runs:
         return
     rows = spark.createDataFrame([r.as_row() for r in runs], EVENT_LOG_SCHEMA)
-    # A run id is written once; a retried write of the same run is skipped by its txn id. New columns are
-    # added to an older event log (schema evolution), never rejected.
-    io.append_rows(rows, path, writer_id=f"eventlog-{runs[0].run_id}-{runs[0].table}", batch_version=0, merge_schema=True)
+    # New columns are added to an older event log (schema evolution), never rejected.
+    io.append_rows(rows, path, writer_id=f"eventlog-{runs[0].run_id}-{runs[0].table}", batch_version=batch_version,
+                   merge_schema=True)
 
 
 def reconcile_write(table: str, accepted: int, distinct_keys: int | None, result: io.WriteResult) -> tuple[int, int]:

@@ -69,11 +69,21 @@ class PipelineHealth:
 
 
 def last_runs(event_log: DataFrame, pipeline: str) -> dict[str, dict]:
-    """The newest event-log row of each table of ``pipeline`` (crash markers excluded)."""
+    """The newest run of each table of ``pipeline`` (crash markers excluded), as one row: a stream-mode
+    run logs a row per micro-batch, summed here; its status is ``failed`` when any batch failed."""
+    rows = event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
     newest = Window.partitionBy("table").orderBy(F.col("started_at").desc())
-    rows = (event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
-            .withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").collect())
-    return {row["table"]: row.asDict() for row in rows}
+    latest = rows.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").select("table", "run_id")
+    failed = F.col("status") == "failed"
+    runs = rows.join(latest, ["table", "run_id"]).groupBy("table", "run_id").agg(
+        F.min("started_at").alias("started_at"),
+        *[F.sum(c).alias(c) for c in ("rows_in", "rows_inserted", "rows_updated", "rows_quarantined", "rows_late",
+                                      "rows_duplicate")],
+        F.max_by("status", F.struct(failed, "started_at")).alias("status"),
+        F.max_by("error", F.struct(failed, "started_at")).alias("error"),
+        F.max_by("checks", "started_at").alias("checks"),
+    )
+    return {row["table"]: row.asDict() for row in runs.collect()}
 
 
 def table_health(layer: str, table: str, last: dict | None, quarantine_total: int = 0) -> TableHealth:

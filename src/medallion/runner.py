@@ -96,6 +96,7 @@ def run_table(context: RunContext, table: Table) -> TableRun:
     """One table, once: all new input, in as many micro-batches as the source gives, then stop."""
     stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, context.mode)
     context.progress(f"[{context.pipeline.name}] {table.layer.value}.{table.name}: starting")
+    log_version = 0  # a view refreshed again and again by one stream-mode run logs each refresh
     try:
         if table.is_streaming:
             query = _start_query(context, table, stats, trigger={"availableNow": True})
@@ -104,7 +105,8 @@ def run_table(context: RunContext, table: Table) -> TableRun:
             _count_dropped_by_state(query.recentProgress, stats)
         else:
             built = build(context, table)
-            process_batch(context, table, built, _next_view_version(context, table), stats)
+            log_version = _next_view_version(context, table)
+            process_batch(context, table, built, log_version, stats)
             stats.rows_read = stats.rows_in
         if table.layer == Layer.BRONZE:
             failpoints.hit("after_bronze_commit", table.name)
@@ -121,7 +123,7 @@ def run_table(context: RunContext, table: Table) -> TableRun:
             raise translated from None
         raise
     finally:
-        eventlog.record(context.spark, context.runtime.system_path("event_log"), [stats])
+        eventlog.record(context.spark, context.runtime.system_path("event_log"), [stats], batch_version=log_version)
     context.progress(
         f"[{context.pipeline.name}] {table.layer.value}.{table.name}: {stats.rows_in:,} rows in, "
         f"{stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, {stats.rows_quarantined:,} quarantined "
@@ -213,25 +215,83 @@ def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFra
 
 
 # ------------------------------------------------------------------------------------------- streaming
-def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: dict):
+def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: dict, log: StreamLog | None = None):
+    """Start ``table``'s query; each batch adds its counts to ``stats``, or, given a stream ``log``, is
+    logged as a row of its own."""
     location = context.location(table)
     checkpoints.verify(location.checkpoint, table.name, context.pipeline.name)
     built = build(context, table)
 
     def each_batch(batch: DataFrame, batch_id: int) -> None:
+        counts = log.batch() if log else stats
         try:
-            process_batch(context, table, batch, batch_id, stats)
+            process_batch(context, table, batch, batch_id, counts)
         except BaseException as err:  # kept so the caller sees our error, not a JVM wrapper around it
             stats.failure = err
+            if log:
+                log.failed(counts, batch_id, err)
             raise
+        if log:
+            log.done(counts, batch_id)
 
     try:
-        return (built.writeStream.foreachBatch(each_batch)
-                .option("checkpointLocation", location.checkpoint)
-                .queryName(f"{context.pipeline.name}.{table.name}")
-                .trigger(**trigger).start())
+        query = (built.writeStream.foreachBatch(each_batch)
+                 .option("checkpointLocation", location.checkpoint)
+                 .queryName(f"{context.pipeline.name}.{table.name}")
+                 .trigger(**trigger).start())
     except Exception as err:
         raise _checkpoint_error(err, location.checkpoint, context, table) from None
+    if log:
+        log.query = query
+    return query
+
+
+@dataclass
+class StreamLog:
+    """The event log of one table in stream mode: a row per micro-batch that had rows (or failed).
+
+    Rows a stateful operator dropped (late, deduplicated) are known only from the query's progress, which
+    a batch reads when it starts: they are added to the next batch's row, and to a last row when the
+    stream stops."""
+
+    context: RunContext
+    table: Table
+    query: object = None
+    counted_through: int = -1  # the last batch id whose dropped rows are counted
+    last_batch: int = -1
+
+    def batch(self) -> TableRun:
+        return TableRun(self.context.run_id, self.context.pipeline.name, self.table.name, self.table.layer.value, "stream")
+
+    def done(self, counts: TableRun, batch_id: int) -> None:
+        self._add_dropped(counts)
+        counts.status = "ok"
+        if counts.rows_in:
+            self._record(counts, batch_id)
+
+    def failed(self, counts: TableRun, batch_id: int, err: BaseException) -> None:
+        counts.status, counts.error = "failed", _safe_message(err)
+        self._record(counts, batch_id)
+
+    def close(self) -> None:
+        """After the query stopped: the dropped rows of its last batches."""
+        counts = self.batch()
+        self._add_dropped(counts)
+        if counts.rows_in:
+            counts.status = "ok"
+            self._record(counts, self.last_batch + 1)
+
+    def _add_dropped(self, counts: TableRun) -> None:
+        if self.query is None:
+            return
+        finished = [p for p in self.query.recentProgress if p["batchId"] > self.counted_through]
+        _count_dropped_by_state(finished, counts)
+        self.counted_through = max([p["batchId"] for p in finished], default=self.counted_through)
+
+    def _record(self, counts: TableRun, batch_id: int) -> None:
+        counts.rows_read = counts.rows_in
+        self.last_batch = max(self.last_batch, batch_id)
+        eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), [counts], batch_version=batch_id)
 
 
 def _await(query, table: Table, stats: TableRun) -> None:
@@ -258,6 +318,7 @@ class StreamingRun:
     refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
     lock: runlock.RunLock | None = None
+    logs: list[StreamLog] = field(default_factory=list)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -265,6 +326,8 @@ class StreamingRun:
             self.refresher.join()
         for query in self.queries:
             query.stop()
+        for log in self.logs:
+            log.close()
         if self.lock:
             self.lock.release()
 
@@ -345,16 +408,18 @@ def start_streams(
     try:
         ensure_tables(runtime, context.pipeline)
         _record_crashed_run(context, lock)
+        logs = []
         for t in selected:
             if t.is_streaming:
-                queries.append(_start_query(context, t, TableRun(context.run_id, pipeline_name, t.name, t.layer.value,
-                                                                 "stream"), trigger={"processingTime": interval}))
+                logs.append(StreamLog(context, t))
+                queries.append(_start_query(context, t, logs[-1].batch(), trigger={"processingTime": interval},
+                                            log=logs[-1]))
     except BaseException:
         for query in queries:
             query.stop()
         lock.release()
         raise
-    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming], lock=lock)
+    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming], lock=lock, logs=logs)
     if refresh_views and handle.views:
         def refresh_loop() -> None:
             while not handle.stop_event.wait(_seconds(interval)):

@@ -16,6 +16,21 @@ def test_last_runs_takes_the_newest_row_of_each_table_and_skips_crash_markers(sp
     assert list(last) == ["users"] and (last["users"]["run_id"], last["users"]["error"]) == ("r2", "boom")
 
 
+def test_the_micro_batches_of_a_stream_mode_run_add_up_to_one_run(spark):
+    earlier = TableRun("r1", "fitness", "heart_rate", "silver", "once", started=500.0, rows_in=99, rows_inserted=99,
+                       status="ok")
+    batches = [TableRun("r2", "fitness", "heart_rate", "silver", "stream", started=1_000.0 + i, rows_in=10,
+                        rows_inserted=8, rows_quarantined=2, status="ok") for i in range(3)]
+    batches.append(TableRun("r2", "fitness", "heart_rate", "silver", "stream", started=1_003.0, rows_in=4,
+                            rows_late=4, status="ok"))
+    batches[1].status, batches[1].error = "failed", "disk full"
+    log = spark.createDataFrame([r.as_row() for r in (earlier, *batches)], EVENT_LOG_SCHEMA)
+    run = last_runs(log, "fitness")["heart_rate"]
+    assert (run["run_id"], run["rows_in"], run["rows_inserted"], run["rows_quarantined"], run["rows_late"]) == \
+        ("r2", 34, 24, 6, 4)
+    assert (run["status"], run["error"], run["started_at"]) == ("failed", "disk full", datetime(1970, 1, 1, 0, 16, 40))
+
+
 def test_a_table_is_unhealthy_when_its_last_run_failed_or_a_check_fails():
     last = {"started_at": datetime(2024, 1, 1, 12), "status": "ok", "rows_in": 10, "rows_inserted": 7,
             "rows_updated": 1, "rows_quarantined": 2, "rows_late": 0, "rows_duplicate": 1,
