@@ -105,15 +105,13 @@ class TableRun:
         )
 
 
-def record(spark: SparkSession, path: str, runs: list[TableRun], batch_version: int = 0) -> None:
-    """Append ``runs``. A run writes once per ``batch_version`` (a stream: once per micro-batch); a retried
-    write of the same version is skipped by its txn id."""
+def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:
+    """Append ``runs``: each row is written once, by the run that owns it."""
     if not runs:
         return
     rows = spark.createDataFrame([r.as_row() for r in runs], EVENT_LOG_SCHEMA)
     # New columns are added to an older event log (schema evolution), never rejected.
-    io.append_rows(rows, path, writer_id=f"eventlog-{runs[0].run_id}-{runs[0].table}", batch_version=batch_version,
-                   merge_schema=True)
+    io.append_log(rows, path, merge_schema=True)
 
 
 def reconcile_write(table: str, accepted: int, distinct_keys: int | None, result: io.WriteResult) -> tuple[int, int]:

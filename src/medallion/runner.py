@@ -96,7 +96,6 @@ def run_table(context: RunContext, table: Table) -> TableRun:
     """One table, once: all new input, in as many micro-batches as the source gives, then stop."""
     stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, context.mode)
     context.progress(f"[{context.pipeline.name}] {table.layer.value}.{table.name}: starting")
-    log_version = 0  # a view refreshed again and again by one stream-mode run logs each refresh
     try:
         if table.is_streaming:
             query = _start_query(context, table, stats, trigger={"availableNow": True})
@@ -105,8 +104,7 @@ def run_table(context: RunContext, table: Table) -> TableRun:
             _count_dropped_by_state(query.recentProgress, stats)
         else:
             built = build(context, table)
-            log_version = _next_view_version(context, table)
-            process_batch(context, table, built, log_version, stats)
+            process_batch(context, table, built, _next_view_version(context, table), stats)
             stats.rows_read = stats.rows_in
         if table.layer == Layer.BRONZE:
             failpoints.hit("after_bronze_commit", table.name)
@@ -123,7 +121,7 @@ def run_table(context: RunContext, table: Table) -> TableRun:
             raise translated from None
         raise
     finally:
-        eventlog.record(context.spark, context.runtime.system_path("event_log"), [stats], batch_version=log_version)
+        eventlog.record(context.spark, context.runtime.system_path("event_log"), [stats])
     context.progress(
         f"[{context.pipeline.name}] {table.layer.value}.{table.name}: {stats.rows_in:,} rows in, "
         f"{stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, {stats.rows_quarantined:,} quarantined "
@@ -171,8 +169,9 @@ def process_batch(context: RunContext, table: Table, batch: DataFrame, batch_id:
             unchanged=unchanged,
             drift=drift,
         )
+        step = f"batch {batch_id}" if table.is_streaming else "refresh"  # a view's batch id is only a name
         context.progress(
-            f"[{context.pipeline.name}] {table.layer.value}.{table.name} batch {batch_id}: "
+            f"[{context.pipeline.name}] {table.layer.value}.{table.name} {step}: "
             f"{measured.rows_in:,} rows in, {result.written:,} written, {stats.rows_in:,} so far"
         )
     finally:
@@ -198,10 +197,25 @@ def _open(context: RunContext, table: Table, read: Read | FileSource | JdbcSourc
         return read_files_once(spark, context.runtime.settings, read)
     upstream = context.pipeline.get(read.table)
     path = context.runtime.location(context.pipeline.name, upstream.layer, upstream.name).path
-    frame = spark.readStream.format("delta").load(path) if read.stream else spark.read.format("delta").load(path)
+    if read.stream:
+        frame = spark.readStream.format("delta").load(path)
+    elif table.is_streaming:  # the static side of a stream-static join: each micro-batch sees the table as it is
+        frame = spark.read.format("delta").load(path)
+    else:
+        frame = _pinned_snapshot(spark, path)
     if read.watermark:
         frame = frame.withWatermark(*read.watermark)
     return frame
+
+
+def _pinned_snapshot(spark, path: str) -> DataFrame:
+    """The table at its current version, pinned. A view's batch is read more than once (counted, then
+    merged), and in stream mode other streams write its inputs meanwhile; a Delta write also refreshes
+    cached plans over the table it changed, so only a pinned version keeps what was counted and what is
+    merged the same rows."""
+    version = io.table_version(spark, path)
+    reader = spark.read.format("delta")
+    return (reader.option("versionAsOf", version) if version >= 0 else reader).load(path)
 
 
 def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFrame:
@@ -229,10 +243,10 @@ def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: di
         except BaseException as err:  # kept so the caller sees our error, not a JVM wrapper around it
             stats.failure = err
             if log:
-                log.failed(counts, batch_id, err)
+                log.failed(counts, err)
             raise
         if log:
-            log.done(counts, batch_id)
+            log.done(counts)
 
     try:
         query = (built.writeStream.foreachBatch(each_batch)
@@ -258,20 +272,19 @@ class StreamLog:
     table: Table
     query: object = None
     counted_through: int = -1  # the last batch id whose dropped rows are counted
-    last_batch: int = -1
 
     def batch(self) -> TableRun:
         return TableRun(self.context.run_id, self.context.pipeline.name, self.table.name, self.table.layer.value, "stream")
 
-    def done(self, counts: TableRun, batch_id: int) -> None:
+    def done(self, counts: TableRun) -> None:
         self._add_dropped(counts)
         counts.status = "ok"
         if counts.rows_in:
-            self._record(counts, batch_id)
+            self._record(counts)
 
-    def failed(self, counts: TableRun, batch_id: int, err: BaseException) -> None:
+    def failed(self, counts: TableRun, err: BaseException) -> None:
         counts.status, counts.error = "failed", _safe_message(err)
-        self._record(counts, batch_id)
+        self._record(counts)
 
     def close(self) -> None:
         """After the query stopped: the dropped rows of its last batches."""
@@ -279,7 +292,7 @@ class StreamLog:
         self._add_dropped(counts)
         if counts.rows_in:
             counts.status = "ok"
-            self._record(counts, self.last_batch + 1)
+            self._record(counts)
 
     def _add_dropped(self, counts: TableRun) -> None:
         if self.query is None:
@@ -288,10 +301,9 @@ class StreamLog:
         _count_dropped_by_state(finished, counts)
         self.counted_through = max([p["batchId"] for p in finished], default=self.counted_through)
 
-    def _record(self, counts: TableRun, batch_id: int) -> None:
+    def _record(self, counts: TableRun) -> None:
         counts.rows_read = counts.rows_in
-        self.last_batch = max(self.last_batch, batch_id)
-        eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), [counts], batch_version=batch_id)
+        eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), [counts])
 
 
 def _await(query, table: Table, stats: TableRun) -> None:

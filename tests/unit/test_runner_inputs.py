@@ -1,0 +1,58 @@
+"""How the runner opens a table's inputs: a view's batch is one fixed version of each input table."""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from medallion import runner
+from medallion.registry import Pipeline
+from medallion.runner import RunContext
+from medallion.tables import Append, Layer, Scd1, snapshot
+
+
+def numbers_pipeline() -> Pipeline:
+    pipeline = Pipeline("pinning_demo")
+
+    @pipeline.table(Layer.SILVER, Append())
+    def numbers() -> DataFrame:
+        """Only a storage location here: the tests write it directly."""
+        raise AssertionError("never built")
+
+    @pipeline.table(Layer.GOLD, Scd1(("id",)), {"numbers": snapshot("numbers")})
+    def numbers_view(numbers: DataFrame) -> DataFrame:
+        """A materialized view: every number, recomputed on each run."""
+        return numbers
+
+    return pipeline
+
+
+def append_numbers(runtime, pipeline, start: int, end: int) -> None:
+    path = runtime.location(pipeline.name, Layer.SILVER, "numbers").path
+    runtime.spark.range(start, end).write.format("delta").mode("append").save(path)
+
+
+def test_a_view_reads_its_inputs_as_of_one_version_even_while_they_grow(make_runtime):
+    runtime = make_runtime()
+    pipeline = numbers_pipeline()
+    append_numbers(runtime, pipeline, 0, 3)
+    context = RunContext(runtime, pipeline, progress=lambda message: None)
+
+    batch = runner.build(context, pipeline.get("numbers_view"))
+    append_numbers(runtime, pipeline, 3, 5)  # another stream commits to the input meanwhile
+
+    # counted and merged later, the batch is still the 3 rows it was built from
+    assert sorted(row["id"] for row in batch.collect()) == [0, 1, 2]
+    assert runner.build(context, pipeline.get("numbers_view")).count() == 5
+
+
+def test_a_view_run_writes_exactly_the_rows_it_counted(make_runtime):
+    runtime = make_runtime()
+    pipeline = numbers_pipeline()
+    append_numbers(runtime, pipeline, 0, 4)
+    runner.ensure_tables(runtime, pipeline)
+    context = RunContext(runtime, pipeline, progress=lambda message: None)
+
+    stats = runner.run_table(context, pipeline.get("numbers_view"))
+
+    assert (stats.status, stats.rows_in, stats.rows_inserted) == ("ok", 4, 4)
+    view = runtime.spark.read.format("delta").load(runtime.location(pipeline.name, Layer.GOLD, "numbers_view").path)
+    assert sorted(row["id"] for row in view.collect()) == [0, 1, 2, 3]
