@@ -40,6 +40,11 @@ class RunContext:
     mode: str = "once"  # once | stream
     run_id: str = field(default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     progress: Progress = print_progress
+    # In stream mode each table's query runs its batches in a thread of its own. A batch is read twice
+    # (counted, then written) and a Delta write refreshes cached plans over the table it changed, so
+    # a batch that reads a table another stream writes could count one set of rows and write another.
+    # One batch of a run at a time writes; the counts always describe what was written.
+    write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def spark(self):
@@ -133,6 +138,11 @@ def run_table(context: RunContext, table: Table) -> TableRun:
 # -------------------------------------------------------------------------------------------- one batch
 def process_batch(context: RunContext, table: Table, batch: DataFrame, batch_id: int, stats: TableRun) -> None:
     """Check, split, protect and write one batch; add its counts to ``stats``."""
+    with context.write_lock:
+        _process_batch(context, table, batch, batch_id, stats)
+
+
+def _process_batch(context: RunContext, table: Table, batch: DataFrame, batch_id: int, stats: TableRun) -> None:
     location = context.location(table)
     rules = quality.rules_for(table, batch.columns)
     checked = quality.with_failed_rules(batch, rules)
@@ -209,10 +219,8 @@ def _open(context: RunContext, table: Table, read: Read | FileSource | JdbcSourc
 
 
 def _pinned_snapshot(spark, path: str) -> DataFrame:
-    """The table at its current version, pinned. A view's batch is read more than once (counted, then
-    merged), and in stream mode other streams write its inputs meanwhile; a Delta write also refreshes
-    cached plans over the table it changed, so only a pinned version keeps what was counted and what is
-    merged the same rows."""
+    """The table at its current version, pinned: a view's refresh reads each input as it was when the
+    refresh began, one consistent state, even while other streams of the run keep writing them."""
     version = io.table_version(spark, path)
     reader = spark.read.format("delta")
     return (reader.option("versionAsOf", version) if version >= 0 else reader).load(path)

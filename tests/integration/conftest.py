@@ -20,8 +20,8 @@ from medallion.services import postgres
 @pytest.fixture(scope="session")
 def postgres_server():
     """The running server; the app password is exported for the env secret store the tests use."""
+    was_running = postgres.is_running()  # first: reading the password starts the server when needed
     os.environ[postgres.PASSWORD_ENV_VAR] = postgres.app_password()
-    was_running = postgres.is_running()
     postgres.start()
     yield postgres
     if not was_running:
