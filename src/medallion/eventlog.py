@@ -110,8 +110,7 @@ def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:
     if not runs:
         return
     rows = spark.createDataFrame([r.as_row() for r in runs], EVENT_LOG_SCHEMA)
-    # New columns are added to an older event log (schema evolution), never rejected.
-    io.append_log(rows, path, merge_schema=True)
+    io.append_log(rows, path)
 
 
 def reconcile_write(table: str, accepted: int, distinct_keys: int | None, result: io.WriteResult) -> tuple[int, int]:

@@ -150,15 +150,13 @@ def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, pa
     return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
 
 
-def append_log(df: DataFrame, path: str, merge_schema: bool = False) -> None:
+def append_log(df: DataFrame, path: str) -> None:
     """A plain append for logs whose rows are each written once by the run that owns them (the event log).
+    New columns are added to an older log (schema evolution), never rejected.
 
     No idempotent-writer id: Delta keeps every writer id in the table's state for good, and an id per run
     and table would make every later write of the log slower (each reads that state)."""
-    writer = df.write.format("delta").mode("append")
-    if merge_schema:
-        writer = writer.option("mergeSchema", "true")
-    writer.save(path)
+    df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
 
 def one_per_key(df: DataFrame, keys: tuple[str, ...]) -> DataFrame:

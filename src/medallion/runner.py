@@ -237,9 +237,10 @@ def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFra
 
 
 # ------------------------------------------------------------------------------------------- streaming
-def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: dict, log: StreamLog | None = None):
-    """Start ``table``'s query; each batch adds its counts to ``stats``, or, given a stream ``log``, is
-    logged as a row of its own."""
+def _start_query(context: RunContext, table: Table, stats: TableRun | None, trigger: dict,
+                 log: StreamLog | None = None):
+    """Start ``table``'s query; each batch adds its counts to ``stats``, or, given a stream ``log`` (and no
+    ``stats``), is logged as a row of its own."""
     location = context.location(table)
     checkpoints.verify(location.checkpoint, table.name, context.pipeline.name)
     built = build(context, table)
@@ -249,7 +250,7 @@ def _start_query(context: RunContext, table: Table, stats: TableRun, trigger: di
         try:
             process_batch(context, table, batch, batch_id, counts)
         except BaseException as err:  # kept so the caller sees our error, not a JVM wrapper around it
-            stats.failure = err
+            counts.failure = err
             if log:
                 log.failed(counts, err)
             raise
@@ -432,8 +433,7 @@ def start_streams(
         for t in selected:
             if t.is_streaming:
                 logs.append(StreamLog(context, t))
-                queries.append(_start_query(context, t, logs[-1].batch(), trigger={"processingTime": interval},
-                                            log=logs[-1]))
+                queries.append(_start_query(context, t, None, trigger={"processingTime": interval}, log=logs[-1]))
     except BaseException:
         for query in queries:
             query.stop()

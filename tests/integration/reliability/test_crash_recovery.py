@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from pyspark.sql import functions as F
 
 from medallion.failpoints import CRASH_EXIT_CODE
@@ -25,7 +26,7 @@ from medallion.registry import get_pipeline
 from medallion.runtime import Runtime
 from medallion.config import load_settings
 from tests.integration.reliability import faults
-from tests.integration.reliability.conftest import CANARY, medallion, prepared_root
+from tests.integration.reliability.conftest import CANARY, SUITE_OVERRIDES, medallion, prepared_root
 
 FITNESS = get_pipeline("fitness")
 FAILPOINTS = "MEDALLION_FAILPOINTS"
@@ -36,9 +37,9 @@ def chain(clean_run, conf_dir, canary_secrets_file, tmp_path_factory):
     """Runs the six steps; returns the root, the runtime reading it and every finished child process,
     with what each step left behind (read between the steps)."""
     root = prepared_root(clean_run, tmp_path_factory.mktemp("crash"))
-    (conf_dir / "testfile.yml").write_text(
-        f"runtime: local\nspark:\n  shuffle_partitions: 2\nsecrets:\n  provider: file\n  file: {canary_secrets_file}\n"
-        "pipelines:\n  fitness:\n    readings_lateness: 30 seconds\n")
+    (conf_dir / "testfile.yml").write_text(yaml.safe_dump({
+        "runtime": "local", "spark": {"shuffle_partitions": 2},
+        "secrets": {"provider": "file", "file": str(canary_secrets_file)}, **SUITE_OVERRIDES}))
     runtime = Runtime(load_settings("local", root=str(root)), spark=clean_run.runtime.spark)
     steps, seen = {}, {}
 
