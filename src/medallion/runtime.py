@@ -81,9 +81,9 @@ def local_spark_session(settings: Settings):
     """An embedded Spark session with Delta Lake and the project's jars; one per process."""
     from pyspark.sql import SparkSession
 
-    from medallion.jars import fetch_jars
+    from medallion.jars import jar_paths
 
-    jars = fetch_jars(quiet=True)
+    jars = jar_paths("spark")
     os.environ.setdefault("PYSPARK_PYTHON", _python())
     builder = (
         SparkSession.builder.appName(settings.app_name)
