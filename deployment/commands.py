@@ -11,9 +11,9 @@ from databricks.sdk import WorkspaceClient
 from deployment import artifacts, jobs, plan, apply, integration_tests
 from deployment.settings import DeploymentSettings, load_deployment
 from deployment.workspace import Workspace
-from medallion.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
+from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
 from medallion.errors import MedallionError
-from medallion.registry import pipeline_names
+from medallion.declare.pipeline import pipeline_names
 
 AUTH_HELP = (
     "Authenticate through the Databricks SDK's standard chain: a service principal "

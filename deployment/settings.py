@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from medallion.config import load_conf
+from medallion.platform.config import load_conf
 from medallion.errors import ConfigError
 
 PROJECT = "medallion"

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from medallion.config import load_settings
-from medallion.runtime import Runtime, local_spark_session
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime, local_spark_session
 
 TEST_PII_KEY = "test-only-tokenisation-key"
 

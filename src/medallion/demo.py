@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 import time
 
-from medallion import runner
-from medallion.config import load_settings
+from medallion.engine import hooks, runner
+from medallion.platform.config import load_settings
 from medallion.display import print_counts, print_dataframe
 from medallion.errors import MedallionError
-from medallion.registry import get_pipeline
-from medallion.runtime import Runtime
+from medallion.declare.pipeline import get_pipeline
+from medallion.platform.runtime import Runtime
 
 
 def main(pipeline_name: str = "fitness", sets: tuple[int, ...] = (1, 2)) -> int:
@@ -22,7 +22,7 @@ def main(pipeline_name: str = "fitness", sets: tuple[int, ...] = (1, 2)) -> int:
     started = time.time()
     runner.prepare(runtime, pipeline)
     for set_number in sets:
-        pipeline.producer(runtime, set_number=set_number)
+        hooks.produce(runtime, pipeline, set_number=set_number)
         runner.run(runtime, pipeline_name)
     print(f"\n{pipeline_name}: tables under {runtime.settings.root} (took {time.time() - started:.0f} s)\n")
     print_counts(runtime, pipeline_name)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from medallion.io import table_exists
-from medallion.registry import get_pipeline
-from medallion.runtime import Runtime
+from medallion.declare.pipeline import get_pipeline
+from medallion.platform.runtime import Runtime
 
 
 def format_rows(header: list[str], rows: list[list]) -> str:

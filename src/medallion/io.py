@@ -14,9 +14,9 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from medallion import failpoints
-from medallion.runtime import TableLocation
-from medallion.tables import (
+from medallion.platform import failpoints
+from medallion.platform.runtime import TableLocation
+from medallion.declare.tables import (
     Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode,
 )
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from medallion import acceptance, runner
-from medallion.config import load_settings
-from medallion.registry import get_pipeline
-from medallion.runtime import Runtime
-from medallion.tables import Layer
+from medallion.engine import acceptance, hooks, runner
+from medallion.platform.config import load_settings
+from medallion.declare.pipeline import get_pipeline
+from medallion.platform.runtime import Runtime
+from medallion.declare.tables import Layer
 
 NOTEBOOK_HEADER = "# Databricks notebook source"
 CELL_SEPARATOR = "# COMMAND ----------"
@@ -43,7 +43,7 @@ def setup(dbutils, spark=None) -> str:
 
 def load_history(dbutils, spark=None) -> str:
     rt, pipeline = runtime(dbutils, spark), get_pipeline(dbutils.widgets.get("pipeline"))
-    runs = pipeline.history_loader(rt) if pipeline.history_loader else []
+    runs = runner.load_history(rt, pipeline)
     return _summary(runs)
 
 
@@ -71,7 +71,7 @@ def run_all(dbutils, spark=None) -> str:
 
 def produce(dbutils, spark=None) -> str:
     rt, pipeline = runtime(dbutils, spark), get_pipeline(dbutils.widgets.get("pipeline"))
-    files = pipeline.producer(rt, set_number=int(dbutils.widgets.get("set")))
+    files = hooks.produce(rt, pipeline, set_number=int(dbutils.widgets.get("set")))
     return json.dumps({"pipeline": pipeline.name, "files": len(files or [])})
 
 

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from medallion import databases
-from medallion.config import DatabaseSettings
-from medallion.secrets import Secret
-from medallion.services import postgres
+from medallion.sources import databases
+from medallion.platform.config import DatabaseSettings
+from medallion.platform.secrets import Secret
+from tests.support import postgres
 
 
 @pytest.fixture(scope="session")

@@ -8,29 +8,29 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from medallion import runner
+from medallion.engine import runner
 from medallion.errors import SourceError
-from medallion.ingest import jdbc
-from medallion.registry import Pipeline
-from medallion.runner import RunContext
-from medallion.services import postgres
-from medallion.tables import Append, JdbcSource, Layer
+from medallion.sources import jdbc
+from medallion.declare.pipeline import Pipeline
+from medallion.engine.runner import RunContext
+from tests.support import postgres
+from medallion.declare import tables as declare
+from medallion.declare.tables import Append, JdbcSource, Layer
 
 ORDERS_SCHEMA = "order_id INT, customer STRING, amount DOUBLE, updated_at TIMESTAMP"
 T0 = datetime(2024, 3, 1, 9, 0, 0)
 
 
 def orders_pipeline(table: str = "orders", rows_per_partition: int = 50) -> Pipeline:
-    pipeline = Pipeline("jdbc_demo")
     source = JdbcSource(table, ORDERS_SCHEMA, change_column="updated_at",
                         partition_column="order_id", num_partitions=3, rows_per_partition=rows_per_partition)
 
-    @pipeline.table(Layer.BRONZE, Append(), {"changes": source})
+    @declare.table(Layer.BRONZE, Append(), {"changes": source})
     def orders_bz(changes):
         """Copies of the operational orders, one row per change."""
         return changes.withColumn("run_date", F.to_date("load_time"))
 
-    return pipeline
+    return Pipeline.of("jdbc_demo", orders_bz)
 
 
 def create_orders(client, count: int) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from medallion import acceptance
+from medallion.engine import acceptance
 from medallion.notebook import CELL_SEPARATOR, NOTEBOOK_HEADER, run_notebook
 
 pytestmark = pytest.mark.integration
@@ -49,8 +49,8 @@ def test_notebooks_run_locally_through_the_workspace_code_path(spark, tmp_path):
     rerun = run("07-run")  # setup + history + all layers again: nothing new
     assert sum(t["inserted"] + t["updated"] for t in rerun.values()) == 0
 
-    from medallion.config import load_settings
-    from medallion.runtime import Runtime
+    from medallion.platform.config import load_settings
+    from medallion.platform.runtime import Runtime
 
     runtime = Runtime(load_settings("local", root=str(tmp_path), overrides=overrides), spark=spark)
     counts = acceptance.verify(runtime, "fitness", [

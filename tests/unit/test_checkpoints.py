@@ -4,7 +4,7 @@ import zlib
 
 import pytest
 
-from medallion import checkpoints
+from medallion.engine import checkpoints
 from medallion.errors import CheckpointError
 
 

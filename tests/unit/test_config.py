@@ -1,6 +1,6 @@
 import pytest
 
-from medallion.config import load_settings
+from medallion.platform.config import load_settings
 from medallion.errors import ConfigError
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from medallion.errors import ReconciliationError
-from medallion.eventlog import TableRun, reconcile_write
+from medallion.engine.eventlog import TableRun, reconcile_write
 from medallion.io import WriteResult
 
 
@@ -42,7 +42,7 @@ def test_table_run_checks_every_batch_adds_up():
 
 
 def test_the_event_log_row_matches_its_schema(spark):
-    from medallion.eventlog import EVENT_LOG_SCHEMA
+    from medallion.engine.eventlog import EVENT_LOG_SCHEMA
     run = TableRun("r", "fitness", "users", "silver", "once", rows_late=3, checks={"unique(user_id)": 0})
     row = spark.createDataFrame([run.as_row()], EVENT_LOG_SCHEMA).first()
     assert (row["rows_late"], row["checks"], row["status"]) == (3, {"unique(user_id)": 0}, "running")

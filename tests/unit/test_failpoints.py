@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from medallion import failpoints
-from medallion.failpoints import CRASH_EXIT_CODE, Failpoint, FailpointError
+from medallion.platform import failpoints
+from medallion.platform.failpoints import CRASH_EXIT_CODE, Failpoint, FailpointError
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def test_raise_action_raises_a_failpoint_error(monkeypatch):
 def test_crash_ends_the_process_at_once_without_cleanup(tmp_path):
     marker = tmp_path / "finally-ran"
     script = (
-        "from medallion import failpoints\n"
+        "from medallion.platform import failpoints\n"
         "try:\n"
         "    failpoints.hit('after_bronze_commit', 'registered_users_bz')\n"
         f"finally:\n    open({str(marker)!r}, 'w').write('cleanup ran')\n"

@@ -2,8 +2,8 @@
 from datetime import datetime
 
 from medallion.display import format_rows
-from medallion.eventlog import EVENT_LOG_SCHEMA, TableRun
-from medallion.health import HEADER, PipelineHealth, last_runs, table_health
+from medallion.engine.eventlog import EVENT_LOG_SCHEMA, TableRun
+from medallion.read.health import HEADER, PipelineHealth, last_runs, table_health
 
 
 def test_last_runs_takes_the_newest_row_of_each_table_and_skips_crash_markers(spark):

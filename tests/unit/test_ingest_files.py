@@ -1,14 +1,14 @@
 """Reading landing files: nothing that arrives is silently dropped, nulled or changed."""
 import pytest
 
-from medallion.ingest.files import parse_json, read_files_once
-from medallion.tables import FileSource
+from medallion.sources.files import parse_json, read_files_once
+from medallion.declare.tables import FileSource
 
 SCHEMA = "id BIGINT, name STRING"
 
 
 def land(runtime, folder, name, content: bytes):
-    path = runtime.settings.landing_path(folder)
+    path = runtime.settings.landing_path("demo", folder)
     import os
     os.makedirs(path, exist_ok=True)
     with open(f"{path}/{name}", "wb") as out:
@@ -24,7 +24,7 @@ def test_json_lines_keep_malformed_wrong_typed_and_non_utf8_records_raw(make_run
     land(runtime, "people", "a.json", b'{"id": 1, "name": "Ann"}\n\n{"id": "two", "name": "Bob"}\n{"id": 3, \n'
                                       b'{"id": 4, "name": "Zo\xeb"}\n[1, 2]\n')
     land(runtime, "people", "empty.json", b"")
-    frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "json", SCHEMA, stream=False))
+    frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "json", SCHEMA, stream=False), "demo")
     found = {(r["id"], r["name"], r["_corrupt_record"]) for r in frame.collect()}
     assert found == {
         (1, "Ann", None),
@@ -39,7 +39,7 @@ def test_json_lines_keep_malformed_wrong_typed_and_non_utf8_records_raw(make_run
 def test_json_fields_the_schema_does_not_declare_are_rescued(make_runtime):
     runtime = make_runtime()
     land(runtime, "people", "b.json", b'{"id": 1, "name": "Ann", "spo2": 97, "tags": {"a": 1}}\n{"id": 2, "name": "Bob"}\n')
-    frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "json", SCHEMA, stream=False))
+    frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "json", SCHEMA, stream=False), "demo")
     assert {(r["id"], r["_rescued_data"]) for r in frame.collect()} == {
         (1, '{"spo2":"97","tags":"{\\"a\\":1}"}'), (2, None)}
 
@@ -47,7 +47,7 @@ def test_json_fields_the_schema_does_not_declare_are_rescued(make_runtime):
 def test_csv_extra_missing_wrong_typed_and_non_utf8_fields_are_corrupt(make_runtime):
     runtime = make_runtime()
     land(runtime, "people", "c.csv", b"id,name\n1,Ann\n2,Bob,extra\n3\nfour,Dan\n5,Zo\xeb\n\n\n")
-    frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "csv", SCHEMA, stream=False))
+    frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "csv", SCHEMA, stream=False), "demo")
     found = {(r["id"], r["_corrupt_record"]) for r in frame.collect()}
     assert found == {(1, None), (2, "2,Bob,extra"), (3, "3"), (None, "four,Dan"), (5, "5,Zo\ufffd")}
 
@@ -55,8 +55,8 @@ def test_csv_extra_missing_wrong_typed_and_non_utf8_fields_are_corrupt(make_runt
 def test_a_missing_landing_folder_is_one_clear_error(make_runtime):
     from medallion.errors import SourceError
     runtime = make_runtime()
-    with pytest.raises(SourceError, match=r"Landing folder .*/landing/nowhere does not exist: run `medallion produce"):
-        read_files_once(runtime.spark, runtime.settings, FileSource("nowhere", "csv", SCHEMA, stream=False))
+    with pytest.raises(SourceError, match=r"Landing folder .*/landing/demo/nowhere does not exist: run `medallion produce demo"):
+        read_files_once(runtime.spark, runtime.settings, FileSource("nowhere", "csv", SCHEMA, stream=False), "demo")
 
 
 def test_parse_json_of_a_column(spark):

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from medallion import io
-from medallion.tables import Append, CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer
+from medallion.declare.tables import Append, CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer
 
 
 def rows(spark, path, order):

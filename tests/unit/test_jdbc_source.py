@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import types as T
 
-from medallion.config import load_settings
-from medallion.databases import dialect_of, redact_url
+from medallion.platform.config import load_settings
+from medallion.sources.databases import dialect_of, redact_url
 from medallion.errors import ConfigError, SourceError
-from medallion.ingest.jdbc import ChangedSlice, _literal, _partitions, declared_schema, source_schema
-from medallion.tables import JdbcSource
+from medallion.sources.jdbc import ChangedSlice, _literal, _partitions, declared_schema, source_schema
+from medallion.declare.tables import JdbcSource
 
 SCHEMA = "id BIGINT, name STRING, updated_at TIMESTAMP"
 

@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from medallion.personal_data import apply_policy, token
-from medallion.secrets import Secret
+from medallion.engine.personal_data import apply_policy, token
+from medallion.platform.secrets import Secret
 
 KEY = Secret("pii-token-key", "unit-test-key")
 

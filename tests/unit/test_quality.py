@@ -4,10 +4,10 @@ import json
 import pytest
 from chispa import assert_df_equality
 
-from medallion import quality
+from medallion.engine import quality
 from medallion.errors import ExpectationFailed, MedallionError
-from medallion.quality import FAILED
-from medallion.tables import (Append, FileSource, Layer, Table, expect, expect_or_drop, expect_or_fail, not_empty,
+from medallion.engine.quality import FAILED
+from medallion.declare.tables import (Append, FileSource, Layer, Table, expect, expect_or_drop, expect_or_fail, not_empty,
                               references, unique)
 
 RULES = (

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from medallion import runlock
-from medallion.config import load_settings
-from medallion.runlock import ConcurrentRunError
+from medallion.engine import runlock
+from medallion.platform.config import load_settings
+from medallion.engine.runlock import ConcurrentRunError
 
 
 @pytest.fixture

@@ -3,26 +3,24 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from medallion import runner
-from medallion.registry import Pipeline
-from medallion.runner import RunContext
-from medallion.tables import Append, Layer, Scd1, snapshot
+from medallion.engine import runner
+from medallion.declare.pipeline import Pipeline
+from medallion.engine.runner import RunContext
+from medallion.declare.tables import Append, Layer, Scd1, snapshot, table
 
 
 def numbers_pipeline() -> Pipeline:
-    pipeline = Pipeline("pinning_demo")
-
-    @pipeline.table(Layer.SILVER, Append())
+    @table(Layer.SILVER, Append())
     def numbers() -> DataFrame:
         """Only a storage location here: the tests write it directly."""
         raise AssertionError("never built")
 
-    @pipeline.table(Layer.GOLD, Scd1(("id",)), {"numbers": snapshot("numbers")})
+    @table(Layer.GOLD, Scd1(("id",)), {"numbers": snapshot("numbers")})
     def numbers_view(numbers: DataFrame) -> DataFrame:
         """A materialized view: every number, recomputed on each run."""
         return numbers
 
-    return pipeline
+    return Pipeline.of("pinning_demo", numbers, numbers_view)
 
 
 def append_numbers(runtime, pipeline, start: int, end: int) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from medallion.config import load_settings
-from medallion.runtime import Runtime
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime
 
 
 def add_environment_options(parser: argparse.ArgumentParser) -> None:

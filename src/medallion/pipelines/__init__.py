@@ -1,1 +1,1 @@
-"""One package per pipeline; each exposes PIPELINE."""
+"""One package per pipeline (see medallion.declare.pipeline for the contract)."""

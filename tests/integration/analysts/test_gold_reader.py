@@ -1,4 +1,4 @@
-"""medallion.gold and `medallion show`: gold read by delta-rs, no Spark session."""
+"""medallion.read.lakehouse and `medallion show`: gold read by delta-rs, no Spark session."""
 import subprocess
 import sys
 from datetime import date
@@ -8,8 +8,8 @@ from deltalake import DeltaTable
 
 from medallion import io
 from medallion.errors import MedallionError, UnknownTableError
-from medallion.gold import Lakehouse
-from medallion.tables import Layer
+from medallion.read.lakehouse import Lakehouse
+from medallion.declare.tables import Layer
 from tests.integration.analysts.conftest import write_gold
 
 

@@ -2,7 +2,7 @@
 import re
 
 from medallion.cli import main
-from medallion.report.charts import PALETTE
+from medallion.read.report.charts import PALETTE
 from tests.browser import count_colours, dump_dom, screenshot
 from tests.integration.analysts.conftest import write_gold
 

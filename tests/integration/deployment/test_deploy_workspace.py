@@ -6,7 +6,7 @@ import pytest
 
 from deployment.commands import deploy
 from medallion.cli import main
-from tests.servers.checkout import edit_conf, write_wheel
+from tests.support.checkout import edit_conf, write_wheel
 
 FOLDER = "/Shared/medallion/qa"
 

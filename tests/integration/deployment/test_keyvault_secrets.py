@@ -1,11 +1,11 @@
 """KeyVaultSecretStore against a local HTTPS server speaking the Key Vault protocol, challenge included."""
 import pytest
 
-from medallion.config import load_settings
-from medallion.secrets import KeyVaultSecretStore, MissingSecretError, secret_store
-from tests.servers.credentials import FixedTokenCredential
-from tests.servers.keyvault import TOKEN, FakeKeyVault
-from tests.servers.tls import self_signed
+from medallion.platform.config import load_settings
+from medallion.platform.secrets import KeyVaultSecretStore, MissingSecretError, secret_store
+from tests.support.credentials import FixedTokenCredential
+from tests.support.keyvault import TOKEN, FakeKeyVault
+from tests.support.tls import self_signed
 
 CANARY = "canary-9f8e7d6c5b4a"
 

@@ -4,12 +4,12 @@ import pytest
 import yaml
 
 from medallion.cli import main
-from medallion.config import DEFAULT_CONF_DIR
+from medallion.platform.config import DEFAULT_CONF_DIR
 from medallion.errors import MedallionError
-from medallion.landing import AdlsLanding, files_under, parse_abfss, upload
-from tests.servers.adls import TOKEN, FakeDataLake
-from tests.servers.credentials import FixedTokenCredential
-from tests.servers.tls import self_signed
+from medallion.sources.landing import AdlsLanding, files_under, parse_abfss, upload
+from tests.support.adls import TOKEN, FakeDataLake
+from tests.support.credentials import FixedTokenCredential
+from tests.support.tls import self_signed
 
 
 @pytest.fixture
@@ -104,8 +104,8 @@ def test_locally_a_pipeline_data_set_is_copied_to_the_landing_folder(tmp_path, m
 
 
 def test_the_environment_decides_between_adls_and_the_local_folder(tmp_path):
-    from medallion.config import load_settings
-    from medallion.landing import LocalLanding, landing_for
+    from medallion.platform.config import load_settings
+    from medallion.sources.landing import LocalLanding, landing_for
 
     on_azure = landing_for(load_settings("qa"), credential=FixedTokenCredential(TOKEN))
     assert isinstance(on_azure, AdlsLanding) and on_azure.where == "https://medallionqa.dfs.core.windows.net/landing"

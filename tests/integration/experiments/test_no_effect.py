@@ -9,7 +9,7 @@ this seed is one where none of the 16 is a false positive.
 """
 from __future__ import annotations
 
-from medallion.config import load_settings
+from medallion.platform.config import load_settings
 from medallion.pipelines.experiments import generator, gold, gold_quality, silver
 from medallion.pipelines.experiments.operational import METRICS, STATUSES, TEST_METRICS, TESTS
 

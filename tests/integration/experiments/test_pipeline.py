@@ -13,12 +13,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from medallion import runner
-from medallion.config import load_settings
+from medallion.engine import hooks, runner
+from medallion.platform.config import load_settings
 from medallion.errors import SourceError
-from medallion.runtime import Runtime
-from medallion.services import postgres
-from medallion.tables import Layer
+from medallion.platform.runtime import Runtime
+from tests.support import postgres
+from medallion.declare.tables import Layer
 from tests.integration.conftest import new_database
 from tests.integration.experiments import direct
 
@@ -44,7 +44,7 @@ def lakehouse(spark, postgres_server, tmp_path_factory):
         runtime = Runtime(settings, spark=spark)
         pipeline = runner.get_pipeline("experiments")
         seeded = [pipeline.setup(runtime), pipeline.setup(runtime)]
-        manifest = pipeline.producer(runtime, scale=SCALE, seed=SEED)
+        manifest = hooks.produce(runtime, pipeline, scale=SCALE, seed=SEED)
         runner.run(runtime, "experiments", tables=["platform_events_bz", "business_events_bz"], progress=quiet)
 
         postgres.stop()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from medallion import acceptance, runner
-from medallion.personal_data import token
-from medallion.registry import get_pipeline
+from medallion.engine import acceptance, hooks, runner
+from medallion.engine.personal_data import token
+from medallion.declare.pipeline import get_pipeline
 from tests.conftest import TEST_PII_KEY
 
 pytestmark = pytest.mark.integration
@@ -18,25 +18,25 @@ FITNESS = get_pipeline("fitness")
 
 @pytest.fixture(scope="module")
 def lakehouse(spark, tmp_path_factory):
-    from medallion.config import load_settings
-    from medallion.runtime import Runtime
+    from medallion.platform.config import load_settings
+    from medallion.platform.runtime import Runtime
 
     root = tmp_path_factory.mktemp("fitness-batch")
     runtime = Runtime(load_settings("local", root=str(root), overrides={"secrets": {"provider": "env"}}), spark=spark)
-    FITNESS.history_loader(runtime)
+    runner.load_history(runtime, FITNESS)
     return runtime
 
 
 @pytest.fixture(scope="module")
 def after_set_1(lakehouse):
-    FITNESS.producer(lakehouse, set_number=1)
+    hooks.produce(lakehouse, FITNESS, set_number=1)
     runner.run(lakehouse, "fitness")
     return lakehouse
 
 
 @pytest.fixture(scope="module")
 def after_set_2(after_set_1):
-    FITNESS.producer(after_set_1, set_number=2)
+    hooks.produce(after_set_1, FITNESS, set_number=2)
     runner.run(after_set_1, "fitness")
     return after_set_1
 
@@ -47,11 +47,11 @@ def table(runtime, name):
 
 
 def landing(runtime, folder, name) -> Path:
-    return Path(runtime.settings.landing_path(folder)) / name
+    return Path(runtime.settings.landing_path("fitness", folder)) / name
 
 
 def test_set_1_acceptance_counts(after_set_1):
-    expected = FITNESS.acceptance(after_set_1.settings)[1]
+    expected = hooks.expected_counts(after_set_1, FITNESS)[1]
     assert acceptance.verify(after_set_1, "fitness", expected)["workout_bpm"] == 3_900
 
 
@@ -76,7 +76,7 @@ def test_set_1_profile_changes_applied(after_set_1):
 
 
 def test_set_2_acceptance_counts(after_set_2):
-    expected = FITNESS.acceptance(after_set_2.settings)[2]
+    expected = hooks.expected_counts(after_set_2, FITNESS)[2]
     assert acceptance.verify(after_set_2, "fitness", expected)["workout_bpm_summary"] == 2
 
 
@@ -156,8 +156,8 @@ def fingerprint(runtime):
 
 def test_rerunning_every_layer_and_the_producer_changes_nothing(after_set_2):
     before = fingerprint(after_set_2)
-    FITNESS.producer(after_set_2, set_number=2)  # lands nothing new
-    FITNESS.history_loader(after_set_2)
+    hooks.produce(after_set_2, FITNESS, set_number=2)  # lands nothing new
+    runner.load_history(after_set_2, FITNESS)
     runs = runner.run(after_set_2, "fitness")
     assert sum(r.rows_inserted + r.rows_updated for r in runs) == 0
     assert fingerprint(after_set_2) == before

@@ -2,7 +2,7 @@
 import pytest
 from pyspark.sql import functions as F
 
-from medallion import acceptance
+from medallion.engine import acceptance
 
 pytestmark = pytest.mark.integration
 

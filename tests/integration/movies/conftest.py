@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
-from medallion import databases
-from medallion.config import DatabaseSettings, load_settings
-from medallion.runtime import Runtime
-from medallion.secrets import Secret
-from medallion.services import postgres
+from medallion.sources import databases
+from medallion.platform.config import DatabaseSettings, load_settings
+from medallion.platform.runtime import Runtime
+from medallion.platform.secrets import Secret
+from tests.support import postgres
 
 
 def database_settings(url: str) -> DatabaseSettings:

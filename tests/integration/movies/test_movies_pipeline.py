@@ -13,14 +13,19 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from medallion import io, runner
-from medallion.config import PROJECT_DIR
+from medallion import io
+from medallion.engine import hooks as engine_hooks, runner
+from medallion.platform.config import PROJECT_DIR
 from medallion.notebook import run_notebook
-from medallion.pipelines.movies import PIPELINE, generator, hooks
+from medallion.declare.pipeline import get_pipeline
+from medallion.pipelines.movies import generator, hooks
+
 from medallion.pipelines.movies.acceptance import expected_counts
 from medallion.pipelines.movies.gold import DIMENSIONS as GOLD_DIMENSIONS
-from medallion.saved_queries import query_names, run_query
+from medallion.read.queries import query_names, run_query
 from tests.integration.movies.reference import DIMENSIONS, Expected
+
+PIPELINE = get_pipeline("movies")
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +120,7 @@ def pipeline_run(movies_runtime_factory, spark):
         else:
             extra_customer = min(customer for customer, _ in expected.reviews.values())
             _load_extra_purchases(runtime, extra_customer, expected)
-            hooks.producer(runtime, set_number=day)
+            engine_hooks.produce(runtime, PIPELINE, set_number=day)
             runner.run(runtime, "movies", progress=lambda message: None)
         expected.add_day(generator.day_files(day, SETTINGS["seed"], SETTINGS["reviews_per_day"],
                                              hooks.customers(conf), hooks.start_date(conf)))
@@ -134,7 +139,7 @@ def pipeline_run(movies_runtime_factory, spark):
 
 
 def _load_extra_purchases(runtime, customer, expected):
-    from medallion import databases
+    from medallion.sources import databases
     from medallion.pipelines.movies import purchases
 
     database = runtime.settings.database("operational")
@@ -335,7 +340,7 @@ def test_the_generic_notebooks_run_the_pipeline_by_its_widget(pipeline_run):
 
 def test_the_declared_acceptance_counts_hold_day_by_day(pipeline_run):
     runtime = pipeline_run["runtime"]
-    declared = expected_counts(runtime.settings)
+    declared = expected_counts(runtime.settings.pipeline("movies"))
     for day, state in enumerate(pipeline_run["states"], start=1):
         for check in declared[day]:
             extra = 3 if day == DAYS and check.table.startswith("user_purchase") else 0  # day 3's new purchases

@@ -8,8 +8,12 @@ from importlib import resources
 
 import pytest
 
-from medallion import runner
-from medallion.pipelines.movies import PIPELINE, purchases
+from medallion.engine import runner
+from medallion.declare.pipeline import get_pipeline
+from medallion.pipelines.movies import purchases
+
+PIPELINE = get_pipeline("movies")
+
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from medallion import runner
-from medallion.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, load_settings
-from medallion.failpoints import ENV_VAR as FAILPOINTS_ENV_VAR
-from medallion.registry import get_pipeline
-from medallion.runtime import Runtime
+from medallion.engine import runner
+from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, load_settings
+from medallion.platform.failpoints import ENV_VAR as FAILPOINTS_ENV_VAR
+from medallion.declare.pipeline import get_pipeline
+from medallion.platform.runtime import Runtime
 from tests.integration.reliability import faults
 
 CANARY = "canary-3f9c2b71-never-print-me"  # the tokenisation key of every run in this suite
@@ -64,7 +64,7 @@ def clean_run(spark, tmp_path_factory, canary_secrets_file) -> CleanRun:
         "secrets": {"provider": "file", "file": str(canary_secrets_file)}, **SUITE_OVERRIDES})
     runtime = Runtime(settings, spark=spark)
     faults.land_set_a(settings)
-    get_pipeline("fitness").history_loader(runtime)
+    runner.load_history(runtime, get_pipeline("fitness"))
     runs = runner.run(runtime, "fitness", progress=lambda _message: None)
     return CleanRun(runtime, faults.lakehouse_rows(runtime, get_pipeline("fitness")), runs)
 
@@ -86,7 +86,7 @@ def medallion(conf_dir: Path, root: Path, *args: str, env: str = "test", timeout
 def prepared_root(clean: CleanRun, root: Path) -> Path:
     """A fresh storage root with set A landed and the calendar table copied from the clean run (so a
     child process only has to run the pipeline itself)."""
-    from medallion.tables import Layer
+    from medallion.declare.tables import Layer
 
     settings = load_settings("local", root=str(root))
     faults.land_set_a(settings)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from importlib import import_module
 from pathlib import Path
 
-from medallion.config import Settings
+from medallion.platform.config import Settings
 
 producer = import_module("medallion.pipelines.fitness.producer")
 
@@ -129,7 +129,7 @@ def land_date_lookup(settings: Settings) -> None:
 
 def _write(settings: Settings, relative: str, content: bytes) -> None:
     """Like the producer: written under a hidden name, then renamed into place."""
-    target = Path(settings.landing_path(relative))
+    target = Path(settings.landing_path("fitness", relative))
     target.parent.mkdir(parents=True, exist_ok=True)
     hidden = target.with_name(f".{target.name}.tmp")
     hidden.write_bytes(content)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from medallion import runner
-from medallion.health import pipeline_health
-from medallion.personal_data import token
-from medallion.registry import get_pipeline
+from medallion.engine import runner
+from medallion.read.health import pipeline_health
+from medallion.engine.personal_data import token
+from medallion.declare.pipeline import get_pipeline
 from tests.integration.reliability import faults
 from tests.integration.reliability.conftest import CANARY
 

@@ -9,13 +9,13 @@ import threading
 import pytest
 
 from medallion import io
-from medallion.runner import CONCURRENT_WRITE_ERRORS
-from medallion.tables import InsertOnly, Layer
+from medallion.engine.runner import CONCURRENT_WRITE_ERRORS
+from medallion.declare.tables import InsertOnly, Layer
 from tests.integration.reliability import faults
 from tests.integration.reliability.conftest import child_env, prepared_root
-from medallion.registry import get_pipeline
-from medallion.runtime import Runtime
-from medallion.config import load_settings
+from medallion.declare.pipeline import get_pipeline
+from medallion.platform.runtime import Runtime
+from medallion.platform.config import load_settings
 
 
 def test_two_concurrent_runs_one_succeeds_the_other_stops_with_a_clear_message(clean_run, conf_dir, tmp_path):

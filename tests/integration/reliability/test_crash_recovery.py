@@ -20,11 +20,11 @@ import pytest
 import yaml
 from pyspark.sql import functions as F
 
-from medallion.failpoints import CRASH_EXIT_CODE
-from medallion.personal_data import token
-from medallion.registry import get_pipeline
-from medallion.runtime import Runtime
-from medallion.config import load_settings
+from medallion.platform.failpoints import CRASH_EXIT_CODE
+from medallion.engine.personal_data import token
+from medallion.declare.pipeline import get_pipeline
+from medallion.platform.runtime import Runtime
+from medallion.platform.config import load_settings
 from tests.integration.reliability import faults
 from tests.integration.reliability.conftest import CANARY, SUITE_OVERRIDES, medallion, prepared_root
 

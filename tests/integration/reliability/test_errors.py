@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from medallion import runner
+from medallion.engine import runner
 from medallion.cli import main
-from medallion.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR
+from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR
 from medallion.errors import CheckpointError
 from medallion.io import table_version
-from medallion.registry import get_pipeline
+from medallion.declare.pipeline import get_pipeline
 
 producer = import_module("medallion.pipelines.fitness.producer")
 FITNESS = get_pipeline("fitness")
 
 
 def land(runtime, folder, name):
-    target = Path(runtime.settings.landing_path(folder))
+    target = Path(runtime.settings.landing_path("fitness", folder))
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(producer.data_file(name), target / name)
 

@@ -1,1 +1,1 @@
-from tests.servers.checkout import checkout, workspace  # noqa: F401  (fixtures)
+from tests.support.checkout import checkout, workspace  # noqa: F401  (fixtures)

@@ -1,9 +1,9 @@
 import pytest
 
 from deployment.artifacts import collect, notebook_uploads, wheel_upload
-from medallion.config import DEFAULT_CONF_DIR
+from medallion.platform.config import DEFAULT_CONF_DIR
 from medallion.errors import MedallionError
-from tests.servers.checkout import NOTEBOOKS, write_notebooks, write_wheel
+from tests.support.checkout import NOTEBOOKS, write_notebooks, write_wheel
 
 
 def test_notebooks_are_discovered_from_the_folder_and_keep_their_names_without_extension(tmp_path):

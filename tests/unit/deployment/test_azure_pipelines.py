@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from medallion.cli import build_parser
-from medallion.config import PROJECT_DIR
+from medallion.platform.config import PROJECT_DIR
 
 PIPELINE = yaml.safe_load((PROJECT_DIR / "azure-pipelines.yml").read_text())
 SECRETS = {"ARM_CLIENT_ID": "$(databricks-sp-client-id)", "ARM_CLIENT_SECRET": "$(databricks-sp-client-secret)",

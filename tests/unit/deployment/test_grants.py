@@ -1,9 +1,9 @@
 """Unity Catalog grants as golden SQL: readers see gold only, the job principal writes."""
 from pathlib import Path
 
-from medallion import grants
-from medallion.config import load_settings
-from medallion.runtime import Runtime
+from medallion.platform import grants
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -7,9 +7,9 @@ from databricks.sdk.service import compute, jobs
 from deployment.artifacts import collect
 from deployment.jobs import desired_jobs, desired_permissions
 from deployment.settings import load_deployment
-from medallion.config import DEFAULT_CONF_DIR
+from medallion.platform.config import DEFAULT_CONF_DIR
 from medallion.errors import MedallionError
-from tests.servers.checkout import write_notebooks, write_wheel
+from tests.support.checkout import write_notebooks, write_wheel
 
 
 def _jobs(env, tmp_path, notebooks=None, **settings_changes):

@@ -3,9 +3,9 @@ import shutil
 import pytest
 
 from deployment.settings import https_location, load_deployment
-from medallion.config import DEFAULT_CONF_DIR, load_conf
+from medallion.platform.config import DEFAULT_CONF_DIR, load_conf
 from medallion.errors import ConfigError
-from tests.servers.checkout import edit_conf
+from tests.support.checkout import edit_conf
 
 KNOWN = ["fitness"]
 

@@ -6,7 +6,7 @@ import pytest
 
 from deployment import synapse
 from deployment.settings import load_deployment
-from medallion.grants import gold_tables_of
+from medallion.platform.grants import gold_tables_of
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from medallion.config import load_settings
+from medallion.platform.config import load_settings
 from medallion.errors import MedallionError
 from medallion.pipelines.experiments import generator, landing
+from medallion.sources.landing import LandingZone
 from medallion.pipelines.experiments.operational import TESTS
 
 
@@ -65,9 +66,9 @@ def test_a_no_effect_data_set_plants_neither_lift_nor_mismatch():
 
 
 def test_the_producer_lands_daily_partitions_once_and_refuses_another_data_set(tmp_path):
-    settings = load_settings("local", root=str(tmp_path))
+    zone = LandingZone(load_settings("local", root=str(tmp_path)).landing, "experiments")
     quiet = lambda message: None  # noqa: E731
-    manifest = landing.produce(settings, scale=60, seed=1, progress=quiet)
+    manifest = landing.produce(zone, scale=60, seed=1, progress=quiet)
     folder = tmp_path / "landing" / "experiments"
     files = sorted(folder.rglob("*.json"))
     assert [p.name for p in files if p.parent == folder] == ["manifest.json"]
@@ -75,11 +76,11 @@ def test_the_producer_lands_daily_partitions_once_and_refuses_another_data_set(t
     assert day_files and all(p.parent.name == f"arrival_date={p.stem[-10:]}" for p in day_files)
     stamps = {p: p.stat().st_mtime_ns for p in files}
 
-    assert landing.produce(settings, scale=60, seed=1, progress=quiet) == manifest
+    assert landing.produce(zone, scale=60, seed=1, progress=quiet) == manifest
     assert {p: p.stat().st_mtime_ns for p in files} == stamps
     assert json.loads((folder / "manifest.json").read_text())["seed"] == 1
     with pytest.raises(MedallionError, match="already holds the data set scale=60 seed=1"):
-        landing.produce(settings, scale=60, seed=2, progress=quiet)
+        landing.produce(zone, scale=60, seed=2, progress=quiet)
     for stream in landing.STREAMS:  # what `medallion reset experiments` removes
         shutil.rmtree(folder / stream)
-    assert landing.produce(settings, scale=60, seed=2, progress=quiet)["seed"] == 2
+    assert landing.produce(zone, scale=60, seed=2, progress=quiet)["seed"] == 2

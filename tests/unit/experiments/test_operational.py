@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from medallion.cli import build_parser
-from medallion.databases import POSTGRESQL, SQLSERVER
+from medallion.sources.databases import POSTGRESQL, SQLSERVER
 from medallion.pipelines.experiments.operational import TABLES, create_table_sql, seed_rows
 
 

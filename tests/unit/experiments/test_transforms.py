@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from chispa import assert_df_equality
 
-from medallion.config import load_settings
+from medallion.platform.config import load_settings
 from medallion.pipelines.experiments import gold, gold_quality, silver
 from medallion.pipelines.experiments.metric_sql import MetricDefinitionError
 from medallion.pipelines.experiments.operational import METRICS

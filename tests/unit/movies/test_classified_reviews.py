@@ -1,9 +1,12 @@
 """classified_movie_review: the first occurrence of an id wins; repeats and unknown customers are quarantined."""
 from datetime import date, datetime
 
-from medallion import quality
-from medallion.pipelines.movies import PIPELINE
+from medallion.engine import quality
+from medallion.declare.pipeline import get_pipeline
+
 from medallion.pipelines.movies.silver import classified_movie_review
+
+PIPELINE = get_pipeline("movies")
 
 BRONZE_SCHEMA = ("cid INT, review_str STRING, id_review INT, source_file STRING, source_line INT, "
                  "load_time TIMESTAMP")

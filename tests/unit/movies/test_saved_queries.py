@@ -5,8 +5,11 @@ from decimal import Decimal
 import pytest
 
 from medallion.errors import MedallionError
-from medallion.pipelines.movies import PIPELINE
-from medallion.saved_queries import query_names, query_text, run_query
+from medallion.declare.pipeline import get_pipeline
+
+from medallion.read.queries import query_names, query_text, run_query
+
+PIPELINE = get_pipeline("movies")
 
 FACT_SCHEMA = ("customer_id INT, id_dim_date INT, id_dim_devices INT, id_dim_location INT, id_dim_os INT, "
                "id_dim_browser INT, amount_spent DECIMAL(18,5), review_score INT, review_count INT, insert_date DATE")
@@ -15,8 +18,8 @@ LOADED = date(2021, 5, 1)
 
 @pytest.fixture(scope="module")
 def star(spark, tmp_path_factory):
-    from medallion.config import load_settings
-    from medallion.runtime import Runtime
+    from medallion.platform.config import load_settings
+    from medallion.platform.runtime import Runtime
 
     runtime = Runtime(load_settings("local", root=str(tmp_path_factory.mktemp("star")),
                                     overrides={"secrets": {"provider": "env"}}), spark=spark)

@@ -8,9 +8,13 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from medallion import quality
-from medallion.pipelines.movies import PIPELINE, session_log
+from medallion.engine import quality
+from medallion.declare.pipeline import get_pipeline
+from medallion.pipelines.movies import session_log
+
 from medallion.pipelines.movies.silver import review_logs
+
+PIPELINE = get_pipeline("movies")
 
 GOOD_LOG = ("<reviewlog><log><logDate>04-25-2021</logDate><device>Mobile</device><location>Texas</location>"
             "<os>Google Android</os><ipAddress>10.1.2.3</ipAddress><phoneNumber>555-010-2030</phoneNumber>"

@@ -3,7 +3,7 @@ from datetime import date
 
 from medallion import io
 from medallion.pipelines.movies.gold import dim_date, dim_location
-from medallion.tables import Layer, SurrogateKey
+from medallion.declare.tables import Layer, SurrogateKey
 
 LOGS_SCHEMA = ("log_id INT, log_date DATE, device STRING, os STRING, location STRING, browser STRING, "
                "ip STRING, phone_number STRING")

@@ -4,8 +4,8 @@ import datetime
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from medallion.report.charts import Chart, Series, nice_ticks, render
-from medallion.report.choose import choose_chart, humanize, measures_of, natural_key
+from medallion.read.report.charts import Chart, Series, nice_ticks, render
+from medallion.read.report.choose import choose_chart, humanize, measures_of, natural_key
 
 
 def table(tmp_path, rows, schema):

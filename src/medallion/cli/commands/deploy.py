@@ -10,7 +10,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from medallion.config import PROJECT_DIR
+from medallion.platform.config import PROJECT_DIR
 from medallion.errors import MedallionError
 
 
@@ -54,7 +54,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 
 def print_grants(args: argparse.Namespace) -> int:
-    from medallion import grants
+    from medallion.platform import grants
 
     access = grants.access_for(args.env)
     print(grants.render(access, grants.gold_tables_of(list(access.pipelines))), end="")
@@ -62,8 +62,8 @@ def print_grants(args: argparse.Namespace) -> int:
 
 
 def export_sql(args: argparse.Namespace) -> int:
-    from medallion.grants import gold_tables_of
-    from medallion.registry import pipeline_names
+    from medallion.platform.grants import gold_tables_of
+    from medallion.declare.pipeline import pipeline_names
 
     settings = _deployment("settings").load_deployment(args.env, known_pipelines=pipeline_names())
     script = _deployment("synapse").render(settings, gold_tables_of(list(settings.pipelines)))

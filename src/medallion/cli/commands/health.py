@@ -5,8 +5,8 @@ import argparse
 
 from medallion.cli.common import add_environment_options, runtime_from
 from medallion.display import format_rows
-from medallion.health import HEADER, pipeline_health
-from medallion.registry import pipeline_names
+from medallion.read.health import HEADER, pipeline_health
+from medallion.declare.pipeline import pipeline_names
 
 
 def register(commands) -> None:

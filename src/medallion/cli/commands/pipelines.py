@@ -5,12 +5,12 @@ import argparse
 import shutil
 from pathlib import Path
 
-from medallion import runner
+from medallion.engine import hooks, runner
 from medallion.cli.common import add_environment_options, runtime_from
 from medallion.errors import MedallionError
-from medallion.registry import get_pipeline, pipeline_names
+from medallion.declare.pipeline import get_pipeline, pipeline_names
 from medallion.display import print_counts
-from medallion.tables import Layer
+from medallion.declare.tables import Layer
 
 
 def register(commands) -> None:
@@ -73,20 +73,18 @@ def setup_pipeline(args: argparse.Namespace) -> int:
 def load_history(args: argparse.Namespace) -> int:
     runtime = runtime_from(args)
     pipeline = get_pipeline(args.pipeline)
-    if pipeline.history_loader is None:
+    if not any(t.history for t in pipeline.tables.values()):
         print(f"{args.pipeline} has no reference data to load")
         return 0
-    pipeline.history_loader(runtime)
+    runner.load_history(runtime, pipeline)
     return 0
 
 
 def produce_set(args: argparse.Namespace) -> int:
     runtime = runtime_from(args)
     pipeline = get_pipeline(args.pipeline)
-    if pipeline.producer is None:
-        raise MedallionError(f"{args.pipeline} has no producer")
     options = {name: getattr(args, name) for name in ("scale", "seed") if getattr(args, name) is not None}
-    pipeline.producer(runtime, set_number=args.set_number, **options)
+    hooks.produce(runtime, pipeline, set_number=args.set_number, **options)
     return 0
 
 
@@ -112,9 +110,7 @@ def reset_pipeline(args: argparse.Namespace) -> int:
     root = Path(runtime.settings.root)
     targets = [root / args.pipeline, root / "_checkpoints" / args.pipeline]
     if not args.keep_landing:
-        pipeline = get_pipeline(args.pipeline)
-        folders = {read.folder for t in pipeline.tables.values() for read in t.inputs.values() if hasattr(read, "folder")}
-        targets += [Path(runtime.settings.landing_path(folder)) for folder in folders]
+        targets.append(Path(runtime.settings.landing_path(args.pipeline)))
     for target in targets:
         shutil.rmtree(target, ignore_errors=True)
     print(f"{args.pipeline}: reset ({', '.join(str(t) for t in targets)})")

@@ -6,8 +6,8 @@ import argparse
 from medallion.cli.common import add_environment_options, runtime_from
 from medallion.display import print_dataframe
 from medallion.errors import MedallionError
-from medallion.registry import pipeline_names
-from medallion.saved_queries import query_names, run_query
+from medallion.declare.pipeline import pipeline_names
+from medallion.read.queries import query_names, run_query
 
 
 def register(commands) -> None:

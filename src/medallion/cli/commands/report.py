@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from medallion import report
+from medallion.read import report
 from medallion.cli.common import add_environment_options
-from medallion.config import load_settings
-from medallion.gold import Lakehouse
-from medallion.registry import pipeline_names
+from medallion.platform.config import load_settings
+from medallion.read.lakehouse import Lakehouse
+from medallion.declare.pipeline import pipeline_names
 
 
 def register(commands) -> None:

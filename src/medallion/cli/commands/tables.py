@@ -6,11 +6,11 @@ import argparse
 from pyspark.sql import functions as F
 
 from medallion.cli.common import add_environment_options, runtime_from
-from medallion import gold
+from medallion.read import lakehouse as gold
 from medallion.display import format_rows, print_dataframe
 from medallion.errors import UnknownTableError
 from medallion.io import table_exists
-from medallion.registry import get_pipeline, pipeline_names
+from medallion.declare.pipeline import get_pipeline, pipeline_names
 
 
 def register(commands) -> None:
@@ -41,7 +41,7 @@ def resolve_table(name: str):
 
 
 def show_table(args: argparse.Namespace) -> int:
-    """Read through ``medallion.gold`` (delta-rs): no Spark session starts, so this answers at once."""
+    """Read through ``medallion.read.lakehouse`` (delta-rs): no Spark session starts, so this answers at once."""
     pipeline_name, table = resolve_table(args.table)
     runtime = runtime_from(args)
     location = runtime.location(pipeline_name, table.layer, table.name)

@@ -6,11 +6,11 @@ import tempfile
 from pathlib import Path
 
 from medallion.cli.common import add_environment_options
-from medallion.config import load_settings
+from medallion.platform.config import load_settings
 from medallion.errors import MedallionError
-from medallion.landing import files_under, landing_for, single_file, upload
-from medallion.registry import get_pipeline, pipeline_names
-from medallion.runtime import Runtime
+from medallion.sources.landing import files_under, landing_for, single_file, upload
+from medallion.declare.pipeline import get_pipeline, pipeline_names
+from medallion.platform.runtime import Runtime
 
 
 def register(commands) -> None:
@@ -45,11 +45,13 @@ def _produce_locally(env: str, pipeline_name: str, set_number: int, scratch: Pat
     """Run the pipeline's producer against a scratch landing folder, with the target environment's
     pipeline settings, so exactly the files it would land are uploaded."""
     pipeline = get_pipeline(pipeline_name)
-    if pipeline.producer is None:
+    if pipeline.hook("produce") is None:
         raise MedallionError(f"{pipeline_name} has no producer: upload its files with --path.")
     staged = scratch / "landing"
     settings = load_settings(env, root=str(scratch / "root"), overrides={
         "runtime": "local", "storage": {"root": str(scratch / "root"), "landing": str(staged)},
         "secrets": {"provider": "env"}})
-    pipeline.producer(Runtime(settings), set_number=set_number)
+    from medallion.engine import hooks
+
+    hooks.produce(Runtime(settings), pipeline, set_number=set_number)
     return staged

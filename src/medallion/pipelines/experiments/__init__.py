@@ -1,9 +1,4 @@
-"""The ``experiments`` pipeline (A/B tests, seed 000): see the README's pipeline table and spec."""
-from medallion.pipelines.experiments import bronze, gold, gold_quality, silver  # noqa: F401  (they declare the tables)
-from medallion.pipelines.experiments.hooks import producer, setup
-from medallion.pipelines.experiments.pipeline import PIPELINE
+"""A/B tests: an operational SQL source, platform and business events, quality and business metrics with statistics.
 
-PIPELINE.producer = producer
-PIPELINE.setup = setup
-
-__all__ = ["PIPELINE"]
+Tables and rules: README.md beside this file.
+"""

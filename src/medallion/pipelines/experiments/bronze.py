@@ -2,7 +2,7 @@
 platform and business events as they arrived.
 
 The four database tables are read incrementally over JDBC by their ``updated_at`` (see
-``medallion.ingest.jdbc``): each run appends only the rows changed since the last successful copy,
+``medallion.sources.jdbc``): each run appends only the rows changed since the last successful copy,
 stamped with ``run_date``, so bronze keeps every version the copies saw and a re-run adds nothing.
 Event records that do not parse, or lack what every later step needs, go to quarantine with the rule
 they broke.
@@ -10,20 +10,19 @@ they broke.
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.pipelines.experiments.pipeline import PIPELINE
-from medallion.tables import Append, FileSource, JdbcSource, Layer, expect_or_drop
+from medallion.declare.tables import table, Append, FileSource, JdbcSource, Layer, expect_or_drop
 
 EVENT_NAMES = ("screen_view", "click", "scroll", "add_to_cart", "purchase")
 PARSED = expect_or_drop("parsed", "_corrupt_record IS NULL")
 IDENTIFIED = expect_or_drop("identified", "event_id IS NOT NULL AND user_id IS NOT NULL AND event_time IS NOT NULL")
 
 PLATFORM_EVENTS = FileSource(
-    folder="experiments/platform_events", format="json",
+    folder="platform_events", format="json",
     schema="event_id STRING, user_id STRING, test_code STRING, variation STRING, event_time TIMESTAMP, "
     "event_type STRING, arrival_date DATE",
 )
 BUSINESS_EVENTS = FileSource(
-    folder="experiments/business_events", format="json",
+    folder="business_events", format="json",
     schema="event_id STRING, user_id STRING, event_time TIMESTAMP, event_name STRING, event_path STRING, "
     "event_device STRING, revenue DOUBLE, arrival_date DATE",
 )
@@ -50,31 +49,31 @@ def with_run_date(changes: DataFrame) -> DataFrame:
     return changes.withColumn("run_date", F.to_date("load_time"))
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"changes": STATUS_MANAGEMENT})
+@table(Layer.BRONZE, Append(), {"changes": STATUS_MANAGEMENT})
 def status_management_bz(changes: DataFrame) -> DataFrame:
     """Test statuses (running, done, failed, cancelled, waiting), one row per copied change."""
     return with_run_date(changes)
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"changes": TEST_MANAGEMENT})
+@table(Layer.BRONZE, Append(), {"changes": TEST_MANAGEMENT})
 def test_management_bz(changes: DataFrame) -> DataFrame:
     """Tests: owner, dates, status, variations; one row per copied change (owner names tokenised in silver)."""
     return with_run_date(changes)
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"changes": METRIC_MANAGEMENT})
+@table(Layer.BRONZE, Append(), {"changes": METRIC_MANAGEMENT})
 def metric_management_bz(changes: DataFrame) -> DataFrame:
     """Metric definitions (kind and stored SQL), one row per copied change."""
     return with_run_date(changes)
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"changes": TEST_METRIC_RELATION})
+@table(Layer.BRONZE, Append(), {"changes": TEST_METRIC_RELATION})
 def test_metric_relation_bz(changes: DataFrame) -> DataFrame:
     """Which metrics each test reports, one row per copied change."""
     return with_run_date(changes)
 
 
-@PIPELINE.table(
+@table(
     Layer.BRONZE, Append(), {"raw": PLATFORM_EVENTS},
     expectations=(PARSED, IDENTIFIED,
                   expect_or_drop("in_a_test", "test_code IS NOT NULL AND variation IS NOT NULL"),
@@ -85,7 +84,7 @@ def platform_events_bz(raw: DataFrame) -> DataFrame:
     return raw
 
 
-@PIPELINE.table(
+@table(
     Layer.BRONZE, Append(), {"raw": BUSINESS_EVENTS},
     expectations=(PARSED, IDENTIFIED,
                   expect_or_drop("known_event_name", f"event_name IN {EVENT_NAMES}"),

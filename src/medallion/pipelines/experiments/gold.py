@@ -29,8 +29,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from medallion.pipelines.experiments import metric_sql, stats
-from medallion.pipelines.experiments.pipeline import PIPELINE
-from medallion.tables import Layer, Scd1, snapshot
+from medallion.declare.tables import table, Layer, Scd1, snapshot
 
 KEYS = ("test_code", "metric_code", "variation", "metric_date")
 COMPARISON = T.StructType([T.StructField(name, T.DoubleType()) for name in ("difference", "ci_low", "ci_high", "p_value")])
@@ -39,7 +38,7 @@ PER_USER = "test_code STRING, metric_code STRING, metric_kind STRING, variation 
 
 
 # ------------------------------------------------------------------------------------ business metrics
-@PIPELINE.table(
+@table(
     Layer.GOLD, Scd1(KEYS),
     {"users": snapshot("test_users"), "events": snapshot("events"), "tests": snapshot("experiments"),
      "definitions": snapshot("test_metrics")},

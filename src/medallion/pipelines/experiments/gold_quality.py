@@ -16,13 +16,12 @@ from pyspark.sql import types as T
 
 from medallion.pipelines.experiments import stats
 from medallion.pipelines.experiments.gold import KEYS, data_dates
-from medallion.pipelines.experiments.pipeline import PIPELINE
-from medallion.tables import Layer, Scd1, snapshot
+from medallion.declare.tables import table, Layer, Scd1, snapshot
 
 RATES = ("contamination_rate", "exposure_without_events_rate", "duplicate_event_rate", "late_event_rate")
 
 
-@PIPELINE.table(
+@table(
     Layer.GOLD, Scd1(KEYS),
     {"users": snapshot("test_users"), "events": snapshot("events"), "tests": snapshot("experiments"),
      "platform": snapshot("platform_events_bz"), "business": snapshot("business_events_bz")},

@@ -13,18 +13,17 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from medallion.config import Settings
 from medallion.errors import MedallionError
 from medallion.pipelines.experiments.generator import GeneratedEvents, generate
 
-LANDING = "experiments"
 STREAMS = ("platform_events", "business_events")
 MANIFEST = "manifest.json"
 
 
-def produce(settings: Settings, scale: int, seed: int, planted: bool = True, progress=print) -> dict:
-    """Generate and land the data set ``(scale, seed, planted)``; returns its manifest."""
-    root = Path(settings.landing_path(LANDING))
+def produce(landing, scale: int, seed: int, planted: bool = True, progress=print) -> dict:
+    """Generate and land the data set ``(scale, seed, planted)`` in the pipeline's landing zone; returns its
+    manifest."""
+    root = Path(landing.path())
     identity = {"scale": scale, "seed": seed, "planted_effects": planted}
     _refuse_other_data_set(root / MANIFEST, identity)
     generated = generate(scale, seed, planted)
@@ -37,8 +36,8 @@ def produce(settings: Settings, scale: int, seed: int, planted: bool = True, pro
     return manifest
 
 
-def read_manifest(settings: Settings) -> dict:
-    path = Path(settings.landing_path(LANDING, MANIFEST))
+def read_manifest(landing) -> dict:
+    path = Path(landing.path(MANIFEST))
     if not path.exists():
         raise MedallionError(f"No data set landed yet ({path} is missing): run `medallion produce experiments`.")
     return json.loads(path.read_text())

@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from medallion import databases
-from medallion.runtime import Runtime
+from medallion.sources import databases
 
 DATABASE = "operational"
 STATUSES = {1: "running", 2: "done", 3: "failed", 4: "cancelled", 5: "waiting"}
@@ -103,12 +102,12 @@ def _type(kind: str, dialect: databases.Dialect) -> str:
     raise ValueError(kind)
 
 
-def setup(runtime: Runtime, progress=print) -> dict[str, int]:
+def setup(context, progress=print) -> dict[str, int]:
     """Create the missing tables and insert the missing seed rows; returns rows inserted per table."""
-    database = runtime.settings.database(DATABASE)
-    password = runtime.secrets.get(database.password_secret)
+    database = context.settings.database(DATABASE)
+    password = context.secret(database.password_secret)
     inserted = {}
-    with databases.connect(runtime.spark, database, password) as sql:
+    with databases.connect(context.spark(), database, password) as sql:
         for table in TABLES:
             if not sql.table_exists(table):
                 sql.execute(create_table_sql(table, sql.dialect))

@@ -10,8 +10,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from medallion.io import latest_per_key
-from medallion.pipelines.experiments.pipeline import PIPELINE
-from medallion.tables import InsertOnly, Layer, Scd1, expect, expect_or_drop, snapshot, stream
+from medallion.declare.tables import table, InsertOnly, Layer, Scd1, expect, expect_or_drop, snapshot, stream
 
 METRIC_KINDS = ("proportion", "mean")
 
@@ -21,7 +20,7 @@ def current(copies: DataFrame, keys: tuple[str, ...]) -> DataFrame:
     return latest_per_key(copies, keys, ("updated_at", "load_time")).drop("load_time", "run_date")
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, Scd1(("test_code",)),
     {"tests": snapshot("test_management_bz"), "statuses": snapshot("status_management_bz")},
     expectations=(expect("at_least_two_variations", "variation_count >= 2"),
@@ -38,7 +37,7 @@ def experiments(tests: DataFrame, statuses: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, Scd1(("test_code", "metric_code")),
     {"relations": snapshot("test_metric_relation_bz"), "metrics": snapshot("metric_management_bz")},
     expectations=(expect_or_drop("metric_defined", "metric_name IS NOT NULL AND metric_query IS NOT NULL"),
@@ -52,7 +51,7 @@ def test_metrics(relations: DataFrame, metrics: DataFrame) -> DataFrame:
             .select("test_code", "metric_code", "metric_name", "metric_kind", "metric_query"))
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, Scd1(("user_id", "test_code")), {"platform": snapshot("platform_events_bz")},
 )
 def test_users(platform: DataFrame) -> DataFrame:
@@ -70,7 +69,7 @@ def test_users(platform: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(Layer.SILVER, InsertOnly(("event_id",)), {"arrived": stream("business_events_bz")})
+@table(Layer.SILVER, InsertOnly(("event_id",)), {"arrived": stream("business_events_bz")})
 def events(arrived: DataFrame) -> DataFrame:
     """Business events, once each: a repeated event_id (a duplicate send) is kept the first time only."""
     return arrived.select("event_id", "user_id", "event_time", "event_name", "event_path", "event_device", "revenue")

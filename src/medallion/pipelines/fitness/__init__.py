@@ -1,11 +1,4 @@
-"""The ``fitness`` pipeline (wearable devices): see the README's pipeline table for its tables and rules."""
-from medallion.pipelines.fitness import bronze, gold, silver  # noqa: F401  (they declare the tables)
-from medallion.pipelines.fitness.acceptance import expected_counts
-from medallion.pipelines.fitness.hooks import history_loader, producer
-from medallion.pipelines.fitness.pipeline import PIPELINE
+"""Wearables: device registrations, gym logins, a multiplexed Kafka topic (profiles CDC, workouts, heart rate), stream-stream joins into workout and gym summaries.
 
-PIPELINE.producer = producer
-PIPELINE.history_loader = history_loader
-PIPELINE.acceptance = expected_counts
-
-__all__ = ["PIPELINE"]
+Tables and rules: README.md beside this file.
+"""

@@ -1,13 +1,14 @@
 """The spec's acceptance table: cumulative counts after producing and running set 1, then set 2."""
-from medallion.acceptance import Check
-from medallion.config import Settings
+from typing import Any, Mapping
+
+from medallion.declare.tables import ExpectedCount as Check
 from medallion.errors import MedallionError
 
 PUBLISHED_READINGS = 253_801
 
 
-def expected_counts(settings: Settings) -> dict[int, list[Check]]:
-    if int(settings.pipeline("fitness")["bpm_readings_per_set"]) != PUBLISHED_READINGS:
+def expected_counts_for(conf: Mapping[str, Any]) -> dict[int, list[Check]]:
+    if int(conf["bpm_readings_per_set"]) != PUBLISHED_READINGS:
         raise MedallionError("the fitness acceptance counts hold for bpm_readings_per_set = 253801 only")
     after = {
         1: dict(users=5, gyms=8, profiles=7, workouts=16, bpm=253_801, people=5, completed=8, workout_bpm=3_900,

@@ -8,8 +8,7 @@ dropped.
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.pipelines.fitness.pipeline import PIPELINE
-from medallion.tables import Append, FileSource, Layer, Scd1, expect, expect_or_drop, not_empty, snapshot, unique
+from medallion.declare.tables import table, Append, FileSource, Layer, Scd1, expect, expect_or_drop, not_empty, snapshot, unique
 
 REGISTERED_USERS = FileSource(
     folder="registered_users_bz", format="csv",
@@ -32,7 +31,7 @@ DATE_LOOKUP = FileSource(
 TIMESTAMP_DIVISORS = {"seconds": 1, "milliseconds": 1000}
 
 
-@PIPELINE.table(Layer.BRONZE, Scd1(("date",)), {"raw": DATE_LOOKUP}, history=True,
+@table(Layer.BRONZE, Scd1(("date",)), {"raw": DATE_LOOKUP}, history=True,
                 expectations=(expect_or_drop("date_is_valid", "date IS NOT NULL"),),
                 checks=(not_empty(), unique("date")))
 def date_lookup(raw: DataFrame) -> DataFrame:
@@ -46,19 +45,19 @@ def date_lookup(raw: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"raw": REGISTERED_USERS})
+@table(Layer.BRONZE, Append(), {"raw": REGISTERED_USERS})
 def registered_users_bz(raw: DataFrame) -> DataFrame:
     """Device registrations as landed."""
     return raw
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"raw": GYM_LOGINS})
+@table(Layer.BRONZE, Append(), {"raw": GYM_LOGINS})
 def gym_logins_bz(raw: DataFrame) -> DataFrame:
     """Gym login/logout records as landed."""
     return raw
 
 
-@PIPELINE.table(
+@table(
     Layer.BRONZE, Append(), {"raw": KAFKA_MULTIPLEX, "dates": snapshot("date_lookup")},
     partition_by=("topic", "week_part"),
     expectations=(expect("date_in_lookup", "week_part IS NOT NULL"),),

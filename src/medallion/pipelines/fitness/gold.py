@@ -2,11 +2,10 @@
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.pipelines.fitness.pipeline import PIPELINE
-from medallion.tables import InsertOnly, Layer, Scd1, snapshot, unique
+from medallion.declare.tables import table, InsertOnly, Layer, Scd1, snapshot, unique
 
 
-@PIPELINE.table(
+@table(
     Layer.GOLD, InsertOnly(("user_id", "workout_id", "session_id")),
     {"readings": snapshot("workout_bpm"), "bins": snapshot("user_bins")},
     checks=(unique("user_id", "workout_id", "session_id"),),
@@ -33,7 +32,7 @@ def workout_bpm_summary(readings: DataFrame, bins: DataFrame, conf) -> DataFrame
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.GOLD, Scd1(("date", "gym", "mac_address", "workout_id", "session_id")),
     {"visits": snapshot("gym_logs"), "registered": snapshot("users"), "workouts": snapshot("completed_workouts")},
 )

@@ -1,14 +1,21 @@
-"""Operational hooks of the pipeline: what notebooks 03 (history loader) and 10 (producer) call."""
-from medallion import runner
-from medallion.pipelines.fitness.producer import land_date_lookup, produce
-from medallion.runtime import Runtime
+"""Operational hooks (see medallion.declare.pipeline): the producer (notebook 10), the calendar lookup
+(notebook 03) and the acceptance counts (notebooks 08, 09)."""
+from __future__ import annotations
+
+from medallion.declare.context import PipelineContext
+from medallion.declare.tables import ExpectedCount
+from medallion.pipelines.fitness.acceptance import expected_counts_for
+from medallion.pipelines.fitness.producer import land_date_lookup, produce as produce_set
 
 
-def producer(runtime: Runtime, set_number: int = 1, **_options) -> list[str]:
-    return produce(runtime.settings, set_number)
+def produce(context: PipelineContext, set_number: int = 1, **_options) -> list[str]:
+    return produce_set(context.landing, context.conf, set_number, context.log)
 
 
-def history_loader(runtime: Runtime) -> list:
-    """Land the calendar lookup and load ``date_lookup`` (replaced whole, so a re-run changes nothing)."""
-    land_date_lookup(runtime.settings)
-    return runner.run(runtime, "fitness", tables=["date_lookup"])
+def load_history(context: PipelineContext) -> list[str]:
+    """Land the calendar lookup; the engine then loads ``date_lookup`` (skipped when the file is unchanged)."""
+    return [land_date_lookup(context.landing)]
+
+
+def expected_counts(context: PipelineContext) -> dict[int, list[ExpectedCount]]:
+    return expected_counts_for(context.conf)

@@ -11,13 +11,11 @@ file; a file already landed is left alone, so producing a set twice changes noth
 from __future__ import annotations
 
 import random
-import shutil
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Mapping
+from typing import BinaryIO, Mapping
 
-from medallion.config import Settings
 from medallion.errors import MedallionError
 
 PUBLISHED_SETS = 2
@@ -36,51 +34,42 @@ def data_file(name: str) -> Path:
     return Path(str(resources.files("medallion.pipelines.fitness") / "data" / name))
 
 
-def produce(settings: Settings, set_number: int, progress=print) -> list[str]:
-    """Land set ``set_number``; returns the landed file paths (already-landed files included)."""
+def produce(landing, conf: Mapping, set_number: int, log=print) -> list[str]:
+    """Land set ``set_number`` in ``landing`` (the pipeline's LandingZone); returns the landed files
+    (already-landed files included)."""
     if not 1 <= set_number <= GENERATED_BPM_SETS:
         raise MedallionError(f"fitness has sets 1 to {GENERATED_BPM_SETS} (files for 1-{PUBLISHED_SETS}, heart rate for all).")
-    conf = settings.pipeline("fitness")
     landed = []
     if set_number <= PUBLISHED_SETS:
         for folder, pattern in PUBLISHED_FILES:
             name = pattern.format(n=set_number)
-            landed.append(_land(settings, folder, name, lambda tmp, src=data_file(name): shutil.copyfile(src, tmp)))
+            landed.append(landing.write(folder, name, lambda out, src=data_file(name): out.write(src.read_bytes())))
     bpm_name = f"3-bpm_{set_number}.json"
-    landed.append(_land(settings, "kafka_multiplex_bz", bpm_name,
-                        lambda tmp: write_bpm_file(tmp, set_number, conf)))
-    progress(f"[fitness] set {set_number}: {len(landed)} files in {settings.landing}")
+    landed.append(landing.write("kafka_multiplex_bz", bpm_name, lambda out: write_bpm_file(out, set_number, conf)))
+    log(f"[fitness] set {set_number}: {len(landed)} files in {landing.path()}")
     return landed
 
 
-def land_date_lookup(settings: Settings) -> str:
-    return _land(settings, "date_lookup", DATE_LOOKUP_FILE,
-                 lambda tmp: shutil.copyfile(data_file(DATE_LOOKUP_FILE), tmp))
+def land_date_lookup(landing) -> str:
+    return landing.write("date_lookup", DATE_LOOKUP_FILE, lambda out: out.write(data_file(DATE_LOOKUP_FILE).read_bytes()))
 
 
-def write_bpm_file(path: Path, set_number: int, conf: Mapping) -> int:
+def write_bpm_file(out: BinaryIO, set_number: int, conf: Mapping) -> int:
     """One JSON line per reading in the Kafka-dump envelope of the published files (epoch seconds)."""
     device, registered = BPM_DEVICES[2 - set_number % 2]
     readings = int(conf["bpm_readings_per_set"])
     first = registered + ((set_number - 1) // 2) * readings
     generator = random.Random(int(conf["bpm_seed"]) + set_number)
-    with open(path, "w", encoding="utf-8") as out:
-        for i in range(readings):
-            second = first + i
-            heartrate = 35 + 60 * generator.random()
-            time_text = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            value = f'{{\\"device_id\\": {device}, \\"time\\": \\"{time_text}\\", \\"heartrate\\": {heartrate!r}}}'
-            out.write(f'{{"key":"{device}","value":"{value}","topic":"bpm","partition":0,'
-                      f'"offset":{i},"timestamp":{second}}}\n')
+    lines = []
+    for i in range(readings):
+        second = first + i
+        heartrate = 35 + 60 * generator.random()
+        time_text = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = f'{{\\"device_id\\": {device}, \\"time\\": \\"{time_text}\\", \\"heartrate\\": {heartrate!r}}}'
+        lines.append(f'{{"key":"{device}","value":"{value}","topic":"bpm","partition":0,'
+                     f'"offset":{i},"timestamp":{second}}}\n')
+        if len(lines) == 10_000:
+            out.write("".join(lines).encode("utf-8"))
+            lines.clear()
+    out.write("".join(lines).encode("utf-8"))
     return readings
-
-
-def _land(settings: Settings, folder: str, name: str, write) -> str:
-    directory = Path(settings.landing_path(folder))
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    if not target.exists():
-        hidden = directory / f".{name}.tmp"
-        write(hidden)
-        hidden.rename(target)
-    return str(target)

@@ -1,6 +1,6 @@
 """Silver: typed, deduplicated, change-applied tables; personal data tokenised.
 
-A Kafka message value is parsed with :func:`medallion.ingest.files.parse_json`: a value that is not
+A Kafka message value is parsed with :func:`medallion.sources.files.parse_json`: a value that is not
 JSON, or holds a field of the wrong type (or a date/time text that does not parse), keeps its raw text
 in ``_corrupt_record`` and is quarantined by ``value_parsed`` with its file and topic/partition/offset
 (``_source``), never turned into NULLs; fields the
@@ -9,9 +9,8 @@ schema does not declare are counted as drift in the event log (the raw value sta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.ingest.files import parse_json
-from medallion.pipelines.fitness.pipeline import PIPELINE
-from medallion.tables import (CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer, expect_or_drop, references,
+from medallion.sources.files import parse_json
+from medallion.declare.tables import (table, CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer, expect_or_drop, references,
                               snapshot, stream, unique)
 
 PROFILE_SCHEMA = (
@@ -45,7 +44,7 @@ def unless_parsed(parsed, text: str):
     return F.coalesce(F.col("_corrupt_record"), F.when(F.col(text).isNotNull() & parsed.isNull(), F.col("value")))
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("user_id",)), {"registrations": stream("registered_users_bz")},
     expectations=(expect_or_drop("user_id_present", "user_id IS NOT NULL"),
                   expect_or_drop("device_id_present", "device_id IS NOT NULL")),
@@ -60,7 +59,7 @@ def users(registrations: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, UpdateIfNewer(("mac_address", "gym", "login"), ("logout",), "logout"),
     {"logins": stream("gym_logins_bz")},
     expectations=(expect_or_drop("login_present", "trim(mac_address) != '' AND gym IS NOT NULL AND login IS NOT NULL"),),
@@ -76,7 +75,7 @@ def gym_logs(logins: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, CdcLatest(("user_id",), ("updated", "source_offset")), {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(
         VALUE_PARSED,
@@ -109,7 +108,7 @@ def user_profile(multiplex: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("user_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(
         VALUE_PARSED,
@@ -130,7 +129,7 @@ def workouts(multiplex: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("device_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(VALUE_PARSED, expect_or_drop("value_is_reading", "device_id IS NOT NULL AND time IS NOT NULL")),
 )
@@ -162,7 +161,7 @@ def age_bin(age) -> "F.Column":
     return binned.otherwise("95+")
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, Scd1(("user_id",)), {"profiles": snapshot("user_profile"), "registered": snapshot("users")},
     checks=(unique("user_id"), references("users", "user_id", action="fail")),
 )
@@ -176,7 +175,7 @@ def user_bins(profiles: DataFrame, registered: DataFrame, conf) -> DataFrame:
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("user_id", "workout_id", "session_id")),
     {"starts": stream("workouts"), "stops": stream("workouts")},
 )
@@ -195,7 +194,7 @@ def completed_workouts(starts: DataFrame, stops: DataFrame, conf) -> DataFrame:
     return matched.select("user_id", "workout_id", "session_id", "start_time", "end_time")
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("user_id", "workout_id", "session_id", "time")),
     {"workouts": stream("completed_workouts"), "registered": stream("users"), "readings": stream("heart_rate")},
 )

@@ -1,11 +1,4 @@
-"""The ``movies`` pipeline (movie review analytics): see the README's pipeline table for its tables and rules."""
-from medallion.pipelines.movies import bronze, gold, silver  # noqa: F401  (they declare the tables)
-from medallion.pipelines.movies.acceptance import expected_counts
-from medallion.pipelines.movies.hooks import producer, setup
-from medallion.pipelines.movies.pipeline import PIPELINE
+"""Movie reviews: vendor CSV reviews classified, XML session logs, purchases from the operational database, a star schema for BI.
 
-PIPELINE.producer = producer
-PIPELINE.setup = setup
-PIPELINE.acceptance = expected_counts
-
-__all__ = ["PIPELINE"]
+Tables and rules: README.md beside this file.
+"""

@@ -12,15 +12,15 @@ from __future__ import annotations
 import csv
 import io
 
-from medallion.acceptance import Check
-from medallion.config import Settings
+from typing import Any, Mapping
+
+from medallion.declare.tables import ExpectedCount as Check
 from medallion.pipelines.movies.hooks import purchase_file
 
 DAYS = 3
 
 
-def expected_counts(settings: Settings) -> dict[int, list[Check]]:
-    conf = settings.pipeline("movies")
+def expected_counts(conf: Mapping[str, Any]) -> dict[int, list[Check]]:
     per_day = int(conf["reviews_per_day"])
     if bool(conf["bad_records"]):
         bronze_reviews, reviews, bronze_logs, logs = per_day + 1, per_day - 1, per_day, per_day - 3

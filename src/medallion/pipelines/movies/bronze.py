@@ -12,8 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.pipelines.movies import vendor_csv
-from medallion.pipelines.movies.pipeline import PIPELINE
-from medallion.tables import Append, FileSource, JdbcSource, Layer, expect_or_drop
+from medallion.declare.tables import table, Append, FileSource, JdbcSource, Layer, expect_or_drop
 
 PARSED = expect_or_drop("parsed", "_corrupt_record IS NULL")
 DATABASE = "operational"  # the `databases:` entry of the operational database that holds user_purchase
@@ -35,13 +34,13 @@ def file_records(files: DataFrame, columns) -> DataFrame:
                           "_corrupt_record")
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"files": MOVIE_REVIEW}, expectations=(PARSED,))
+@table(Layer.BRONZE, Append(), {"files": MOVIE_REVIEW}, expectations=(PARSED,))
 def movie_review_bz(files: DataFrame) -> DataFrame:
     """Movie reviews as landed (movie_review.csv: cid, review_str, id_review)."""
     return file_records(files, MOVIE_REVIEW_COLUMNS)
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"files": LOG_REVIEWS}, expectations=(PARSED,))
+@table(Layer.BRONZE, Append(), {"files": LOG_REVIEWS}, expectations=(PARSED,))
 def log_reviews_bz(files: DataFrame) -> DataFrame:
     """Review session logs as landed (log_reviews.csv: id_review, log as an XML string)."""
     return file_records(files, LOG_REVIEWS_COLUMNS)
@@ -54,7 +53,7 @@ USER_PURCHASE = JdbcSource(
 )
 
 
-@PIPELINE.table(Layer.BRONZE, Append(), {"changes": USER_PURCHASE})
+@table(Layer.BRONZE, Append(), {"changes": USER_PURCHASE})
 def user_purchase_bz(changes: DataFrame) -> DataFrame:
     """Purchase lines copied from the operational user_purchase table: each run copies only the rows added
     since the last copy (purchase_id is the high-water mark)."""

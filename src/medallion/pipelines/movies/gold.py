@@ -14,8 +14,7 @@ of reviews. It is a customer-level (semi-additive) measure: add it up over disti
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.pipelines.movies.pipeline import PIPELINE
-from medallion.tables import Layer, Scd1, SurrogateKey, snapshot
+from medallion.declare.tables import table, Layer, Scd1, SurrogateKey, snapshot
 
 AMOUNT_TYPE = "decimal(18,5)"
 SEASONS = ((12, 1, 2, "Winter"), (3, 4, 5, "Spring"), (6, 7, 8, "Summer"), (9, 10, 11, "Fall"))
@@ -47,7 +46,7 @@ def value_dimension(logs: DataFrame, key: str, column: str) -> DataFrame:
     return logs.select(new_key().alias(key), column).where(F.col(column).isNotNull()).distinct()
 
 
-@PIPELINE.table(Layer.GOLD, SurrogateKey(("log_date",), "id_dim_date"), LOGS)
+@table(Layer.GOLD, SurrogateKey(("log_date",), "id_dim_date"), LOGS)
 def dim_date(logs: DataFrame) -> DataFrame:
     """Calendar dates of review sessions, with day, month, year and season."""
     dates = logs.select("log_date").where(F.col("log_date").isNotNull()).distinct()
@@ -58,25 +57,25 @@ def dim_date(logs: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(Layer.GOLD, SurrogateKey(("device",), "id_dim_devices"), LOGS)
+@table(Layer.GOLD, SurrogateKey(("device",), "id_dim_devices"), LOGS)
 def dim_devices(logs: DataFrame) -> DataFrame:
     """Devices reviews were written on (Mobile, Computer, Tablet)."""
     return value_dimension(logs, "id_dim_devices", "device")
 
 
-@PIPELINE.table(Layer.GOLD, SurrogateKey(("location",), "id_dim_location"), LOGS)
+@table(Layer.GOLD, SurrogateKey(("location",), "id_dim_location"), LOGS)
 def dim_location(logs: DataFrame) -> DataFrame:
     """US states reviews were written in."""
     return value_dimension(logs, "id_dim_location", "location")
 
 
-@PIPELINE.table(Layer.GOLD, SurrogateKey(("os",), "id_dim_os"), LOGS)
+@table(Layer.GOLD, SurrogateKey(("os",), "id_dim_os"), LOGS)
 def dim_os(logs: DataFrame) -> DataFrame:
     """Operating systems of review sessions."""
     return value_dimension(logs, "id_dim_os", "os")
 
 
-@PIPELINE.table(Layer.GOLD, SurrogateKey(("browser",), "id_dim_browser"), LOGS)
+@table(Layer.GOLD, SurrogateKey(("browser",), "id_dim_browser"), LOGS)
 def dim_browser(logs: DataFrame) -> DataFrame:
     """Browsers of review sessions (derived from the OS)."""
     return value_dimension(logs, "id_dim_browser", "browser")
@@ -92,12 +91,12 @@ def customer_spend(purchases: DataFrame) -> DataFrame:
 def keyed_sessions(logs: DataFrame, dates: DataFrame, dimensions: dict[str, DataFrame]) -> DataFrame:
     """Each log with the surrogate keys of its date, device, location, OS and browser."""
     keyed = logs.join(F.broadcast(dates.select("id_dim_date", "log_date")), "log_date")
-    for table, (key, column) in DIMENSIONS.items():
-        keyed = keyed.join(F.broadcast(dimensions[table].select(key, column)), column)
+    for dimension, (key, column) in DIMENSIONS.items():
+        keyed = keyed.join(F.broadcast(dimensions[dimension].select(key, column)), column)
     return keyed.select("log_id", "id_dim_date", *[key for key, _ in DIMENSIONS.values()])
 
 
-@PIPELINE.table(
+@table(
     Layer.GOLD, Scd1(FACT_KEYS),
     {"reviews": snapshot("classified_movie_review"), "logs": snapshot("review_logs"),
      "purchases": snapshot("user_purchase"), "dim_date": snapshot("dim_date"),

@@ -6,18 +6,18 @@ from datetime import date
 from pathlib import Path
 from typing import Mapping
 
-from medallion import databases
+from medallion.sources import databases
 from medallion.errors import ConfigError
 from medallion.pipelines.movies import generator, purchases
 from medallion.pipelines.movies.bronze import DATABASE
-from medallion.runtime import Runtime
+from medallion.declare.context import PipelineContext
 
 
-def producer(runtime: Runtime, set_number: int = 1, **options) -> list[str]:
+def produce(context: PipelineContext, set_number: int = 1, **options) -> list[str]:
     """Land day ``set_number``'s movie_review and log_reviews files (``scale`` = reviews per day and
     ``seed`` override the settings). A file already landed is left alone, so producing a day twice
     changes nothing."""
-    conf = runtime.settings.pipeline("movies")
+    conf = context.conf
     reviews_per_day = int(options.get("scale") or conf["reviews_per_day"])
     seed = int(options.get("seed") or conf["seed"])
     files = generator.day_files(
@@ -26,20 +26,20 @@ def producer(runtime: Runtime, set_number: int = 1, **options) -> list[str]:
     )
     stamp = files.date.isoformat()
     landed = [
-        land(runtime.settings.landing_path("movie_review"), f"movie_review_{stamp}.csv", generator.reviews_csv(files)),
-        land(runtime.settings.landing_path("log_reviews"), f"log_reviews_{stamp}.csv", generator.logs_csv(files)),
+        context.landing.write_text("movie_review", f"movie_review_{stamp}.csv", generator.reviews_csv(files)),
+        context.landing.write_text("log_reviews", f"log_reviews_{stamp}.csv", generator.logs_csv(files)),
     ]
-    print(f"[movies] day {set_number} ({stamp}): {len(files.reviews)} reviews, {len(files.logs)} logs landed")
+    context.log(f"[movies] day {set_number} ({stamp}): {len(files.reviews)} reviews, {len(files.logs)} logs landed")
     return landed
 
 
-def setup(runtime: Runtime) -> purchases.LoadResult:
+def setup(context: PipelineContext) -> purchases.LoadResult:
     """Create the operational user_purchase table and load the purchases file into it (idempotent)."""
-    text, file_name = purchase_file(runtime.settings.pipeline("movies"))
-    database = runtime.settings.database(DATABASE)
-    with databases.connect(runtime.spark, database, runtime.secrets.get(database.password_secret)) as sql:
+    text, file_name = purchase_file(context.conf)
+    database = context.settings.database(DATABASE)
+    with databases.connect(context.spark(), database, context.secret(database.password_secret)) as sql:
         result = purchases.load(sql, text, file_name)
-    print(f"[movies] {purchases.TABLE} in database '{database.name}': {result.rows_added:,} of the "
+    context.log(f"[movies] {purchases.TABLE} in database '{database.name}': {result.rows_added:,} of the "
           f"{result.rows_in_file:,} rows of {file_name} added (the others were there)")
     return result
 
@@ -72,14 +72,7 @@ def start_date(conf: Mapping) -> date:
         raise ConfigError(f"pipelines.movies.start_date must be a date like 2021-04-01, got {conf['start_date']!r}.") from None
 
 
-def land(folder: str, name: str, text: str) -> str:
-    """Write ``text`` under a hidden name and rename it into place, so a running stream never reads half
-    a file; an existing file is kept."""
-    directory = Path(folder)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    if not target.exists():
-        hidden = directory / f".{name}.tmp"
-        hidden.write_text(text, encoding="utf-8")
-        hidden.rename(target)
-    return str(target)
+def expected_counts(context: PipelineContext) -> dict:
+    from medallion.pipelines.movies.acceptance import expected_counts as counts  # it reads purchase_file above
+
+    return counts(context.conf)

@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Sequence
 
-from medallion.databases import SqlClient
+from medallion.sources.databases import SqlClient
 from medallion.errors import MedallionError
 
 TABLE = "user_purchase"

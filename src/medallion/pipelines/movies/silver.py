@@ -13,8 +13,7 @@ from pyspark.sql import functions as F
 
 from medallion.pipelines.movies import session_log
 from medallion.pipelines.movies.classification import positive_review
-from medallion.pipelines.movies.pipeline import PIPELINE
-from medallion.tables import InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
+from medallion.declare.tables import table, InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
 
 LANDING_ORDER = ("load_time", "source_file", "source_line")
 
@@ -35,7 +34,7 @@ def known_customers(purchases: DataFrame) -> DataFrame:
     return purchases.select(F.col("customer_id").alias("_known_customer_id")).distinct()
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("review_id",)),
     {"reviews": stream("movie_review_bz"), "landed": snapshot("movie_review_bz"),
      "purchases": snapshot("user_purchase")},
@@ -64,7 +63,7 @@ def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: Da
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("log_id",)),
     {"logs": stream("log_reviews_bz"), "landed": snapshot("log_reviews_bz")},
     expectations=(
@@ -107,7 +106,7 @@ def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
     )
 
 
-@PIPELINE.table(
+@table(
     Layer.SILVER, InsertOnly(("purchase_id",)), {"purchases": stream("user_purchase_bz")},
     expectations=(
         expect_or_drop("customer_id_present", "customer_id IS NOT NULL"),

@@ -1,0 +1,22 @@
+"""What a pipeline's hooks receive: the pipeline's own settings and landing zone, and the services a hook
+may need (secrets, the Spark session), without importing the engine."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+
+@dataclass(frozen=True)
+class PipelineContext:
+    """``conf``: the pipeline's settings (its ``conf.yml`` with the environment's overrides);
+    ``landing``: the pipeline's landing zone (a :class:`medallion.sources.landing.LandingZone`);
+    ``settings``: the whole frozen settings; ``secret(name)``: a value from the secret store;
+    ``spark()``: the session (started on first use); ``log``: progress lines."""
+
+    name: str
+    conf: Mapping[str, Any]
+    landing: Any
+    settings: Any
+    secret: Callable[[str], str]
+    spark: Callable[[], Any]
+    log: Callable[[str], None]

@@ -1,0 +1,311 @@
+"""Table declarations: what a table is, where it reads from, how it is written and checked.
+
+A declaration is data plus one **pure** build function. The function receives its inputs as DataFrames
+(streaming or static, as declared) and returns a DataFrame; it never writes, collects or counts, so a
+unit test can call it with tiny frames. Everything that touches storage lives in ``medallion.io`` and
+``medallion.engine.runner``.
+
+The vocabulary follows Spark Declarative Pipelines: a table fed by a ``stream`` input is a streaming
+table (processed incrementally); a table whose inputs are all ``snapshot`` reads is a materialized view
+(recomputed and merged on every run). ``expect`` / ``expect_or_drop`` / ``expect_or_fail`` are its
+expectations. Columns a build names ``_…`` are working columns for its expectations: quarantine records
+keep them, the table does not.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Mapping
+
+
+class Layer(str, Enum):
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+    @property
+    def rank(self) -> int:
+        return list(Layer).index(self)
+
+
+# --------------------------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class Read:
+    """One input of a build function.
+
+    ``table`` names another declared table of the pipeline. ``stream=True`` reads only what is new since
+    the last run (a Delta streaming read with a checkpoint); otherwise the current snapshot is read.
+    ``watermark`` is ``(event_time_column, delay)``, needed by stream-stream joins and aggregations.
+    """
+
+    table: str
+    stream: bool = False
+    watermark: tuple[str, str] | None = None
+
+
+def stream(table: str, watermark: tuple[str, str] | None = None) -> Read:
+    return Read(table, stream=True, watermark=watermark)
+
+
+def snapshot(table: str) -> Read:
+    return Read(table, stream=False)
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """Files arriving in a landing folder (Auto Loader on Databricks, the file stream source locally).
+
+    ``schema`` is an explicit DDL string: sources are never inferred, so a drifting file cannot change a
+    table silently. Rows that do not parse keep their raw text in ``_corrupt_record`` and are quarantined.
+
+    Schema drift policy (see ``medallion.sources.files``):
+    ``on_new_column``: ``rescue`` keeps fields the schema does not declare in bronze's ``_rescued_data``
+    (JSON) and records them as drift in the event log; ``fail`` stops the run, nothing of the batch written.
+    ``on_type_change``: ``quarantine`` sends a record whose value does not fit its declared type to the
+    quarantine with its raw text; ``fail`` stops the run. Never is a value cast to NULL.
+    """
+
+    folder: str
+    format: str  # csv | json | text
+    schema: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    name_glob: str | None = None
+    stream: bool = True
+    on_new_column: str = "rescue"  # rescue | fail
+    on_type_change: str = "quarantine"  # quarantine | fail
+
+    def __post_init__(self) -> None:
+        if self.on_new_column not in ("rescue", "fail"):
+            raise ValueError(f"FileSource {self.folder}: on_new_column must be rescue or fail, got {self.on_new_column!r}")
+        if self.on_type_change not in ("quarantine", "fail"):
+            raise ValueError(f"FileSource {self.folder}: on_type_change must be quarantine or fail, got {self.on_type_change!r}")
+
+
+@dataclass(frozen=True)
+class JdbcSource:
+    """A table of a relational database (``databases.<database>`` in the settings), copied incrementally.
+
+    Each run copies only the rows whose ``change_column`` is later than the high-water mark: the greatest
+    ``change_column`` already in the table that reads this source, so the mark commits with the rows in the
+    same Delta transaction and a failed run leaves it where it was (see ``medallion.sources.jdbc``). The
+    reading table must therefore keep ``change_column`` as it came.
+
+    ``schema`` is an explicit DDL string (like ``FileSource``): the columns to copy and their types, so a
+    change in the database cannot change a table silently. Where the changed rows exceed
+    ``rows_per_partition``, they are read in parallel: up to ``num_partitions`` range queries on the numeric,
+    date or timestamp ``partition_column``, bounded by its minimum and maximum among the changed rows.
+    """
+
+    table: str
+    schema: str
+    change_column: str
+    database: str = "operational"
+    partition_column: str | None = None
+    num_partitions: int = 4
+    rows_per_partition: int = 100_000
+    fetch_size: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.num_partitions < 1 or self.rows_per_partition < 1:
+            raise ValueError(f"JdbcSource {self.table}: num_partitions and rows_per_partition must be positive")
+
+
+# ------------------------------------------------------------------------------------------ write modes
+@dataclass(frozen=True)
+class Append:
+    """Every new row is appended; replays of a batch are skipped by Delta's idempotent-writer txn ids."""
+
+
+@dataclass(frozen=True)
+class InsertOnly:
+    """Insert rows whose key is new; rows whose key exists are left alone (first write wins)."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdateIfNewer:
+    """Insert new keys; for an existing key update ``columns`` only when ``newer_than`` is later."""
+
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    newer_than: str
+
+
+@dataclass(frozen=True)
+class CdcLatest:
+    """Change data capture, latest wins: per key the row with the greatest ``sequence_by`` (compared in
+    order, later columns break ties) is kept; an older change never overwrites a newer row."""
+
+    keys: tuple[str, ...]
+    sequence_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scd1:
+    """Upsert on keys: insert new keys, overwrite changed rows, leave identical rows untouched."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overwrite:
+    """Replace the whole table (small lookups loaded once)."""
+
+
+@dataclass(frozen=True)
+class SurrogateKey:
+    """A dimension: insert-only on the natural ``keys``; each new natural key gets the next integer
+    ``surrogate_key`` (the table's greatest key + the row number of the new key ordered by the natural
+    keys). A value keeps its key across runs and new values never reuse one. The build function returns
+    the ``surrogate_key`` column (any value, e.g. a typed NULL) so that the table's schema includes it."""
+
+    keys: tuple[str, ...]
+    surrogate_key: str
+
+
+WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Overwrite | SurrogateKey
+
+
+# ---------------------------------------------------------------------------------------- expectations
+@dataclass(frozen=True)
+class Expectation:
+    """A named SQL boolean constraint. ``action``: warn (count only), drop (quarantine), fail (stop)."""
+
+    name: str
+    condition: str
+    action: str = "warn"
+
+    def __post_init__(self) -> None:
+        if self.action not in ("warn", "drop", "fail"):
+            raise ValueError(f"expectation {self.name}: action must be warn, drop or fail")
+
+
+def expect(name: str, condition: str) -> Expectation:
+    return Expectation(name, condition, "warn")
+
+
+def expect_or_drop(name: str, condition: str) -> Expectation:
+    return Expectation(name, condition, "drop")
+
+
+def expect_or_fail(name: str, condition: str) -> Expectation:
+    return Expectation(name, condition, "fail")
+
+
+# ------------------------------------------------------------------------------------------ table checks
+@dataclass(frozen=True)
+class Check:
+    """A table-level check, evaluated on the whole table after a run's write and recorded in the event
+    log: ``unique`` keys, ``references`` (every non-NULL key exists in another table of the pipeline) or
+    ``not_empty``. ``action``: warn (record the violations) or fail (the run stops there, before any
+    downstream table reads the table)."""
+
+    name: str
+    kind: str
+    columns: tuple[str, ...] = ()
+    table: str | None = None
+    to_columns: tuple[str, ...] = ()
+    action: str = "fail"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("unique", "references", "not_empty"):
+            raise ValueError(f"check {self.name}: kind must be unique, references or not_empty")
+        if self.action not in ("warn", "fail"):
+            raise ValueError(f"check {self.name}: action must be warn or fail")
+
+
+def unique(*columns: str, action: str = "fail", name: str | None = None) -> Check:
+    return Check(name or f"unique({', '.join(columns)})", "unique", tuple(columns), action=action)
+
+
+def references(table: str, *columns: str, to: tuple[str, ...] | None = None, action: str = "warn",
+               name: str | None = None) -> Check:
+    target = tuple(to or columns)
+    return Check(name or f"references {table}({', '.join(target)})", "references", tuple(columns), table, target, action)
+
+
+def not_empty(action: str = "fail", name: str = "not_empty") -> Check:
+    return Check(name, "not_empty", action=action)
+
+
+# ------------------------------------------------------------------------------------------------ table
+@dataclass(frozen=True)
+class Table:
+    name: str
+    layer: Layer
+    build: Callable[..., Any]
+    write: WriteMode
+    inputs: Mapping[str, Read | FileSource | JdbcSource] = field(default_factory=dict)
+    partition_by: tuple[str, ...] = ()
+    expectations: tuple[Expectation, ...] = ()
+    personal_data: Mapping[str, str] = field(default_factory=dict)
+    comment: str = ""
+    history: bool = False  # reference data loaded by the history loader (notebook 03), not by layer runs
+    checks: tuple[Check, ...] = ()
+    module: str = ""  # the module that declared it (how a pipeline's discovery finds its own tables)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the pure build function (what a unit test does with tiny frames)."""
+        return self.build(*args, **kwargs)
+
+    @property
+    def is_streaming(self) -> bool:
+        """A streaming table processes only new input; a materialized view recomputes from snapshots."""
+        return any(getattr(read, "stream", False) for read in self.inputs.values())
+
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        return tuple(read.table for read in self.inputs.values() if isinstance(read, Read))
+
+    def wants_conf(self) -> bool:
+        return "conf" in inspect.signature(self.build).parameters
+
+
+def table(
+    layer: Layer,
+    write: WriteMode,
+    inputs: Mapping[str, Read | FileSource | JdbcSource] | None = None,
+    *,
+    name: str | None = None,
+    partition_by: tuple[str, ...] = (),
+    expectations: tuple[Expectation, ...] = (),
+    personal_data: Mapping[str, str] | None = None,
+    comment: str = "",
+    history: bool = False,
+    checks: tuple[Check, ...] = (),
+) -> Callable[[Callable[..., Any]], Table]:
+    """Declare the decorated pure function as the build of a table; the module-level name then holds the
+    :class:`Table` (still callable like the function)."""
+
+    def declare(build: Callable[..., Any]) -> Table:
+        return Table(
+            name=name or build.__name__,
+            layer=layer,
+            build=build,
+            write=write,
+            inputs=dict(inputs or {}),
+            partition_by=partition_by,
+            expectations=expectations,
+            personal_data=dict(personal_data or {}),
+            comment=comment or (build.__doc__ or "").strip().split("\n")[0],
+            history=history,
+            checks=tuple(checks),
+            module=build.__module__,
+        )
+
+    return declare
+
+
+@dataclass(frozen=True)
+class ExpectedCount:
+    """Acceptance: ``table`` (optionally filtered by a SQL ``where``) must hold exactly ``rows`` rows."""
+
+    table: str
+    rows: int
+    where: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.table}[{self.where}]" if self.where else self.table

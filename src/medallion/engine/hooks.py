@@ -1,0 +1,49 @@
+"""Calling a pipeline's hooks (see medallion.declare.pipeline) with the context they are owed."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from medallion.declare.context import PipelineContext
+from medallion.declare.pipeline import Pipeline
+from medallion.declare.tables import ExpectedCount
+from medallion.errors import MedallionError
+from medallion.platform.runtime import Runtime
+from medallion.sources.landing import LandingZone
+
+log = logging.getLogger("medallion")
+
+
+def pipeline_context(runtime: Runtime, pipeline: Pipeline) -> PipelineContext:
+    return PipelineContext(
+        name=pipeline.name,
+        conf=runtime.settings.pipeline(pipeline.name),
+        landing=LandingZone(runtime.settings.landing, pipeline.name),
+        settings=runtime.settings,
+        secret=runtime.secrets.get,
+        spark=lambda: runtime.spark,
+        log=log.info,
+    )
+
+
+def produce(runtime: Runtime, pipeline: Pipeline, set_number: int = 1, **options: Any) -> Any:
+    """Land data set ``set_number`` (notebook 10, ``medallion produce``)."""
+    hook = pipeline.hook("produce")
+    if hook is None:
+        raise MedallionError(f"{pipeline.name} has no producer (no produce() in its hooks.py).")
+    return hook(pipeline_context(runtime, pipeline), set_number=set_number, **options)
+
+
+def setup(runtime: Runtime, pipeline: Pipeline) -> Any:
+    hook = pipeline.hook("setup")
+    return hook(pipeline_context(runtime, pipeline)) if hook else None
+
+
+def land_history(runtime: Runtime, pipeline: Pipeline) -> Any:
+    hook = pipeline.hook("load_history")
+    return hook(pipeline_context(runtime, pipeline)) if hook else None
+
+
+def expected_counts(runtime: Runtime, pipeline: Pipeline) -> dict[int, list[ExpectedCount]] | None:
+    hook = pipeline.hook("expected_counts")
+    return hook(pipeline_context(runtime, pipeline)) if hook else None

@@ -1,0 +1,179 @@
+"""Expectations and table checks: evaluate a batch against its table's rules, split what passes from what
+goes to quarantine, and check the written table as a whole.
+
+A rule that evaluates to NULL counts as broken: a check that cannot be decided is not a pass.
+Quarantine rows keep the whole record as JSON, every rule it broke, where it came from (``_source`` when
+the build function gives one, e.g. file and Kafka topic/partition/offset, else ``source_file``) and the run.
+
+Tables fed by landing files get the source rules on top of their declared ones (a declared rule of the
+same name wins): ``parsed`` (the record fits the schema), ``valid_utf8`` and ``no_new_columns``, with the
+actions the source's drift policy gives them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from medallion.errors import ExpectationFailed, MedallionError
+from medallion.sources.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
+from medallion.declare.tables import Check, Expectation, FileSource, Table
+
+FAILED = "_failed_rules"
+QUARANTINE_SCHEMA = (
+    "table STRING, rules ARRAY<STRING>, record STRING, source STRING, run_id STRING, batch_id BIGINT, "
+    "quarantined_at TIMESTAMP"
+)
+
+
+@dataclass
+class BatchQuality:
+    """Counts of one batch: rows in, per rule how many rows broke it, rows to quarantine, and (for keyed
+    writes) how many distinct keys the accepted rows hold."""
+
+    rows_in: int = 0
+    broken: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+    distinct_keys: int | None = None
+    rescued: int = 0
+
+
+# ------------------------------------------------------------------------------------------------ rules
+def rules_for(table: Table, columns: list[str]) -> tuple[Expectation, ...]:
+    """The table's declared expectations plus the source rules of its landing-file input."""
+    sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
+    if not sources:
+        return table.expectations
+    if CORRUPT not in columns:
+        raise MedallionError(
+            f"{table.name} reads landing files but its build function drops '{CORRUPT}': keep the column "
+            "(the runner removes it after the checks) so records that do not parse reach the quarantine."
+        )
+    rules = list(source_rules(sources[0], has_rescued=RESCUED in columns))
+    declared = {e.name for e in table.expectations}
+    return tuple(table.expectations) + tuple(r for r in rules if r.name not in declared)
+
+
+def source_rules(source: FileSource, has_rescued: bool) -> tuple[Expectation, ...]:
+    parse_action = "fail" if source.on_type_change == "fail" else "drop"
+    rules = [
+        Expectation("parsed", f"{CORRUPT} IS NULL", parse_action),
+        Expectation("valid_utf8", f"{CORRUPT} IS NULL OR instr({CORRUPT}, '{REPLACEMENT_CHARACTER}') = 0 "
+                    f"AND cast({CORRUPT} AS BINARY) = encode(decode(cast({CORRUPT} AS BINARY), 'UTF-8'), 'UTF-8')",
+                    parse_action),
+    ]
+    if has_rescued:
+        rules.append(Expectation("no_new_columns", f"{RESCUED} IS NULL", "fail" if source.on_new_column == "fail" else "warn"))
+    return tuple(rules)
+
+
+def with_failed_rules(df: DataFrame, expectations: tuple[Expectation, ...]) -> DataFrame:
+    """Adds ``_failed_rules``: the names of the rules each row breaks (empty when it passes all)."""
+    if not expectations:
+        return df.withColumn(FAILED, F.array().cast("array<string>"))
+    checks = [F.when(~F.coalesce(F.expr(e.condition), F.lit(False)), F.lit(e.name)) for e in expectations]
+    return df.withColumn(FAILED, F.filter(F.array(*checks), lambda name: name.isNotNull()))
+
+
+def measure(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tuple[str, ...] = ()) -> BatchQuality:
+    """One aggregation over the checked batch: total rows, rows breaking each rule, rows to quarantine,
+    distinct ``keys`` among the accepted rows (to tell duplicates from rows the write left unchanged) and
+    rows carrying rescued (undeclared) fields."""
+    drop_rules = [e.name for e in expectations if e.action == "drop"]
+    accepted = ~_breaks_any(drop_rules)
+    aggregates = [F.count(F.lit(1)).alias("rows_in"), _count_if(~accepted).alias("quarantined")]
+    aggregates += [_count_if(F.array_contains(FAILED, e.name)).alias(f"rule_{i}") for i, e in enumerate(expectations)]
+    if keys:
+        aggregates.append(F.count_distinct(F.when(accepted, F.struct(*keys))).alias("distinct_keys"))
+    if RESCUED in checked.columns:
+        aggregates.append(_count_if(F.col(RESCUED).isNotNull()).alias("rescued"))
+    row = checked.agg(*aggregates).first()
+    return BatchQuality(
+        rows_in=row["rows_in"],
+        quarantined=row["quarantined"] or 0,
+        broken={e.name: row[f"rule_{i}"] or 0 for i, e in enumerate(expectations)},
+        distinct_keys=row["distinct_keys"] if keys else None,
+        rescued=(row["rescued"] or 0) if RESCUED in checked.columns else 0,
+    )
+
+
+def enforce_fail_rules(quality: BatchQuality, expectations: tuple[Expectation, ...], table: str) -> None:
+    broken = {e.name: quality.broken.get(e.name, 0) for e in expectations if e.action == "fail"}
+    broken = {name: n for name, n in broken.items() if n}
+    if broken:
+        detail = ", ".join(f"{name} ({n} rows)" for name, n in broken.items())
+        raise ExpectationFailed(f"{table}: expect_or_fail broken by {detail}; nothing of this batch was written.")
+
+
+def drift(checked: DataFrame) -> dict[str, int]:
+    """Undeclared fields found in the batch's ``_rescued_data``: field name → rows carrying it."""
+    if RESCUED not in checked.columns:
+        return {}
+    fields = checked.where(F.col(RESCUED).isNotNull()).select(F.explode(F.json_object_keys(RESCUED)).alias("field"))
+    return {row["field"]: row["count"] for row in fields.groupBy("field").count().collect()}
+
+
+def accepted_rows(checked: DataFrame, expectations: tuple[Expectation, ...]) -> DataFrame:
+    drop_rules = [e.name for e in expectations if e.action == "drop"]
+    return checked.where(~_breaks_any(drop_rules)).drop(FAILED)
+
+
+def quarantine_rows(
+    checked: DataFrame, expectations: tuple[Expectation, ...], table: str, run_id: str, batch_id: int
+) -> DataFrame:
+    drop_rules = [e.name for e in expectations if e.action == "drop"]
+    rejected = checked.where(_breaks_any(drop_rules))
+    payload = [c for c in rejected.columns if c not in (FAILED, SOURCE)]
+    lineage = [F.col(c) for c in (SOURCE, "source_file", "_source_file") if c in rejected.columns]
+    source = F.coalesce(*lineage, F.lit(None).cast("string")) if lineage else F.lit(None).cast("string")
+    return rejected.select(
+        F.lit(table).alias("table"),
+        F.col(FAILED).alias("rules"),
+        F.to_json(F.struct(*payload)).alias("record"),
+        source.alias("source"),
+        F.lit(run_id).alias("run_id"),
+        F.lit(batch_id).cast("bigint").alias("batch_id"),
+        F.current_timestamp().alias("quarantined_at"),
+    )
+
+
+# ----------------------------------------------------------------------------------------- table checks
+def evaluate_checks(table: DataFrame, checks: tuple[Check, ...], read_table: Callable[[str], DataFrame]) -> dict[str, int]:
+    """Violations per check (0 = passed): rows sharing a key with another row, rows whose key is missing
+    from the referenced table, 1 for an empty table that must not be."""
+    return {check.name: _violations(table, check, read_table) for check in checks}
+
+
+def enforce_checks(violations: dict[str, int], checks: tuple[Check, ...], table: str) -> None:
+    failing = {c.name: violations.get(c.name, 0) for c in checks if c.action == "fail" and violations.get(c.name, 0)}
+    if failing:
+        detail = ", ".join(f"{name} ({n} rows)" for name, n in failing.items())
+        raise ExpectationFailed(
+            f"{table}: table check failed: {detail}. The batch is committed; downstream tables were not run. "
+            f"Inspect with `medallion show {table}`, fix the source, then run again."
+        )
+
+
+def _violations(table: DataFrame, check: Check, read_table: Callable[[str], DataFrame]) -> int:
+    if check.kind == "not_empty":
+        return 0 if table.limit(1).count() else 1
+    if check.kind == "unique":
+        repeated = table.groupBy(*check.columns).count().where("count > 1")
+        return int(repeated.agg(F.sum("count")).first()[0] or 0)
+    keys = table.select(*check.columns).where(" AND ".join(f"{c} IS NOT NULL" for c in check.columns))
+    other = read_table(check.table).select(*[F.col(c).alias(f"_ref_{i}") for i, c in enumerate(check.to_columns)])
+    condition = [F.col(c) == F.col(f"_ref_{i}") for i, c in enumerate(check.columns)]
+    return keys.join(other, condition, "left_anti").count()
+
+
+# -------------------------------------------------------------------------------------------- helpers
+def _breaks_any(rule_names: list[str]):
+    if not rule_names:
+        return F.lit(False)
+    return F.arrays_overlap(F.col(FAILED), F.array(*[F.lit(n) for n in rule_names]))
+
+
+def _count_if(condition):
+    return F.sum(F.when(condition, 1).otherwise(0))

@@ -1,1 +1,0 @@
-"""Sources: files in a landing zone (and, per pipeline, databases and message brokers)."""

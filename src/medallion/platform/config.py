@@ -1,0 +1,207 @@
+"""Layered configuration: ``conf/base.yml`` overlaid by ``conf/<env>.yml``, loaded once into a frozen object.
+
+``base.yml`` is the schema: an environment file may only set keys that base declares, and a value must
+keep the type base gives it (when base gives one). A wrong key or type stops with a message naming the
+file, the key path and what is allowed, before anything runs.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+
+from medallion.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+DEFAULT_CONF_DIR = PROJECT_DIR / "conf"
+PIPELINES_DIR = Path(__file__).resolve().parents[1] / "pipelines"
+DEFAULT_LOCAL_ROOT = PROJECT_DIR / ".lakehouse"
+ROOT_ENV_VAR = "MEDALLION_ROOT"
+CONF_DIR_ENV_VAR = "MEDALLION_CONF_DIR"
+
+
+@dataclass(frozen=True)
+class SecretsSettings:
+    provider: str
+    scope: str
+    file: str
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """A relational source reached over JDBC. The password is never here: ``password_secret`` names it in
+    the secret store. ``url`` may use ``${VAR:-default}`` (e.g. the local server's port)."""
+
+    name: str
+    url: str | None
+    user: str
+    password_secret: str
+    driver: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    runtime: str
+    root: str
+    landing: str
+    catalog: str | None
+    shuffle_partitions: int
+    app_name: str
+    trigger_interval: str
+    max_files_per_trigger: int
+    secrets: SecretsSettings
+    pipelines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    databases: Mapping[str, DatabaseSettings] = field(default_factory=dict)
+
+    @property
+    def is_databricks(self) -> bool:
+        return self.runtime == "databricks"
+
+    def pipeline(self, name: str) -> Mapping[str, Any]:
+        """The settings section of one pipeline (empty when the pipeline declares none)."""
+        return self.pipelines.get(name, MappingProxyType({}))
+
+    def database(self, name: str) -> DatabaseSettings:
+        """The connection settings of one relational source (``databases.<name>``), with a URL."""
+        if name not in self.databases:
+            known = ", ".join(sorted(self.databases)) or "(none)"
+            raise ConfigError(f"No database '{name}' under 'databases' in conf/base.yml. Known: {known}.")
+        database = self.databases[name]
+        if not database.url:
+            raise ConfigError(f"databases.{name}.url is not set for environment '{self.env}': set it in conf/{self.env}.yml.")
+        return database
+
+    def path(self, *parts: str) -> str:
+        """A location under the storage root (local folder or abfss:// URL)."""
+        return "/".join([self.root.rstrip("/"), *parts])
+
+    def landing_path(self, *parts: str) -> str:
+        return "/".join([self.landing.rstrip("/"), *parts])
+
+
+def load_settings(
+    env: str = "local",
+    root: str | None = None,
+    conf_dir: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read base + environment files, apply ``overrides`` (a nested dict), validate, freeze."""
+    return _freeze(env, load_conf(env, conf_dir, overrides), root)
+
+
+def load_conf(
+    env: str = "local",
+    conf_dir: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict:
+    """The validated, merged configuration as plain nested data, for the tools that read sections
+    :class:`Settings` does not model (``deployment``). ``$MEDALLION_CONF_DIR`` points at the conf folder
+    where the package is installed without its repository (a Databricks job: the deployed ``conf/``)."""
+    conf_dir = Path(conf_dir or os.environ.get(CONF_DIR_ENV_VAR) or DEFAULT_CONF_DIR)
+    base_file = conf_dir / "base.yml"
+    env_file = conf_dir / f"{env}.yml"
+    if not env_file.exists():
+        known = sorted(p.stem for p in conf_dir.glob("*.yml") if p.stem != "base")
+        raise ConfigError(f"Unknown environment '{env}': no {env_file}. Known environments: {', '.join(known)}.")
+    base = _read_yaml(base_file)
+    base["pipelines"] = {**pipeline_defaults(), **(base.get("pipelines") or {})}
+    merged = _overlay(base, _read_yaml(env_file), source=env_file.name)
+    if overrides:
+        merged = _overlay(merged, dict(overrides), source="overrides")
+    return merged
+
+
+def pipeline_defaults() -> dict[str, dict]:
+    """Each pipeline's own settings, ``pipelines/<name>/conf.yml``, read as data (no pipeline is imported):
+    the defaults and the schema of ``pipelines.<name>`` in the environment files."""
+    return {path.parent.name: _read_yaml(path) for path in sorted(PIPELINES_DIR.glob("*/conf.yml"))}
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path.name} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name} must hold a mapping of settings, not {type(data).__name__}.")
+    return data
+
+
+def _overlay(base: dict, top: dict, source: str, prefix: str = "") -> dict:
+    merged = dict(base)
+    for key, value in top.items():
+        where = f"{prefix}{key}"
+        if key not in base:
+            allowed = ", ".join(sorted(base)) or "(none)"
+            raise ConfigError(f"{source}: unknown setting '{where}'. Allowed here: {allowed}.")
+        default = base[key]
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: '{where}' must be a mapping, got {value!r}.")
+            merged[key] = _overlay(default, value, source, prefix=f"{where}.")
+        elif default is not None and value is not None and not _same_kind(default, value):
+            raise ConfigError(
+                f"{source}: '{where}' must be {type(default).__name__} like its default {default!r}, got {value!r}."
+            )
+        else:
+            merged[key] = value
+    return merged
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)) and isinstance(value, (int, float)):
+        return isinstance(value, int) or isinstance(default, float)
+    return isinstance(value, type(default))
+
+
+def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
+    runtime = conf["runtime"]
+    if runtime not in ("local", "databricks"):
+        raise ConfigError(f"'runtime' must be local or databricks, got {runtime!r}.")
+    root = root_override or (os.environ.get(ROOT_ENV_VAR) if runtime == "local" else None) or conf["storage"]["root"]
+    if not root:
+        if runtime != "local":
+            raise ConfigError(f"conf/{env}.yml must set storage.root for the {runtime} runtime.")
+        root = str(DEFAULT_LOCAL_ROOT)
+    if runtime == "local":
+        root = str(Path(root).expanduser().resolve())
+    landing = conf["storage"]["landing"] or f"{root.rstrip('/')}/landing"
+    secrets = conf["secrets"]
+    if secrets["provider"] not in ("env", "file", "databricks", "keyvault"):
+        raise ConfigError(f"'secrets.provider' must be env, file, databricks or keyvault, got {secrets['provider']!r}.")
+    return Settings(
+        env=env,
+        runtime=runtime,
+        root=root,
+        landing=landing,
+        catalog=conf["catalog"],
+        shuffle_partitions=int(conf["spark"]["shuffle_partitions"]),
+        app_name=conf["spark"]["app_name"],
+        trigger_interval=conf["streaming"]["trigger_interval"],
+        max_files_per_trigger=int(conf["streaming"]["max_files_per_trigger"]),
+        secrets=SecretsSettings(**secrets),
+        pipelines=MappingProxyType({k: MappingProxyType(dict(v or {})) for k, v in conf["pipelines"].items()}),
+        databases=MappingProxyType({
+            name: DatabaseSettings(name=name, url=_expand_env(db["url"]), user=db["user"],
+                                   password_secret=db["password_secret"], driver=db["driver"])
+            for name, db in (conf.get("databases") or {}).items()
+        }),
+    )
+
+
+_ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def _expand_env(value: str | None) -> str | None:
+    """``${VAR}`` / ``${VAR:-default}`` in a value, from the environment (unset and no default → empty)."""
+    if value is None:
+        return None
+    return _ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), value)

@@ -1,0 +1,114 @@
+"""Where we run: the one place that knows local from Databricks.
+
+Locally: an embedded Spark session with Delta Lake, tables stored under the storage root and registered
+by name in ``<pipeline>_<layer>`` databases at session start (the storage folder is the metastore, so
+several processes may share it). On Databricks: the cluster's session and Unity Catalog names
+``<catalog>.<pipeline>_<layer>.<table>``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+
+from medallion.platform.config import Settings
+from medallion.errors import MedallionError
+from medallion.platform.secrets import SecretStore, secret_store
+from medallion.declare.tables import Layer
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    """Where one table lives: its storage path, its catalog name, its streaming checkpoint."""
+
+    pipeline: str
+    layer: Layer
+    table: str
+    path: str
+    name: str
+    checkpoint: str
+
+
+class Runtime:
+    """Settings + Spark session + secret store, with the naming rules of the lakehouse."""
+
+    def __init__(self, settings: Settings, spark=None, dbutils=None):
+        self.settings = settings
+        self._spark = spark
+        self._dbutils = dbutils
+
+    @cached_property
+    def spark(self):
+        if self._spark is not None:
+            return self._spark
+        if self.settings.is_databricks:
+            from pyspark.sql import SparkSession
+
+            active = SparkSession.getActiveSession()
+            if active is None:
+                raise MedallionError("runtime is databricks but no active Spark session: run inside a Databricks job or notebook.")
+            return active
+        return local_spark_session(self.settings)
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        return secret_store(self.settings, dbutils=self._dbutils)
+
+    # ----------------------------------------------------------------------------------------- naming
+    def database(self, pipeline: str, layer: Layer | str) -> str:
+        layer_name = layer.value if isinstance(layer, Layer) else layer
+        schema = f"{pipeline}_{layer_name}"
+        return f"{self.settings.catalog}.{schema}" if self.settings.catalog else schema
+
+    def location(self, pipeline: str, layer: Layer, table: str) -> TableLocation:
+        return TableLocation(
+            pipeline=pipeline,
+            layer=layer,
+            table=table,
+            path=self.settings.path(pipeline, layer.value, table),
+            name=f"{self.database(pipeline, layer)}.{table}",
+            checkpoint=self.settings.path("_checkpoints", pipeline, table),
+        )
+
+    def quarantine_path(self, pipeline: str) -> str:
+        return self.settings.path(pipeline, "_quarantine")
+
+    def system_path(self, name: str) -> str:
+        return self.settings.path("_system", name)
+
+
+def local_spark_session(settings: Settings):
+    """An embedded Spark session with Delta Lake and the project's jars; one per process."""
+    from pyspark.sql import SparkSession
+
+    from medallion.platform.jars import jar_paths
+
+    jars = jar_paths("spark")
+    os.environ.setdefault("PYSPARK_PYTHON", _python())
+    builder = (
+        SparkSession.builder.appName(settings.app_name)
+        .master(os.environ.get("MEDALLION_SPARK_MASTER", "local[2]"))
+        .config("spark.jars", ",".join(str(j) for j in jars))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
+        .config("spark.default.parallelism", str(max(2, settings.shuffle_partitions)))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", settings.path("_warehouse"))
+        .config("spark.driver.memory", os.environ.get("MEDALLION_DRIVER_MEMORY", "4g"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.streaming.schemaInference", "false")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + settings.path("_derby"))
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable

@@ -1,0 +1,53 @@
+"""Saved SQL queries of a pipeline: ``medallion/pipelines/<name>/queries/*.sql``, the analysts' questions.
+
+A query is plain Spark SQL over the pipeline's gold tables by their bare names (``fact_movie_analytics``),
+as an analyst writes it with the gold schema as the default; named parameters are ``:name`` markers.
+``run_query`` binds each bare name to the table's current data, wherever the runtime stores it, for
+the time the query is analysed.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from pyspark.sql import DataFrame
+
+from medallion.errors import MedallionError
+from medallion.io import table_exists
+from medallion.declare.pipeline import get_pipeline
+from medallion.platform.runtime import Runtime
+from medallion.declare.tables import Layer
+
+
+def query_names(pipeline_name: str) -> list[str]:
+    folder = resources.files(f"medallion.pipelines.{get_pipeline(pipeline_name).name}") / "queries"
+    if not folder.is_dir():
+        return []
+    return sorted(entry.name[:-4] for entry in folder.iterdir() if entry.name.endswith(".sql"))
+
+
+def query_text(pipeline_name: str, name: str) -> str:
+    names = query_names(pipeline_name)
+    if name not in names:
+        raise MedallionError(f"{pipeline_name} has no saved query '{name}'. Saved queries: {', '.join(names) or 'none'}.")
+    return (resources.files(f"medallion.pipelines.{pipeline_name}") / "queries" / f"{name}.sql").read_text("utf-8")
+
+
+def run_query(runtime: Runtime, pipeline_name: str, name: str, **parameters: Any) -> DataFrame:
+    """The result of a saved query over the current gold tables; ``parameters`` fill its ``:name`` markers."""
+    text = query_text(pipeline_name, name)
+    spark = runtime.spark
+    gold = get_pipeline(pipeline_name).ordered(Layer.GOLD)
+    bound = []
+    try:
+        for table in gold:
+            location = runtime.location(pipeline_name, table.layer, table.name)
+            if not table_exists(spark, location.path):
+                raise MedallionError(f"{location.name} does not exist yet: run `medallion run {pipeline_name}` first.")
+            spark.read.format("delta").load(location.path).createOrReplaceTempView(table.name)
+            bound.append(table.name)
+        # The query is analysed here: the DataFrame keeps the tables it resolved, the session keeps no views.
+        return spark.sql(text, args=parameters or None)
+    finally:
+        for view in bound:
+            spark.catalog.dropTempView(view)

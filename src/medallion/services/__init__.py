@@ -1,1 +1,0 @@
-"""Local stand-ins for the external services of production (the operational database), run for real."""

@@ -1,0 +1,159 @@
+"""Incremental file ingestion: Auto Loader (``cloudFiles``) on Databricks, the file stream source locally.
+
+Both read with an explicit schema and add ``source_file`` (the file's full path) and ``load_time``.
+Nothing that arrives is silently dropped, nulled or changed:
+
+- a record that does not fit the schema (malformed JSON, a CSV line with extra or missing fields, a
+  value of the wrong type, bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the
+  runner quarantines it (rule ``parsed``, plus ``valid_utf8`` for bad bytes) or stops, as the source's
+  ``on_type_change`` says;
+- JSON lines are read as text and parsed here, so fields the schema does not declare are kept as JSON in
+  ``_rescued_data`` (like Auto Loader's rescued data column) instead of being ignored; the runner records
+  them as schema drift, or stops when the source's ``on_new_column`` is ``fail``.
+
+Blank lines are not records (as in Spark's own JSON and CSV readers) and an empty file adds no rows.
+A CSV file carries no field names per value, so a file whose header adds a column has more fields per
+line than the schema: its lines are quarantined whole (rule ``parsed``) until the schema declares it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType, _parse_datatype_string
+
+from medallion.platform.config import Settings
+from medallion.errors import SourceError
+from medallion.declare.tables import FileSource
+
+CORRUPT = "_corrupt_record"
+RESCUED = "_rescued_data"
+SOURCE = "_source"  # optional lineage of a row (file, topic/partition/offset) for its quarantine entry; never stored
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def source_schema(source: FileSource) -> StructType:
+    """The columns a source yields before ``source_file`` and ``load_time``."""
+    schema = _parse_datatype_string(source.schema)
+    if source.format in ("csv", "json"):
+        schema = StructType([*schema.fields, StructField(CORRUPT, StringType())])
+    if _reads_json_as_text(source):
+        schema = StructType([*schema.fields, StructField(RESCUED, StringType())])
+    return schema
+
+
+def read_files(spark: SparkSession, settings: Settings, source: FileSource, checkpoint: str, pipeline: str) -> DataFrame:
+    """A streaming DataFrame of the files in the source's landing folder (``<landing>/<pipeline>/<folder>``)."""
+    folder = settings.landing_path(pipeline, source.folder)
+    if not settings.is_databricks and not folder.startswith(("abfss:", "dbfs:")):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    format_name, options = _reader_format(source)
+    if settings.is_databricks:
+        reader = (spark.readStream.format("cloudFiles")
+                  .option("cloudFiles.format", format_name)
+                  .option("cloudFiles.schemaLocation", f"{checkpoint}/_schema")
+                  .option("cloudFiles.maxFilesPerTrigger", settings.max_files_per_trigger))
+    else:
+        reader = spark.readStream.format(format_name).option("maxFilesPerTrigger", settings.max_files_per_trigger)
+    return _typed(reader.options(**options).schema(_read_schema(source)).load(folder), source)
+
+
+def read_files_once(spark: SparkSession, settings: Settings, source: FileSource, pipeline: str) -> DataFrame:
+    """Every file of the source's landing folder, as one batch (sources declared with ``stream=False``)."""
+    require_folder(settings, source, pipeline)
+    format_name, options = _reader_format(source)
+    folder = settings.landing_path(pipeline, source.folder)
+    return _typed(spark.read.format(format_name).options(**options).schema(_read_schema(source)).load(folder), source)
+
+
+def require_folder(settings: Settings, source: FileSource, pipeline: str) -> None:
+    folder = settings.landing_path(pipeline, source.folder)
+    if not settings.is_databricks and "://" not in folder and not Path(folder).is_dir():
+        raise SourceError(
+            f"Landing folder {folder} does not exist: run `medallion produce {pipeline}` or put the source's "
+            f"files there (check storage.landing in conf/{settings.env}.yml)."
+        )
+
+
+def parse_json(text: Column | str, schema: str, options: dict | None = None) -> tuple[Column, Column, Column]:
+    """Parse JSON text against a DDL ``schema`` without losing anything: returns ``(value, corrupt,
+    rescued)`` where ``value`` is the parsed struct, ``corrupt`` the raw text when it is not JSON, not an
+    object, has a value of the wrong type or bytes that are not UTF-8 (NULL otherwise), and ``rescued`` a
+    JSON object of the top-level fields the schema does not declare (NULL when there are none).
+
+    Pipelines use it for JSON inside a column (e.g. a Kafka message value), so a changed type is
+    quarantined instead of becoming NULL."""
+    text = F.col(text) if isinstance(text, str) else text
+    declared = _parse_datatype_string(schema)
+    with_corrupt = StructType([*declared.fields, StructField(CORRUPT, StringType())])
+    parsed = F.from_json(text, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **(options or {})})
+    raw = text.cast("binary")
+    not_utf8 = raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")
+    corrupt = (F.when(text.isNull(), F.lit(None))
+               .when(parsed.isNull() | not_utf8, text)
+               .otherwise(parsed[CORRUPT]))
+    value = F.struct(*[parsed[f.name].alias(f.name) for f in declared.fields])
+    known = F.array(*[F.lit(f.name) for f in declared.fields])
+    extra = F.map_filter(F.from_json(text, "map<string,string>"), lambda key, _value: ~F.array_contains(known, key))
+    rescued = F.when(corrupt.isNull() & (F.size(extra) > 0), F.to_json(extra))
+    return value, corrupt, rescued
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _reads_json_as_text(source: FileSource) -> bool:
+    """JSON lines (UTF-8) are read as text and parsed by :func:`parse_json`; multi-line JSON or another
+    declared encoding keeps Spark's JSON reader (without rescued fields)."""
+    options = {key.lower(): str(value).lower() for key, value in source.options.items()}
+    return (source.format == "json" and options.get("multiline", "false") != "true"
+            and options.get("encoding", options.get("charset", "utf-8")) in ("utf-8", "utf8"))
+
+
+def _reader_format(source: FileSource) -> tuple[str, dict]:
+    if _reads_json_as_text(source):
+        options = dict(source.options)  # reader options (globs, recursion) apply; the text reader ignores the rest
+    else:
+        options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **source.options}
+        if source.format == "csv":
+            options.setdefault("header", "true")
+    if source.name_glob:
+        options["pathGlobFilter"] = source.name_glob
+    return ("text" if _reads_json_as_text(source) else source.format), options
+
+
+def _read_schema(source: FileSource) -> StructType:
+    if _reads_json_as_text(source):
+        return StructType([StructField("value", StringType())])
+    schema = _parse_datatype_string(source.schema)
+    return StructType([*schema.fields, StructField(CORRUPT, StringType())]) if source.format == "csv" else schema
+
+
+def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
+    """The source's declared columns (+ corrupt/rescued), ``source_file`` and ``load_time``."""
+    metadata = [F.col("_metadata.file_path").alias("source_file"), F.current_timestamp().alias("load_time")]
+    if _reads_json_as_text(source):
+        lines = frame.where(F.trim("value") != "")
+        value, corrupt, rescued = parse_json("value", source.schema, dict(source.options))
+        columns = [_field_or_folder_value(value, f) for f in _parse_datatype_string(source.schema).fields]
+        return lines.select(*columns, corrupt.alias(CORRUPT), rescued.alias(RESCUED), *metadata)
+    if source.format == "csv":
+        return frame.select(*[c for c in frame.columns if c != CORRUPT], _csv_corrupt(frame).alias(CORRUPT), *metadata)
+    return frame.select("*", *metadata)
+
+
+def _field_or_folder_value(value: Column, field: StructField) -> Column:
+    """A declared field from the JSON line or, when the line lacks it, from a Hive-style folder of the
+    path (``…/arrival_date=2024-03-01/…``): the partition discovery the text reader does not do."""
+    from_folder = F.regexp_extract(F.col("_metadata.file_path"), f"/{field.name}=([^/]+)/", 1)
+    folder_value = F.when(from_folder != "", from_folder).cast(field.dataType)
+    return F.coalesce(value[field.name], folder_value).alias(field.name)
+
+
+def _csv_corrupt(frame: DataFrame) -> Column:
+    """Spark's CSV reader decodes bytes that are not UTF-8 as U+FFFD and keeps the row: mark it corrupt."""
+    texts = [F.col(f.name) for f in frame.schema.fields if f.name != CORRUPT and isinstance(f.dataType, StringType)]
+    if not texts:
+        return F.col(CORRUPT)
+    replaced = F.exists(F.array(*texts), lambda text: F.instr(text, REPLACEMENT_CHARACTER) > 0)
+    fields = [F.coalesce(F.col(f.name).cast("string"), F.lit("")) for f in frame.schema.fields if f.name != CORRUPT]
+    return F.coalesce(F.col(CORRUPT), F.when(replaced, F.concat_ws(",", *fields)))
