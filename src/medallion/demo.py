@@ -5,6 +5,7 @@ same counts.
 """
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
@@ -17,6 +18,7 @@ from medallion.platform.runtime import Runtime
 
 
 def main(pipeline_name: str = "fitness", sets: tuple[int, ...] = (1, 2)) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     runtime = Runtime(load_settings("local"))
     pipeline = get_pipeline(pipeline_name)
     started = time.time()

@@ -1,24 +1,30 @@
-"""The only module that writes Delta tables.
+"""The only module that writes Delta tables, through public Spark and Delta SQL only.
+
+Nothing here touches the JVM directly, so the same code runs on a classic session, over Spark Connect and
+on Databricks serverless or standard-access compute: versions and commit metrics come from
+``DESCRIBE HISTORY``, merges are ``MERGE INTO`` statements over a temporary view, tables are created with
+``CREATE TABLE``.
 
 Every write is idempotent, so a replayed streaming batch or a re-run changes nothing:
-- appends carry Delta's idempotent-writer ids (``txnAppId`` = the writer, ``txnVersion`` = the batch);
-  Delta skips a (writer, version) it has already committed;
-- merges are keyed and conditional (insert-only, update-if-newer, latest-wins, update-if-changed), so
-  applying the same batch twice finds nothing left to change.
+- appends carry Delta's idempotent-writer options (``txnAppId`` = the writer, ``txnVersion`` = the batch);
+  Delta skips a (writer, version) it has already committed, and no new table version shows it;
+- merges are keyed and conditional (insert-only, update-if-newer, latest-wins, update-if-changed, SCD2),
+  so applying the same batch twice finds nothing left to change.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
-from medallion.platform import failpoints
-from medallion.platform.runtime import TableLocation
 from medallion.declare.tables import (
     Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode,
 )
+from medallion.platform import failpoints
+from medallion.platform.runtime import TableLocation
 
 # Gold is read outside Spark: Synapse serverless SQL reads Delta at reader version 1 only (no deletion
 # vectors, column mapping, v2 checkpoints or timestamp_ntz), and so do older Power BI and delta-rs readers.
@@ -34,48 +40,84 @@ ANALYST_READABLE_PROPERTIES = {
 class WriteResult:
     """What one write did, from the Delta commit's own metrics. ``source_rows``: rows a MERGE read after the
     batch's in-batch duplicates were removed (None for appends); ``committed``: a new table version was
-    written (a MERGE with nothing to change commits nothing); ``replayed``: the batch had been committed
-    before and was skipped."""
+    written (a MERGE with nothing to change commits nothing); ``replayed``: an append Delta skipped because
+    its (writer, batch) was committed before; ``version``: the table's version after the write."""
 
     inserted: int = 0
     updated: int = 0
     source_rows: int | None = None
     committed: bool = False
     replayed: bool = False
+    version: int = -1
 
     @property
     def written(self) -> int:
         return self.inserted + self.updated
 
 
+# ----------------------------------------------------------------------------------------- table state
+def quoted(path: str) -> str:
+    """A path as a Delta SQL table identifier."""
+    return "delta.`" + path.replace("`", "``") + "`"
+
+
+def table_version(spark: SparkSession, path: str) -> int:
+    """The table's current version (-1 when there is no Delta table at ``path`` yet)."""
+    try:
+        last = spark.sql(f"DESCRIBE HISTORY {quoted(path)} LIMIT 1").select("version").first()
+    except Exception as err:  # AnalysisException on classic and Connect alike: no table there
+        if _no_table(err):
+            return -1
+        raise
+    return int(last["version"]) if last else -1
+
+
 def table_exists(spark: SparkSession, path: str) -> bool:
-    return DeltaTable.isDeltaTable(spark, path)
+    return table_version(spark, path) >= 0
 
 
-def register(spark: SparkSession, location: TableLocation, comment: str = "") -> None:
+def _no_table(err: Exception) -> bool:
+    text = str(err)
+    return any(marker in text for marker in (
+        "is not a Delta table", "DELTA_MISSING_DELTA_TABLE", "Path does not exist", "PATH_NOT_FOUND",
+        "DELTA_TABLE_NOT_FOUND", "doesn't exist", "does not exist",
+    ))
+
+
+def last_commit(spark: SparkSession, path: str) -> dict | None:
+    """Version, operation and metrics of the table's latest commit."""
+    row = spark.sql(f"DESCRIBE HISTORY {quoted(path)} LIMIT 1").select(
+        "version", "operation", "operationMetrics").first()
+    return None if row is None else {"version": row["version"], "operation": row["operation"],
+                                     "metrics": dict(row["operationMetrics"] or {})}
+
+
+def register(spark: SparkSession, location: TableLocation) -> None:
     """Make the table reachable by name (``<pipeline>_<layer>.<table>``) at its storage path."""
     database = location.name.rsplit(".", 1)[0]
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {location.name} USING DELTA LOCATION '{location.path}'")
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {location.name} USING DELTA LOCATION '{_sql_text(location.path)}'")
 
 
 def create_if_missing(
-    spark: SparkSession, location: TableLocation, schema, partition_by: tuple[str, ...] = (), comment: str = ""
+    spark: SparkSession, location: TableLocation, schema: StructType, partition_by: tuple[str, ...] = (),
+    comment: str = "",
 ) -> None:
     """Create an empty Delta table with ``schema`` (so readers and streams can start before data)."""
-    if table_exists(spark, location.path):
-        return
-    builder = DeltaTable.createIfNotExists(spark).location(location.path).addColumns(schema)
+    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}"
+                        for f in schema.fields)
+    statement = f"CREATE TABLE IF NOT EXISTS {quoted(location.path)} ({columns}) USING DELTA"
     if partition_by:
-        builder = builder.partitionedBy(*partition_by)
+        statement += f" PARTITIONED BY ({', '.join(f'`{c}`' for c in partition_by)})"
     if comment:
-        builder = builder.comment(comment)
+        statement += f" COMMENT '{_sql_text(comment)}'"
     if location.layer == Layer.GOLD:
-        for key, value in ANALYST_READABLE_PROPERTIES.items():
-            builder = builder.property(key, value)
-    builder.execute()
+        properties = ", ".join(f"'{k}' = '{v}'" for k, v in ANALYST_READABLE_PROPERTIES.items())
+        statement += f" TBLPROPERTIES ({properties})"
+    spark.sql(statement)
 
 
+# ------------------------------------------------------------------------------------------------ writes
 def write(
     df: DataFrame,
     location: TableLocation,
@@ -92,61 +134,70 @@ def write(
     if isinstance(mode, Overwrite):
         (df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
          .partitionBy(*partition_by).save(location.path))
-        return _last_metrics(spark, location.path, before)
-    if not table_exists(spark, location.path):
+        return _metrics_since(spark, location.path, before)
+    if before < 0:
         create_if_missing(spark, location, df.schema, partition_by)
         before = table_version(spark, location.path)
-    target = DeltaTable.forPath(spark, location.path)
     df = failpoints.kill_while_reading(df, "mid_merge", writer_id)
-    if isinstance(mode, InsertOnly):
-        merge = target.alias("t").merge(one_per_key(df, mode.keys).alias("s"), _on(mode.keys))
-        merge.whenNotMatchedInsertAll().execute()
-    elif isinstance(mode, UpdateIfNewer):
-        newest = latest_per_key(df, mode.keys, (mode.newer_than,))
-        merge = target.alias("t").merge(newest.alias("s"), _on(mode.keys))
-        (merge.whenMatchedUpdate(
-            condition=f"s.{mode.newer_than} > t.{mode.newer_than}",
-            set={column: f"s.{column}" for column in mode.columns},
-        ).whenNotMatchedInsertAll().execute())
-    elif isinstance(mode, CdcLatest):
-        newest = latest_per_key(df, mode.keys, mode.sequence_by)
-        source_seq = ", ".join(f"s.{c}" for c in mode.sequence_by)
-        target_seq = ", ".join(f"t.{c}" for c in mode.sequence_by)
-        merge = target.alias("t").merge(newest.alias("s"), _on(mode.keys))
-        (merge.whenMatchedUpdateAll(condition=f"struct({source_seq}) > struct({target_seq})")
-         .whenNotMatchedInsertAll().execute())
-    elif isinstance(mode, Scd1):
+    if isinstance(mode, SurrogateKey):
+        df = _with_new_surrogate_keys(df, location.path, mode)
+    source, clauses = _merge_plan(df, mode)
+    _merge(spark, location.path, source, _on(mode.keys), clauses)
+    return _metrics_since(spark, location.path, before)
+
+
+def _merge_plan(df: DataFrame, mode: WriteMode) -> tuple[DataFrame, str]:
+    """The merge source (one row per key) and the WHEN clauses of each keyed write mode."""
+    if isinstance(mode, (InsertOnly, SurrogateKey)):
+        return one_per_key(df, mode.keys), "WHEN NOT MATCHED THEN INSERT *"
+    if isinstance(mode, UpdateIfNewer):
+        assignments = ", ".join(f"t.`{c}` = s.`{c}`" for c in mode.columns)
+        return (latest_per_key(df, mode.keys, (mode.newer_than,)),
+                f"WHEN MATCHED AND s.`{mode.newer_than}` > t.`{mode.newer_than}` THEN UPDATE SET {assignments} "
+                "WHEN NOT MATCHED THEN INSERT *")
+    if isinstance(mode, CdcLatest):
+        source_seq = ", ".join(f"s.`{c}`" for c in mode.sequence_by)
+        target_seq = ", ".join(f"t.`{c}`" for c in mode.sequence_by)
+        return (latest_per_key(df, mode.keys, mode.sequence_by),
+                f"WHEN MATCHED AND struct({source_seq}) > struct({target_seq}) THEN UPDATE SET * "
+                "WHEN NOT MATCHED THEN INSERT *")
+    if isinstance(mode, Scd1):
         others = [c for c in df.columns if c not in mode.keys]
-        changed = " OR ".join(f"NOT (s.{c} <=> t.{c})" for c in others) or "false"
-        merge = target.alias("t").merge(one_per_key(df, mode.keys).alias("s"), _on(mode.keys))
-        merge.whenMatchedUpdateAll(condition=changed).whenNotMatchedInsertAll().execute()
-    elif isinstance(mode, SurrogateKey):
-        _insert_with_surrogate_keys(df, target, mode)
-    else:
-        raise TypeError(f"unknown write mode {mode!r}")
-    return _last_metrics(spark, location.path, before)
+        changed = " OR ".join(f"NOT (s.`{c}` <=> t.`{c}`)" for c in others) or "false"
+        return one_per_key(df, mode.keys), f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+    raise TypeError(f"unknown write mode {mode!r}")
 
 
-def _insert_with_surrogate_keys(df: DataFrame, target: DeltaTable, mode: SurrogateKey) -> None:
-    """Number the natural keys the table does not hold yet after its greatest surrogate key, then insert
-    them. Existing rows are never touched, so a re-run inserts nothing and keys never move."""
-    existing = target.toDF()
+def _merge(spark: SparkSession, path: str, source: DataFrame, on: str, clauses: str) -> None:
+    """``MERGE INTO`` the table at ``path`` from ``source`` (bound to a temporary view of its own, so
+    concurrent merges of one session never see each other's source)."""
+    view = f"_merge_source_{uuid.uuid4().hex}"
+    source.createOrReplaceTempView(view)
+    try:
+        spark.sql(f"MERGE INTO {quoted(path)} AS t USING {view} AS s ON {on} {clauses}")
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def _with_new_surrogate_keys(df: DataFrame, path: str, mode: SurrogateKey) -> DataFrame:
+    """The natural keys the dimension does not hold yet, numbered after its greatest surrogate key.
+    Existing rows are never touched, so a re-run inserts nothing and keys never move."""
+    existing = df.sparkSession.read.format("delta").load(path)
     key_type = existing.schema[mode.surrogate_key].dataType
     start = existing.agg(F.coalesce(F.max(mode.surrogate_key), F.lit(0)).cast("long")).first()[0]
     known = existing.select(*[F.col(k).alias(f"_known_{k}") for k in mode.keys])
     unseen = " AND ".join(f"{k} <=> _known_{k}" for k in mode.keys)
     new_values = df.dropDuplicates(list(mode.keys)).join(known, F.expr(unseen), "left_anti")
-    numbered = new_values.withColumn(
+    return new_values.withColumn(
         mode.surrogate_key,
         (F.lit(start) + F.row_number().over(Window.orderBy(*[F.col(k).asc_nulls_first() for k in mode.keys])))
         .cast(key_type),
     )
-    target.alias("t").merge(numbered.alias("s"), _on(mode.keys)).whenNotMatchedInsertAll().execute()
 
 
 def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...] = (),
                 merge_schema: bool = False) -> WriteResult:
-    """Idempotent append for framework tables (quarantine, event log) that are not declared tables."""
+    """Idempotent append for framework tables (quarantine, batch log) that are not declared tables."""
     return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
 
 
@@ -155,7 +206,7 @@ def append_log(df: DataFrame, path: str) -> None:
     New columns are added to an older log (schema evolution), never rejected.
 
     No idempotent-writer id: Delta keeps every writer id in the table's state for good, and an id per run
-    and table would make every later write of the log slower (each reads that state)."""
+    would make every later write of the log slower (each reads that state)."""
     df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
 
@@ -178,44 +229,33 @@ def _append(df: DataFrame, path: str, writer_id: str, batch_version: int, partit
             merge_schema: bool = False) -> WriteResult:
     spark = df.sparkSession
     before = table_version(spark, path)
-    if before >= 0 and committed_version(spark, path, writer_id) >= batch_version:
-        return WriteResult(replayed=True)  # a replayed batch: Delta would skip it too; nothing is written
     writer = (df.write.format("delta").mode("append")
               .option("txnAppId", writer_id).option("txnVersion", batch_version))
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
     writer.partitionBy(*partition_by).save(path)
-    return _last_metrics(spark, path, before)
-
-
-def committed_version(spark: SparkSession, path: str, writer_id: str) -> int:
-    """The last batch version ``writer_id`` committed to the table (-1 if none), from the Delta log."""
-    delta_log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    found = delta_log.update(False, spark._jvm.scala.Option.empty()).transactions().get(writer_id)
-    return int(found.get()) if found.isDefined() else -1
+    result = _metrics_since(spark, path, before)
+    # Delta skipped a (writer, version) it had committed before: a replayed batch, nothing written.
+    return result if result.committed else WriteResult(replayed=True, version=before)
 
 
 def _on(keys: tuple[str, ...]) -> str:
     # NULL-safe equality: a NULL key must match itself, or a replay would insert it again.
-    return " AND ".join(f"t.{k} <=> s.{k}" for k in keys)
+    return " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
 
 
-def table_version(spark: SparkSession, path: str) -> int:
-    """The table's current version (-1 when there is no table yet)."""
-    if not table_exists(spark, path):
-        return -1
-    delta_log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    return int(delta_log.update(False, spark._jvm.scala.Option.empty()).version())
-
-
-def _last_metrics(spark: SparkSession, path: str, before: int) -> WriteResult:
+def _metrics_since(spark: SparkSession, path: str, before: int) -> WriteResult:
     """Metrics of the commit just made; nothing when no new version was committed (a MERGE that found
-    nothing to change), so an older commit's metrics are never reported again."""
-    last = DeltaTable.forPath(spark, path).history(1).select("version", "operation", "operationMetrics").first()
+    nothing to change, a skipped replay), so an older commit's metrics are never reported again."""
+    last = last_commit(spark, path)
     if last is None or last["version"] <= before:
-        return WriteResult()
-    metrics = last["operationMetrics"] or {}
+        return WriteResult(version=before)
+    metrics = last["metrics"]
     if last["operation"] == "MERGE":
         return WriteResult(int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0)),
-                           source_rows=int(metrics.get("numSourceRows", 0)), committed=True)
-    return WriteResult(int(metrics.get("numOutputRows", 0)), 0, committed=True)
+                           source_rows=int(metrics.get("numSourceRows", 0)), committed=True, version=last["version"])
+    return WriteResult(int(metrics.get("numOutputRows", 0)), 0, committed=True, version=last["version"])
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")

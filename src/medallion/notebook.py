@@ -7,6 +7,8 @@ producer, ``set``), so no notebook holds pipeline-specific code.
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from pathlib import Path
 
 from medallion.engine import acceptance, hooks, runner
@@ -20,6 +22,8 @@ CELL_SEPARATOR = "# COMMAND ----------"
 
 
 def runtime(dbutils, spark=None) -> Runtime:
+    # A notebook's output shows the engine's progress lines (a no-op where logging is configured already).
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     settings = load_settings(
         dbutils.widgets.get("env"),
         root=_optional_widget(dbutils, "root"),

@@ -7,7 +7,7 @@ from chispa import assert_df_equality
 from medallion.engine import quality
 from medallion.errors import ExpectationFailed, MedallionError
 from medallion.engine.quality import FAILED
-from medallion.declare.tables import (Append, FileSource, Layer, Table, expect, expect_or_drop, expect_or_fail, not_empty,
+from medallion.declare.tables import (FileSource, expect, expect_or_drop, expect_or_fail, not_empty,
                               references, unique)
 
 RULES = (
@@ -55,25 +55,25 @@ def test_expect_or_fail_stops_the_batch_naming_the_rule_and_count(orders):
         quality.enforce_fail_rules(measured, rules, "shop.orders")
 
 
-def _file_table(source: FileSource, expectations=()) -> Table:
-    return Table("raw_bz", Layer.BRONZE, lambda raw: raw, Append(), {"raw": source}, expectations=expectations)
+def _rules(source: FileSource, columns: list[str], expectations=()) -> tuple:
+    return quality.rules_for("raw_bz", tuple(expectations), source, columns)
 
 
 def test_file_tables_get_the_source_rules_with_the_drift_policy_actions():
-    lenient = _file_table(FileSource("in", "json", "id INT"))
-    strict = _file_table(FileSource("in", "json", "id INT", on_new_column="fail", on_type_change="fail"))
+    lenient = FileSource("in", "json", "id INT")
+    strict = FileSource("in", "json", "id INT", on_new_column="fail", on_type_change="fail")
     columns = ["id", "_corrupt_record", "_rescued_data"]
-    assert [(r.name, r.action) for r in quality.rules_for(lenient, columns)] == [
+    assert [(r.name, r.action) for r in _rules(lenient, columns)] == [
         ("parsed", "drop"), ("valid_utf8", "drop"), ("no_new_columns", "warn")]
-    assert [(r.name, r.action) for r in quality.rules_for(strict, columns)] == [
+    assert [(r.name, r.action) for r in _rules(strict, columns)] == [
         ("parsed", "fail"), ("valid_utf8", "fail"), ("no_new_columns", "fail")]
-    declared = _file_table(FileSource("in", "csv", "id INT"), (expect("parsed", "true"),))
-    assert [r.name for r in quality.rules_for(declared, ["id", "_corrupt_record"])] == ["parsed", "valid_utf8"]
+    declared = _rules(FileSource("in", "csv", "id INT"), ["id", "_corrupt_record"], (expect("parsed", "true"),))
+    assert [r.name for r in declared] == ["parsed", "valid_utf8"]
 
 
 def test_a_file_table_that_drops_the_corrupt_record_column_is_refused():
     with pytest.raises(MedallionError, match="raw_bz reads landing files but its build function drops '_corrupt_record'"):
-        quality.rules_for(_file_table(FileSource("in", "csv", "id INT")), ["id"])
+        _rules(FileSource("in", "csv", "id INT"), ["id"])
 
 
 def test_drift_counts_rows_per_undeclared_field(spark):

@@ -26,7 +26,7 @@ EVENT_LOG_SCHEMA = (
     "duration_s DOUBLE, batches INT, rows_read BIGINT, rows_in BIGINT, rows_accepted BIGINT, "
     "rows_quarantined BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_unchanged BIGINT, "
     "broken_rules MAP<STRING, BIGINT>, status STRING, error STRING, rows_duplicate BIGINT, rows_late BIGINT, "
-    "schema_drift MAP<STRING, BIGINT>, checks MAP<STRING, BIGINT>"
+    "schema_drift MAP<STRING, BIGINT>, checks MAP<STRING, BIGINT>, fingerprint STRING"
 )
 
 
@@ -54,7 +54,7 @@ class TableRun:
     checks: dict[str, int] = field(default_factory=dict)
     status: str = "running"
     error: str | None = None
-    failure: BaseException | None = field(default=None, repr=False)  # the exception a batch raised
+    fingerprint: str | None = None  # what the run consumed (see medallion.engine.changes)
 
     @property
     def rows_accepted(self) -> int:
@@ -101,8 +101,50 @@ class TableRun:
             round(time.time() - self.started, 3), self.batches, self.rows_read, self.rows_in, self.rows_accepted,
             self.rows_quarantined, self.rows_inserted, self.rows_updated, self.rows_unchanged,
             dict(self.broken_rules), self.status, self.error, self.rows_duplicate, self.rows_late,
-            dict(self.schema_drift), dict(self.checks),
+            dict(self.schema_drift), dict(self.checks), self.fingerprint,
         )
+
+
+def error_text(err: BaseException) -> str:
+    """One line for the log: the error's type and first line, never a stack of JVM frames."""
+    first = str(err).splitlines()[0][:500] if str(err) else ""
+    return f"{type(err).__name__}: {first}"
+
+
+def read_batches(spark: SparkSession, path: str, run_id: str, pipeline: str, table: str) -> list[dict]:
+    """The batch rows one run of one table recorded (in batch-id order of recording)."""
+    from pyspark.sql import functions as F
+
+    rows = (spark.read.format("delta").load(path)
+            .where((F.col("run_id") == run_id) & (F.col("pipeline") == pipeline) & (F.col("table") == table))
+            .orderBy("started_at").collect())
+    return [row.asDict() for row in rows]
+
+
+def add_recorded(total: TableRun, batch: dict) -> None:
+    """Add one recorded batch row to a table's totals for the run."""
+    total.batches += batch["batches"] or 0
+    for name in ("rows_in", "rows_quarantined", "rows_inserted", "rows_updated", "rows_unchanged", "rows_duplicate",
+                 "rows_late"):
+        setattr(total, name, getattr(total, name) + (batch[name] or 0))
+    for source, target in ((batch["broken_rules"], total.broken_rules), (batch["schema_drift"], total.schema_drift)):
+        for key, count in (source or {}).items():
+            target[key] = target.get(key, 0) + count
+
+
+def fingerprints(spark: SparkSession, path: str, pipeline: str) -> dict[str, str]:
+    """Per table, the fingerprint its newest successful run recorded (one query over the event log)."""
+    from pyspark.sql import functions as F
+
+    if io.table_version(spark, path) < 0:
+        return {}
+    log = spark.read.format("delta").load(path)
+    if "fingerprint" not in log.columns:
+        return {}
+    rows = (log.where((F.col("pipeline") == pipeline) & F.col("status").isin("ok", "skipped")
+                      & F.col("fingerprint").isNotNull())
+            .groupBy("table").agg(F.max_by("fingerprint", "started_at").alias("fingerprint")).collect())
+    return {row["table"]: row["fingerprint"] for row in rows}
 
 
 def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:

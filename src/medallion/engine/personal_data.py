@@ -27,7 +27,7 @@ def token(value: str | None, key: bytes) -> str | None:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def apply_policy(df: DataFrame, policy: Mapping[str, str], key: Secret | None) -> DataFrame:
+def apply_policy(df: DataFrame, policy: Mapping[str, str], key: Secret | bytes | None) -> DataFrame:
     unknown = {column: rule for column, rule in policy.items() if rule not in POLICIES}
     if unknown:
         raise ValueError(f"unknown personal-data policy {unknown}; use one of {POLICIES}")
@@ -35,7 +35,7 @@ def apply_policy(df: DataFrame, policy: Mapping[str, str], key: Secret | None) -
     if any(rule == "tokenize" for rule in policy.values()):
         if key is None:
             raise ValueError("a tokenize policy needs the pii-token-key secret")
-        key_bytes = key.reveal().encode("utf-8")
+        key_bytes = key if isinstance(key, bytes) else key.reveal().encode("utf-8")
         tokenize = F.udf(lambda value: token(value, key_bytes), StringType())
     for column, rule in policy.items():
         if column not in df.columns:

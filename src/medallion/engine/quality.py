@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from medallion.errors import ExpectationFailed, MedallionError
 from medallion.sources.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
-from medallion.declare.tables import Check, Expectation, FileSource, Table
+from medallion.declare.tables import Check, Expectation, FileSource
 
 FAILED = "_failed_rules"
 QUARANTINE_SCHEMA = (
@@ -41,19 +41,19 @@ class BatchQuality:
 
 
 # ------------------------------------------------------------------------------------------------ rules
-def rules_for(table: Table, columns: list[str]) -> tuple[Expectation, ...]:
-    """The table's declared expectations plus the source rules of its landing-file input."""
-    sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
-    if not sources:
-        return table.expectations
+def rules_for(table: str, expectations: tuple[Expectation, ...], source: FileSource | None,
+              columns: list[str]) -> tuple[Expectation, ...]:
+    """A table's declared expectations plus the source rules of its landing-file input (``source``)."""
+    if source is None:
+        return tuple(expectations)
     if CORRUPT not in columns:
         raise MedallionError(
-            f"{table.name} reads landing files but its build function drops '{CORRUPT}': keep the column "
-            "(the runner removes it after the checks) so records that do not parse reach the quarantine."
+            f"{table} reads landing files but its build function drops '{CORRUPT}': keep the column "
+            "(the engine removes it after the checks) so records that do not parse reach the quarantine."
         )
-    rules = list(source_rules(sources[0], has_rescued=RESCUED in columns))
-    declared = {e.name for e in table.expectations}
-    return tuple(table.expectations) + tuple(r for r in rules if r.name not in declared)
+    rules = list(source_rules(source, has_rescued=RESCUED in columns))
+    declared = {e.name for e in expectations}
+    return tuple(expectations) + tuple(r for r in rules if r.name not in declared)
 
 
 def source_rules(source: FileSource, has_rescued: bool) -> tuple[Expectation, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -120,7 +121,11 @@ def load_conf(
 def pipeline_defaults() -> dict[str, dict]:
     """Each pipeline's own settings, ``pipelines/<name>/conf.yml``, read as data (no pipeline is imported):
     the defaults and the schema of ``pipelines.<name>`` in the environment files."""
-    return {path.parent.name: _read_yaml(path) for path in sorted(PIPELINES_DIR.glob("*/conf.yml"))}
+    folders = [PIPELINES_DIR]
+    package = sys.modules.get("medallion.pipelines")  # a pipeline folder may sit outside the project (its __path__)
+    if package is not None:
+        folders += [Path(entry) for entry in package.__path__ if Path(entry) != PIPELINES_DIR]
+    return {path.parent.name: _read_yaml(path) for folder in folders for path in sorted(folder.glob("*/conf.yml"))}
 
 
 def _read_yaml(path: Path) -> dict:

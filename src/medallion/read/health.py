@@ -71,7 +71,8 @@ class PipelineHealth:
 def last_runs(event_log: DataFrame, pipeline: str) -> dict[str, dict]:
     """The newest run of each table of ``pipeline`` (crash markers excluded), as one row: a stream-mode
     run logs a row per micro-batch, summed here; its status is ``failed`` when any batch failed."""
-    rows = event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
+    # A skipped run (nothing changed upstream) leaves the table as its last real run left it.
+    rows = event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*") & (F.col("status") != "skipped"))
     newest = Window.partitionBy("table").orderBy(F.col("started_at").desc())
     latest = rows.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").select("table", "run_id")
     failed = F.col("status") == "failed"

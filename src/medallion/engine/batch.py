@@ -1,0 +1,139 @@
+"""One batch of one table: check, split, protect, write, count.
+
+A batch may run in another Python process than the driver's (``foreachBatch`` functions run on the
+server when the session is a Spark Connect session), so it receives everything it needs as plain data
+(:class:`BatchJob`) and its counts travel through a table it writes (the batch log, or the event log in
+stream mode), never through a Python object of the driver.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from pyspark.sql import DataFrame
+
+from medallion import io
+from medallion.declare.tables import Expectation, FileSource, Layer, SurrogateKey, Table, WriteMode
+from medallion.engine import eventlog, personal_data, quality
+from medallion.engine.eventlog import TableRun
+from medallion.platform import failpoints
+from medallion.platform.runtime import TableLocation
+from medallion.sources.files import CORRUPT, RESCUED, SOURCE
+
+# In one process one batch writes at a time: a Delta write refreshes the cached plans over the table it
+# changed, so a batch that reads a table another stream writes could count one set of rows and write another.
+WRITE_LOCK = threading.RLock()
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """What a batch of ``table`` needs, as plain picklable data."""
+
+    pipeline: str
+    table: str
+    layer: Layer
+    mode: str  # once | stream
+    run_id: str
+    write: WriteMode
+    expectations: tuple[Expectation, ...]
+    source: FileSource | None  # the landing-file input, whose source rules apply
+    personal_data: Mapping[str, str]
+    partition_by: tuple[str, ...]
+    location: TableLocation
+    quarantine_path: str
+    log_path: str  # where each batch's counts go: the batch log (once) or the event log (stream)
+    pii_key: bytes | None = field(default=None, repr=False)
+
+    @property
+    def writer(self) -> str:
+        return f"{self.pipeline}.{self.table}"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        # A surrogate-key write merges only the values its dimension lacks: Delta's counts are not the
+        # batch's key count, so the distinct-key reconciliation does not apply to it.
+        return () if isinstance(self.write, SurrogateKey) else getattr(self.write, "keys", ())
+
+
+def job_for(table: Table, pipeline: str, mode: str, run_id: str, location: TableLocation, quarantine_path: str,
+            log_path: str, pii_key: bytes | None) -> BatchJob:
+    sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
+    return BatchJob(pipeline, table.name, table.layer, mode, run_id, table.write, tuple(table.expectations),
+                    sources[0] if sources else None, dict(table.personal_data), tuple(table.partition_by),
+                    location, quarantine_path, log_path, pii_key)
+
+
+def process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
+    """Check, split, protect and write one batch; returns its counts."""
+    with WRITE_LOCK:
+        return _process(job, batch, batch_id)
+
+
+def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
+    rules = quality.rules_for(job.table, job.expectations, job.source, batch.columns)
+    checked = quality.with_failed_rules(batch, rules)
+    checked = personal_data.apply_policy(checked, job.personal_data, job.pii_key).persist()
+    try:
+        measured = quality.measure(checked, rules, job.keys)
+        quality.enforce_fail_rules(measured, rules, job.writer)
+        drift = quality.drift(checked) if measured.rescued else {}
+        if measured.quarantined:
+            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id)
+            io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
+            failpoints.hit("between_writes", job.table)
+        accepted = final_columns(quality.accepted_rows(checked, rules), keep_rescued=job.source is not None)
+        if measured.rows_in > measured.quarantined:
+            result = io.write(accepted, job.location, job.write, job.writer, batch_id, job.partition_by)
+        else:  # an empty batch (e.g. one that only advances a watermark) writes nothing
+            result = io.WriteResult()
+        failpoints.hit("after_sink_commit", job.table)
+        accepted_count = measured.rows_in - measured.quarantined
+        duplicates, unchanged = eventlog.reconcile_write(job.writer, accepted_count, measured.distinct_keys, result)
+        counts = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode)
+        counts.add_batch(rows_in=measured.rows_in, quarantined=measured.quarantined, accepted=accepted_count,
+                         inserted=result.inserted, updated=result.updated, broken=measured.broken,
+                         duplicates=duplicates, unchanged=unchanged, drift=drift)
+        counts.status = "ok"
+        return counts
+    finally:
+        checked.unpersist()
+
+
+def for_each_batch(job: BatchJob) -> Callable[[DataFrame, int], None]:
+    """The ``foreachBatch`` function of a streaming table: process the batch, then record its counts (or
+    its failure) in ``job.log_path``, the only way they reach the driver on every kind of session."""
+
+    def each_batch(batch: DataFrame, batch_id: int) -> None:
+        started = time.time()
+        try:
+            counts = process(job, batch, batch_id)
+        except BaseException as err:
+            failed = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode, started=started,
+                              status="failed", error=eventlog.error_text(err))
+            eventlog.record(batch.sparkSession, job.log_path, [failed])
+            raise
+        counts.started = started
+        if counts.rows_in or job.mode == "once":
+            eventlog.record(batch.sparkSession, job.log_path, [counts])
+
+    return each_batch
+
+
+def final_columns(df: DataFrame, keep_rescued: bool = True) -> DataFrame:
+    """Columns named ``_…`` are working columns: the raw-text and lineage columns of the parsers and what a
+    build adds for its expectations. Quarantine records keep them; accepted rows leave them behind. Rescued
+    (undeclared) fields are kept in bronze, the raw copy; later layers only record them as drift."""
+    kept = {RESCUED} if keep_rescued else set()
+    working = [c for c in df.columns if (c.startswith("_") or c in (CORRUPT, SOURCE)) and c not in kept]
+    return df.drop(*working) if working else df
+
+
+def pii_key_for(table: Table, secrets: Any) -> bytes | None:
+    """The tokenisation key, only for a table whose policy tokenises (read once per table and run)."""
+    if not any(rule == "tokenize" for rule in table.personal_data.values()):
+        return None
+    ensure = getattr(secrets, "ensure", None)
+    secret = ensure(personal_data.KEY_NAME) if ensure else secrets.get(personal_data.KEY_NAME)
+    return secret.reveal().encode("utf-8")

@@ -1,0 +1,102 @@
+"""Whether a table's inputs changed since it last ran, so an unchanged table is skipped without a query.
+
+A table's *fingerprint* digests what a run of it would consume: the Delta version of each input table,
+the listing of each landing folder (name, size, modification time of every visible file), the change
+marker of each relational source (row count and greatest change-column value, one small query), the
+pipeline's settings when the build reads them, the declaration itself (its build function's source, write
+mode and rules) and the table's own version. The event log keeps the fingerprint of each successful run;
+the next run computes it again and skips the table when the two are equal.
+
+When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, read through Auto Loader)
+the table always runs: skipping is an optimisation, never a guess.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from pathlib import Path
+
+from medallion import io
+from medallion.declare.tables import FileSource, JdbcSource, Read, Table
+from medallion.engine.context import RunContext
+
+UNKNOWN = None
+
+
+def digest(parts: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def fingerprint(context: RunContext, table: Table) -> dict[str, object] | None:
+    """What the next run of ``table`` would consume (None: cannot tell, so run it)."""
+    parts: dict[str, object] = {"declaration": declaration_digest(table), "self": version(context, table.name)}
+    for param, read in sorted(table.inputs.items()):
+        if isinstance(read, Read):
+            parts[param] = version(context, read.table)
+        elif isinstance(read, FileSource):
+            listing = folder_listing(context.runtime.settings.landing_path(context.pipeline.name, read.folder))
+            if listing is UNKNOWN:
+                return None
+            parts[param] = listing
+        elif isinstance(read, JdbcSource):
+            parts[param] = jdbc_marker(context, read)
+    if table.wants_conf():
+        parts["conf"] = json.dumps(dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str,
+                                   sort_keys=True)
+    return parts
+
+
+def version(context: RunContext, table_name: str) -> int:
+    """A table's current Delta version, looked up once per run (writes of the run update it)."""
+    if table_name not in context.versions:
+        path = context.location(context.pipeline.get(table_name)).path
+        context.versions[table_name] = io.table_version(context.spark, path)
+    return context.versions[table_name]
+
+
+def forget(context: RunContext, table_name: str) -> None:
+    """The table was written: its version is looked up again when next needed."""
+    context.versions.pop(table_name, None)
+
+
+def declaration_digest(table: Table) -> str:
+    try:
+        code = inspect.getsource(table.build)
+    except (OSError, TypeError):
+        code = table.build.__code__.co_code.hex()
+    declared = [code, repr(table.write), repr(table.expectations), repr(table.partition_by),
+                repr(sorted(table.personal_data.items())), repr(table.checks), repr(sorted(table.inputs.items()))]
+    return hashlib.sha256("\n".join(declared).encode()).hexdigest()
+
+
+def folder_listing(folder: str) -> str | None:
+    """Digest of the visible files under a local or volume folder (None for cloud URLs, and '' when the
+    folder does not exist yet)."""
+    if "://" in folder and not folder.startswith("file:"):
+        return UNKNOWN
+    root = Path(folder.removeprefix("file:"))
+    if not root.is_dir():
+        return ""
+    entries = []
+    for directory, folders, files in os.walk(root):
+        folders[:] = sorted(f for f in folders if not f.startswith((".", "_")))
+        for name in sorted(files):
+            if name.startswith((".", "_")):
+                continue
+            stat = os.stat(os.path.join(directory, name))
+            entries.append(f"{os.path.relpath(os.path.join(directory, name), root)}\t{stat.st_size}\t{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+
+
+def jdbc_marker(context: RunContext, source: JdbcSource) -> str:
+    """Row count and greatest change-column value of a relational source: one small query, so an insert,
+    an update that moves the change column and a delete all change the marker."""
+    from medallion.sources.databases import spark_options
+
+    database = context.runtime.settings.database(source.database)
+    options = spark_options(database, context.runtime.secrets.get(database.password_secret))
+    query = f"SELECT COUNT(*) AS n, MAX({source.change_column}) AS m FROM {source.table}"
+    row = context.spark.read.format("jdbc").options(**options).option("query", query).load().first()
+    return f"{row[0]}:{row[1]}"

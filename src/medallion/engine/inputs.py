@@ -1,0 +1,57 @@
+"""Opening a table's declared inputs and calling its pure build function."""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from medallion import io
+from medallion.declare.tables import FileSource, JdbcSource, Read, Table
+from medallion.engine.context import RunContext
+from medallion.sources import jdbc
+from medallion.sources.files import read_files, read_files_once
+
+
+def build(context: RunContext, table: Table) -> DataFrame:
+    """Open the declared inputs and call the table's pure build function."""
+    arguments = {param: open_input(context, table, read) for param, read in table.inputs.items()}
+    if table.wants_conf():
+        arguments["conf"] = context.runtime.settings.pipeline(context.pipeline.name)
+    return table.build(**arguments)
+
+
+def open_input(context: RunContext, table: Table, read: Read | FileSource | JdbcSource) -> DataFrame:
+    spark = context.spark
+    if isinstance(read, JdbcSource):
+        return _open_jdbc(context, table, read)
+    if isinstance(read, FileSource):
+        settings = context.runtime.settings
+        if read.stream:
+            return read_files(spark, settings, read, context.location(table).checkpoint, context.pipeline.name)
+        return read_files_once(spark, settings, read, context.pipeline.name)
+    path = context.location(context.pipeline.get(read.table)).path
+    if read.stream:
+        frame = spark.readStream.format("delta").load(path)
+    elif table.is_streaming:  # the static side of a stream-static join: each micro-batch sees the table as it is
+        frame = spark.read.format("delta").load(path)
+    else:
+        frame = pinned_snapshot(context, path)
+    if read.watermark:
+        frame = frame.withWatermark(*read.watermark)
+    return frame
+
+
+def pinned_snapshot(context: RunContext, path: str) -> DataFrame:
+    """The table at its current version, pinned: a view's refresh reads each input as it was when the
+    refresh began, one consistent state, even while other streams of the run keep writing them."""
+    version = io.table_version(context.spark, path)
+    reader = context.spark.read.format("delta")
+    return (reader.option("versionAsOf", version) if version >= 0 else reader).load(path)
+
+
+def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFrame:
+    """The rows of a database table changed since this table's high-water mark (see sources.jdbc)."""
+    database = context.runtime.settings.database(source.database)
+    password = context.runtime.secrets.get(database.password_secret)
+    return jdbc.read_changes(
+        context.spark, source, database, password, context.location(table).path,
+        progress=lambda message: context.say(table, f": {message}"),
+    )

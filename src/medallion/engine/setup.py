@@ -1,0 +1,80 @@
+"""Everything a pipeline needs before its first run (notebook 02, ``medallion setup``), idempotent."""
+from __future__ import annotations
+
+from medallion import io
+from medallion.declare.pipeline import Pipeline
+from medallion.declare.tables import FileSource, JdbcSource, Table
+from medallion.engine import hooks, personal_data
+from medallion.engine.batch import final_columns
+from medallion.engine.context import Progress, print_progress
+from medallion.engine.eventlog import TableRun
+from medallion.platform.runtime import Runtime
+from medallion.sources import jdbc
+from medallion.sources.files import source_schema
+
+
+def prepare(runtime: Runtime, pipeline: Pipeline) -> list[str]:
+    """Its external sources, its tables, its reference data, and on Databricks its Unity Catalog grants.
+    Returns the grants applied."""
+    from medallion.platform import grants
+
+    hooks.setup(runtime, pipeline)
+    ensure_tables(runtime, pipeline)
+    load_history(runtime, pipeline)
+    return grants.apply_grants(runtime, pipeline.name)
+
+
+def load_history(runtime: Runtime, pipeline: Pipeline, progress: Progress = print_progress) -> list[TableRun]:
+    """Notebook 03: the pipeline lands its reference files, then its history tables are loaded (each is
+    skipped when its reference files did not change)."""
+    from medallion.engine.pipeline import run
+
+    hooks.land_history(runtime, pipeline)
+    history = [t.name for t in pipeline.ordered() if t.history]
+    return run(runtime, pipeline.name, tables=history, progress=progress) if history else []
+
+
+def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | None = None) -> list[str]:
+    """Create every declared table that does not exist yet, empty, with the schema its build function gives
+    on empty inputs, and register it by name. Tables that exist are neither read nor registered again
+    (``existing`` names them when the caller already knows). Returns the tables created."""
+    spark = runtime.spark
+    schemas: dict[str, object] = {}
+    created = []
+
+    def schema_of(table: Table):
+        if table.name not in schemas:
+            path = runtime.location(pipeline.name, table.layer, table.name).path
+            schemas[table.name] = spark.read.format("delta").load(path).schema
+        return schemas[table.name]
+
+    for table in pipeline.ordered():
+        location = runtime.location(pipeline.name, table.layer, table.name)
+        if (existing is not None and table.name in existing) or (existing is None and io.table_exists(spark, location.path)):
+            continue
+        upstream = {name: schema_of(pipeline.get(name)) for name in table.upstream}
+        schemas[table.name] = output_schema(runtime, pipeline, table, upstream)
+        io.create_if_missing(spark, location, schemas[table.name], table.partition_by, table.comment)
+        io.register(spark, location)
+        created.append(table.name)
+    return created
+
+
+def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: dict):
+    """The schema ``table``'s build gives on empty inputs (after its personal-data drops and working columns)."""
+    spark = runtime.spark
+    empty_inputs = {}
+    for param, read in table.inputs.items():
+        if isinstance(read, FileSource):
+            schema = source_schema(read).add("source_file", "string").add("load_time", "timestamp")
+        elif isinstance(read, JdbcSource):
+            schema = jdbc.source_schema(read)
+        else:
+            schema = upstream[read.table]
+        empty_inputs[param] = spark.createDataFrame([], schema)
+    if table.wants_conf():
+        empty_inputs["conf"] = runtime.settings.pipeline(pipeline.name)
+    output = table.build(**empty_inputs)
+    output = personal_data.apply_policy(output, {c: r for c, r in table.personal_data.items() if r == "drop"}, None)
+    reads_files = any(isinstance(read, FileSource) for read in table.inputs.values())
+    return final_columns(output, keep_rescued=reads_files).schema

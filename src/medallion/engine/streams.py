@@ -1,0 +1,186 @@
+"""Stream mode: every streaming table of a pipeline as a query with a ``processingTime`` trigger, running
+until stopped, and its materialized views refreshed on the same interval in a background thread.
+
+Each micro-batch with rows records its own event-log row from inside the batch (see batch.py). Rows a
+stateful operator dropped (late, deduplicated) are known only from the query's progress: they are logged
+by the driver when the stream stops.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from medallion import io
+from medallion.declare.pipeline import get_pipeline
+from medallion.declare.tables import Layer, Table
+from medallion.engine import batch, checkpoints, eventlog, inputs, runlock
+from medallion.engine.context import Progress, RunContext, print_progress
+from medallion.engine.eventlog import TableRun
+from medallion.engine.failures import checkpoint_error
+from medallion.engine.pipeline import preflight, record_crashed_run, select
+from medallion.engine.setup import ensure_tables
+from medallion.engine.table import count_dropped_by_state, job, run_table
+from medallion.errors import MedallionError
+from medallion.platform.runtime import Runtime
+
+
+def start_streams(
+    runtime: Runtime,
+    pipeline_name: str,
+    layers: Iterable[Layer] | None = None,
+    progress: Progress = print_progress,
+    refresh_views: bool = True,
+) -> StreamingRun:
+    """Start every streaming table of the chosen layers; returns a handle to wait on and stop."""
+    context = RunContext(runtime, get_pipeline(pipeline_name), mode="stream", progress=progress)
+    selected = select(context.pipeline, layers, None)
+    preflight(context, selected, require_landing=False)
+    lock = runlock.acquire(runtime.settings, pipeline_name, context.run_id)
+    queries: list = []
+    try:
+        ensure_tables(runtime, context.pipeline)
+        record_crashed_run(context, lock)
+        for table in selected:
+            if table.is_streaming:
+                queries.append(_start_query(context, table, runtime.settings.trigger_interval))
+    except BaseException:
+        for query in queries:
+            query.stop()
+        lock.release()
+        raise
+    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming], lock=lock)
+    if refresh_views and handle.views:
+        handle.start_refresher()
+    return handle
+
+
+def _start_query(context: RunContext, table: Table, interval: str):
+    location = context.location(table)
+    checkpoints.verify(location.checkpoint, table.name, context.pipeline.name)
+    built = inputs.build(context, table)
+    event_log = context.runtime.system_path("event_log")
+    try:
+        return (built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "stream", event_log)))
+                .option("checkpointLocation", location.checkpoint)
+                .queryName(f"{context.pipeline.name}.{table.name}")
+                .trigger(processingTime=interval).start())
+    except Exception as err:
+        raise checkpoint_error(err, location.checkpoint, context, table) from None
+
+
+@dataclass
+class StreamingRun:
+    """Streams of one pipeline in stream mode, plus the refresher of its materialized views."""
+
+    context: RunContext
+    queries: list
+    views: list[Table]
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    refresher: threading.Thread | None = None
+    errors: list[BaseException] = field(default_factory=list)
+    refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+    refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
+    lock: runlock.RunLock | None = None
+
+    def start_refresher(self) -> None:
+        interval = seconds(self.context.runtime.settings.trigger_interval)
+
+        def refresh_loop() -> None:
+            while not self.stop_event.wait(interval):
+                try:
+                    self.refresh_views()
+                except BaseException as err:  # surfaced by await_idle / the caller
+                    self.errors.append(err)
+                    return
+
+        self.refresher = threading.Thread(target=refresh_loop, name=f"{self.context.pipeline.name}-views", daemon=True)
+        self.refresher.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.refresher:
+            self.refresher.join()
+        for query in self.queries:
+            query.stop()
+        self._log_dropped_rows()
+        if self.lock:
+            self.lock.release()
+
+    def _log_dropped_rows(self) -> None:
+        """Rows the queries' stateful operators dropped over the run, a row per table that dropped any."""
+        rows = []
+        for query in self.queries:
+            table = self.context.pipeline.get(query.name.split(".", 1)[1])
+            counts = TableRun(self.context.run_id, self.context.pipeline.name, table.name, table.layer.value, "stream",
+                              status="ok")
+            count_dropped_by_state(query.recentProgress, counts)
+            if counts.rows_in:
+                counts.rows_read = counts.rows_in
+                rows.append(counts)
+        eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), rows)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until ``timeout`` seconds have passed (forever when None) or a stream fails."""
+        deadline = None if timeout is None else time.time() + timeout
+        while deadline is None or time.time() < deadline:
+            self._raise_failures()
+            time.sleep(1)
+
+    def idle(self) -> bool:
+        """True when no stream has data waiting (every source fully consumed)."""
+        return all(not q.status["isDataAvailable"] and not q.status["isTriggerActive"] for q in self.queries)
+
+    def await_idle(self, timeout: float = 600) -> None:
+        """Wait until every stream has consumed its sources and nothing changes any more.
+
+        Idle means: no query is running a trigger or has data waiting, and no table of the pipeline got a
+        new Delta version for four trigger intervals (long enough for each downstream stream to trigger
+        once on what its upstream committed); then the views are refreshed one last time.
+        """
+        interval = seconds(self.context.runtime.settings.trigger_interval)
+        deadline = time.time() + timeout
+        last_versions, stable_since = None, time.time()
+        while time.time() < deadline:
+            self._raise_failures()
+            versions = self._table_versions()
+            if versions != last_versions or not self.idle():
+                last_versions, stable_since = versions, time.time()
+            elif time.time() - stable_since >= max(4 * interval, 4):
+                self.refresh_views()
+                if self._table_versions() == versions:
+                    return
+            time.sleep(interval / 2)
+        raise TimeoutError(f"streams of {self.context.pipeline.name} did not become idle within {timeout:.0f} s")
+
+    def _table_versions(self) -> tuple:
+        spark = self.context.spark
+        return tuple(io.table_version(spark, self.context.location(t).path) for t in self.context.pipeline.ordered())
+
+    def refresh_views(self) -> None:
+        """Recompute each view whose inputs changed since its last refresh (in dependency order)."""
+        with self.refresh_lock:  # the background refresher and a waiting caller never merge at once
+            for view in self.views:
+                versions = self._input_versions(view)
+                if self.refreshed_at.get(view.name) != versions:
+                    self.context.versions.clear()
+                    run_table(self.context, view)
+                    self.refreshed_at[view.name] = versions
+
+    def _input_versions(self, view: Table) -> tuple:
+        pipeline = self.context.pipeline
+        return tuple(io.table_version(self.context.spark, self.context.location(pipeline.get(name)).path)
+                     for name in view.upstream)
+
+    def _raise_failures(self) -> None:
+        if self.errors:
+            raise self.errors[0]
+        for query in self.queries:
+            if query.exception():
+                raise MedallionError(f"{query.name} failed: {query.exception()}")
+
+
+def seconds(interval: str) -> float:
+    amount, unit = interval.split()
+    return float(amount) * {"second": 1, "seconds": 1, "minute": 60, "minutes": 60}[unit]

@@ -1,0 +1,141 @@
+"""One table, once: skip it when nothing it reads changed, else process all new input and stop.
+
+A streaming table runs its query with the ``availableNow`` trigger (every new input in as many micro-batches
+as the source gives, then stop); a materialized view is recomputed from pinned snapshots and merged.
+"""
+from __future__ import annotations
+
+import time
+
+from medallion.declare.tables import Layer, Table
+from medallion.engine import batch, changes, checkpoints, eventlog, inputs, quality
+from medallion.engine.context import RunContext
+from medallion.engine.eventlog import TableRun
+from medallion.engine.failures import checkpoint_error, translate
+from medallion.errors import MedallionError
+from medallion.platform import failpoints
+
+from medallion import errors
+
+
+def run_table(context: RunContext, table: Table, previous: str | None = None) -> TableRun:
+    """Run ``table`` once; ``previous`` is the fingerprint its last successful run recorded (skip when equal)."""
+    stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, context.mode)
+    consumed = changes.fingerprint(context, table) if context.mode == "once" else None
+    if consumed is not None and previous is not None and changes.digest(consumed) == previous:
+        stats.status, stats.fingerprint = "skipped", previous
+        context.say(table, ": unchanged since its last run, skipped")
+        return _finish(context, stats)
+    context.say(table, ": starting")
+    try:
+        if table.is_streaming:
+            _run_stream_once(context, table, stats)
+        else:
+            _refresh_view(context, table, stats)
+        changes.forget(context, table.name)
+        if table.layer == Layer.BRONZE:
+            failpoints.hit("after_bronze_commit", table.name)
+        if table.checks and stats.rows_written:  # an unchanged table cannot have broken a check
+            stats.checks = quality.evaluate_checks(_read(context, table.name), table.checks,
+                                                   lambda name: _read(context, name))
+            quality.enforce_checks(stats.checks, table.checks, f"{context.pipeline.name}.{table.name}")
+        stats.status = "ok"
+        if consumed is not None:
+            consumed["self"] = changes.version(context, table.name)
+            stats.fingerprint = changes.digest(consumed)
+    except Exception as err:
+        translated = translate(err, context, table)
+        stats.status, stats.error = "failed", eventlog.error_text(translated)
+        _finish(context, stats)
+        if translated is not err:
+            raise translated from None
+        raise
+    context.say(table, f": {stats.rows_in:,} rows in, {stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, "
+                       f"{stats.rows_quarantined:,} quarantined ({time.time() - stats.started:.1f} s)")
+    return _finish(context, stats)
+
+
+def _finish(context: RunContext, stats: TableRun) -> TableRun:
+    """Hand the table's row to the run (written with the others in one commit), or write it now."""
+    if context.finished is not None:
+        context.finished.append(stats)
+    else:
+        eventlog.record(context.spark, context.runtime.system_path("event_log"), [stats])
+    return stats
+
+
+def job(context: RunContext, table: Table, mode: str, log_path: str) -> batch.BatchJob:
+    return batch.job_for(table, context.pipeline.name, mode, context.run_id, context.location(table),
+                         context.runtime.quarantine_path(context.pipeline.name), log_path,
+                         batch.pii_key_for(table, context.runtime.secrets))
+
+
+# ------------------------------------------------------------------------------------ materialized views
+def _refresh_view(context: RunContext, table: Table, stats: TableRun) -> None:
+    built = inputs.build(context, table)
+    # A view's writes are keyed merges (idempotent by content); the batch id only names the refresh.
+    counts = batch.process(job(context, table, context.mode, ""), built, int(time.time() * 1000))
+    _add(stats, counts.__dict__)
+    stats.rows_read = stats.rows_in
+    context.say(table, f" refresh: {counts.rows_in:,} rows in, {counts.rows_written:,} written")
+
+
+def _add(stats: TableRun, counts: dict) -> None:
+    eventlog.add_recorded(stats, {**counts, "batches": counts.get("batches", 1)})
+
+
+# ------------------------------------------------------------------------------------- streaming tables
+def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None:
+    location = context.location(table)
+    checkpoints.verify(location.checkpoint, table.name, context.pipeline.name)
+    batch_log = context.runtime.system_path("batch_log")
+    built = inputs.build(context, table)
+    try:
+        query = (built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "once", batch_log)))
+                 .option("checkpointLocation", location.checkpoint)
+                 .queryName(f"{context.pipeline.name}.{table.name}")
+                 .trigger(availableNow=True).start())
+    except Exception as err:
+        raise checkpoint_error(err, location.checkpoint, context, table) from None
+    failure = None
+    try:
+        query.awaitTermination()
+    except Exception as err:
+        failure = err
+    progress = query.recentProgress
+    stats.rows_read = sum(p.get("numInputRows", 0) for p in progress)
+    recorded = eventlog.read_batches(context.spark, batch_log, context.run_id, context.pipeline.name, table.name) \
+        if stats.rows_read or failure is not None else []
+    for row in recorded:
+        if row["status"] == "failed":
+            raise _original(row["error"]) from None
+        _add(stats, row)
+    count_dropped_by_state(progress, stats)
+    if failure is not None:
+        raise failure
+    if query.exception():
+        raise MedallionError(f"{table.name}: streaming query failed: {query.exception()}")
+
+
+def _original(text: str) -> Exception:
+    """The exception a batch raised, rebuilt from its event-log line (a batch may have run in another
+    process): the project's own error types keep their type, anything else is a MedallionError."""
+    name, _, message = text.partition(": ")
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, MedallionError):
+        return kind(message)
+    return MedallionError(text)
+
+
+def count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
+    """Rows a stateful operator dropped on purpose: too late for the watermark, or a streaming dedupe's
+    duplicates. They never reach the batch, so the query's progress is where they are counted."""
+    for update in progress:
+        for operator in update.get("stateOperators", []):
+            stats.add_dropped_before_batch(
+                late=int(operator.get("numRowsDroppedByWatermark", 0) or 0),
+                duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0))
+
+
+def _read(context: RunContext, name: str):
+    return context.spark.read.format("delta").load(context.location(context.pipeline.get(name)).path)

@@ -1,0 +1,66 @@
+"""The files of a sixth pipeline, ``toy``, written into a temporary package folder by the tests: a landing
+CSV into bronze, a silver streaming table, a gold view reading a setting. Nothing outside its folder knows it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+FILES = {
+    "__init__.py": '"""Toy orders: CSV files of orders, their totals per customer."""\n',
+    "conf.yml": "minimum_amount: 10   # orders below it do not count in the totals\n",
+    "bronze.py": '''
+from pyspark.sql import functions as F
+
+from medallion.declare.tables import Append, FileSource, Layer, table
+
+ORDERS = FileSource(folder="orders", format="csv", schema="order_id INT, customer STRING, amount INT",
+                    options={"header": "true"})
+
+
+@table(Layer.BRONZE, Append(), {"orders": ORDERS})
+def orders_bz(orders):
+    """Orders as landed."""
+    return orders
+''',
+    "silver.py": '''
+from medallion.declare.tables import InsertOnly, Layer, expect_or_drop, stream, table
+
+
+@table(Layer.SILVER, InsertOnly(("order_id",)), {"orders": stream("orders_bz")},
+       expectations=(expect_or_drop("has_customer", "customer IS NOT NULL"),))
+def orders(orders):
+    """One row per order."""
+    return orders.select("order_id", "customer", "amount")
+''',
+    "gold.py": '''
+from pyspark.sql import functions as F
+
+from medallion.declare.tables import Layer, Scd1, snapshot, table
+
+
+@table(Layer.GOLD, Scd1(("customer",)), {"orders": snapshot("orders")})
+def customer_totals(orders, conf):
+    """Per customer: the sum of orders of at least the minimum amount."""
+    counted = orders.where(F.col("amount") >= int(conf["minimum_amount"]))
+    return counted.groupBy("customer").agg(F.sum("amount").cast("bigint").alias("total"))
+''',
+    "hooks.py": '''
+from medallion.declare.context import PipelineContext
+
+SETS = {
+    1: "order_id,customer,amount\\n1,ann,5\\n2,ann,20\\n3,bob,30\\n4,,40\\n",
+    2: "order_id,customer,amount\\n5,bob,12\\n",
+}
+
+
+def produce(context: PipelineContext, set_number: int = 1, **_options) -> list[str]:
+    return [context.landing.write_text("orders", f"orders_{set_number}.csv", SETS[set_number])]
+''',
+}
+
+
+def write_toy_pipeline(folder: Path) -> Path:
+    package = folder / "toy"
+    package.mkdir(parents=True)
+    for name, text in FILES.items():
+        (package / name).write_text(text.lstrip("\n"))
+    return package
