@@ -87,11 +87,12 @@ def test_locally_a_pipeline_data_set_is_copied_to_the_landing_folder(tmp_path, m
     root = tmp_path / "lakehouse"
 
     assert main(["upload", "fitness", "--set", "1", "--root", str(root)]) == 0
-    landed = sorted(p.relative_to(root / "landing").as_posix() for p in (root / "landing").rglob("*") if p.is_file())
+    zone = root / "landing" / "fitness"
+    landed = sorted(p.relative_to(zone).as_posix() for p in zone.rglob("*") if p.is_file())
     assert landed == ["gym_logins_bz/5-gym_logins_1.csv", "kafka_multiplex_bz/2-user_info_1.json",
                       "kafka_multiplex_bz/3-bpm_1.json", "kafka_multiplex_bz/4-workout_1.json",
                       "registered_users_bz/1-registered_users_1.csv"]
-    assert len((root / "landing" / "kafka_multiplex_bz" / "3-bpm_1.json").read_text().splitlines()) == 3
+    assert len((zone / "kafka_multiplex_bz" / "3-bpm_1.json").read_text().splitlines()) == 3
     assert "5 files landed" in capsys.readouterr().out
 
     assert main(["upload", "fitness", "--set", "1", "--root", str(root)]) == 0
@@ -99,8 +100,8 @@ def test_locally_a_pipeline_data_set_is_copied_to_the_landing_folder(tmp_path, m
 
     extra = tmp_path / "extra.csv"
     extra.write_text("mac_address,gym,login,logout\n")
-    assert main(["upload", "--path", str(extra), "--to", "gym_logins_bz", "--root", str(root)]) == 0
-    assert (root / "landing" / "gym_logins_bz" / "extra.csv").read_text() == "mac_address,gym,login,logout\n"
+    assert main(["upload", "fitness", "--path", str(extra), "--to", "gym_logins_bz", "--root", str(root)]) == 0
+    assert (zone / "gym_logins_bz" / "extra.csv").read_text() == "mac_address,gym,login,logout\n"
 
 
 def test_the_environment_decides_between_adls_and_the_local_folder(tmp_path):

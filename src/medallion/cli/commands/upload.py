@@ -19,7 +19,8 @@ def register(commands) -> None:
     parser.add_argument("pipeline", nargs="?", choices=pipeline_names(), help="land this pipeline's data set --set N")
     parser.add_argument("--set", dest="set_number", type=int, default=1, help="which data set (default 1)")
     parser.add_argument("--path", type=Path, help="instead: a local file or folder to upload")
-    parser.add_argument("--to", dest="folder", default="", help="with --path: the landing folder to put it in")
+    parser.add_argument("--to", dest="folder", default="",
+                        help="with --path: the landing folder to put it in (inside the pipeline's zone when one is named)")
     add_environment_options(parser)
     parser.set_defaults(handler=upload_data_set)
 
@@ -30,7 +31,9 @@ def upload_data_set(args: argparse.Namespace) -> int:
     if args.path:
         if not args.path.exists():
             raise MedallionError(f"{args.path} does not exist.")
-        files = files_under(args.path, args.folder) if args.path.is_dir() else single_file(args.path, args.folder)
+        # Landing zones are namespaced per pipeline (<landing>/<pipeline>/<folder>/).
+        folder = "/".join(part for part in (args.pipeline, args.folder.strip("/")) if part)
+        files = files_under(args.path, folder) if args.path.is_dir() else single_file(args.path, folder)
         upload(landing, files)
         return 0
     if not args.pipeline:
