@@ -21,7 +21,9 @@ from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType, _parse_datatype_string
+from pyspark.sql.types import StringType, StructField, StructType
+
+from medallion.sources.schemas import struct_type
 
 from medallion.platform.config import Settings
 from medallion.errors import SourceError
@@ -35,7 +37,7 @@ REPLACEMENT_CHARACTER = "\ufffd"
 
 def source_schema(source: FileSource) -> StructType:
     """The columns a source yields before ``source_file`` and ``load_time``."""
-    schema = _parse_datatype_string(source.schema)
+    schema = struct_type(source.schema)
     if source.format in ("csv", "json"):
         schema = StructType([*schema.fields, StructField(CORRUPT, StringType())])
     if _reads_json_as_text(source):
@@ -85,7 +87,7 @@ def parse_json(text: Column | str, schema: str, options: dict | None = None) -> 
     Pipelines use it for JSON inside a column (e.g. a Kafka message value), so a changed type is
     quarantined instead of becoming NULL."""
     text = F.col(text) if isinstance(text, str) else text
-    declared = _parse_datatype_string(schema)
+    declared = struct_type(schema)
     with_corrupt = StructType([*declared.fields, StructField(CORRUPT, StringType())])
     parsed = F.from_json(text, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **(options or {})})
     raw = text.cast("binary")
@@ -124,7 +126,7 @@ def _reader_format(source: FileSource) -> tuple[str, dict]:
 def _read_schema(source: FileSource) -> StructType:
     if _reads_json_as_text(source):
         return StructType([StructField("value", StringType())])
-    schema = _parse_datatype_string(source.schema)
+    schema = struct_type(source.schema)
     return StructType([*schema.fields, StructField(CORRUPT, StringType())]) if source.format == "csv" else schema
 
 
@@ -134,7 +136,7 @@ def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
     if _reads_json_as_text(source):
         lines = frame.where(F.trim("value") != "")
         value, corrupt, rescued = parse_json("value", source.schema, dict(source.options))
-        columns = [_field_or_folder_value(value, f) for f in _parse_datatype_string(source.schema).fields]
+        columns = [_field_or_folder_value(value, f) for f in struct_type(source.schema).fields]
         return lines.select(*columns, corrupt.alias(CORRUPT), rescued.alias(RESCUED), *metadata)
     if source.format == "csv":
         return frame.select(*[c for c in frame.columns if c != CORRUPT], _csv_corrupt(frame).alias(CORRUPT), *metadata)

@@ -32,7 +32,9 @@ from typing import Callable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.sql.types import StructType, _parse_datatype_string
+from pyspark.sql.types import StructType
+
+from medallion.sources.schemas import struct_type
 
 from medallion import io
 from medallion.platform.config import DatabaseSettings
@@ -56,7 +58,7 @@ class ChangedSlice:
 
 
 def declared_schema(source: JdbcSource) -> StructType:
-    schema = _parse_datatype_string(source.schema)
+    schema = struct_type(source.schema)
     names = [f.name for f in schema.fields]
     for column in filter(None, (source.change_column, source.partition_column)):
         if column not in names:

@@ -8,8 +8,8 @@ from medallion.pipelines.fitness.acceptance import expected_counts_for
 from medallion.pipelines.fitness.producer import land_date_lookup, produce as produce_set
 
 
-def produce(context: PipelineContext, set_number: int = 1, **_options) -> list[str]:
-    return produce_set(context.landing, context.conf, set_number, context.log)
+def produce(context: PipelineContext, set_number: int = 1, scale: int | None = None, **_options) -> list[str]:
+    return produce_set(context.landing, context.conf, set_number, context.log, scale=scale or 1)
 
 
 def load_history(context: PipelineContext) -> list[str]:

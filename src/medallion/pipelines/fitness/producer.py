@@ -34,9 +34,10 @@ def data_file(name: str) -> Path:
     return Path(str(resources.files("medallion.pipelines.fitness") / "data" / name))
 
 
-def produce(landing, conf: Mapping, set_number: int, log=print) -> list[str]:
+def produce(landing, conf: Mapping, set_number: int, log=print, scale: float = 1) -> list[str]:
     """Land set ``set_number`` in ``landing`` (the pipeline's LandingZone); returns the landed files
-    (already-landed files included)."""
+    (already-landed files included). ``scale`` multiplies the heart-rate readings of the set (the
+    benchmark's SF10 is ``scale=10``); the published files are the same at every scale."""
     if not 1 <= set_number <= GENERATED_BPM_SETS:
         raise MedallionError(f"fitness has sets 1 to {GENERATED_BPM_SETS} (files for 1-{PUBLISHED_SETS}, heart rate for all).")
     landed = []
@@ -45,7 +46,8 @@ def produce(landing, conf: Mapping, set_number: int, log=print) -> list[str]:
             name = pattern.format(n=set_number)
             landed.append(landing.write(folder, name, lambda out, src=data_file(name): out.write(src.read_bytes())))
     bpm_name = f"3-bpm_{set_number}.json"
-    landed.append(landing.write("kafka_multiplex_bz", bpm_name, lambda out: write_bpm_file(out, set_number, conf)))
+    readings = round(int(conf["bpm_readings_per_set"]) * scale)
+    landed.append(landing.write("kafka_multiplex_bz", bpm_name, lambda out: write_bpm_file(out, set_number, conf, readings)))
     log(f"[fitness] set {set_number}: {len(landed)} files in {landing.path()}")
     return landed
 
@@ -54,12 +56,19 @@ def land_date_lookup(landing) -> str:
     return landing.write("date_lookup", DATE_LOOKUP_FILE, lambda out: out.write(data_file(DATE_LOOKUP_FILE).read_bytes()))
 
 
-def write_bpm_file(out: BinaryIO, set_number: int, conf: Mapping) -> int:
-    """One JSON line per reading in the Kafka-dump envelope of the published files (epoch seconds)."""
+def write_bpm_file(out: BinaryIO, set_number: int, conf: Mapping, readings: int | None = None) -> int:
+    """Set ``set_number``'s heart-rate file: ``readings`` (default: the configured number per set) in a row
+    for its device, starting where that device's previous set ended."""
     device, registered = BPM_DEVICES[2 - set_number % 2]
-    readings = int(conf["bpm_readings_per_set"])
+    readings = int(conf["bpm_readings_per_set"]) if readings is None else readings
     first = registered + ((set_number - 1) // 2) * readings
-    generator = random.Random(int(conf["bpm_seed"]) + set_number)
+    return write_bpm_readings(out, device, first, readings, seed=int(conf["bpm_seed"]) + set_number)
+
+
+def write_bpm_readings(out: BinaryIO, device: int, first: int, readings: int, seed: int) -> int:
+    """One JSON line per reading in the Kafka-dump envelope of the published files (epoch seconds): one
+    reading per second from ``first``, heartrate uniform in [35, 95) from ``seed``."""
+    generator = random.Random(seed)
     lines = []
     for i in range(readings):
         second = first + i
