@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup jars unit integration clean install lint wheel
+.PHONY: run test setup jars unit integration clean install lint wheel bench
 
 run: setup
 	$(BIN)/python -m medallion.demo fitness
@@ -24,7 +24,12 @@ setup: $(STAMP) jars
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src deployment tests
+	$(BIN)/ruff check src deployment tests benchmarks
+
+
+# The fitness pipeline against the I/O floor at SF1 and SF10 (about half an hour on 2 cores): docs/benchmarks.md.
+bench: setup
+	$(BIN)/python -m benchmarks.fitness
 
 # The wheel `medallion deploy` ships (reproducible: the same sources give the same file).
 wheel: $(STAMP)

@@ -25,13 +25,14 @@ INCREMENT_SHARE = 0.01
 
 
 def land(root: str, scale: float) -> int:
-    """Sets 1 and 2 at ``scale``; returns the heart-rate readings landed."""
+    """The reference files and sets 1 and 2 at ``scale``; returns the heart-rate readings landed."""
     from medallion.declare.pipeline import get_pipeline
     from medallion.engine import hooks
     from medallion.platform.config import load_settings
     from medallion.platform.runtime import Runtime
 
     runtime = Runtime(load_settings("local", root=root))
+    hooks.land_history(runtime, get_pipeline("fitness"))  # the calendar lookup
     for set_number in (1, 2):
         hooks.produce(runtime, get_pipeline("fitness"), set_number=set_number, scale=scale)
     return 2 * round(int(runtime.settings.pipeline("fitness")["bpm_readings_per_set"]) * scale)

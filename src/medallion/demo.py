@@ -38,7 +38,7 @@ def main(pipeline_name: str = "fitness", sets: tuple[int, ...] = (1, 2)) -> int:
 
 if __name__ == "__main__":
     try:
-        raise SystemExit(main(*sys.argv[1:2]))
+        raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "fitness"))
     except MedallionError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2)

@@ -184,7 +184,7 @@ def _with_new_surrogate_keys(df: DataFrame, path: str, mode: SurrogateKey) -> Da
     Existing rows are never touched, so a re-run inserts nothing and keys never move."""
     existing = df.sparkSession.read.format("delta").load(path)
     key_type = existing.schema[mode.surrogate_key].dataType
-    start = existing.agg(F.coalesce(F.max(mode.surrogate_key), F.lit(0)).cast("long")).first()[0]
+    start = existing.agg(F.coalesce(F.max(mode.surrogate_key), F.lit(0)).cast("long")).collect()[0][0]
     known = existing.select(*[F.col(k).alias(f"_known_{k}") for k in mode.keys])
     unseen = " AND ".join(f"{k} <=> _known_{k}" for k in mode.keys)
     new_values = df.dropDuplicates(list(mode.keys)).join(known, F.expr(unseen), "left_anti")

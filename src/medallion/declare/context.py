@@ -10,13 +10,14 @@ from typing import Any, Callable, Mapping
 class PipelineContext:
     """``conf``: the pipeline's settings (its ``conf.yml`` with the environment's overrides);
     ``landing``: the pipeline's landing zone (a :class:`medallion.sources.landing.LandingZone`);
-    ``settings``: the whole frozen settings; ``secret(name)``: a value from the secret store;
+    ``settings``: the whole frozen settings; ``secret(name)``: a value from the secret store (a
+    :class:`medallion.platform.secrets.Secret`: ``reveal()`` gives the text, printing it never does);
     ``spark()``: the session (started on first use); ``log``: progress lines."""
 
     name: str
     conf: Mapping[str, Any]
     landing: Any
     settings: Any
-    secret: Callable[[str], str]
+    secret: Callable[[str], Any]
     spark: Callable[[], Any]
     log: Callable[[str], None]

@@ -69,9 +69,9 @@ def _ordered(pipeline: Pipeline) -> list[Table]:
     rank = {name: i for i, name in enumerate(order)}
     tables = sorted(pipeline.tables.values(), key=lambda t: (t.layer.rank, rank[t.name]))
     for t in tables:
-        for upstream in t.upstream:
-            if pipeline.tables[upstream].layer.rank > t.layer.rank:
-                raise MedallionError(f"{pipeline.name}.{t.name} ({t.layer.value}) reads {upstream} from a later layer")
+        for name in t.upstream:
+            if pipeline.tables[name].layer.rank > t.layer.rank:
+                raise MedallionError(f"{pipeline.name}.{t.name} ({t.layer.value}) reads {name} from a later layer")
     return tables
 
 

@@ -1,6 +1,8 @@
 """Opening a table's declared inputs and calling its pure build function."""
 from __future__ import annotations
 
+from typing import Any
+
 from pyspark.sql import DataFrame
 
 from medallion import io
@@ -12,7 +14,7 @@ from medallion.sources.files import read_files, read_files_once
 
 def build(context: RunContext, table: Table) -> DataFrame:
     """Open the declared inputs and call the table's pure build function."""
-    arguments = {param: open_input(context, table, read) for param, read in table.inputs.items()}
+    arguments: dict[str, Any] = {param: open_input(context, table, read) for param, read in table.inputs.items()}
     if table.wants_conf():
         arguments["conf"] = context.runtime.settings.pipeline(context.pipeline.name)
     return table.build(**arguments)

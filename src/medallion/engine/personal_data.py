@@ -41,6 +41,7 @@ def apply_policy(df: DataFrame, policy: Mapping[str, str], key: Secret | bytes |
         if column not in df.columns:
             continue
         if rule == "tokenize":
+            assert tokenize is not None  # built above whenever a column is tokenised
             df = df.withColumn(column, tokenize(F.col(column).cast("string")))
         elif rule == "mask":
             text = F.col(column).cast("string")

@@ -26,7 +26,8 @@ def run(
 
     Before anything is created or written: the selection, the landing folders and the checkpoints are
     checked, and the pipeline's run lock is taken (one run at a time)."""
-    context = RunContext(runtime, get_pipeline(pipeline_name), progress=progress, finished=[])
+    finished: list[TableRun] = []
+    context = RunContext(runtime, get_pipeline(pipeline_name), progress=progress, finished=finished)
     selected = select(context.pipeline, layers, tables)
     preflight(context, selected)
     event_log = runtime.system_path("event_log")
@@ -40,8 +41,8 @@ def run(
             for table in selected:
                 run_table(context, table, previous.get(table.name))
         finally:
-            eventlog.record(context.spark, event_log, context.finished)
-    return list(context.finished)
+            eventlog.record(context.spark, event_log, finished)
+    return finished
 
 
 def preflight(context: RunContext, selected: list[Table], require_landing: bool = True) -> None:

@@ -89,7 +89,7 @@ def measure(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tup
         aggregates.append(F.count_distinct(F.when(accepted, F.struct(*keys))).alias("distinct_keys"))
     if RESCUED in checked.columns:
         aggregates.append(_count_if(F.col(RESCUED).isNotNull()).alias("rescued"))
-    row = checked.agg(*aggregates).first()
+    row = checked.agg(*aggregates).collect()[0]  # an aggregate has exactly one row
     return BatchQuality(
         rows_in=row["rows_in"],
         quarantined=row["quarantined"] or 0,
@@ -161,8 +161,9 @@ def _violations(table: DataFrame, check: Check, read_table: Callable[[str], Data
         return 0 if table.limit(1).count() else 1
     if check.kind == "unique":
         repeated = table.groupBy(*check.columns).count().where("count > 1")
-        return int(repeated.agg(F.sum("count")).first()[0] or 0)
+        return int(repeated.agg(F.sum("count")).collect()[0][0] or 0)
     keys = table.select(*check.columns).where(" AND ".join(f"{c} IS NOT NULL" for c in check.columns))
+    assert check.table is not None  # a references check names its table (see Check)
     other = read_table(check.table).select(*[F.col(c).alias(f"_ref_{i}") for i, c in enumerate(check.to_columns)])
     condition = [F.col(c) == F.col(f"_ref_{i}") for i, c in enumerate(check.columns)]
     return keys.join(other, condition, "left_anti").count()

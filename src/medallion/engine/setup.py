@@ -1,6 +1,8 @@
 """Everything a pipeline needs before its first run (notebook 02, ``medallion setup``), idempotent."""
 from __future__ import annotations
 
+from pyspark.sql.types import StructType
+
 from medallion import io
 from medallion.declare.pipeline import Pipeline
 from medallion.declare.tables import FileSource, JdbcSource, Table
@@ -39,10 +41,10 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
     on empty inputs, and register it by name. Tables that exist are neither read nor registered again
     (``existing`` names them when the caller already knows). Returns the tables created."""
     spark = runtime.spark
-    schemas: dict[str, object] = {}
+    schemas: dict[str, StructType] = {}
     created = []
 
-    def schema_of(table: Table):
+    def schema_of(table: Table) -> StructType:
         if table.name not in schemas:
             path = runtime.location(pipeline.name, table.layer, table.name).path
             schemas[table.name] = spark.read.format("delta").load(path).schema

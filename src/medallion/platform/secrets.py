@@ -116,12 +116,15 @@ class KeyVaultSecretStore:
         client = SecretClient(vault_url=self.vault_url, credential=self._credential or DefaultAzureCredential(),
                               **self._client_options)
         try:
-            return Secret(name, client.get_secret(name).value)
+            value = client.get_secret(name).value
         except Exception as err:
             raise MissingSecretError(
                 f"Secret '{name}' not readable from {self.vault_url} ({type(err).__name__}): "
                 "check the vault name and the identity's 'get' permission on secrets."
             ) from None
+        if value is None:
+            raise MissingSecretError(f"Secret '{name}' in {self.vault_url} has no value: set one.")
+        return Secret(name, value)
 
 
 def secret_store(settings: Settings, dbutils=None) -> SecretStore:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from medallion.pipelines.experiments.operational import TESTS
 
@@ -29,8 +30,8 @@ DATA_END = datetime(2024, 3, 20)
 SESSION_HOURS = 48
 PARTICIPATION = 0.6
 BASE_CONVERSION = 0.10
-PLANTED_LIFT = {"test_code": "T001", "variation": "B", "metric_code": "M003", "added_conversion": 0.10}
-PLANTED_SRM = {"test_code": "T002", "assignment_shares": {"A": 0.6, "B": 0.4}}
+PLANTED_LIFT: dict[str, Any] = {"test_code": "T001", "variation": "B", "metric_code": "M003", "added_conversion": 0.10}
+PLANTED_SRM: dict[str, Any] = {"test_code": "T002", "assignment_shares": {"A": 0.6, "B": 0.4}}
 CONTAMINATION = 0.02
 DUPLICATE_SHARE = 0.015
 LATE_SHARE = 0.03
@@ -124,7 +125,7 @@ def _browse(rng: random.Random, out: GeneratedEvents, user_id: str, exposed: dat
 
     count = 0 if rng.random() < NO_EVENTS_SHARE else rng.randint(1, 6)
     offsets = sorted(rng.uniform(0, SESSION_HOURS - 2) for _ in range(count))
-    names, weights = zip(*BROWSING)
+    names, weights = [name for name, _ in BROWSING], [weight for _, weight in BROWSING]
     for offset in offsets:
         business(rng.choices(names, weights)[0], _at(exposed + timedelta(hours=offset)), rng.choice(PATHS))
     if count and rng.random() < conversion:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -161,7 +161,7 @@ def per_comparison_alpha(treatments: Column, conf: Mapping) -> Column:
     return F.lit(alpha)
 
 
-def best_variation(metric: Window) -> Column:
+def best_variation(metric: WindowSpec) -> Column:
     significant = F.col("p_value").isNotNull() & (F.col("p_value") < F.col("alpha"))
     beats_control = ~F.col("_is_control") & significant & (F.col("difference") > 0)
     below_control = ~F.col("_is_control") & significant & (F.col("difference") < 0)

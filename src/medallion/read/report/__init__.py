@@ -27,11 +27,11 @@ def build(lake: Lakehouse, pipelines: list[str], env: str) -> str:
         descriptions[name] = pipeline.description
         for table in pipeline.ordered(Layer.GOLD):
             sections.append(_section(lake, name, table.name, table.comment))
-    written = [s for s in sections if s.info is not None]
+    written = [s.info for s in sections if s.info is not None]
     if not written:
         raise MedallionError(f"No gold table has been written under {lake.root} yet: run a pipeline first "
                              f"(`medallion run {pipelines[0] if pipelines else 'PIPELINE'}`).")
-    as_of = max(s.info.updated_at for s in written).strftime("%Y-%m-%d %H:%M UTC")
+    as_of = max(info.updated_at for info in written).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = f"{len(written)} gold tables · environment {env} · {lake.root} · data as of {as_of}"
     return page("medallion · gold tables", subtitle, descriptions, sections)
 
