@@ -59,6 +59,7 @@ class Settings:
     secrets: SecretsSettings
     pipelines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     databases: Mapping[str, DatabaseSettings] = field(default_factory=dict)
+    schema_suffix: str = ""  # an isolated run (deployed integration tests) adds _<run id> to every schema
 
     @property
     def is_databricks(self) -> bool:
