@@ -5,6 +5,8 @@ finds the objects already there (jobs by name and tags, files by path) and compl
 """
 from __future__ import annotations
 
+import logging
+
 from typing import Callable
 
 from databricks.sdk.service import jobs
@@ -15,8 +17,10 @@ from deployment.workspace import Workspace
 
 Progress = Callable[[str], None]
 
+log = logging.getLogger(__name__)
 
-def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], progress: Progress = print) -> list[str]:
+
+def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], progress: Progress = log.info) -> list[str]:
     """Perform every pending change; returns the folders kept because they hold objects not ours."""
     job_ids: dict[str, int] = {}
     kept = []
@@ -71,6 +75,11 @@ def _apply_state(ws: Workspace, plan: Plan, job_ids: dict[str, int]) -> None:
     state_changes = [c for c in plan.pending if c.kind == "state"]
     if not state_changes or plan.new_state is None:
         return
+    for change in plan.pending:  # what we just wrote: its modification time, to see later hand edits
+        if change.upload is not None:
+            written = ws.status(change.name)
+            if written is not None and written.modified_at is not None:
+                plan.new_state.modified_at[change.name] = written.modified_at
     for name, job_id in job_ids.items():
         if name in plan.new_state.jobs:
             plan.new_state.jobs[name] = JobRecord(job_id, plan.new_state.jobs[name].settings_sha256)

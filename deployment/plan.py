@@ -89,10 +89,16 @@ def plan_deploy(ws: Workspace, settings: DeploymentSettings, artifacts: Artifact
         if parent not in listings:
             listings[parent] = ws.listing(parent)
         new.uploads[upload.remote] = upload.sha256
-        if upload.remote not in listings[parent]:
+        remote = listings[parent].get(upload.remote)
+        if remote is None:
             plan.changes.append(Change("create", upload.kind, upload.remote, upload=upload))
+        elif old.uploads.get(upload.remote) == upload.sha256 and _edited_by_hand(old, upload.remote, remote):
+            plan.changes.append(Change("update", upload.kind, upload.remote,
+                                       "edited in the workspace since the last deploy: put back", upload=upload))
         elif old.uploads.get(upload.remote) == upload.sha256:
             plan.changes.append(Change("keep", upload.kind, upload.remote))
+            if remote.modified_at is not None:
+                new.modified_at[upload.remote] = remote.modified_at
         else:
             why = "content changed" if upload.remote in old.uploads else "not recorded as deployed: replaced"
             plan.changes.append(Change("update", upload.kind, upload.remote, why, upload=upload))
@@ -116,6 +122,13 @@ def plan_deploy(ws: Workspace, settings: DeploymentSettings, artifacts: Artifact
     if plan.pending or before != new.to_json():
         plan.changes.append(Change("create" if before is None else "update", "state", state_path))
     return plan
+
+
+def _edited_by_hand(old: DeploymentState, path: str, remote) -> bool:
+    """The content hash in the state says what we wrote, not what is there now: the object's modification
+    time, recorded right after the deploy wrote it, tells whether someone changed it since."""
+    recorded = old.modified_at.get(path)
+    return recorded is not None and remote.modified_at is not None and remote.modified_at != recorded
 
 
 def _job_changes(ws, settings, name, job_settings, old, new, acl) -> list[Change]:

@@ -5,15 +5,24 @@ class MedallionError(Exception):
     """Base class: an expected failure with a message that says what is wrong and how to fix it."""
 
 
+class UsageError(MedallionError):
+    """The command was called wrongly (an unknown name, a missing confirmation, a file that is not there):
+    the CLI exits with 2, as for the options argparse refuses; every other error exits with 1."""
+
+
 class ConfigError(MedallionError):
     """A setting is unknown, of the wrong type, or missing."""
 
 
-class UnknownPipelineError(MedallionError):
+class UnknownEnvironmentError(ConfigError, UsageError):
+    """``--env`` names an environment that has no conf/<env>.yml."""
+
+
+class UnknownPipelineError(UsageError):
     """No pipeline of that name is registered."""
 
 
-class UnknownTableError(MedallionError):
+class UnknownTableError(UsageError):
     """No table of that name is declared."""
 
 

@@ -1,5 +1,6 @@
 """`medallion deploy` end to end against a local workspace that speaks the Databricks REST API:
 plan without writing, deploy, deploy again with no change, follow a conf change, destroy only ours."""
+import base64
 import copy
 
 import pytest
@@ -122,12 +123,36 @@ def test_edits_made_in_the_workspace_are_reported_and_put_back(checkout, workspa
     assert {"user_name": "deployer@example.com", "permission_level": "IS_OWNER"} in workspace.acls[job_id]
 
 
+def test_a_hand_edit_of_a_deployed_notebook_shows_in_the_plan_and_apply_puts_it_back(checkout, workspace, wheel, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    path = f"{FOLDER}/notebooks/04-bronze"
+    deployed = workspace.objects[path]["content"]
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.workspace import ImportFormat, Language
+
+    hand = WorkspaceClient(host=workspace.url, token="local-test-token")
+    edited = deployed + b"print('quick fix')\n"
+    hand.workspace.import_(path, content=base64.b64encode(edited).decode(), format=ImportFormat.SOURCE,
+                           language=Language.PYTHON, overwrite=True)
+
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 0 and workspace.objects[path]["content"] == edited
+    assert "  ~ notebook     notebooks/04-bronze" in out
+    assert "edited in the workspace since the last deploy: put back" in out
+    assert "0 to create, 2 to change, 0 to remove" in out  # the notebook and the state
+
+    assert cli(capsys, *deploy_args(checkout, wheel))[0] == 0
+    assert workspace.objects[path]["content"] == deployed
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert "No changes: qa already matches" in out
+
+
 def test_a_job_of_the_same_name_that_is_not_ours_stops_the_deploy(checkout, workspace, wheel, capsys):
     workspace.jobs[1] = {"job_id": 1, "creator_user_name": "someone@example.com",
                          "settings": {"name": "medallion-qa-fitness", "tasks": [], "tags": {"team": "other"}}}
     workspace.acls[1] = [{"user_name": "someone@example.com", "permission_level": "IS_OWNER"}]
     code, _, err = cli(capsys, *deploy_args(checkout, wheel))
-    assert code == 2
+    assert code == 1  # a runtime failure; 2 is for usage errors
     assert "A job named 'medallion-qa-fitness' (id 1) exists but this project did not create it" in err
     assert workspace.writes == []
 
@@ -169,7 +194,7 @@ def test_other_environments_are_untouched(checkout, workspace, wheel):
 def test_without_credentials_the_error_says_how_to_authenticate(checkout, wheel, monkeypatch, capsys):
     monkeypatch.delenv("DATABRICKS_TOKEN")
     code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
-    assert code == 2
+    assert code == 1  # a runtime failure; 2 is for usage errors
     assert "Cannot authenticate" in err and "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID" in err and "az login" in err
 
 
@@ -201,4 +226,4 @@ def test_run_tests_fails_with_the_failing_assertion(checkout, workspace, wheel, 
 
 def test_run_tests_needs_the_tests_job_deployed(checkout, workspace, capsys):
     code, _, err = cli(capsys, "deploy", "--env", "qa", "--run-tests", "--poll", "0.01")
-    assert code == 2 and "medallion-qa-integration-tests is not deployed" in err
+    assert code == 1 and "medallion-qa-integration-tests is not deployed" in err

@@ -31,12 +31,12 @@ def register(commands) -> None:
     deploy.set_defaults(handler=run_deploy)
 
     grants = commands.add_parser("grants", help="print the Unity Catalog GRANT statements of an environment")
-    grants.add_argument("--env", required=True)
+    grants.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
     grants.set_defaults(handler=print_grants)
 
     export = commands.add_parser("export-sql", help="write the SQL that exposes the gold tables to another engine")
-    export.add_argument("--target", choices=["synapse"], required=True)
-    export.add_argument("--env", required=True)
+    export.add_argument("--target", choices=["synapse"], required=True, help="the engine the SQL is for")
+    export.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
     export.add_argument("--out", type=Path, help="file to write (default: dist/<target>-<env>.sql); '-' prints it")
     export.set_defaults(handler=export_sql)
 
@@ -44,12 +44,12 @@ def register(commands) -> None:
 def run_deploy(args: argparse.Namespace) -> int:
     commands = _deployment("commands")
     project = commands.Project(notebooks_dir=args.notebooks)
-    if args.run_tests:
-        return commands.run_tests(args.env, project, poll_seconds=args.poll)
+    if args.run_tests:  # the plan, the test outcomes: the command's own output, on stdout
+        return commands.run_tests(args.env, project, poll_seconds=args.poll, progress=print)
     if args.destroy:
-        commands.destroy(args.env, project, plan_only=args.plan, confirmed=args.yes)
+        commands.destroy(args.env, project, plan_only=args.plan, confirmed=args.yes, progress=print)
         return 0
-    commands.deploy(args.env, project, wheel=args.wheel, plan_only=args.plan)
+    commands.deploy(args.env, project, wheel=args.wheel, plan_only=args.plan, progress=print)
     return 0
 
 
