@@ -10,7 +10,7 @@ from typing import Callable
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
-from deployment import artifacts, jobs, plan, apply, integration_tests
+from deployment import artifacts, jobs, plan, apply, integration_tests, saved_plan
 from deployment.settings import DeploymentSettings, load_deployment
 from deployment.workspace import Workspace
 from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
@@ -68,7 +68,10 @@ def connect(settings: DeploymentSettings, progress: Callable[[str], None] = log.
 
 
 def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: bool = False,
-           client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info) -> plan.Plan:
+           client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info,
+           save_plan: Path | None = None, approved_plan: Path | None = None) -> plan.Plan:
+    """Plan, then apply. ``save_plan``: write the plan there (with ``plan_only``: for approval);
+    ``approved_plan``: apply only if the plan computed now is exactly that one."""
     settings = settings_for(env, project)
     wheel = wheel or artifacts.build_wheel(project.project_dir)
     uploads = artifacts.collect(settings.workspace_folder, project.notebooks_dir, project.conf_dir, env, wheel)
@@ -79,6 +82,10 @@ def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: boo
     progress(the_plan.render())
     for line in jobs.skipped_lines(settings):
         progress(line)
+    if save_plan is not None:
+        progress(f"Plan saved to {save_plan} (digest {saved_plan.save(the_plan, save_plan)[:12]}).")
+    if approved_plan is not None:
+        progress(f"This is the approved plan {approved_plan} (digest {saved_plan.check(the_plan, approved_plan)[:12]}).")
     if not plan_only and the_plan.pending:
         progress("Applying:")
         apply.apply(ws, the_plan, acl, progress)

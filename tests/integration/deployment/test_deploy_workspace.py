@@ -227,3 +227,29 @@ def test_run_tests_fails_with_the_failing_assertion(checkout, workspace, wheel, 
 def test_run_tests_needs_the_tests_job_deployed(checkout, workspace, capsys):
     code, _, err = cli(capsys, "deploy", "--env", "qa", "--run-tests", "--poll", "0.01")
     assert code == 1 and "medallion-qa-integration-tests is not deployed" in err
+
+
+# ------------------------------------------------------------------------------------ approved plans
+def test_the_approved_plan_is_the_one_applied(checkout, workspace, wheel, tmp_path, capsys):
+    saved = tmp_path / "plan" / "plan.json"
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan", "--out", str(saved)))
+    assert code == 0 and workspace.writes == [] and f"Plan saved to {saved}" in out
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--apply", str(saved)))
+    assert code == 0 and "This is the approved plan" in out and "Deployed qa." in out
+    assert sorted(j["settings"]["name"] for j in workspace.jobs.values()) == [
+        "medallion-qa-fitness", "medallion-qa-integration-tests"]
+
+
+def test_apply_refuses_when_the_workspace_changed_since_the_plan(checkout, workspace, wheel, tmp_path, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    edit_conf(checkout.conf_dir, "qa", cluster={"num_workers": 2})
+    saved = tmp_path / "plan.json"
+    assert cli(capsys, *deploy_args(checkout, wheel, "--plan", "--out", str(saved)))[0] == 0
+    job = next(j for j in workspace.jobs.values() if j["settings"]["name"] == "medallion-qa-fitness")
+    job["settings"]["timeout_seconds"] = 60  # someone edits the job between approval and apply
+    before, writes = snapshot(workspace), len(workspace.writes)
+
+    code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--apply", str(saved)))
+    assert code == 1
+    assert "Nothing applied: qa or this checkout changed since the plan" in err and "Plan again" in err
+    assert workspace.writes[writes:] == [] and snapshot(workspace) == before

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from medallion.platform.config import PROJECT_DIR
-from medallion.errors import MedallionError
+from medallion.errors import MedallionError, UsageError
 
 
 def register(commands) -> None:
@@ -21,6 +21,10 @@ def register(commands) -> None:
                     "folder and create or update its jobs, all from conf/<env>.yml. Re-running changes nothing.")
     deploy.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
     deploy.add_argument("--plan", action="store_true", help="show what would be created, changed or removed; write nothing")
+    deploy.add_argument("--out", type=Path, metavar="PLAN.json",
+                        help="with --plan: save the plan there (the artifact an approver reads)")
+    deploy.add_argument("--apply", type=Path, metavar="PLAN.json",
+                        help="apply only if the plan computed now is exactly this saved plan; else change nothing")
     deploy.add_argument("--destroy", action="store_true", help="remove what this project deployed to the environment")
     deploy.add_argument("--yes", action="store_true", help="with --destroy: really remove")
     deploy.add_argument("--run-tests", action="store_true",
@@ -49,7 +53,12 @@ def run_deploy(args: argparse.Namespace) -> int:
     if args.destroy:
         commands.destroy(args.env, project, plan_only=args.plan, confirmed=args.yes, progress=print)
         return 0
-    commands.deploy(args.env, project, wheel=args.wheel, plan_only=args.plan, progress=print)
+    if args.out and not args.plan:
+        raise UsageError("--out saves a plan: use it with --plan (then deploy with --apply PLAN.json).")
+    if args.apply and args.plan:
+        raise UsageError("--apply applies a saved plan: leave out --plan.")
+    commands.deploy(args.env, project, wheel=args.wheel, plan_only=args.plan, progress=print,
+                    save_plan=args.out, approved_plan=args.apply)
     return 0
 
 
