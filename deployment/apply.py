@@ -40,6 +40,8 @@ def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], pr
                 ws.delete(change.name)
             else:
                 ws.upload(change.upload)
+        elif change.kind == "folder-acl":
+            ws.set_folder_acl(change.name, set(change.grants))
         elif change.kind == "job":
             job_ids[change.name] = _apply_job(ws, change)
         elif change.kind == "permissions":
@@ -55,6 +57,10 @@ def _apply_job(ws: Workspace, change: Change) -> int:
         return ws.create_job(change.job_settings)
     if change.action == "update":
         ws.reset_job(change.job_id, change.job_settings)
+        if change.job_settings.continuous is not None:
+            # a continuous job keeps running its old settings (and the old wheel) until its run ends:
+            # cancelling the run makes the scheduler start a new one with what was just deployed
+            ws.cancel_runs(change.job_id)
     else:
         ws.delete_job(change.job_id)
     return change.job_id

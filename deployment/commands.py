@@ -10,7 +10,7 @@ from typing import Callable
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
-from deployment import artifacts, jobs, plan, apply, integration_tests, saved_plan
+from deployment import apply, artifacts, checks, integration_tests, jobs, plan, saved_plan
 from deployment.settings import DeploymentSettings, load_deployment
 from deployment.workspace import Workspace
 from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
@@ -67,21 +67,32 @@ def connect(settings: DeploymentSettings, progress: Callable[[str], None] = log.
     return client
 
 
+def target(env: str, project: Project, client: WorkspaceClient | None = None) -> tuple[DeploymentSettings, Workspace]:
+    """The environment's settings and workspace; on a per-user target (dev), the deploying engineer's own."""
+    settings = settings_for(env, project)
+    ws = Workspace(client or connect(settings))
+    if settings.per_user:
+        settings = settings.for_user(ws.current_user())
+    return settings, ws
+
+
 def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: bool = False,
            client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info,
            save_plan: Path | None = None, approved_plan: Path | None = None) -> plan.Plan:
     """Plan, then apply. ``save_plan``: write the plan there (with ``plan_only``: for approval);
     ``approved_plan``: apply only if the plan computed now is exactly that one."""
-    settings = settings_for(env, project)
+    settings, ws = target(env, project, client)
     wheel = wheel or artifacts.build_wheel(project.project_dir)
     uploads = artifacts.collect(settings.workspace_folder, project.notebooks_dir, project.conf_dir, env, wheel)
     wanted = jobs.desired_jobs(settings, uploads)
     acl = jobs.desired_permissions(settings)
-    ws = Workspace(client or connect(settings))
     the_plan = plan.plan_deploy(ws, settings, uploads, wanted, acl)
     progress(the_plan.render())
     for line in jobs.skipped_lines(settings):
         progress(line)
+    problems = checks.secret_scope_problems(ws, settings)
+    if problems:
+        raise MedallionError("Nothing applied: " + " ".join(problems))
     if save_plan is not None:
         progress(f"Plan saved to {save_plan} (digest {saved_plan.save(the_plan, save_plan)[:12]}).")
     if approved_plan is not None:
@@ -95,9 +106,8 @@ def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: boo
 
 def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool = False,
             client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info) -> plan.Plan:
-    settings = settings_for(env, project)
+    settings, ws = target(env, project, client)
     names = [settings.job_name(p) for p in settings.pipelines] + [settings.tests_job_name]
-    ws = Workspace(client or connect(settings))
     the_plan = plan.plan_destroy(ws, settings, names)
     progress(the_plan.render(title="Destroy plan", nothing=f"Nothing to remove: no object of this project is left in {env}."))
     if plan_only or not the_plan.pending:
@@ -112,8 +122,8 @@ def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool
 
 def run_tests(env: str, project: Project, client: WorkspaceClient | None = None, poll_seconds: float = 15.0,
               progress: Callable[[str], None] = log.info) -> int:
-    settings = settings_for(env, project)
+    settings, ws = target(env, project, client)
     for line in jobs.skipped_lines(settings):
         progress(line)
-    outcomes = integration_tests.run_integration_tests(client or connect(settings), settings, poll_seconds, progress)
+    outcomes = integration_tests.run_integration_tests(ws.client, settings, poll_seconds, progress)
     return integration_tests.report(outcomes, progress)

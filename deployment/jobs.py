@@ -53,8 +53,10 @@ def batch_job(settings: DeploymentSettings, artifacts: Artifacts, pipeline: str)
 
 def stream_job(settings: DeploymentSettings, artifacts: Artifacts, pipeline: str) -> jobs.JobSettings:
     task = _notebook_task("run", artifacts.notebook("run"), artifacts)
-    return _job(settings, pipeline, f"{pipeline}: every layer as streams (run_type stream), restarted if it stops",
-                [task], run_type="stream", continuous=jobs.Continuous(pause_status=_pause(settings.schedule.paused)))
+    job = _job(settings, pipeline, f"{pipeline}: every layer as streams (run_type stream), restarted if it stops",
+               [task], run_type="stream", continuous=jobs.Continuous(pause_status=_pause(settings.schedule.paused)))
+    job.timeout_seconds = 0  # a stream runs until stopped: a timeout would kill it every few hours
+    return job
 
 
 def acceptance_pipelines(pipelines) -> tuple[list[str], list[str]]:
@@ -137,12 +139,21 @@ def _notebook_task(key: str, notebook_path: str, artifacts: Artifacts, depends_o
 
 def _job_cluster(settings: DeploymentSettings) -> jobs.JobCluster:
     cluster = settings.cluster
+    size = ({"autoscale": compute.AutoScale(min_workers=int(cluster.autoscale["min_workers"]),
+                                            max_workers=int(cluster.autoscale["max_workers"]))}
+            if cluster.autoscales else {"num_workers": cluster.num_workers})
     return jobs.JobCluster(
         job_cluster_key=CLUSTER_KEY,
         new_cluster=compute.ClusterSpec(
             spark_version=cluster.spark_version,
             node_type_id=cluster.node_type,
-            num_workers=cluster.num_workers,
+            **size,
+            policy_id=cluster.policy_id,
+            apply_policy_default_values=True if cluster.policy_id else None,
+            azure_attributes=compute.AzureAttributes(
+                availability=compute.AzureAvailability(cluster.availability),
+                first_on_demand=cluster.first_on_demand,
+                spot_bid_max_price=-1 if cluster.availability != "ON_DEMAND_AZURE" else None),
             data_security_mode=compute.DataSecurityMode(cluster.data_security_mode),
             spark_env_vars={"MEDALLION_CONF_DIR": f"{settings.files_folder}/conf"},
             custom_tags=dict(settings.tags),

@@ -52,6 +52,10 @@ class FakeWorkspace:
         self.executor: Callable[[dict, dict], tuple[str, str, str]] | None = None
         self.violations: list[str] = []
         self.current_user = DEPLOYER
+        self.folder_acls: dict[int, list[dict]] = {}  # directory object id → direct grants
+        self.scopes: dict[str, str] = {}  # secret scope → backend type
+        self.secret_acls: dict[tuple[str, str], str] = {}  # (scope, principal) → READ | WRITE | MANAGE
+        self.cancelled_all: list[int] = []  # job ids whose runs were cancelled (a continuous job restarts)
         self._clock = 0
         self.writes: list[tuple[str, str]] = []
         self._ids = itertools.count(1001)
@@ -74,6 +78,11 @@ class FakeWorkspace:
             ("GET", "/api/2.2/jobs/runs/get", self.get_run),
             ("GET", "/api/2.2/jobs/runs/get-output", self.get_run_output),
             ("POST", "/api/2.2/jobs/runs/cancel", self.cancel_run),
+            ("POST", "/api/2.2/jobs/runs/cancel-all", self.cancel_all_runs),
+            ("GET", r"/api/2.0/permissions/directories/(?P<object_id>\d+)", self.get_folder_permissions),
+            ("PUT", r"/api/2.0/permissions/directories/(?P<object_id>\d+)", self.set_folder_permissions),
+            ("GET", "/api/2.0/secrets/scopes/list", self.list_scopes),
+            ("GET", "/api/2.0/secrets/acls/get", self.get_secret_acl),
             ("GET", r"/api/2.0/permissions/jobs/(?P<job_id>\d+)", self.get_permissions),
             ("PUT", r"/api/2.0/permissions/jobs/(?P<job_id>\d+)", self.set_permissions),
         ]:
@@ -290,7 +299,62 @@ class FakeWorkspace:
         self.acls[int(job_id)] = acl
         return Response(200, self._permissions(int(job_id)))
 
+    # ------------------------------------------------------------------------------ folder permissions
+    def _folder_id(self, object_id: str) -> int | None:
+        return next((e["object_id"] for e in self.objects.values()
+                     if e.get("object_id") == int(object_id) and e["object_type"] == "DIRECTORY"), None)
+
+    def _folder_permissions(self, object_id: int) -> dict:
+        entries = [workspace.WorkspaceObjectAccessControlResponse(
+            group_name="admins", all_permissions=[workspace.WorkspaceObjectPermission(
+                permission_level=workspace.WorkspaceObjectPermissionLevel.CAN_MANAGE, inherited=True,
+                inherited_from_object=["/directories/"])])]
+        for grant in self.folder_acls.get(object_id, []):
+            entries.append(workspace.WorkspaceObjectAccessControlResponse(
+                user_name=grant.get("user_name"), group_name=grant.get("group_name"),
+                service_principal_name=grant.get("service_principal_name"),
+                all_permissions=[workspace.WorkspaceObjectPermission(
+                    permission_level=workspace.WorkspaceObjectPermissionLevel(grant["permission_level"]), inherited=False)]))
+        return workspace.WorkspaceObjectPermissions(object_id=f"/directories/{object_id}", object_type="directory",
+                                                    access_control_list=entries).as_dict()
+
+    def get_folder_permissions(self, request: Request, object_id: str) -> Response:
+        if self._folder_id(object_id) is None:
+            return _error(404, "RESOURCE_DOES_NOT_EXIST", f"Directory {object_id} does not exist.")
+        return Response(200, self._folder_permissions(int(object_id)))
+
+    def set_folder_permissions(self, request: Request, object_id: str) -> Response:
+        body = self._check(request, WorkspaceAPI.set_permissions,
+                           typed={"access_control_list": workspace.WorkspaceObjectAccessControlRequest})
+        if self._folder_id(object_id) is None:
+            return _error(404, "RESOURCE_DOES_NOT_EXIST", f"Directory {object_id} does not exist.")
+        self.folder_acls[int(object_id)] = body.get("access_control_list", [])
+        return Response(200, self._folder_permissions(int(object_id)))
+
+    def folder_grants(self, path: str) -> set[tuple[str, str]]:
+        """(principal, level) granted directly on the folder at ``path``: for assertions."""
+        grants = self.folder_acls.get(self.objects[path]["object_id"], [])
+        return {(g.get("group_name") or g.get("user_name") or g.get("service_principal_name"), g["permission_level"])
+                for g in grants}
+
+    # ----------------------------------------------------------------------------------------- secrets
+    def list_scopes(self, request: Request) -> Response:
+        scopes = [workspace.SecretScope(name=name, backend_type=workspace.ScopeBackendType(backend))
+                  for name, backend in sorted(self.scopes.items())]
+        return Response(200, workspace.ListScopesResponse(scopes=scopes).as_dict())
+
+    def get_secret_acl(self, request: Request) -> Response:
+        key = (request.query.get("scope"), request.query.get("principal"))
+        if key not in self.secret_acls:
+            return _error(404, "RESOURCE_DOES_NOT_EXIST", f"No ACL for {key[1]} on scope {key[0]}.")
+        return Response(200, workspace.AclItem(principal=key[1], permission=workspace.AclPermission(self.secret_acls[key])).as_dict())
+
     # ---------------------------------------------------------------------------------------- runs
+    def cancel_all_runs(self, request: Request) -> Response:
+        body = self._check(request, JobsAPI.cancel_all_runs)
+        self.cancelled_all.append(body["job_id"])
+        return Response(200, {})
+
     def run_now(self, request: Request) -> Response:
         body = self._check(request, JobsAPI.run_now)
         job = self.jobs.get(body["job_id"])
