@@ -38,6 +38,14 @@ def register(commands) -> None:
     grants.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
     grants.set_defaults(handler=print_grants)
 
+    bundle = commands.add_parser(
+        "bundle", help="write databricks.yml and resources/ (Declarative Automation Bundles) from the same jobs",
+        description="For `databricks bundle deploy`: the jobs `medallion deploy` creates, as bundle resources "
+                    "with dev (development mode), qa and prod (production mode) targets.")
+    bundle.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if the committed files differ from what conf/ renders")
+    bundle.set_defaults(handler=write_bundle)
+
     export = commands.add_parser("export-sql", help="write the SQL that exposes the gold tables to another engine")
     export.add_argument("--target", choices=["synapse"], required=True, help="the engine the SQL is for")
     export.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
@@ -83,6 +91,26 @@ def export_sql(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(script)
     print(f"{args.target} script for {args.env}: {out}")
+    return 0
+
+
+def write_bundle(args: argparse.Namespace) -> int:
+    from medallion.declare.pipeline import pipeline_names
+    from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR
+    import os
+
+    bundle = _deployment("bundle")
+    conf_dir = Path(os.environ.get(CONF_DIR_ENV_VAR) or DEFAULT_CONF_DIR)
+    files = bundle.render(conf_dir, PROJECT_DIR / "notebooks", pipeline_names())
+    if args.check:
+        stale = [name for name, text in files.items()
+                 if not (PROJECT_DIR / name).is_file() or (PROJECT_DIR / name).read_text() != text]
+        if stale:
+            raise MedallionError(f"{', '.join(stale)} differ from conf/: run `medallion bundle` and commit them.")
+        print("databricks.yml and resources/ match conf/")
+        return 0
+    for path in bundle.write(PROJECT_DIR, files):
+        print(f"wrote {path.relative_to(PROJECT_DIR)}")
     return 0
 
 
