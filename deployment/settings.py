@@ -47,6 +47,7 @@ class SynapseSettings:
     database: str
     auth: str
     location: str | None
+    string_length: int = 400
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def load_deployment(env: str, conf_dir: Path | str | None = None, known_pipeline
             database=synapse["database"] or f"{PROJECT}_{env}",
             auth=synapse["auth"],
             location=synapse["location"],
+            string_length=int(synapse["string_length"]),
         ),
         catalog=conf["catalog"],
         storage_root=conf["storage"]["root"],

@@ -49,6 +49,8 @@ def register(commands) -> None:
     export = commands.add_parser("export-sql", help="write the SQL that exposes the gold tables to another engine")
     export.add_argument("--target", choices=["synapse"], required=True, help="the engine the SQL is for")
     export.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
+    export.add_argument("--schemas-from", metavar="ROOT", default=None,
+                        help="storage root whose gold tables give the views' column types (default: the local lakehouse)")
     export.add_argument("--out", type=Path, help="file to write (default: dist/<target>-<env>.sql); '-' prints it")
     export.set_defaults(handler=export_sql)
 
@@ -82,8 +84,13 @@ def export_sql(args: argparse.Namespace) -> int:
     from medallion.platform.grants import gold_tables_of
     from medallion.declare.pipeline import pipeline_names
 
+    from medallion.platform.config import load_settings
+
     settings = _deployment("settings").load_deployment(args.env, known_pipelines=pipeline_names())
-    script = _deployment("synapse").render(settings, gold_tables_of(list(settings.pipelines)))
+    gold = gold_tables_of(list(settings.pipelines))
+    root = args.schemas_from or load_settings("local").root
+    columns = _deployment("synapse_types").gold_columns(root, gold, settings.synapse.string_length)
+    script = _deployment("synapse").render(settings, gold, columns)
     if str(args.out) == "-":
         print(script, end="")
         return 0
