@@ -5,21 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup jars unit integration clean install lint wheel
+.PHONY: run test setup jars unit integration clean install lint wheel system
 
 run: setup
 	$(BIN)/python -m medallion.demo fitness
 
-test: setup
+test: system setup
 	$(BIN)/python -m pytest tests
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit
 
-integration: setup
+integration: system setup
 	$(BIN)/python -m pytest tests/integration
 
 setup: $(STAMP) jars
+
+# Java, PostgreSQL and Chromium (the tests' system packages): installed as root, else the command is printed.
+system:
+	bash scripts/system-packages.sh
 
 install: $(STAMP)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from medallion.errors import ConfigError
+from medallion.errors import MedallionError
 from medallion.read.lakehouse import is_table
 
 Columns = list[tuple[str, str]]  # (column, T-SQL type)
@@ -46,7 +46,7 @@ def gold_columns(root: str, gold_tables: dict[str, list[str]], string_length: in
             schema = pa.schema(DeltaTable(path).schema().to_arrow())
             found.setdefault(pipeline, {})[table] = [(f.name, tsql_type(f.type, string_length)) for f in schema]
     if missing:
-        raise ConfigError(
+        raise MedallionError(
             f"No Delta table under {root} for {', '.join(missing)}: the view column types are read from the gold "
             "tables this code writes. Run the pipelines locally first (`medallion run <pipeline>`), or point "
             "--schemas-from at a storage root that has them.")

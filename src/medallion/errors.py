@@ -6,15 +6,16 @@ class MedallionError(Exception):
 
 
 class UsageError(MedallionError):
-    """The command was called wrongly (an unknown name, a missing confirmation, a file that is not there):
-    the CLI exits with 2, as for the options argparse refuses; every other error exits with 1."""
+    """The command was called or configured wrongly (an unknown name, a wrong setting in conf/, a missing
+    confirmation, a file that is not there): the CLI exits with 2, as for the options argparse refuses.
+    Every other error is a runtime failure (data, services, a failing check): exit code 1."""
 
 
-class ConfigError(MedallionError):
+class ConfigError(UsageError):
     """A setting is unknown, of the wrong type, or missing."""
 
 
-class UnknownEnvironmentError(ConfigError, UsageError):
+class UnknownEnvironmentError(ConfigError):
     """``--env`` names an environment that has no conf/<env>.yml."""
 
 

@@ -272,7 +272,7 @@ def test_the_folder_is_readable_not_editable_by_engineers_and_managed_by_the_dep
 def test_a_folder_under_shared_is_refused(checkout, wheel, capsys):
     edit_conf(checkout.conf_dir, "qa", workspace_folder="/Shared/medallion/qa")
     code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
-    assert code == 1 and "is under /Shared, which every workspace user may edit" in err
+    assert code == 2 and "is under /Shared, which every workspace user may edit" in err
 
 
 def test_each_engineer_gets_their_own_dev_target_with_paused_schedules(checkout, workspace, wheel):

@@ -96,7 +96,7 @@ def test_column_types_come_from_the_delta_schema(tmp_path):
 
 def test_a_gold_table_not_written_yet_is_one_clear_error(tmp_path):
     from deployment.synapse_types import gold_columns
-    from medallion.errors import ConfigError
+    from medallion.errors import MedallionError
 
-    with pytest.raises(ConfigError, match=r"No Delta table under .* for fitness.gym_summary: .*medallion run"):
+    with pytest.raises(MedallionError, match=r"No Delta table under .* for fitness.gym_summary: .*medallion run"):
         gold_columns(str(tmp_path), {"fitness": ["gym_summary"]}, string_length=400)
