@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as err:  # a defect, not a user mistake: one line, the traceback under --verbose
         log.debug("traceback of the unexpected error:", exc_info=True)
-        print(f"error: unexpected {type(err).__name__}: {err} (run with --verbose for the traceback)", file=sys.stderr)
+        first_line = str(err).strip().splitlines()[0][:500] if str(err).strip() else ""
+        print(f"error: unexpected {type(err).__name__}: {first_line} (run with --verbose for the traceback)",
+              file=sys.stderr)
         return EXIT_RUNTIME
     return int(result or 0)
