@@ -82,7 +82,9 @@ def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: boo
     """Plan, then apply. ``save_plan``: write the plan there (with ``plan_only``: for approval);
     ``approved_plan``: apply only if the plan computed now is exactly that one."""
     settings, ws = target(env, project, client)
-    wheel = wheel or artifacts.build_wheel(project.project_dir)
+    if wheel is None:
+        progress("building the wheel from this checkout (pass --wheel to deploy one already built)")
+        wheel = artifacts.build_wheel(project.project_dir)
     uploads = artifacts.collect(settings.workspace_folder, project.notebooks_dir, project.conf_dir, env, wheel)
     wanted = jobs.desired_jobs(settings, uploads)
     acl = jobs.desired_permissions(settings)
