@@ -5,27 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup jars unit integration clean install lint wheel bench
+.PHONY: run test setup jars unit integration clean install lint wheel system bench
 
 run: setup
 	$(BIN)/python -m medallion.demo fitness
 
-test: setup
+test: system setup
 	$(BIN)/python -m pytest tests
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit
 
-integration: setup
+integration: system setup
 	$(BIN)/python -m pytest tests/integration
 
 setup: $(STAMP) jars
+
+# Java, PostgreSQL and Chromium (the tests' system packages): installed as root, else the command is printed.
+system:
+	bash scripts/system-packages.sh
 
 install: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src deployment tests benchmarks
-
 
 # The fitness pipeline against the I/O floor at SF1 and SF10 (about half an hour on 2 cores): docs/benchmarks.md.
 bench: setup

@@ -5,6 +5,8 @@ finds the objects already there (jobs by name and tags, files by path) and compl
 """
 from __future__ import annotations
 
+import logging
+
 from typing import Callable
 
 from databricks.sdk.service import jobs
@@ -15,8 +17,10 @@ from deployment.workspace import Workspace
 
 Progress = Callable[[str], None]
 
+log = logging.getLogger(__name__)
 
-def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], progress: Progress = print) -> list[str]:
+
+def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], progress: Progress = log.info) -> list[str]:
     """Perform every pending change; returns the folders kept because they hold objects not ours."""
     job_ids: dict[str, int] = {}
     kept = []
@@ -36,6 +40,8 @@ def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], pr
                 ws.delete(change.name)
             else:
                 ws.upload(change.upload)
+        elif change.kind == "folder-acl":
+            ws.set_folder_acl(change.name, set(change.grants))
         elif change.kind == "job":
             job_ids[change.name] = _apply_job(ws, change)
         elif change.kind == "permissions":
@@ -51,6 +57,10 @@ def _apply_job(ws: Workspace, change: Change) -> int:
         return ws.create_job(change.job_settings)
     if change.action == "update":
         ws.reset_job(change.job_id, change.job_settings)
+        if change.job_settings.continuous is not None:
+            # a continuous job keeps running its old settings (and the old wheel) until its run ends:
+            # cancelling the run makes the scheduler start a new one with what was just deployed
+            ws.cancel_runs(change.job_id)
     else:
         ws.delete_job(change.job_id)
     return change.job_id
@@ -71,6 +81,11 @@ def _apply_state(ws: Workspace, plan: Plan, job_ids: dict[str, int]) -> None:
     state_changes = [c for c in plan.pending if c.kind == "state"]
     if not state_changes or plan.new_state is None:
         return
+    for change in plan.pending:  # what we just wrote: its modification time, to see later hand edits
+        if change.upload is not None:
+            written = ws.status(change.name)
+            if written is not None and written.modified_at is not None:
+                plan.new_state.modified_at[change.name] = written.modified_at
     for name, job_id in job_ids.items():
         if name in plan.new_state.jobs:
             plan.new_state.jobs[name] = JobRecord(job_id, plan.new_state.jobs[name].settings_sha256)

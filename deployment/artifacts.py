@@ -68,13 +68,18 @@ def collect(folder: str, notebooks_dir: Path, conf_dir: Path, env: str, wheel_fi
     notebooks = notebook_uploads(folder, notebooks_dir)
     confs = [Upload("file", f"{folder}/conf/{p.name}", p.read_bytes()) for p in (conf_dir / "base.yml", conf_dir / f"{env}.yml")]
     wheel = wheel_upload(folder, wheel_file)
+    return Artifacts(uploads=(wheel, *notebooks, *confs), wheel=wheel, notebook_paths=notebook_roles(notebooks))
+
+
+def notebook_roles(notebooks: list[Upload]) -> dict[str, str]:
+    """role → workspace path of its notebook (NN-<role>.py)."""
     roles = {}
     for upload in notebooks:
         stem = upload.remote.rsplit("/", 1)[1]
         for role, suffix in NOTEBOOK_ROLES.items():
             if stem.split("-", 1)[-1] == suffix:
                 roles[role] = upload.remote
-    return Artifacts(uploads=(wheel, *notebooks, *confs), wheel=wheel, notebook_paths=roles)
+    return roles
 
 
 def notebook_uploads(folder: str, notebooks_dir: Path) -> list[Upload]:

@@ -1,24 +1,29 @@
 """What ``medallion deploy`` does, as functions the CLI (and the tests) call."""
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.config import Config
 
-from deployment import artifacts, jobs, plan, apply, integration_tests
+from deployment import apply, artifacts, checks, integration_tests, jobs, plan, saved_plan
 from deployment.settings import DeploymentSettings, load_deployment
 from deployment.workspace import Workspace
 from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
-from medallion.errors import MedallionError
+from medallion.errors import MedallionError, UsageError
 from medallion.declare.pipeline import pipeline_names
 
+log = logging.getLogger(__name__)
+HTTP_TIMEOUT_S = 30  # one request
+RETRY_TIMEOUT_S = 60  # one request with the SDK's retries (its default: 300 s)
 AUTH_HELP = (
-    "Authenticate through the Databricks SDK's standard chain: a service principal "
-    "(ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID), the Azure CLI (`az login`, or an AzureCLI task "
-    "with a workload identity service connection), or DATABRICKS_TOKEN."
+    "Authenticate through the Databricks SDK's standard chain: the Azure CLI (`az login`, or an AzureCLI@2 task "
+    "with a workload identity federation service connection: no secret), a service principal "
+    "(ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID), or DATABRICKS_TOKEN."
 )
 
 
@@ -33,30 +38,67 @@ class Project:
 
 def settings_for(env: str, project: Project) -> DeploymentSettings:
     if env == "local":
-        raise MedallionError("`local` runs on this machine: deploy targets a Databricks environment (dev, qa, prod).")
+        raise UsageError("`local` runs on this machine: deploy targets a Databricks environment (dev, qa, prod).")
     return load_deployment(env, project.conf_dir, known_pipelines=pipeline_names())
 
 
-def connect(settings: DeploymentSettings) -> WorkspaceClient:
-    """A client authenticated by the SDK's default chain; the host comes from conf, never from a stray variable."""
+def connect(settings: DeploymentSettings, progress: Callable[[str], None] = log.info) -> WorkspaceClient:
+    """A client authenticated by the SDK's default chain; the host comes from conf, never from a stray variable.
+
+    Short timeouts (the SDK's defaults wait up to five minutes in silence on an unreachable host), and one
+    call up front that proves both the host and the identity before anything is planned."""
+    host = settings.host or "Databricks"
+    timeouts = {"http_timeout_seconds": HTTP_TIMEOUT_S, "retry_timeout_seconds": RETRY_TIMEOUT_S}
     try:
-        client = WorkspaceClient(host=settings.host) if settings.host else WorkspaceClient()
+        config = Config(host=settings.host, **timeouts) if settings.host else Config(**timeouts)
+        client = WorkspaceClient(config=config)
         client.config.authenticate()
     except Exception as err:  # the SDK raises ValueError subclasses listing what it tried
-        raise MedallionError(f"Cannot authenticate to {settings.host or 'Databricks'} ({err}). {AUTH_HELP}") from None
+        raise MedallionError(f"Cannot authenticate to {host} ({err}). {AUTH_HELP}") from None
+    progress(f"connecting to {host} (timeout {RETRY_TIMEOUT_S} s)")
+    try:
+        me = client.current_user.me()
+    except Exception as err:  # connection refused, DNS, TLS, 401/403: one line, no traceback
+        raise MedallionError(
+            f"Cannot reach {host} as this identity within {RETRY_TIMEOUT_S} s ({type(err).__name__}: "
+            f"{' '.join(str(err).split())[:200]}). Check deployment.host in conf/{settings.env}.yml, the network, "
+            f"and the identity. {AUTH_HELP}") from None
+    progress(f"connected as {me.user_name or me.display_name}")
     return client
 
 
-def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: bool = False,
-           client: WorkspaceClient | None = None, progress: Callable[[str], None] = print) -> plan.Plan:
+def target(env: str, project: Project, client: WorkspaceClient | None = None) -> tuple[DeploymentSettings, Workspace]:
+    """The environment's settings and workspace; on a per-user target (dev), the deploying engineer's own."""
     settings = settings_for(env, project)
-    wheel = wheel or artifacts.build_wheel(project.project_dir)
+    ws = Workspace(client or connect(settings))
+    if settings.per_user:
+        settings = settings.for_user(ws.current_user())
+    return settings, ws
+
+
+def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: bool = False,
+           client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info,
+           save_plan: Path | None = None, approved_plan: Path | None = None) -> plan.Plan:
+    """Plan, then apply. ``save_plan``: write the plan there (with ``plan_only``: for approval);
+    ``approved_plan``: apply only if the plan computed now is exactly that one."""
+    settings, ws = target(env, project, client)
+    if wheel is None:
+        progress("building the wheel from this checkout (pass --wheel to deploy one already built)")
+        wheel = artifacts.build_wheel(project.project_dir)
     uploads = artifacts.collect(settings.workspace_folder, project.notebooks_dir, project.conf_dir, env, wheel)
     wanted = jobs.desired_jobs(settings, uploads)
     acl = jobs.desired_permissions(settings)
-    ws = Workspace(client or connect(settings))
     the_plan = plan.plan_deploy(ws, settings, uploads, wanted, acl)
     progress(the_plan.render())
+    for line in jobs.skipped_lines(settings):
+        progress(line)
+    problems = checks.secret_scope_problems(ws, settings)
+    if problems:
+        raise MedallionError("Nothing applied: " + " ".join(problems))
+    if save_plan is not None:
+        progress(f"Plan saved to {save_plan} (digest {saved_plan.save(the_plan, save_plan)[:12]}).")
+    if approved_plan is not None:
+        progress(f"This is the approved plan {approved_plan} (digest {saved_plan.check(the_plan, approved_plan)[:12]}).")
     if not plan_only and the_plan.pending:
         progress("Applying:")
         apply.apply(ws, the_plan, acl, progress)
@@ -65,16 +107,15 @@ def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: boo
 
 
 def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool = False,
-            client: WorkspaceClient | None = None, progress: Callable[[str], None] = print) -> plan.Plan:
-    settings = settings_for(env, project)
+            client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info) -> plan.Plan:
+    settings, ws = target(env, project, client)
     names = [settings.job_name(p) for p in settings.pipelines] + [settings.tests_job_name]
-    ws = Workspace(client or connect(settings))
     the_plan = plan.plan_destroy(ws, settings, names)
     progress(the_plan.render(title="Destroy plan", nothing=f"Nothing to remove: no object of this project is left in {env}."))
     if plan_only or not the_plan.pending:
         return the_plan
     if not confirmed:
-        raise MedallionError(f"Nothing removed: add --yes to remove the {len(the_plan.pending)} objects above from {env}.")
+        raise UsageError(f"Nothing removed: add --yes to remove the {len(the_plan.pending)} objects above from {env}.")
     progress("Removing:")
     apply.apply(ws, the_plan, [], progress)
     progress(f"Removed what this project had deployed to {env}.")
@@ -82,7 +123,9 @@ def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool
 
 
 def run_tests(env: str, project: Project, client: WorkspaceClient | None = None, poll_seconds: float = 15.0,
-              progress: Callable[[str], None] = print) -> int:
-    settings = settings_for(env, project)
-    outcomes = integration_tests.run_integration_tests(client or connect(settings), settings, poll_seconds, progress)
+              progress: Callable[[str], None] = log.info) -> int:
+    settings, ws = target(env, project, client)
+    for line in jobs.skipped_lines(settings):
+        progress(line)
+    outcomes = integration_tests.run_integration_tests(ws.client, settings, poll_seconds, progress)
     return integration_tests.report(outcomes, progress)

@@ -3,6 +3,7 @@ written. ``--plan`` prints it; apply performs exactly it. Nothing outside the en
 folder and this project's jobs ever appears in a plan."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from databricks.sdk.service import jobs
@@ -26,6 +27,7 @@ class Change:
     upload: Upload | None = None
     job_settings: jobs.JobSettings | None = None
     job_id: int | None = None
+    grants: frozenset | None = None  # folder permissions: (kind, principal, level)
 
 
 @dataclass
@@ -83,16 +85,24 @@ def plan_deploy(ws: Workspace, settings: DeploymentSettings, artifacts: Artifact
         elif path in old.folders:
             new.folders.append(path)
 
+    plan.changes.append(_folder_acl_change(ws, settings, folder))
+
     listings: dict[str, dict] = {}
     for upload in artifacts.uploads:
         parent = upload.remote.rsplit("/", 1)[0]
         if parent not in listings:
             listings[parent] = ws.listing(parent)
         new.uploads[upload.remote] = upload.sha256
-        if upload.remote not in listings[parent]:
+        remote = listings[parent].get(upload.remote)
+        if remote is None:
             plan.changes.append(Change("create", upload.kind, upload.remote, upload=upload))
+        elif old.uploads.get(upload.remote) == upload.sha256 and _edited_by_hand(old, upload.remote, remote):
+            plan.changes.append(Change("update", upload.kind, upload.remote,
+                                       "edited in the workspace since the last deploy: put back", upload=upload))
         elif old.uploads.get(upload.remote) == upload.sha256:
             plan.changes.append(Change("keep", upload.kind, upload.remote))
+            if remote.modified_at is not None:
+                new.modified_at[upload.remote] = remote.modified_at
         else:
             why = "content changed" if upload.remote in old.uploads else "not recorded as deployed: replaced"
             plan.changes.append(Change("update", upload.kind, upload.remote, why, upload=upload))
@@ -118,6 +128,38 @@ def plan_deploy(ws: Workspace, settings: DeploymentSettings, artifacts: Artifact
     return plan
 
 
+def folder_grants(settings: DeploymentSettings, deployer: str) -> frozenset:
+    """Who may do what in the deployment folder: the deploying identity manages it, the job principal and
+    the reader groups of conf (engineers, in qa and prod) read it; nobody else edits what the jobs run."""
+    grants = {(_kind_of_principal(deployer), deployer, "CAN_MANAGE")}
+    if settings.job_principal and settings.job_principal != deployer:
+        grants.add(("service_principal", settings.job_principal, "CAN_READ"))
+    grants.update(("group", group, "CAN_READ") for group in settings.folder_readers)
+    return frozenset(grants)
+
+
+def _kind_of_principal(name: str) -> str:
+    """A service principal signs in with its application id (a UUID); a person with an e-mail address."""
+    return "service_principal" if re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", name) else "user"
+
+
+def _folder_acl_change(ws: Workspace, settings: DeploymentSettings, folder: str) -> Change:
+    wanted = folder_grants(settings, ws.current_user())
+    current = ws.folder_acl(folder)
+    if current == wanted:
+        return Change("keep", "folder-acl", folder, grants=wanted)
+    added = [f"+{k} {p} {lvl}" for k, p, lvl in sorted(wanted - current)]
+    removed = [f"-{k} {p} {lvl}" for k, p, lvl in sorted(current - wanted)]
+    return Change("create" if not current else "update", "folder-acl", folder, ", ".join(added + removed), grants=wanted)
+
+
+def _edited_by_hand(old: DeploymentState, path: str, remote) -> bool:
+    """The content hash in the state says what we wrote, not what is there now: the object's modification
+    time, recorded right after the deploy wrote it, tells whether someone changed it since."""
+    recorded = old.modified_at.get(path)
+    return recorded is not None and remote.modified_at is not None and remote.modified_at != recorded
+
+
 def _job_changes(ws, settings, name, job_settings, old, new, acl) -> list[Change]:
     desired = job_settings.as_dict()
     digest = settings_hash(desired)
@@ -137,8 +179,9 @@ def _job_changes(ws, settings, name, job_settings, old, new, acl) -> list[Change
     record = old.jobs.get(name)
     if not differences and record is not None and record.settings_sha256 != digest:
         differences = ["settings removed since the last deploy"]
+    restart = "; its stream is restarted" if differences and job_settings.continuous is not None else ""
     changes = [Change("update" if differences else "keep", "job", name, ", ".join(differences[:6]) +
-                      (f" (+{len(differences) - 6} more)" if len(differences) > 6 else ""),
+                      (f" (+{len(differences) - 6} more)" if len(differences) > 6 else "") + restart,
                       job_settings=job_settings, job_id=remote.job_id)]
     changes.append(_acl_change(ws, name, remote.job_id, acl))
     return changes

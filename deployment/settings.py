@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -15,12 +15,23 @@ SYNAPSE_AUTH = ("caller", "managed_identity")
 PERMISSION_LEVELS = {"can_manage": "CAN_MANAGE", "can_manage_run": "CAN_MANAGE_RUN", "can_view": "CAN_VIEW"}
 
 
+AVAILABILITY = ("ON_DEMAND_AZURE", "SPOT_AZURE", "SPOT_WITH_FALLBACK_AZURE")
+
+
 @dataclass(frozen=True)
 class ClusterSettings:
     spark_version: str
     node_type: str
     num_workers: int
     data_security_mode: str
+    policy_id: str | None = None
+    autoscale: dict | None = None  # {min_workers, max_workers}; max_workers 0: fixed num_workers
+    availability: str = "ON_DEMAND_AZURE"
+    first_on_demand: int = 1
+
+    @property
+    def autoscales(self) -> bool:
+        return bool(self.autoscale and int(self.autoscale.get("max_workers") or 0) > 0)
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class SynapseSettings:
     database: str
     auth: str
     location: str | None
+    string_length: int = 400
 
 
 @dataclass(frozen=True)
@@ -59,23 +71,38 @@ class DeploymentSettings:
     synapse: SynapseSettings
     catalog: str | None
     storage_root: str | None
+    secret_scope: str | None = None  # the Key Vault-backed scope the jobs read (secrets.provider databricks)
+    folder_readers: tuple[str, ...] = ()  # groups that may read the workspace folder
+    per_user: bool = False
+    user: str | None = None  # per-user targets: the engineer deploying (set by for_user)
 
     @property
     def files_folder(self) -> str:
         """The folder as a file-system path on a cluster (``/Workspace/…``), for libraries and env vars."""
         return "/Workspace" + self.workspace_folder
 
+    @property
+    def name_prefix(self) -> str:
+        """``[dev ann]`` on a per-user target, so each engineer's jobs are theirs and told apart."""
+        return f"[{self.env} {self.user.split('@')[0]}] " if self.user else ""
+
     def job_name(self, pipeline: str) -> str:
-        return f"{PROJECT}-{self.env}-{pipeline}"
+        return f"{self.name_prefix}{PROJECT}-{self.env}-{pipeline}"
 
     @property
     def tests_job_name(self) -> str:
-        return f"{PROJECT}-{self.env}-integration-tests"
+        return f"{self.name_prefix}{PROJECT}-{self.env}-integration-tests"
 
     @property
     def tags(self) -> dict[str, str]:
         """Tags on every job this project creates: how ``--destroy`` recognises its own jobs."""
-        return {"project": PROJECT, "medallion-env": self.env}
+        tags = {"project": PROJECT, "medallion-env": self.env}
+        return {**tags, "medallion-user": self.user} if self.user else tags
+
+    def for_user(self, user: str) -> "DeploymentSettings":
+        """A per-user target: the engineer's own folder and job names, every schedule paused."""
+        return replace(self, user=user, workspace_folder=f"/Users/{user}/{PROJECT}/{self.env}",
+                       schedule=replace(self.schedule, paused=True))
 
 
 def load_deployment(env: str, conf_dir: Path | str | None = None, known_pipelines: list[str] | None = None) -> DeploymentSettings:
@@ -98,6 +125,10 @@ def load_deployment(env: str, conf_dir: Path | str | None = None, known_pipeline
         raise ConfigError(f"{where}.cluster.data_security_mode must be one of {', '.join(SECURITY_MODES)}.")
     if cluster.num_workers < 0:
         raise ConfigError(f"{where}.cluster.num_workers must be 0 or more.")
+    if cluster.availability not in AVAILABILITY:
+        raise ConfigError(f"{where}.cluster.availability must be one of {', '.join(AVAILABILITY)}.")
+    if cluster.autoscales and not 0 <= int(cluster.autoscale["min_workers"]) <= int(cluster.autoscale["max_workers"]):
+        raise ConfigError(f"{where}.cluster.autoscale: 0 ≤ min_workers ≤ max_workers.")
     if section["max_concurrent_runs"] < 1 or section["timeout_seconds"] < 0:
         raise ConfigError(f"{where}: max_concurrent_runs must be ≥ 1 and timeout_seconds ≥ 0.")
     synapse = section["synapse"]
@@ -125,9 +156,13 @@ def load_deployment(env: str, conf_dir: Path | str | None = None, known_pipeline
             database=synapse["database"] or f"{PROJECT}_{env}",
             auth=synapse["auth"],
             location=synapse["location"],
+            string_length=int(synapse["string_length"]),
         ),
         catalog=conf["catalog"],
         storage_root=conf["storage"]["root"],
+        secret_scope=conf["secrets"]["scope"] if conf["secrets"]["provider"] == "databricks" else None,
+        folder_readers=tuple(section["folder_permissions"]["can_read"]),
+        per_user=bool(section["per_user"]),
     )
 
 
@@ -136,7 +171,11 @@ def _workspace_folder(folder: str, where: str) -> str:
     if folder.startswith("/Workspace/"):
         folder = folder[len("/Workspace"):]
     if not folder.startswith("/") or folder.rstrip("/") in ("", "/Shared", "/Users"):
-        raise ConfigError(f"{where}.workspace_folder must be a folder of its own like /Shared/medallion/qa, got {folder!r}.")
+        raise ConfigError(f"{where}.workspace_folder must be a folder of its own like /Deployments/medallion/qa, got {folder!r}.")
+    if folder == "/Shared" or folder.startswith("/Shared/"):
+        raise ConfigError(f"{where}.workspace_folder {folder!r} is under /Shared, which every workspace user may edit, "
+                          "while the jobs run its files as the job principal: use a folder of its own such as "
+                          "/Deployments/medallion/<env>, whose permissions the deploy sets.")
     return folder.rstrip("/")
 
 

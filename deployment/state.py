@@ -26,6 +26,8 @@ class DeploymentState:
     uploads: dict[str, str] = field(default_factory=dict)  # workspace path → sha256 of the content
     folders: list[str] = field(default_factory=list)  # folders this project created
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # job name → id and settings hash
+    # workspace path → its modified_at (ms) right after the deploy wrote it: a later hand edit changes it
+    modified_at: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = {
@@ -35,6 +37,7 @@ class DeploymentState:
             "uploads": dict(sorted(self.uploads.items())),
             "folders": sorted(set(self.folders)),
             "jobs": {name: {"job_id": r.job_id, "settings_sha256": r.settings_sha256} for name, r in sorted(self.jobs.items())},
+            "modified_at": dict(sorted(self.modified_at.items())),
         }
         return json.dumps(data, indent=2) + "\n"
 
@@ -48,6 +51,7 @@ class DeploymentState:
             uploads=dict(data.get("uploads", {})),
             folders=list(data.get("folders", [])),
             jobs={name: JobRecord(int(r["job_id"]), r["settings_sha256"]) for name, r in data.get("jobs", {}).items()},
+            modified_at={path: int(ms) for path, ms in data.get("modified_at", {}).items()},
         )
 
 

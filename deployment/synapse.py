@@ -1,9 +1,10 @@
 """``medallion export-sql --target synapse``: the T-SQL that lets Synapse serverless SQL read gold.
 
 One database (UTF-8 collation, so Delta strings compare as Spark wrote them), one external data source
-on the lakehouse root, one schema per pipeline and one view per gold table over its Delta folder. Views
-select ``*`` so a column added to a gold table appears without editing the script. Every statement is
-guarded, so the script can be pasted and run again.
+on the lakehouse root, one schema per pipeline and one view per gold table over its Delta folder, with
+every column's type explicit (``WITH (...)``, see ``deployment.synapse_types``): a column added to a gold
+table appears once the script is generated and run again. Every statement is guarded, so the script can
+be pasted and run again.
 
 Serverless SQL reads Delta at reader version 1 only (no deletion vectors, column mapping, v2 checkpoints
 or timestamp without time zone): the gold tables are created that way (see ``medallion.io``).
@@ -21,7 +22,9 @@ DATA_SOURCE = "medallion_lakehouse"
 CREDENTIAL = "medallion_workspace_identity"
 
 
-def render(settings: DeploymentSettings, gold_tables: dict[str, list[str]]) -> str:
+def render(settings: DeploymentSettings, gold_tables: dict[str, list[str]],
+           columns: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
+    """``columns``: pipeline → table → (column, T-SQL type), for every table of ``gold_tables``."""
     location = settings.synapse.location or _location(settings)
     database = settings.synapse.database
     lines = [
@@ -69,6 +72,8 @@ def render(settings: DeploymentSettings, gold_tables: dict[str, list[str]]) -> s
                 f"    BULK '{pipeline}/gold/{table}/',",
                 f"    DATA_SOURCE = '{DATA_SOURCE}',",
                 "    FORMAT = 'DELTA'",
+                ") WITH (",
+                ",\n".join(f"    {_q(name)} {sql_type}" for name, sql_type in _columns_of(columns, pipeline, table)),
                 ") AS [rows];",
                 "GO",
             ]
@@ -85,6 +90,13 @@ def render(settings: DeploymentSettings, gold_tables: dict[str, list[str]]) -> s
             lines.append(f"GRANT REFERENCES ON DATABASE SCOPED CREDENTIAL::{_q(CREDENTIAL)} TO {_q(reader)};")
         lines.append("GO")
     return "\n".join(lines) + "\n"
+
+
+def _columns_of(columns: dict, pipeline: str, table: str) -> list[tuple[str, str]]:
+    try:
+        return columns[pipeline][table]
+    except KeyError:
+        raise ConfigError(f"No column types for {pipeline}.{table}: see deployment.synapse_types.") from None
 
 
 def _location(settings: DeploymentSettings) -> str:

@@ -67,6 +67,41 @@ class Workspace:
         settings = job.settings.as_dict() if job.settings else {}
         return RemoteJob(job_id=job.job_id, settings=settings, tags=settings.get("tags", {}))
 
+    def current_user(self) -> str:
+        return self.client.current_user.me().user_name
+
+    def folder_acl(self, path: str) -> set[tuple[str, str, str]]:
+        """(kind, principal, level) granted directly on a folder (not inherited)."""
+        info = self.status(path)
+        if info is None:
+            return set()
+        permissions = self.client.workspace.get_permissions("directories", str(info.object_id))
+        granted = set()
+        for entry in permissions.access_control_list or []:
+            for permission in entry.all_permissions or []:
+                if not permission.inherited:
+                    kind = "group" if entry.group_name else "service_principal" if entry.service_principal_name else "user"
+                    principal = entry.group_name or entry.service_principal_name or entry.user_name
+                    granted.add((kind, principal, permission.permission_level.value))
+        return granted
+
+    def set_folder_acl(self, path: str, grants: set[tuple[str, str, str]]) -> None:
+        info = self.status(path)
+        self.client.workspace.set_permissions("directories", str(info.object_id), access_control_list=[
+            workspace.WorkspaceObjectAccessControlRequest(
+                **{f"{kind}_name": principal}, permission_level=workspace.WorkspaceObjectPermissionLevel(level))
+            for kind, principal, level in sorted(grants)])
+
+    def secret_scope(self, name: str):
+        """The scope named ``name`` (None when absent)."""
+        return next((s for s in self.client.secrets.list_scopes() if s.name == name), None)
+
+    def secret_acl(self, scope: str, principal: str) -> str | None:
+        try:
+            return self.client.secrets.get_acl(scope, principal).permission.value
+        except (NotFound, ResourceDoesNotExist):
+            return None
+
     def job_acl(self, job_id: int) -> jobs.JobPermissions:
         return self.client.jobs.get_permissions(str(job_id))
 
@@ -103,6 +138,9 @@ class Workspace:
 
     def reset_job(self, job_id: int, settings: jobs.JobSettings) -> None:
         self.client.jobs.reset(job_id=job_id, new_settings=settings)
+
+    def cancel_runs(self, job_id: int) -> None:
+        self.client.jobs.cancel_all_runs(job_id=job_id)
 
     def delete_job(self, job_id: int) -> None:
         try:

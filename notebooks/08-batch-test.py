@@ -2,12 +2,14 @@
 # MAGIC %md
 # MAGIC # 08 · Batch test
 # MAGIC Produces each data set, runs once, and checks the pipeline's acceptance counts. Fails with the differing counts.
+# MAGIC With a `test_run` id it writes only to a storage root and schemas of its own, removed when it ends.
 
 # COMMAND ----------
 
 dbutils.widgets.text("env", "dev", "Environment (conf/<env>.yml)")
 dbutils.widgets.text("pipeline", "fitness", "Pipeline")
 dbutils.widgets.dropdown("run_type", "once", ["once", "stream"], "Run type")
+dbutils.widgets.text("test_run", "", "Test run id: data of its own, removed afterwards (empty: shared)")
 
 # COMMAND ----------
 

@@ -5,15 +5,25 @@ class MedallionError(Exception):
     """Base class: an expected failure with a message that says what is wrong and how to fix it."""
 
 
-class ConfigError(MedallionError):
+class UsageError(MedallionError):
+    """The command was called or configured wrongly (an unknown name, a wrong setting in conf/, a missing
+    confirmation, a file that is not there): the CLI exits with 2, as for the options argparse refuses.
+    Every other error is a runtime failure (data, services, a failing check): exit code 1."""
+
+
+class ConfigError(UsageError):
     """A setting is unknown, of the wrong type, or missing."""
 
 
-class UnknownPipelineError(MedallionError):
+class UnknownEnvironmentError(ConfigError):
+    """``--env`` names an environment that has no conf/<env>.yml."""
+
+
+class UnknownPipelineError(UsageError):
     """No pipeline of that name is registered."""
 
 
-class UnknownTableError(MedallionError):
+class UnknownTableError(UsageError):
     """No table of that name is declared."""
 
 

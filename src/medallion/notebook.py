@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from medallion.engine import acceptance, hooks, runner
+from medallion.engine import acceptance, hooks, isolation, runner
 from medallion.platform.config import load_settings
 from medallion.declare.pipeline import get_pipeline
 from medallion.platform.runtime import Runtime
@@ -80,7 +80,17 @@ def produce(dbutils, spark=None) -> str:
 
 
 def batch_test(dbutils, spark=None) -> str:
-    return json.dumps(acceptance.run_acceptance(runtime(dbutils, spark), dbutils.widgets.get("pipeline"), "once"))
+    """Notebook 08. With a ``test_run`` id (``medallion deploy --run-tests`` passes one), the run writes to a
+    storage root, landing zone and schemas of its own and removes them afterwards (see engine.isolation)."""
+    rt, pipeline_name = runtime(dbutils, spark), dbutils.widgets.get("pipeline")
+    run_id = _optional_widget(dbutils, "test_run")
+    if not run_id:
+        return json.dumps(acceptance.run_acceptance(rt, pipeline_name, "once"))
+    isolated = Runtime(isolation.isolated_settings(rt.settings, run_id), spark=spark or rt.spark, dbutils=dbutils)
+    try:
+        return json.dumps(acceptance.run_acceptance(isolated, pipeline_name, "once"))
+    finally:
+        isolation.clean_up(isolated, [pipeline_name])
 
 
 def stream_test(dbutils, spark=None) -> str:

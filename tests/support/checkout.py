@@ -64,6 +64,10 @@ def checkout(tmp_path, workspace, monkeypatch):
     for env in ("dev", "qa", "prod"):
         # One pipeline keeps the expected workspace small; jobs for every pipeline are covered in test_jobs.
         edit_conf(conf_dir, env, host=workspace.url, pipelines=["fitness"])
+        # The Key Vault-backed scope a workspace admin created, readable by the job principal.
+        conf = yaml.safe_load((conf_dir / f"{env}.yml").read_text())
+        workspace.scopes[conf["secrets"]["scope"]] = "AZURE_KEYVAULT"
+        workspace.secret_acls[(conf["secrets"]["scope"], conf["deployment"]["job_principal"])] = "READ"
     for name in list(os.environ):
         if name.startswith(("DATABRICKS_", "ARM_", "AZURE_")):
             monkeypatch.delenv(name)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import base64
 import inspect
 import itertools
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from databricks.sdk.service import jobs, workspace
 from databricks.sdk.service.jobs import JobsAPI
@@ -44,12 +47,22 @@ class FakeWorkspace:
         self.acls: dict[int, list[dict]] = {}
         self.runs: dict[int, dict] = {}
         self.run_plan = RunPlan()
+        # Optional: executes a task for real (e.g. its notebook, locally) and returns its
+        # (result_state, error, error_trace); without it, runs end as ``run_plan`` says.
+        self.executor: Callable[[dict, dict], tuple[str, str, str]] | None = None
         self.violations: list[str] = []
+        self.current_user = DEPLOYER
+        self.folder_acls: dict[int, list[dict]] = {}  # directory object id → direct grants
+        self.scopes: dict[str, str] = {}  # secret scope → backend type
+        self.secret_acls: dict[tuple[str, str], str] = {}  # (scope, principal) → READ | WRITE | MANAGE
+        self.cancelled_all: list[int] = []  # job ids whose runs were cancelled (a continuous job restarts)
+        self._clock = 0
         self.writes: list[tuple[str, str]] = []
         self._ids = itertools.count(1001)
         self.server = LocalServer()
         for method, pattern, handler in [
             ("GET", "/.well-known/databricks-config", self.host_metadata),
+            ("GET", "/api/2.0/preview/scim/v2/Me", self.me),
             ("GET", "/api/2.0/workspace/get-status", self.get_status),
             ("GET", "/api/2.0/workspace/list", self.list),
             ("GET", "/api/2.0/workspace/export", self.export),
@@ -65,6 +78,11 @@ class FakeWorkspace:
             ("GET", "/api/2.2/jobs/runs/get", self.get_run),
             ("GET", "/api/2.2/jobs/runs/get-output", self.get_run_output),
             ("POST", "/api/2.2/jobs/runs/cancel", self.cancel_run),
+            ("POST", "/api/2.2/jobs/runs/cancel-all", self.cancel_all_runs),
+            ("GET", r"/api/2.0/permissions/directories/(?P<object_id>\d+)", self.get_folder_permissions),
+            ("PUT", r"/api/2.0/permissions/directories/(?P<object_id>\d+)", self.set_folder_permissions),
+            ("GET", "/api/2.0/secrets/scopes/list", self.list_scopes),
+            ("GET", "/api/2.0/secrets/acls/get", self.get_secret_acl),
             ("GET", r"/api/2.0/permissions/jobs/(?P<job_id>\d+)", self.get_permissions),
             ("PUT", r"/api/2.0/permissions/jobs/(?P<job_id>\d+)", self.set_permissions),
         ]:
@@ -109,13 +127,17 @@ class FakeWorkspace:
     def host_metadata(self, request: Request) -> Response:
         return Response(200, {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": "2000000000000002", "cloud": "azure"})
 
+    def me(self, request: Request) -> Response:
+        return Response(200, {"userName": self.current_user, "displayName": self.current_user, "id": "1"})
+
     # ------------------------------------------------------------------------------------ workspace
     def _info(self, path: str) -> dict:
         entry = self.objects[path]
         info = workspace.ObjectInfo(path=path, object_type=workspace.ObjectType(entry["object_type"]),
                                     object_id=entry.get("object_id"),
                                     language=workspace.Language(entry["language"]) if entry.get("language") else None,
-                                    size=len(entry.get("content", b"")) if entry["object_type"] != "DIRECTORY" else None)
+                                    size=len(entry.get("content", b"")) if entry["object_type"] != "DIRECTORY" else None,
+                                    modified_at=entry.get("modified_at"))
         return info.as_dict()
 
     def get_status(self, request: Request) -> Response:
@@ -165,12 +187,18 @@ class FakeWorkspace:
             if not content.startswith(NOTEBOOK_HEADER):
                 self.violations.append(f"{path}: imported as a notebook without the source header")
             self.objects[path] = {"object_type": "NOTEBOOK", "language": workspace.Language(body["language"]).value,
-                                  "content": content, "object_id": self._object_id(path)}
+                                  "content": content, "object_id": self._object_id(path), "modified_at": self._now()}
         elif fmt == workspace.ImportFormat.AUTO:
-            self.objects[path] = {"object_type": "FILE", "content": content, "object_id": self._object_id(path)}
+            self.objects[path] = {"object_type": "FILE", "content": content, "object_id": self._object_id(path),
+                                  "modified_at": self._now()}
         else:
             self.violations.append(f"{path}: unexpected import format {fmt}")
         return Response(200, {})
+
+    def _now(self) -> int:
+        """Milliseconds, strictly increasing: every write shows as a new modification time."""
+        self._clock = max(self._clock + 1, int(time.time() * 1000))
+        return self._clock
 
     def _object_id(self, path: str) -> int:
         """Overwriting keeps an object's id, as the workspace does."""
@@ -271,7 +299,62 @@ class FakeWorkspace:
         self.acls[int(job_id)] = acl
         return Response(200, self._permissions(int(job_id)))
 
+    # ------------------------------------------------------------------------------ folder permissions
+    def _folder_id(self, object_id: str) -> int | None:
+        return next((e["object_id"] for e in self.objects.values()
+                     if e.get("object_id") == int(object_id) and e["object_type"] == "DIRECTORY"), None)
+
+    def _folder_permissions(self, object_id: int) -> dict:
+        entries = [workspace.WorkspaceObjectAccessControlResponse(
+            group_name="admins", all_permissions=[workspace.WorkspaceObjectPermission(
+                permission_level=workspace.WorkspaceObjectPermissionLevel.CAN_MANAGE, inherited=True,
+                inherited_from_object=["/directories/"])])]
+        for grant in self.folder_acls.get(object_id, []):
+            entries.append(workspace.WorkspaceObjectAccessControlResponse(
+                user_name=grant.get("user_name"), group_name=grant.get("group_name"),
+                service_principal_name=grant.get("service_principal_name"),
+                all_permissions=[workspace.WorkspaceObjectPermission(
+                    permission_level=workspace.WorkspaceObjectPermissionLevel(grant["permission_level"]), inherited=False)]))
+        return workspace.WorkspaceObjectPermissions(object_id=f"/directories/{object_id}", object_type="directory",
+                                                    access_control_list=entries).as_dict()
+
+    def get_folder_permissions(self, request: Request, object_id: str) -> Response:
+        if self._folder_id(object_id) is None:
+            return _error(404, "RESOURCE_DOES_NOT_EXIST", f"Directory {object_id} does not exist.")
+        return Response(200, self._folder_permissions(int(object_id)))
+
+    def set_folder_permissions(self, request: Request, object_id: str) -> Response:
+        body = self._check(request, WorkspaceAPI.set_permissions,
+                           typed={"access_control_list": workspace.WorkspaceObjectAccessControlRequest})
+        if self._folder_id(object_id) is None:
+            return _error(404, "RESOURCE_DOES_NOT_EXIST", f"Directory {object_id} does not exist.")
+        self.folder_acls[int(object_id)] = body.get("access_control_list", [])
+        return Response(200, self._folder_permissions(int(object_id)))
+
+    def folder_grants(self, path: str) -> set[tuple[str, str]]:
+        """(principal, level) granted directly on the folder at ``path``: for assertions."""
+        grants = self.folder_acls.get(self.objects[path]["object_id"], [])
+        return {(g.get("group_name") or g.get("user_name") or g.get("service_principal_name"), g["permission_level"])
+                for g in grants}
+
+    # ----------------------------------------------------------------------------------------- secrets
+    def list_scopes(self, request: Request) -> Response:
+        scopes = [workspace.SecretScope(name=name, backend_type=workspace.ScopeBackendType(backend))
+                  for name, backend in sorted(self.scopes.items())]
+        return Response(200, workspace.ListScopesResponse(scopes=scopes).as_dict())
+
+    def get_secret_acl(self, request: Request) -> Response:
+        key = (request.query.get("scope"), request.query.get("principal"))
+        if key not in self.secret_acls:
+            return _error(404, "RESOURCE_DOES_NOT_EXIST", f"No ACL for {key[1]} on scope {key[0]}.")
+        return Response(200, workspace.AclItem(principal=key[1], permission=workspace.AclPermission(self.secret_acls[key])).as_dict())
+
     # ---------------------------------------------------------------------------------------- runs
+    def cancel_all_runs(self, request: Request) -> Response:
+        body = self._check(request, JobsAPI.cancel_all_runs)
+        self.cancelled_all.append(body["job_id"])
+        return Response(200, {})
+
     def run_now(self, request: Request) -> Response:
         body = self._check(request, JobsAPI.run_now)
         job = self.jobs.get(body["job_id"])
@@ -279,19 +362,37 @@ class FakeWorkspace:
             return _error(400, "INVALID_PARAMETER_VALUE", f"Job {body['job_id']} does not exist.")
         run_id = next(self._ids)
         tasks = [{"task_key": t["task_key"], "run_id": next(self._ids)} for t in job["settings"]["tasks"]]
-        self.runs[run_id] = {"job_id": job["job_id"], "polls": 0, "tasks": tasks}
+        self.runs[run_id] = {"job_id": job["job_id"], "polls": 0, "tasks": tasks, "outcomes": {},
+                             "job_parameters": dict(body.get("job_parameters") or {})}
+        if self.executor is not None:  # in the background, as a cluster would: run-now answers at once
+            parameters = {p["name"]: p.get("default", "") for p in job["settings"].get("parameters", [])}
+            parameters.update(body.get("job_parameters") or {})
+            worker = threading.Thread(target=self._execute, args=(self.runs[run_id], job["settings"]["tasks"], parameters))
+            self.runs[run_id]["worker"] = worker
+            worker.start()
         return Response(200, jobs.RunNowResponse(run_id=run_id, number_in_job=1).as_dict())
 
     def _run_state(self, run: dict) -> tuple[str, list]:
         stage = ("PENDING", "RUNNING", "TERMINATED")[min(run["polls"], 2)]
+        if stage == "TERMINATED" and "worker" in run and run["worker"].is_alive():
+            stage = "RUNNING"
         tasks = []
         for task in run["tasks"]:
-            result, message, _ = self.run_plan.outcomes.get(task["task_key"], ("SUCCESS", "", ""))
+            result, message, _ = self._outcome(run, task["task_key"])
             state = jobs.RunState(life_cycle_state=jobs.RunLifeCycleState(stage),
                                   result_state=jobs.RunResultState(result) if stage == "TERMINATED" else None,
                                   state_message=message if stage == "TERMINATED" else "")
             tasks.append(jobs.RunTask(task_key=task["task_key"], run_id=task["run_id"], state=state))
         return stage, tasks
+
+    def _execute(self, run: dict, tasks: list[dict], parameters: dict) -> None:
+        for task in tasks:
+            run["outcomes"][task["task_key"]] = self.executor(task, parameters)
+
+    def _outcome(self, run: dict, task_key: str) -> tuple[str, str, str]:
+        if task_key in run["outcomes"]:
+            return run["outcomes"][task_key]
+        return self.run_plan.outcomes.get(task_key, ("SUCCESS", "", ""))
 
     def get_run(self, request: Request) -> Response:
         run_id = int(request.query.get("run_id", 0))
@@ -312,7 +413,7 @@ class FakeWorkspace:
         for run in self.runs.values():
             for task in run["tasks"]:
                 if task["run_id"] == task_run_id:
-                    result, message, trace = self.run_plan.outcomes.get(task["task_key"], ("SUCCESS", "", ""))
+                    result, message, trace = self._outcome(run, task["task_key"])
                     output = jobs.RunOutput(error=message or None, error_trace=trace or None,
                                             notebook_output=jobs.NotebookOutput(result="ok") if result == "SUCCESS" else None)
                     return Response(200, output.as_dict())

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from medallion.errors import ConfigError
+from medallion.errors import ConfigError, UnknownEnvironmentError
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DEFAULT_CONF_DIR = PROJECT_DIR / "conf"
@@ -59,6 +59,7 @@ class Settings:
     secrets: SecretsSettings
     pipelines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     databases: Mapping[str, DatabaseSettings] = field(default_factory=dict)
+    schema_suffix: str = ""  # an isolated run (deployed integration tests) adds _<run id> to every schema
 
     @property
     def is_databricks(self) -> bool:
@@ -109,7 +110,7 @@ def load_conf(
     env_file = conf_dir / f"{env}.yml"
     if not env_file.exists():
         known = sorted(p.stem for p in conf_dir.glob("*.yml") if p.stem != "base")
-        raise ConfigError(f"Unknown environment '{env}': no {env_file}. Known environments: {', '.join(known)}.")
+        raise UnknownEnvironmentError(f"Unknown environment '{env}': no {env_file}. Known environments: {', '.join(known)}.")
     base = _read_yaml(base_file)
     base["pipelines"] = {**pipeline_defaults(), **(base.get("pipelines") or {})}
     merged = _overlay(base, _read_yaml(env_file), source=env_file.name)

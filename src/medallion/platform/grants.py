@@ -31,6 +31,8 @@ class Access:
     reader_group: str | None
     external_location: str | None
     pipelines: tuple[str, ...]  # the pipelines deployed to the environment
+    landing_external_location: str | None = None  # over storage.landing: Auto Loader reads files there
+    landing_volume: str | None = None  # catalog.schema.volume, when the landing zone is a volume
 
 
 def access_for(env: str, conf_dir=None) -> Access:
@@ -42,7 +44,7 @@ def access_for(env: str, conf_dir=None) -> Access:
 
     pipelines = tuple(section["pipelines"] or pipeline_names())
     return Access(env, conf["catalog"], section["job_principal"], section["reader_group"], section["external_location"],
-                  pipelines)
+                  pipelines, section["landing_external_location"], section["landing_volume"])
 
 
 def quote(name: str) -> str:
@@ -58,6 +60,12 @@ def bootstrap_statements(access: Access) -> list[str]:
         if access.external_location:
             statements.append(f"GRANT READ FILES, WRITE FILES, CREATE EXTERNAL TABLE ON EXTERNAL LOCATION "
                               f"{quote(access.external_location)} TO {writer};")
+        if access.landing_external_location:  # the producers write, Auto Loader reads (and archives)
+            statements.append(f"GRANT READ FILES, WRITE FILES ON EXTERNAL LOCATION "
+                              f"{quote(access.landing_external_location)} TO {writer};")
+        if access.landing_volume:
+            volume = ".".join(quote(part) for part in access.landing_volume.split("."))
+            statements.append(f"GRANT READ VOLUME, WRITE VOLUME ON VOLUME {volume} TO {writer};")
     if access.reader_group:
         statements.append(f"GRANT USE CATALOG ON CATALOG {catalog} TO {quote(access.reader_group)};")
     return statements

@@ -50,6 +50,11 @@ class Runtime:
             return active
         return local_spark_session(self.settings)
 
+    @property
+    def dbutils(self):
+        """The notebook's ``dbutils`` on Databricks (None locally, where files are reached directly)."""
+        return self._dbutils
+
     @cached_property
     def secrets(self) -> SecretStore:
         return secret_store(self.settings, dbutils=self._dbutils)
@@ -57,7 +62,7 @@ class Runtime:
     # ----------------------------------------------------------------------------------------- naming
     def database(self, pipeline: str, layer: Layer | str) -> str:
         layer_name = layer.value if isinstance(layer, Layer) else layer
-        schema = f"{pipeline}_{layer_name}"
+        schema = f"{pipeline}_{layer_name}{self.settings.schema_suffix}"
         return f"{self.settings.catalog}.{schema}" if self.settings.catalog else schema
 
     def location(self, pipeline: str, layer: Layer, table: str) -> TableLocation:

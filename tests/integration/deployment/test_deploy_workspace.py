@@ -1,5 +1,6 @@
 """`medallion deploy` end to end against a local workspace that speaks the Databricks REST API:
 plan without writing, deploy, deploy again with no change, follow a conf change, destroy only ours."""
+import base64
 import copy
 
 import pytest
@@ -8,7 +9,7 @@ from deployment.commands import deploy
 from medallion.cli import main
 from tests.support.checkout import edit_conf, write_wheel
 
-FOLDER = "/Shared/medallion/qa"
+FOLDER = "/Deployments/medallion/qa"
 
 
 def cli(capsys, *arguments) -> tuple[int, str, str]:
@@ -42,7 +43,9 @@ def test_plan_lists_everything_it_would_create_and_writes_nothing(checkout, work
     assert "+ job          medallion-qa-fitness" in out and "setup → bronze → silver → gold; 0 0 4 * * ? unpaused" in out
     assert "+ job          medallion-qa-integration-tests" in out
     assert "+ permissions  medallion-qa-fitness" in out and "group medallion-operators CAN_MANAGE_RUN" in out
-    assert "24 to create, 0 to change, 0 to remove, 0 unchanged." in out
+    assert f"+ folder-acl   {FOLDER}" in out and "group medallion-engineers CAN_READ" in out
+    assert "service_principal 22222222-2222-2222-2222-222222222222 CAN_READ" in out and "user deployer@example.com CAN_MANAGE" in out
+    assert "25 to create, 0 to change, 0 to remove, 0 unchanged." in out
 
 
 def test_deploying_twice_changes_nothing_the_second_time(checkout, workspace, wheel, capsys):
@@ -122,12 +125,36 @@ def test_edits_made_in_the_workspace_are_reported_and_put_back(checkout, workspa
     assert {"user_name": "deployer@example.com", "permission_level": "IS_OWNER"} in workspace.acls[job_id]
 
 
+def test_a_hand_edit_of_a_deployed_notebook_shows_in_the_plan_and_apply_puts_it_back(checkout, workspace, wheel, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    path = f"{FOLDER}/notebooks/04-bronze"
+    deployed = workspace.objects[path]["content"]
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.workspace import ImportFormat, Language
+
+    hand = WorkspaceClient(host=workspace.url, token="local-test-token")
+    edited = deployed + b"print('quick fix')\n"
+    hand.workspace.import_(path, content=base64.b64encode(edited).decode(), format=ImportFormat.SOURCE,
+                           language=Language.PYTHON, overwrite=True)
+
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 0 and workspace.objects[path]["content"] == edited
+    assert "  ~ notebook     notebooks/04-bronze" in out
+    assert "edited in the workspace since the last deploy: put back" in out
+    assert "0 to create, 2 to change, 0 to remove" in out  # the notebook and the state
+
+    assert cli(capsys, *deploy_args(checkout, wheel))[0] == 0
+    assert workspace.objects[path]["content"] == deployed
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert "No changes: qa already matches" in out
+
+
 def test_a_job_of_the_same_name_that_is_not_ours_stops_the_deploy(checkout, workspace, wheel, capsys):
     workspace.jobs[1] = {"job_id": 1, "creator_user_name": "someone@example.com",
                          "settings": {"name": "medallion-qa-fitness", "tasks": [], "tags": {"team": "other"}}}
     workspace.acls[1] = [{"user_name": "someone@example.com", "permission_level": "IS_OWNER"}]
     code, _, err = cli(capsys, *deploy_args(checkout, wheel))
-    assert code == 2
+    assert code == 1  # a runtime failure; 2 is for usage errors
     assert "A job named 'medallion-qa-fitness' (id 1) exists but this project did not create it" in err
     assert workspace.writes == []
 
@@ -147,8 +174,8 @@ def test_destroy_removes_only_what_this_project_created(checkout, workspace, whe
     code, out, _ = cli(capsys, "deploy", "--env", "qa", "--destroy", "--yes")
     assert code == 0
     assert [j["settings"]["name"] for j in workspace.jobs.values()] == ["nightly-report"]
-    assert sorted(workspace.objects) == ["/", "/Shared", "/Shared/medallion", FOLDER, f"{FOLDER}/notebooks",
-                                         f"{FOLDER}/notebooks/my-scratch"]
+    assert sorted(workspace.objects) == ["/", "/Deployments", "/Deployments/medallion", FOLDER, f"{FOLDER}/notebooks",
+                                         f"{FOLDER}/notebooks/my-scratch", "/Shared"]
     assert f"kept folder {FOLDER}/notebooks: it holds objects this project did not create" in out
 
     code, out, _ = cli(capsys, "deploy", "--env", "qa", "--destroy", "--yes")
@@ -161,15 +188,16 @@ def test_other_environments_are_untouched(checkout, workspace, wheel):
     from deployment.commands import destroy
 
     destroy("qa", checkout, confirmed=True, progress=lambda _: None)
-    assert sorted(j["settings"]["name"] for j in workspace.jobs.values()) == ["medallion-dev-fitness", "medallion-dev-integration-tests"]
+    assert sorted(j["settings"]["name"] for j in workspace.jobs.values()) == [
+        "[dev deployer] medallion-dev-fitness", "[dev deployer] medallion-dev-integration-tests"]
     assert all(not path.startswith(FOLDER) for path in workspace.objects)
-    assert "/Shared/medallion/dev/notebooks/04-bronze" in workspace.objects
+    assert "/Users/deployer@example.com/medallion/dev/notebooks/04-bronze" in workspace.objects
 
 
 def test_without_credentials_the_error_says_how_to_authenticate(checkout, wheel, monkeypatch, capsys):
     monkeypatch.delenv("DATABRICKS_TOKEN")
     code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
-    assert code == 2
+    assert code == 1  # a runtime failure; 2 is for usage errors
     assert "Cannot authenticate" in err and "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID" in err and "az login" in err
 
 
@@ -201,4 +229,89 @@ def test_run_tests_fails_with_the_failing_assertion(checkout, workspace, wheel, 
 
 def test_run_tests_needs_the_tests_job_deployed(checkout, workspace, capsys):
     code, _, err = cli(capsys, "deploy", "--env", "qa", "--run-tests", "--poll", "0.01")
-    assert code == 2 and "medallion-qa-integration-tests is not deployed" in err
+    assert code == 1 and "medallion-qa-integration-tests is not deployed" in err
+
+
+# ------------------------------------------------------------------------------------ approved plans
+def test_the_approved_plan_is_the_one_applied(checkout, workspace, wheel, tmp_path, capsys):
+    saved = tmp_path / "plan" / "plan.json"
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan", "--out", str(saved)))
+    assert code == 0 and workspace.writes == [] and f"Plan saved to {saved}" in out
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--apply", str(saved)))
+    assert code == 0 and "This is the approved plan" in out and "Deployed qa." in out
+    assert sorted(j["settings"]["name"] for j in workspace.jobs.values()) == [
+        "medallion-qa-fitness", "medallion-qa-integration-tests"]
+
+
+def test_apply_refuses_when_the_workspace_changed_since_the_plan(checkout, workspace, wheel, tmp_path, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    edit_conf(checkout.conf_dir, "qa", cluster={"num_workers": 2})
+    saved = tmp_path / "plan.json"
+    assert cli(capsys, *deploy_args(checkout, wheel, "--plan", "--out", str(saved)))[0] == 0
+    job = next(j for j in workspace.jobs.values() if j["settings"]["name"] == "medallion-qa-fitness")
+    job["settings"]["timeout_seconds"] = 60  # someone edits the job between approval and apply
+    before, writes = snapshot(workspace), len(workspace.writes)
+
+    code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--apply", str(saved)))
+    assert code == 1
+    assert "Nothing applied: qa or this checkout changed since the plan" in err and "Plan again" in err
+    assert workspace.writes[writes:] == [] and snapshot(workspace) == before
+
+
+# ------------------------------------------------------------------------------------ locked down
+def test_the_folder_is_readable_not_editable_by_engineers_and_managed_by_the_deployer(checkout, workspace, wheel, capsys):
+    cli(capsys, *deploy_args(checkout, wheel))
+    assert workspace.folder_grants(FOLDER) == {("deployer@example.com", "CAN_MANAGE"), ("medallion-engineers", "CAN_READ"),
+                                               ("22222222-2222-2222-2222-222222222222", "CAN_READ")}
+    workspace.folder_acls[workspace.objects[FOLDER]["object_id"]].append({"group_name": "users", "permission_level": "CAN_EDIT"})
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel))
+    assert code == 0 and f"  ~ folder-acl   {FOLDER}" in out and "  -group users CAN_EDIT" in out
+    assert ("users", "CAN_EDIT") not in workspace.folder_grants(FOLDER)
+
+
+def test_a_folder_under_shared_is_refused(checkout, wheel, capsys):
+    edit_conf(checkout.conf_dir, "qa", workspace_folder="/Shared/medallion/qa")
+    code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 2 and "is under /Shared, which every workspace user may edit" in err
+
+
+def test_each_engineer_gets_their_own_dev_target_with_paused_schedules(checkout, workspace, wheel):
+    edit_conf(checkout.conf_dir, "dev", schedule={"paused": False})
+    for engineer in ("ann@example.com", "bob@example.com"):
+        workspace.current_user = engineer
+        deploy("dev", checkout, wheel=wheel, progress=lambda _: None)
+    names = sorted(j["settings"]["name"] for j in workspace.jobs.values())
+    assert names == ["[dev ann] medallion-dev-fitness", "[dev ann] medallion-dev-integration-tests",
+                     "[dev bob] medallion-dev-fitness", "[dev bob] medallion-dev-integration-tests"]
+    ann = next(j["settings"] for j in workspace.jobs.values() if j["settings"]["name"] == "[dev ann] medallion-dev-fitness")
+    assert ann["schedule"]["pause_status"] == "PAUSED" and ann["tags"]["medallion-user"] == "ann@example.com"
+    setup = next(t for t in ann["tasks"] if t["task_key"] == "setup")
+    assert setup["notebook_task"]["notebook_path"] == "/Users/ann@example.com/medallion/dev/notebooks/02-setup"
+    assert "/Users/bob@example.com/medallion/dev/notebooks/04-bronze" in workspace.objects
+
+
+@pytest.mark.parametrize("scopes, acls, message", [
+    ({}, {}, "The secret scope 'medallion-qa' (conf/qa.yml secrets.scope) does not exist."),
+    ({"medallion-qa": "DATABRICKS"}, {}, "is DATABRICKS-backed, not Key Vault-backed"),
+    ({"medallion-qa": "AZURE_KEYVAULT"}, {}, "cannot read the secret scope 'medallion-qa'"),
+])
+def test_the_plan_checks_the_secret_scope(checkout, workspace, wheel, capsys, scopes, acls, message):
+    workspace.scopes.clear()
+    workspace.secret_acls.clear()
+    workspace.scopes.update(scopes)
+    code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 1 and message in err and "Nothing applied" in err
+    assert workspace.writes == []
+
+
+def test_a_changed_stream_job_has_no_timeout_and_is_restarted(checkout, workspace, wheel):
+    edit_conf(checkout.conf_dir, "qa", stream_pipelines=["fitness"])
+    deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    job_id, job = next((i, j) for i, j in workspace.jobs.items() if j["settings"]["name"] == "medallion-qa-fitness")
+    assert job["settings"]["timeout_seconds"] == 0 and "continuous" in job["settings"]
+    assert workspace.cancelled_all == []
+    edit_conf(checkout.conf_dir, "qa", cluster={"num_workers": 2})
+    plan = deploy("qa", checkout, wheel=wheel, progress=lambda _: None)
+    change = next(c for c in plan.pending if c.name == "medallion-qa-fitness" and c.kind == "job")
+    assert change.detail.endswith("; its stream is restarted")
+    assert workspace.cancelled_all == [job_id]

@@ -48,7 +48,7 @@ def test_a_damaged_checkpoint_stops_the_run_before_any_table_changes(make_runtim
     assert versions(runtime, *tables) == before
 
     code = main(["run", "fitness", "--table", "users", "--root", runtime.settings.root])
-    assert code == 2 and capsys.readouterr().err.startswith("error: The streaming checkpoint of fitness.users")
+    assert code == 1 and capsys.readouterr().err.startswith("error: The streaming checkpoint of fitness.users")
 
     offsets.write_bytes(sound)  # restored from a backup: the run carries on where it stopped
     runner.run(runtime, "fitness", tables=tables, progress=lambda _m: None)
@@ -97,7 +97,7 @@ def test_an_unknown_table_changes_nothing(tmp_path, capsys):
 
 
 def test_a_missing_landing_folder_says_how_to_fix_it_and_changes_nothing(tmp_path, capsys):
-    assert main(["run", "fitness", "--root", str(tmp_path)]) == 2
+    assert main(["run", "fitness", "--root", str(tmp_path)]) == 1  # a runtime failure: the data is not there
     assert capsys.readouterr().err.strip() == (
         f"error: Landing folder {tmp_path}/landing/registered_users_bz does not exist: run `medallion produce "
         "fitness` or put the source's files there (check storage.landing in conf/local.yml).")

@@ -10,8 +10,8 @@ from medallion.cli import build_parser
 from medallion.platform.config import PROJECT_DIR
 
 PIPELINE = yaml.safe_load((PROJECT_DIR / "azure-pipelines.yml").read_text())
-SECRETS = {"ARM_CLIENT_ID": "$(databricks-sp-client-id)", "ARM_CLIENT_SECRET": "$(databricks-sp-client-secret)",
-           "ARM_TENANT_ID": "$(azure-tenant-id)"}
+CONNECTIONS = {"Deploy_QA": "medallion-qa", "IntegrationTest_QA": "medallion-qa",
+               "Plan_Prod": "medallion-prod-reader", "Deploy_Prod": "medallion-prod"}
 
 
 def stages() -> dict:
@@ -31,7 +31,7 @@ def commands() -> list[tuple[str, str]]:
     lines = []
     for name, stage in stages().items():
         for step in steps(stage):
-            script = step.get("script") or step.get("bash") or ""
+            script = step.get("script") or step.get("bash") or step.get("inputs", {}).get("inlineScript") or ""
             for line in script.replace("\\\n", " ").splitlines():
                 if line.strip() and not line.strip().startswith("#"):
                     lines.append((name, line.strip()))
@@ -69,18 +69,68 @@ def test_prod_is_deployed_through_the_environment_that_carries_the_approval():
     deployments = [job for job in stages()["Deploy_Prod"]["jobs"] if "deployment" in job]
     assert [job["environment"] for job in deployments] == ["medallion-prod"]
     assert [job["environment"] for job in stages()["Deploy_QA"]["jobs"]] == ["medallion-qa"]
+    assert [job.get("environment") for job in stages()["Plan_Prod"]["jobs"]] == [None]  # no approval needed to read
 
 
-def test_secrets_come_from_the_key_vault_linked_groups_and_are_mapped_explicitly():
-    expected_group = {"Deploy_QA": "medallion-qa", "IntegrationTest_QA": "medallion-qa",
-                      "Plan_Prod": "medallion-prod", "Deploy_Prod": "medallion-prod"}
-    for name, group in expected_group.items():
-        stage = stages()[name]
-        assert stage["variables"] == [{"group": group}]
-        medallion_steps = [s for s in steps(stage) if "medallion deploy" in s.get("script", "")]
-        assert medallion_steps and all(s["env"] == SECRETS for s in medallion_steps)
+def azure_cli_steps(stage: dict) -> list[dict]:
+    return [s for s in steps(stage) if s.get("task") == "AzureCLI@2"]
+
+
+def test_no_client_secret_every_deploy_signs_in_by_workload_identity_federation():
     text = (PROJECT_DIR / "azure-pipelines.yml").read_text()
+    assert "ARM_CLIENT_SECRET" not in text and "variables" not in str([s.get("variables") for s in PIPELINE["stages"]])
+    for name, connection in CONNECTIONS.items():
+        medallion = [s for s in steps(stages()[name]) if "medallion" in str(s.get("script", "")) + str(s.get("inputs", {}))]
+        medallion = [s for s in medallion if "deploy" in str(s)]
+        assert medallion and all(s.get("task") == "AzureCLI@2" for s in medallion), name
+        assert {s["inputs"]["azureSubscription"] for s in medallion} == {connection}
+        assert all(s["inputs"]["scriptType"] == "bash" for s in medallion)
     assert not re.search(r"(?i)(secret|token|password)\s*:\s*['\"]?[A-Za-z0-9+/]{20,}", text)
+
+
+def test_the_prod_deployer_identity_is_used_only_inside_the_approved_environments_deployment_job():
+    for name, stage in stages().items():
+        for job in stage["jobs"]:
+            job_steps = job.get("steps", []) + job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
+            if any(s.get("inputs", {}).get("azureSubscription") == "medallion-prod" for s in job_steps):
+                assert (name, job.get("deployment"), job.get("environment")) == ("Deploy_Prod", "deploy_prod", "medallion-prod")
+    plan_steps = azure_cli_steps(stages()["Plan_Prod"])
+    assert "--plan" in plan_steps[0]["inputs"]["inlineScript"] and "Plan_Prod" not in [
+        n for n, s in stages().items() for j in s["jobs"] if j.get("environment") == "medallion-prod"]
+
+
+def test_the_plan_is_saved_as_an_artifact_and_the_same_plan_is_applied():
+    plan_script = azure_cli_steps(stages()["Plan_Prod"])[0]["inputs"]["inlineScript"]
+    assert "--plan --out $(Build.ArtifactStagingDirectory)/plan-prod/plan.json" in plan_script
+    assert {"publish": "$(Build.ArtifactStagingDirectory)/plan-prod", "artifact": "plan-prod",
+            "displayName": "Publish the plan for the approver"} in steps(stages()["Plan_Prod"])
+    deploy_steps = steps(stages()["Deploy_Prod"])
+    assert {"download": "current", "artifact": "plan-prod"} in deploy_steps
+    apply_script = azure_cli_steps(stages()["Deploy_Prod"])[0]["inputs"]["inlineScript"]
+    assert "--apply $(Pipeline.Workspace)/plan-prod/plan.json" in apply_script and "--plan" not in apply_script
+
+
+def test_one_deploy_per_environment_at_a_time():
+    for name in ("Deploy_QA", "IntegrationTest_QA", "Deploy_Prod"):
+        assert stages()[name]["lockBehavior"] == "sequential", name
+    environments = {j.get("environment") for n in ("Deploy_QA", "IntegrationTest_QA") for j in stages()[n]["jobs"]}
+    assert environments == {"medallion-qa"}
+
+
+def test_pip_and_jar_caches_and_the_jdk_through_the_java_tool_installer():
+    build_steps = steps(stages()["Build"])
+    caches = {s["displayName"]: s["inputs"] for s in build_steps if s.get("task") == "Cache@2"}
+    assert caches["pip cache"]["path"] == "$(PIP_CACHE_DIR)" and "requirements.txt" in caches["pip cache"]["key"]
+    jar_cache = next(v for k, v in caches.items() if k.startswith("jar cache"))
+    assert jar_cache["path"] == "$(jarsDir)" and "src/medallion/platform/jars.py" in jar_cache["key"]
+    assert PIPELINE["variables"]["jarsDir"] == "$(Build.SourcesDirectory)/.jars"
+    assert PIPELINE["variables"]["PIP_CACHE_DIR"] == "$(Pipeline.Workspace)/.pip"
+    jdk = [s for s in build_steps if s.get("task") == "JavaToolInstaller@0"]
+    assert jdk and jdk[0]["inputs"]["versionSpec"] == "17" and jdk[0]["inputs"]["jdkSourceOption"] == "PreInstalled"
+    order = [s.get("task") or s.get("script") for s in build_steps]
+    assert order.index("JavaToolInstaller@0") < order.index("make setup")
+    for name in ("Deploy_QA", "IntegrationTest_QA", "Plan_Prod", "Deploy_Prod"):
+        assert any(s.get("task") == "Cache@2" for s in steps(stages()[name])), name
 
 
 def test_build_publishes_junit_results_and_the_wheel_the_deploy_stages_download():

@@ -18,9 +18,9 @@ def conf_dir(tmp_path):
 
 
 @pytest.mark.parametrize("env, folder, paused, workers", [
-    ("dev", "/Shared/medallion/dev", True, 1),
-    ("qa", "/Shared/medallion/qa", False, 1),
-    ("prod", "/Shared/medallion/prod", False, 4),
+    ("dev", "/Deployments/medallion/dev", True, 1),
+    ("qa", "/Deployments/medallion/qa", False, 1),
+    ("prod", "/Deployments/medallion/prod", False, 4),
 ])
 def test_every_environment_has_its_deployment_settings(env, folder, paused, workers):
     settings = load_deployment(env, known_pipelines=KNOWN)
@@ -70,8 +70,8 @@ def test_an_unknown_deployment_key_is_rejected_by_the_config_schema(conf_dir):
 
 
 def test_the_workspace_prefix_is_accepted_and_dropped_for_api_paths(conf_dir):
-    edit_conf(conf_dir, "qa", workspace_folder="/Workspace/Shared/medallion/qa/")
-    assert load_deployment("qa", conf_dir, known_pipelines=KNOWN).workspace_folder == "/Shared/medallion/qa"
+    edit_conf(conf_dir, "qa", workspace_folder="/Workspace/Deployments/medallion/qa/")
+    assert load_deployment("qa", conf_dir, known_pipelines=KNOWN).workspace_folder == "/Deployments/medallion/qa"
 
 
 def test_abfss_roots_become_the_https_locations_synapse_reads():

@@ -12,7 +12,7 @@ from medallion.declare.pipeline import pipeline_names
 def register(commands) -> None:
     health = commands.add_parser(
         "health", help="a pipeline's health: last run per table, rows, quarantined, dropped, failing checks")
-    health.add_argument("pipeline", choices=pipeline_names())
+    health.add_argument("pipeline", choices=pipeline_names(), help="the pipeline to check")
     add_environment_options(health)
     health.set_defaults(handler=show_health)
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from medallion.notebook import run_notebook
+from pathlib import Path
+
+from medallion.errors import UsageError
+from medallion.notebook import NOTEBOOK_HEADER, run_notebook
 
 
 def register(commands) -> None:
@@ -15,9 +18,18 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if not path.is_file():
+        near = sorted(p.name for p in path.parent.glob("*.py")) if path.parent.is_dir() else []
+        raise UsageError(f"{path} is not a file." + (f" Notebooks in {path.parent}: {', '.join(near)}." if near else ""))
+    with path.open(encoding="utf-8", errors="replace") as source:
+        if not source.readline().startswith(NOTEBOOK_HEADER):
+            raise UsageError(f"{path} is not a Databricks source notebook: its first line must be '{NOTEBOOK_HEADER}'.")
     params = {"env": "local"}
     for item in args.param:
-        name, _, value = item.partition("=")
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise UsageError(f"--param expects NAME=VALUE, got '{item}'.")
         params[name] = value
     result = run_notebook(args.path, params)
     print(result if result is not None else "")

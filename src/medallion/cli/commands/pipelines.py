@@ -18,17 +18,17 @@ def register(commands) -> None:
     listing.set_defaults(handler=list_pipelines)
 
     setup = commands.add_parser("setup", help="create the pipeline's sources, tables and reference data (idempotent)")
-    setup.add_argument("pipeline", choices=pipeline_names())
+    setup.add_argument("pipeline", choices=pipeline_names(), help="the pipeline to set up")
     add_environment_options(setup)
     setup.set_defaults(handler=setup_pipeline)
 
     history = commands.add_parser("history", help="load the pipeline's reference data (the history loader)")
-    history.add_argument("pipeline", choices=pipeline_names())
+    history.add_argument("pipeline", choices=pipeline_names(), help="the pipeline whose reference data to load")
     add_environment_options(history)
     history.set_defaults(handler=load_history)
 
     produce = commands.add_parser("produce", help="drop a data set into the landing zone (the producer)")
-    produce.add_argument("pipeline", choices=pipeline_names())
+    produce.add_argument("pipeline", choices=pipeline_names(), help="the pipeline whose data set to land")
     produce.add_argument("--set", dest="set_number", type=int, default=1, help="which data set to land (default 1)")
     produce.add_argument("--scale", type=int, default=None, help="generators: how much to generate (e.g. users)")
     produce.add_argument("--seed", type=int, default=None, help="generators: the random seed (same seed, same data)")
@@ -36,17 +36,17 @@ def register(commands) -> None:
     produce.set_defaults(handler=produce_set)
 
     run = commands.add_parser("run", help="process what is new: once (then stop) or as streams")
-    run.add_argument("pipeline", choices=pipeline_names())
+    run.add_argument("pipeline", choices=pipeline_names(), help="the pipeline to run")
     run.add_argument("--layer", choices=[layer.value for layer in Layer], help="only this layer (default: all)")
     run.add_argument("--table", action="append", help="only this table (repeatable)")
     run.add_argument("--mode", choices=["once", "stream"], default="once",
                      help="once: incremental availableNow run; stream: processingTime triggers until stopped")
-    run.add_argument("--timeout", type=float, default=None, help="stream mode: stop after this many seconds")
+    run.add_argument("--timeout", type=float, default=None, help="stream mode: stop after this many seconds (default: run until stopped)")
     add_environment_options(run)
     run.set_defaults(handler=run_pipeline)
 
     reset = commands.add_parser("reset", help="delete the pipeline's tables, checkpoints and landing files")
-    reset.add_argument("pipeline", choices=pipeline_names())
+    reset.add_argument("pipeline", choices=pipeline_names(), help="the pipeline to reset (local only)")
     reset.add_argument("--keep-landing", action="store_true", help="keep the landing zone files")
     add_environment_options(reset)
     reset.set_defaults(handler=reset_pipeline)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from medallion.read import report
 from medallion.cli.common import add_environment_options
+from medallion.cli.commands.tables import refuse_remote
 from medallion.platform.config import load_settings
 from medallion.read.lakehouse import Lakehouse
 from medallion.declare.pipeline import pipeline_names
@@ -22,6 +23,7 @@ def register(commands) -> None:
 
 def write_report(args: argparse.Namespace) -> int:
     settings = load_settings(args.env, root=args.root)
+    refuse_remote(settings, "report")
     lake = Lakehouse(settings.root)
     pipelines = args.pipeline or sorted({name.split(".")[0] for name in lake.tables()}) or pipeline_names()
     out = report.write(lake, pipelines, settings.env, Path(args.out))

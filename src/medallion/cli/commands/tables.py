@@ -8,22 +8,22 @@ from pyspark.sql import functions as F
 from medallion.cli.common import add_environment_options, runtime_from
 from medallion.read import lakehouse as gold
 from medallion.display import format_rows, print_dataframe
-from medallion.errors import UnknownTableError
+from medallion.errors import UnknownTableError, UsageError
 from medallion.io import table_exists
 from medallion.declare.pipeline import get_pipeline, pipeline_names
 
 
 def register(commands) -> None:
     show = commands.add_parser("show", help="print a table: PIPELINE.TABLE, or TABLE when the name is unique")
-    show.add_argument("table")
-    show.add_argument("--limit", type=int, default=50)
+    show.add_argument("table", help="PIPELINE.TABLE, or TABLE when only one pipeline has it")
+    show.add_argument("--limit", type=int, default=50, help="print at most this many rows (default 50)")
     show.add_argument("--where", help="a SQL filter, e.g. \"user_id = 12474\" (read without Spark, by delta-rs)")
     add_environment_options(show)
     show.set_defaults(handler=show_table)
 
     runs = commands.add_parser("runs", help="the last runs from the event log")
-    runs.add_argument("pipeline", nargs="?", choices=pipeline_names())
-    runs.add_argument("--limit", type=int, default=30)
+    runs.add_argument("pipeline", nargs="?", choices=pipeline_names(), help="only this pipeline's runs (default: all)")
+    runs.add_argument("--limit", type=int, default=30, help="print at most this many runs (default 30)")
     add_environment_options(runs)
     runs.set_defaults(handler=show_runs)
 
@@ -44,6 +44,7 @@ def show_table(args: argparse.Namespace) -> int:
     """Read through ``medallion.read.lakehouse`` (delta-rs): no Spark session starts, so this answers at once."""
     pipeline_name, table = resolve_table(args.table)
     runtime = runtime_from(args)
+    refuse_remote(runtime.settings, "show")
     location = runtime.location(pipeline_name, table.layer, table.name)
     if not gold.is_table(location.path):
         raise UnknownTableError(f"{location.name} has not been created yet: run `medallion run {pipeline_name}`.")
@@ -53,8 +54,19 @@ def show_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def refuse_remote(settings, command: str) -> None:
+    """show and report read a local storage root without Spark; a Databricks environment's tables are read
+    where they live."""
+    if settings.is_databricks:
+        raise UsageError(
+            f"`medallion {command}` reads a local storage root; conf/{settings.env}.yml is a Databricks environment "
+            f"({settings.root}). Query {settings.catalog or 'the catalog'}.<pipeline>_<layer>.<table> in the "
+            f"workspace (SQL editor or a notebook), or the gold views from Synapse (`medallion export-sql`).")
+
+
 def show_runs(args: argparse.Namespace) -> int:
     runtime = runtime_from(args)
+    refuse_remote(runtime.settings, "runs")
     path = runtime.system_path("event_log")
     if not table_exists(runtime.spark, path):
         print("no runs recorded yet")

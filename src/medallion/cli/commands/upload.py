@@ -6,8 +6,9 @@ import tempfile
 from pathlib import Path
 
 from medallion.cli.common import add_environment_options
+from medallion.platform.azure_identity import checked_credential
 from medallion.platform.config import load_settings
-from medallion.errors import MedallionError
+from medallion.errors import MedallionError, UsageError
 from medallion.sources.landing import files_under, landing_for, single_file, upload
 from medallion.declare.pipeline import get_pipeline, pipeline_names
 from medallion.platform.runtime import Runtime
@@ -27,17 +28,20 @@ def register(commands) -> None:
 
 def upload_data_set(args: argparse.Namespace) -> int:
     settings = load_settings(args.env, root=args.root)
-    landing = landing_for(settings)
+    credential = None
+    if "://" in settings.landing:  # ADLS: find the identity first (seconds), not after producing the data set
+        credential = checked_credential(f"the landing zone {settings.landing}")
+    landing = landing_for(settings, credential=credential)
     if args.path:
         if not args.path.exists():
-            raise MedallionError(f"{args.path} does not exist.")
+            raise UsageError(f"{args.path} does not exist.")
         # Landing zones are namespaced per pipeline (<landing>/<pipeline>/<folder>/).
         folder = "/".join(part for part in (args.pipeline, args.folder.strip("/")) if part)
         files = files_under(args.path, folder) if args.path.is_dir() else single_file(args.path, folder)
         upload(landing, files)
         return 0
     if not args.pipeline:
-        raise MedallionError("Name a pipeline (with --set N) or give --path FILE_OR_FOLDER.")
+        raise UsageError("Name a pipeline (with --set N) or give --path FILE_OR_FOLDER.")
     with tempfile.TemporaryDirectory(prefix="medallion-upload-") as scratch:
         staged = _produce_locally(args.env, args.pipeline, args.set_number, Path(scratch))
         upload(landing, files_under(staged))

@@ -3,6 +3,8 @@
 
 -- 1. Bootstrap: once, by the catalog owner or a metastore admin.
 GRANT USE CATALOG, CREATE SCHEMA ON CATALOG `medallion_qa` TO `22222222-2222-2222-2222-222222222222`;
+GRANT READ FILES, WRITE FILES, CREATE EXTERNAL TABLE ON EXTERNAL LOCATION `medallion_qa_lakehouse` TO `22222222-2222-2222-2222-222222222222`;
+GRANT READ FILES, WRITE FILES ON EXTERNAL LOCATION `medallion_qa_landing` TO `22222222-2222-2222-2222-222222222222`;
 GRANT USE CATALOG ON CATALOG `medallion_qa` TO `medallion-readers-qa`;
 
 -- 2. Schemas and tables: applied by `medallion setup` / notebook 02-setup on every run.

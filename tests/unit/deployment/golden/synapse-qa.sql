@@ -23,6 +23,14 @@ FROM OPENROWSET(
     BULK 'fitness/gold/gym_summary/',
     DATA_SOURCE = 'medallion_lakehouse',
     FORMAT = 'DELTA'
+) WITH (
+    [date] date,
+    [gym] bigint,
+    [mac_address] varchar(400),
+    [workout_id] bigint,
+    [session_id] bigint,
+    [minutes_in_gym] float,
+    [minutes_exercising] float
 ) AS [rows];
 GO
 CREATE OR ALTER VIEW [fitness].[workout_bpm_summary] AS
@@ -31,6 +39,18 @@ FROM OPENROWSET(
     BULK 'fitness/gold/workout_bpm_summary/',
     DATA_SOURCE = 'medallion_lakehouse',
     FORMAT = 'DELTA'
+) WITH (
+    [workout_id] bigint,
+    [session_id] bigint,
+    [user_id] bigint,
+    [age] varchar(400),
+    [gender] varchar(400),
+    [city] varchar(400),
+    [state] varchar(400),
+    [min_bpm] float,
+    [avg_bpm] float,
+    [max_bpm] float,
+    [num_recordings] bigint
 ) AS [rows];
 GO
 -- Readers: medallion-readers-qa may query the views (and nothing else in this database).
