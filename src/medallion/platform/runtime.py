@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from medallion.platform.config import Settings
 from medallion.errors import MedallionError
 from medallion.platform.secrets import SecretStore, secret_store
 from medallion.declare.tables import Layer
+
+# The JVM's logging (errors only), set by configuration: no handle on the JVM from Python.
+LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,10 @@ def local_spark_session(settings: Settings):
         .config("spark.sql.streaming.schemaInference", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + settings.path("_derby"))
+        .config("spark.driver.extraJavaOptions",
+                f"-Dderby.system.home={settings.path('_derby')} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES}")
     )
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return builder.getOrCreate()
 
 
 def _python() -> str:
