@@ -25,6 +25,7 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src deployment tests
+	$(BIN)/python scripts/check_public_apis.py src
 
 # The wheel `medallion deploy` ships (reproducible: the same sources give the same file).
 wheel: $(STAMP)
