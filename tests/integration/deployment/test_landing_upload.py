@@ -88,10 +88,10 @@ def test_locally_a_pipeline_data_set_is_copied_to_the_landing_folder(tmp_path, m
 
     assert main(["upload", "fitness", "--set", "1", "--root", str(root)]) == 0
     landed = sorted(p.relative_to(root / "landing").as_posix() for p in (root / "landing").rglob("*") if p.is_file())
-    assert landed == ["gym_logins_bz/5-gym_logins_1.csv", "kafka_multiplex_bz/2-user_info_1.json",
-                      "kafka_multiplex_bz/3-bpm_1.json", "kafka_multiplex_bz/4-workout_1.json",
-                      "registered_users_bz/1-registered_users_1.csv"]
-    assert len((root / "landing" / "kafka_multiplex_bz" / "3-bpm_1.json").read_text().splitlines()) == 3
+    assert landed == ["fitness/gym_logins_bz/5-gym_logins_1.csv", "fitness/kafka_multiplex_bz/2-user_info_1.json",
+                      "fitness/kafka_multiplex_bz/3-bpm_1.json", "fitness/kafka_multiplex_bz/4-workout_1.json",
+                      "fitness/registered_users_bz/1-registered_users_1.csv"]  # each pipeline's own zone
+    assert len((root / "landing" / "fitness" / "kafka_multiplex_bz" / "3-bpm_1.json").read_text().splitlines()) == 3
     assert "5 files landed" in capsys.readouterr().out
 
     assert main(["upload", "fitness", "--set", "1", "--root", str(root)]) == 0
