@@ -169,19 +169,23 @@ def store_for(root: str, credential=None, adls=None) -> LandingStore:
 
 
 def landing_for(settings: Settings, credential=None, adls=None) -> LandingStore:
-    """Where ``medallion upload`` writes: the environment's landing root, seen from outside the workspace.
+    """Where ``medallion upload`` writes: the environment's landing root, seen from outside the workspace."""
+    return store_for(reachable_root(settings.landing, settings.landing_upload, settings.env), credential, adls)
 
-    A volume path exists only on a cluster, so from outside it the files go to the volume's storage
-    location (``storage.landing_upload``, an ``abfss://`` URL) through the ADLS Gen2 SDK."""
-    root = settings.landing
-    if is_volume_path(root):
-        if not settings.landing_upload:
-            raise ConfigError(
-                f"storage.landing of environment '{settings.env}' is the volume {root}, which only a cluster can "
-                f"write as a path: set storage.landing_upload in conf/{settings.env}.yml to the volume's storage "
-                "location (abfss://<container>@<account>.dfs.core.windows.net/<dir>) to upload from here.")
-        root = settings.landing_upload
-    return store_for(root, credential, adls)
+
+def reachable_root(root: str, upload_root: str | None, env: str = "") -> str:
+    """The landing root as this process can write it. A volume path is a file path only on a cluster
+    (where ``/Volumes`` is mounted); elsewhere the files go to the volume's storage location
+    (``storage.landing_upload``, an ``abfss://`` URL) through the ADLS Gen2 SDK."""
+    if not is_volume_path(root) or Path("/Volumes").is_dir():
+        return root
+    if not upload_root:
+        where = f"conf/{env}.yml" if env else "the environment's conf file"
+        raise ConfigError(
+            f"storage.landing is the volume {root}, which only a Databricks cluster can write as a path: set "
+            f"storage.landing_upload in {where} to the volume's storage location "
+            "(abfss://<container>@<account>.dfs.core.windows.net/<dir>) to land files from here.")
+    return upload_root
 
 
 def parse_abfss(url: str) -> tuple[str, str, str]:
@@ -235,14 +239,17 @@ class LandingZone:
     then renamed into place, and an existing file is left alone, so producing twice changes nothing.
 
     A local folder or a Unity Catalog volume path (a file path on a Databricks cluster) is written with
-    file APIs; an ``abfss://`` URL through the ADLS Gen2 SDK. The content is staged in a local temporary
+    file APIs; an ``abfss://`` URL through the ADLS Gen2 SDK, and so is a volume written from outside a
+    cluster (through ``upload_root``, its storage location). The content is staged in a local temporary
     file first either way. ``store`` replaces the store :func:`store_for` would pick (tests)."""
 
-    def __init__(self, root: str, pipeline: str, credential=None, store: LandingStore | None = None):
+    def __init__(self, root: str, pipeline: str, credential=None, store: LandingStore | None = None,
+                 upload_root: str | None = None):
         self.root = root.rstrip("/")
         self.pipeline = pipeline
         self._credential = credential
         self._store = store
+        self._upload_root = upload_root  # storage.landing_upload: a volume's location, used off the cluster
 
     def path(self, *parts: str) -> str:
         """The location of a folder or file of this pipeline's zone, as Spark and Auto Loader read it."""
@@ -255,7 +262,7 @@ class LandingZone:
     @property
     def store(self) -> LandingStore:
         if self._store is None:  # built on first use: an ADLS client only when a file is written or read
-            self._store = store_for(self.root, self._credential)
+            self._store = store_for(reachable_root(self.root, self._upload_root), self._credential)
         return self._store
 
     def exists(self, folder: str, name: str) -> bool:

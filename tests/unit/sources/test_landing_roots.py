@@ -152,6 +152,20 @@ def test_upload_to_an_abfss_landing_and_to_a_volume_from_outside_the_workspace(t
         landing_for(without_location, adls=FakeAdls)
 
 
+def test_a_producer_outside_the_workspace_lands_a_volume_through_its_storage_location(monkeypatch):
+    """Off a cluster ``/Volumes`` is not mounted (as here): the volume's abfss location is written instead."""
+    from medallion.pipelines.fitness import producer
+    from medallion.sources import landing
+
+    monkeypatch.setattr(landing, "AdlsLanding", FakeAdls)
+    zone = LandingZone(VOLUME, "fitness", upload_root=ABFSS)
+    assert producer.land_date_lookup(zone) == f"{VOLUME}/fitness/date_lookup/6-date-lookup.json"  # as Auto Loader reads it
+    assert (zone.store.address, sorted(zone.store.files)) == (
+        ("https://medalliondev.dfs.core.windows.net", "landing", "incoming"), ["fitness/date_lookup/6-date-lookup.json"])
+    with pytest.raises(ConfigError, match="only a Databricks cluster can write as a path"):
+        LandingZone(VOLUME, "fitness").exists("date_lookup", "x.json")
+
+
 def test_the_writers_hold_no_file_api_of_their_own():
     """Producers and loaders receive a LandingZone and write through it, never to a path they build."""
     import inspect
