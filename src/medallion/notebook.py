@@ -105,7 +105,7 @@ def _summary(runs) -> str:
 def _optional_widget(dbutils, name: str) -> str | None:
     try:
         return dbutils.widgets.get(name) or None
-    except Exception:  # Databricks raises a py4j error for a widget the notebook did not define
+    except Exception:  # Databricks raises a JVM-side error for a widget the notebook did not define
         return None
 
 

@@ -64,3 +64,25 @@ def test_crash_ends_the_process_at_once_without_cleanup(tmp_path):
 def _env():
     import os
     return dict(os.environ)
+
+
+def test_the_jvm_is_found_as_the_nearest_java_ancestor_in_the_process_table(tmp_path):
+    """A Python worker (400) under PySpark's daemon (300) under the JVM (200) under the driver (100)."""
+    from medallion.platform.failpoints import java_ancestor
+
+    for pid, parent, name in [(400, 300, "python3"), (300, 200, "python3 (x)"), (200, 100, "java"), (100, 1, "python")]:
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} ({name}) S {parent} 1 1 0 -1\n")
+        (tmp_path / str(pid) / "comm").write_text(name.split(" ")[0] + "\n")
+    assert java_ancestor(400, proc=str(tmp_path)) == 200
+    assert java_ancestor(100, proc=str(tmp_path)) is None
+
+
+def test_a_spark_python_worker_finds_its_jvm(spark):
+    """Inside a real job: the worker's nearest java ancestor is a running java process."""
+    from medallion.platform.failpoints import java_ancestor
+
+    found = spark.range(1).rdd.map(lambda _: java_ancestor(__import__("os").getpid())).collect()[0]
+    assert found is not None
+    with open(f"/proc/{found}/comm") as comm:
+        assert comm.read().strip() == "java"

@@ -47,8 +47,9 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     """Library progress goes through ``logging`` to stderr; results a command prints go to stdout."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("py4j", "urllib3", "azure", "databricks.sdk"):  # their INFO lines are not ours to show
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.ERROR)
+    if not verbose:  # what the libraries we use log (Spark's gateway, Azure, the SDK) shows only when it is an error
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: record.name.startswith("medallion") or record.levelno >= logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

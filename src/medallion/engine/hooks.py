@@ -18,7 +18,7 @@ def pipeline_context(runtime: Runtime, pipeline: Pipeline) -> PipelineContext:
     return PipelineContext(
         name=pipeline.name,
         conf=runtime.settings.pipeline(pipeline.name),
-        landing=LandingZone(runtime.settings.landing, pipeline.name),
+        landing=LandingZone(runtime.settings.landing, pipeline.name, upload_root=runtime.settings.landing_upload),
         settings=runtime.settings,
         secret=runtime.secrets.get,
         spark=lambda: runtime.spark,

@@ -60,6 +60,7 @@ class Settings:
     pipelines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     databases: Mapping[str, DatabaseSettings] = field(default_factory=dict)
     schema_suffix: str = ""  # an isolated run (deployed integration tests) adds _<run id> to every schema
+    landing_upload: str | None = None  # the abfss:// location behind a /Volumes/ landing, for `medallion upload`
 
     @property
     def is_databricks(self) -> bool:
@@ -188,6 +189,7 @@ def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
         runtime=runtime,
         root=root,
         landing=landing,
+        landing_upload=conf["storage"].get("landing_upload"),
         catalog=conf["catalog"],
         shuffle_partitions=int(conf["spark"]["shuffle_partitions"]),
         app_name=conf["spark"]["app_name"],

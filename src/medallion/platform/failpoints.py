@@ -93,27 +93,48 @@ def hit(name: str, table: str | None = None) -> None:
 
 def kill_while_reading(df, name: str, table: str | None = None):
     """``df`` unchanged, unless the failpoint is armed: then a filter whose first evaluated row kills the
-    JVM and this driver process (SIGKILL) from inside the Spark job that reads ``df``, e.g. a MERGE
-    whose source it is. Nothing after that point of the job (its commit included) can happen."""
+    JVM that runs the job and this driver process (SIGKILL) from inside the Spark job that reads ``df``,
+    e.g. a MERGE whose source it is. Nothing after that point of the job (its commit included) can happen.
+
+    The JVM is found from inside the job: the Python worker evaluating the row is a descendant of the
+    JVM that runs it (the local driver JVM, or the Spark Connect server), so no handle on the JVM is
+    needed from this side."""
     point = armed(name, table)
     if point is None:
         return df
     from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType
 
-    spark = df.sparkSession
-    jvm_pid = int(spark._jvm.java.lang.ProcessHandle.current().pid())
     driver_pid = os.getpid()
     # Announced here: what a Python worker prints passes through the JVM, which is about to die.
-    print(f"failpoint {point.name} armed in {table}: its Spark job will kill driver {driver_pid} and JVM {jvm_pid}",
+    print(f"failpoint {point.name} armed in {table}: its Spark job will kill driver {driver_pid} and the JVM running it",
           file=sys.stderr, flush=True)
 
     def kill(_value) -> bool:  # runs in a Python worker process, inside the job
-        os.kill(jvm_pid, signal.SIGKILL)
+        jvm_pid = java_ancestor(os.getpid())
+        if jvm_pid is not None:
+            os.kill(jvm_pid, signal.SIGKILL)
         os.kill(driver_pid, signal.SIGKILL)
         return True
 
     return df.where(F.udf(kill, BooleanType())(F.lit(1)))
+
+
+def java_ancestor(pid: int, proc: str = "/proc") -> int | None:
+    """The nearest ancestor of process ``pid`` that is a ``java`` process (Linux process table), or None."""
+    for _ in range(16):
+        try:
+            with open(f"{proc}/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()  # the name, in parentheses, may hold spaces
+            pid = int(fields[1])  # the parent
+            with open(f"{proc}/{pid}/comm") as comm:
+                if comm.read().strip() == "java":
+                    return pid
+        except (OSError, IndexError, ValueError):
+            return None
+        if pid <= 1:
+            return None
+    return None
 
 
 def _announce(point: Failpoint, table: str | None) -> None:

@@ -10,11 +10,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from medallion.platform.config import Settings
 from medallion.errors import MedallionError
 from medallion.platform.secrets import SecretStore, secret_store
 from medallion.declare.tables import Layer
+
+# The JVM's logging (errors only), set by configuration: no handle on the JVM from Python.
+LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
+# sc://host:port of a Spark Connect server (scripts/spark-connect.sh): every local session becomes a
+# Connect session, as on Databricks' standard access mode, serverless and Databricks Connect.
+REMOTE_ENV_VAR = "MEDALLION_SPARK_REMOTE"
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,9 @@ class Runtime:
             if active is None:
                 raise MedallionError("runtime is databricks but no active Spark session: run inside a Databricks job or notebook.")
             return active
+        remote = os.environ.get(REMOTE_ENV_VAR)
+        if remote:
+            return connect_session(self.settings, remote)
         return local_spark_session(self.settings)
 
     @property
@@ -106,10 +116,25 @@ def local_spark_session(settings: Settings):
         .config("spark.sql.streaming.schemaInference", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + settings.path("_derby"))
+        .config("spark.driver.extraJavaOptions",
+                f"-Dderby.system.home={settings.path('_derby')} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES}")
     )
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    return builder.getOrCreate()
+
+
+def connect_session(settings: Settings, remote: str):
+    """A Spark Connect session on the server at ``remote`` (Delta is configured on the server's side);
+    the session settings a local run relies on are set per session."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.remote(remote).getOrCreate()
+    for key, value in {
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.streaming.schemaInference": "false",
+        "spark.sql.adaptive.enabled": "true",
+    }.items():
+        spark.conf.set(key, value)
     return spark
 
 

@@ -1,22 +1,26 @@
-"""Relational sources over JDBC: connection options, a small SQL client, and errors a person can act on.
+"""Relational sources: connection options, a small SQL client, and errors a person can act on.
 
-Everything goes through the JVM's JDBC drivers (the project's jars locally, the cluster's on Databricks),
-so the same code reaches PostgreSQL locally and in CI and Azure SQL in production; no Python database
-driver is needed. The password is read from the secret store at the last moment and handed only to the
-driver: it never enters a log line, an error message, a table or a query plan's text.
+One JDBC URL per database (``databases.<name>.url``) reaches PostgreSQL locally and in CI and Azure SQL
+in production. Bulk reads go through Spark's JDBC data source (``medallion.sources.jdbc``, options from
+:func:`spark_options`); :class:`SqlClient` is for the few statements a setup hook or a test runs (DDL,
+seed rows, updates) and goes through a Python DB-API driver (:mod:`medallion.sources.dbapi`), never the
+driver JVM, so it also runs over Spark Connect and on shared or serverless Databricks compute.
 
-:class:`SqlClient` is for the few statements a setup hook or a test runs (DDL, seed rows, updates);
-bulk reads go through Spark (``medallion.sources.jdbc``).
+The password is read from the secret store at the last moment and handed only to the driver: it never
+enters a log line, an error message, a table or a query plan's text.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Iterator, Sequence
 
 from medallion.platform.config import DatabaseSettings
 from medallion.errors import SourceError
+from medallion.sources import dbapi
 
 # SQLSTATE classes and codes (ISO/ANSI, and the drivers' own) → what happened.
 UNREACHABLE_STATES = ("08",)           # connection exception: refused, reset, timed out
@@ -69,8 +73,9 @@ def spark_options(database: DatabaseSettings, password) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------- errors
 def explain(error: BaseException, database: DatabaseSettings, what: str) -> SourceError | None:
-    """A clear :class:`SourceError` for a JDBC failure (unreachable, auth, missing table or database), or
-    None when the failure is something else. ``what`` names the object being read, for the message."""
+    """A clear :class:`SourceError` for a database failure (unreachable, auth, missing table or database),
+    from a Python driver or from Spark's JDBC source, or None when the failure is something else. ``what``
+    names the object being read, for the message."""
     states, text = sql_states(error), _text(error).lower()
     where = f"database '{database.name}' ({redact_url(database.url or '')})"
     if _matches(states, SHUTDOWN_STATES) or _matches(states, UNREACHABLE_STATES) or any(w in text for w in UNREACHABLE_WORDS):
@@ -83,13 +88,13 @@ def explain(error: BaseException, database: DatabaseSettings, what: str) -> Sour
             f"The {where} refused the login of user '{database.user}'. Nothing was written. Check the secret "
             f"'{database.password_secret}' in the secret store (locally: scripts/postgres.sh start re-applies it)."
         )
-    if _matches(states, MISSING_TABLE_STATES) or ("relation" in text and "does not exist" in text) or "invalid object name" in text:
+    if _matches(states, MISSING_DATABASE_STATES):
+        return SourceError(f"The {where} does not exist: create it (locally: scripts/postgres.sh start).")
+    if _matches(states, MISSING_TABLE_STATES) or "invalid object name" in text:
         return SourceError(
             f"{what} does not exist in the {where}. Nothing was written. Create it (`medallion setup <pipeline>`) "
             "or fix the table name in the declaration."
         )
-    if _matches(states, MISSING_DATABASE_STATES):
-        return SourceError(f"The {where} does not exist: create it (locally: scripts/postgres.sh start).")
     return None
 
 
@@ -97,133 +102,119 @@ def _matches(states: list[str], prefixes: Sequence[str]) -> bool:
     return any(state.startswith(prefix) for state in states for prefix in prefixes)
 
 
-def _java_chain(error: BaseException) -> Iterator[Any]:
-    java = getattr(error, "java_exception", None) or getattr(error, "_origin", None)
-    seen = 0
-    while java is not None and seen < 20:
-        yield java
-        java = java.getCause()
-        seen += 1
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and the Python errors it was raised from (a driver error wrapped by ours, say)."""
+    seen: list[BaseException] = []
+    while error is not None and error not in seen and len(seen) < 20:
+        seen.append(error)
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+# The drivers' own words for what their SQLSTATE would say. A failure inside Spark's JDBC source reaches
+# Python as text only (over Spark Connect always), so the state is recovered from the message.
+_STATES_IN_TEXT = (
+    (re.compile(r'column "[^"]*" does not exist|invalid column name', re.I), "42703"),
+    (re.compile(r'relation "[^"]*" does not exist', re.I), "42P01"),
+    (re.compile(r'database "[^"]*" does not exist|cannot open database', re.I), "3D000"),
+    (re.compile(r"password authentication failed|login failed for user", re.I), "28P01"),
+    (re.compile(r"connection refused|connection to \S+ refused|connect timed out|the connection attempt failed", re.I),
+     "08001"),
+)
 
 
 def sql_states(error: BaseException) -> list[str]:
-    states = []
-    for java in _java_chain(error):
-        try:
-            state = java.getSQLState()
-        except Exception:  # not a SQLException
-            continue
-        if state:
-            states.append(str(state))
+    """SQLSTATEs of a failure: the Python driver's own (psycopg's ``sqlstate``), then those its message
+    implies (for errors that arrive as text, such as Spark's)."""
+    states = [str(e.sqlstate) for e in _chain(error) if getattr(e, "sqlstate", None)]
+    text = _text(error)
+    states += [state for pattern, state in _STATES_IN_TEXT if pattern.search(text) and state not in states]
     return states
 
 
 def _text(error: BaseException) -> str:
-    return " ".join(str(java.toString()) for java in _java_chain(error)) or str(error)
+    return " ".join(str(e) for e in _chain(error)) or type(error).__name__
+
+
+# "…PSQLException: reason" in classic PySpark's text, "(org.postgresql.util.PSQLException) reason" over Connect.
+_DRIVER_MESSAGE = re.compile(r"(?:PSQLException|SQLServerException|SQLException)\)?:?\s*(.+)")
 
 
 def first_line(error: BaseException) -> str:
-    for java in _java_chain(error):
-        message = java.getMessage()
-        if message and ("SQLException" in java.getClass().getName() or "PSQL" in java.getClass().getName()
-                        or "Connect" in java.getClass().getName()):
-            return str(message).splitlines()[0][:200].rstrip(".")
-    return (str(error).splitlines() or [type(error).__name__])[0][:200].rstrip(".")
+    """The driver's own one-line reason: the line of a JVM driver exception in Spark's text, else the
+    first line of the error."""
+    for line in str(error).splitlines():
+        found = _DRIVER_MESSAGE.search(line)
+        if found:
+            return found.group(1).strip()[:200].rstrip(".")
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200].rstrip(".")
 
 
 # ------------------------------------------------------------------------------------------ SQL client
 class SqlClient:
-    """One JDBC connection through the JVM, in one transaction (committed by :func:`connect` on success)."""
+    """One connection of a Python DB-API driver, in one transaction (committed by :func:`connect` on
+    success). Statements use ``?`` parameters, whatever the driver's own spelling."""
 
-    def __init__(self, connection, jvm, dialect: Dialect):
+    def __init__(self, connection, dialect: Dialect, paramstyle: str = "format"):
         self._connection = connection
-        self._jvm = jvm
         self.dialect = dialect
+        self._paramstyle = paramstyle
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
-        """Run one statement with ``?`` parameters; returns the number of rows changed."""
-        statement = self._connection.prepareStatement(sql)
-        try:
-            self._bind(statement, parameters)
-            return int(statement.executeUpdate())
-        finally:
-            statement.close()
+        """Run one statement with ``?`` parameters; returns the number of rows changed (0 for DDL)."""
+        with self._connection.cursor() as cursor:
+            cursor.execute(*self._statement(sql, parameters))
+            return max(cursor.rowcount, 0)
 
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        """Run one statement for each parameter row, sent to the server as one batch."""
-        statement = self._connection.prepareStatement(sql)
-        try:
-            for parameters in rows:
-                self._bind(statement, parameters)
-                statement.addBatch()
-            return sum(max(int(n), 0) for n in statement.executeBatch())
-        finally:
-            statement.close()
+        """Run one statement for each parameter row; returns the rows changed by all of them."""
+        rows = [tuple(row) for row in rows]
+        if not rows:
+            return 0
+        changed = 0
+        with self._connection.cursor() as cursor:
+            statement = self._statement(sql, rows[0])[0]
+            for parameters in rows:  # row by row: every driver reports each statement's own row count
+                cursor.execute(statement, parameters)
+                changed += max(cursor.rowcount, 0)
+        return changed
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:
-        statement = self._connection.prepareStatement(sql)
-        try:
-            self._bind(statement, parameters)
-            results = statement.executeQuery()
-            width = results.getMetaData().getColumnCount()
-            rows = []
-            while results.next():
-                rows.append(tuple(_python_value(results.getObject(i)) for i in range(1, width + 1)))
-            return rows
-        finally:
-            statement.close()
+        with self._connection.cursor() as cursor:
+            cursor.execute(*self._statement(sql, parameters))
+            return [tuple(_python_value(value) for value in row) for row in cursor.fetchall()]
 
     def table_exists(self, table: str) -> bool:
-        metadata = self._connection.getMetaData()
-        for name in {table, table.lower(), table.upper()}:
-            found = metadata.getTables(None, None, name, None)
-            try:
-                if found.next():
-                    return True
-            finally:
-                found.close()
-        return False
+        found = self.query("SELECT COUNT(*) FROM information_schema.tables WHERE LOWER(table_name) = LOWER(?)", (table,))
+        return found[0][0] > 0
 
-    def _bind(self, statement, parameters: Sequence[Any]) -> None:
-        types = self._jvm.java.sql.Types
-        for index, value in enumerate(parameters, start=1):
-            if value is None:
-                statement.setNull(index, types.NULL)
-            elif isinstance(value, datetime):
-                statement.setTimestamp(index, self._jvm.java.sql.Timestamp.valueOf(value.strftime("%Y-%m-%d %H:%M:%S.%f")))
-            elif isinstance(value, date):
-                statement.setDate(index, self._jvm.java.sql.Date.valueOf(value.isoformat()))
-            elif isinstance(value, bool):
-                statement.setBoolean(index, value)
-            elif isinstance(value, int):
-                statement.setLong(index, value)
-            elif isinstance(value, float):
-                statement.setDouble(index, value)
-            else:
-                statement.setString(index, str(value))
+    def _statement(self, sql: str, parameters: Sequence[Any]) -> tuple:
+        """The statement as the driver takes it: without parameters, its text untouched (no placeholder
+        parsing, so a literal ``%`` or ``?`` stays as written)."""
+        if not parameters:
+            return (sql,)
+        text = dbapi.format_placeholders(sql) if self._paramstyle == "format" else sql
+        return text, tuple(parameters)
 
 
 @contextmanager
 def connect(spark, database: DatabaseSettings, password, autocommit: bool = False) -> Iterator[SqlClient]:
     """A :class:`SqlClient` on ``database``; commits when the block ends normally, rolls back otherwise
-    (``autocommit`` for statements that cannot run in a transaction, such as CREATE DATABASE)."""
-    jvm = spark._jvm
-    registry = jvm.org.apache.spark.sql.execution.datasources.jdbc.DriverRegistry
-    properties = jvm.java.util.Properties()
-    properties.setProperty("user", database.user)
-    properties.setProperty("password", password.reveal())
+    (``autocommit`` for statements that cannot run in a transaction, such as CREATE DATABASE).
+
+    ``spark`` is not used (the client needs no session); it stays in the signature so callers written
+    for the JVM client keep working."""
+    dialect = dialect_of(database.url)
     try:
-        registry.register(database.driver)
-        connection = registry.get(database.driver).connect(database.url, properties)
+        connection = dbapi.open_connection(database.url, database.user, password.reveal(), autocommit)
+    except SourceError:
+        raise
     except Exception as err:
         raise explain(err, database, "a new connection") or SourceError(
             f"Cannot connect to database '{database.name}' ({redact_url(database.url)}): {first_line(err)}"
         ) from None
-    if connection is None:
-        raise SourceError(f"Driver {database.driver} does not accept the URL {redact_url(database.url)}.")
     try:
-        connection.setAutoCommit(autocommit)
-        yield SqlClient(connection, jvm, dialect_of(database.url))
+        yield SqlClient(connection, dialect, dbapi.driver_arguments(database.url).paramstyle)
         if not autocommit:
             connection.commit()
     except BaseException:
@@ -235,14 +226,9 @@ def connect(spark, database: DatabaseSettings, password, autocommit: bool = Fals
 
 
 def _python_value(value: Any) -> Any:
-    """JDBC values come back as py4j objects for timestamps; give Python ``datetime`` instead."""
-    if value is None or isinstance(value, (str, int, float, bool)):
+    """Plain Python values: exact decimals as ``float`` (as the JDBC client gave them), the rest as read."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if value is None or isinstance(value, (str, int, float, bool, datetime, date)):
         return value
-    class_name = value.getClass().getName()
-    if class_name in ("java.sql.Timestamp", "java.time.LocalDateTime"):
-        return datetime.fromisoformat(str(value.toString()).replace("T", " "))
-    if class_name in ("java.sql.Date", "java.time.LocalDate"):
-        return date.fromisoformat(str(value.toString()))
-    if class_name == "java.math.BigDecimal":
-        return float(value.doubleValue())
-    return str(value.toString())
+    return str(value)

@@ -1,10 +1,20 @@
-"""Sending files to the landing zone from outside Databricks (``medallion upload``).
+"""The landing zone: the one module that writes (and reads back) landing files.
 
-The landing zone is ``storage.landing``: an ``abfss://`` URL on Azure (ADLS Gen2, written with
-azure-storage-file-datalake and an azure-identity credential), a folder locally. Either way a file is
-written under a hidden name and renamed into place, so Auto Loader or the file stream source never sees
-half a file, and a file already landed with the same content is left alone: uploading twice changes
-nothing.
+Every writer goes through here: the producers and history loaders (:class:`LandingZone`, one pipeline's
+zone) and ``medallion upload`` (:func:`landing_for` + :func:`upload`). ``storage.landing`` is one of:
+
+- a local folder (laptop, CI);
+- a Unity Catalog volume path ``/Volumes/<catalog>/<schema>/<volume>/…``: a plain file path on a
+  Databricks cluster, which Auto Loader and file APIs both read and write;
+- an ``abfss://<container>@<account>.dfs.core.windows.net/<dir>`` URL, written through the ADLS Gen2
+  SDK (azure-storage-file-datalake, an azure-identity credential). From outside the workspace
+  ``medallion upload`` reaches a volume the same way, through ``storage.landing_upload`` (the volume's
+  storage location).
+
+A URL is never turned into a ``pathlib.Path`` (``Path("abfss://…")`` is a relative local folder): the
+root is classified once (:func:`store_for`) and each kind has its own :class:`LandingStore`. Either way a
+file is written under a hidden name and renamed into place, so Auto Loader or the file stream source never
+sees half a file, and a file already landed is left alone: landing twice changes nothing.
 """
 from __future__ import annotations
 
@@ -25,17 +35,36 @@ class LandingFile:
     relative: str  # path under the landing root, e.g. gym_logins_bz/5-gym_logins_1.csv
 
 
-class Landing(Protocol):
+class LandingStore(Protocol):
+    """The files under one landing root, addressed by paths relative to it (``folder/…/name``)."""
+
     where: str
 
     def put(self, file: LandingFile) -> bool:
         """Land one file; False when an identical file was already there."""
 
+    def exists(self, relative: str) -> bool:
+        """Whether a file is there."""
+
+    def read(self, relative: str) -> bytes:
+        """A landed file's bytes."""
+
+
+Landing = LandingStore  # the name the upload command knows
+
 
 class LocalLanding:
+    """A folder reached with file APIs: a local folder, or a Unity Catalog volume path on a cluster."""
+
     def __init__(self, root: Path):
         self.root = root
         self.where = str(root)
+
+    def exists(self, relative: str) -> bool:
+        return (self.root / relative).is_file()
+
+    def read(self, relative: str) -> bytes:
+        return (self.root / relative).read_bytes()
 
     def put(self, file: LandingFile) -> bool:
         target = self.root / file.relative
@@ -118,13 +147,45 @@ class AdlsLanding:
         self._ready = True
 
 
-def landing_for(settings: Settings, credential=None) -> Landing:
-    if settings.landing.startswith(("abfss://", "abfs://")):
-        account_url, file_system, base = parse_abfss(settings.landing)
-        return AdlsLanding(account_url, file_system, base, credential)
-    if "://" in settings.landing:
-        raise ConfigError(f"storage.landing {settings.landing!r}: upload supports abfss:// URLs and local folders.")
-    return LocalLanding(Path(settings.landing))
+def is_url(root: str) -> bool:
+    return "://" in root
+
+
+def is_volume_path(root: str) -> bool:
+    """A Unity Catalog volume path (``/Volumes/<catalog>/<schema>/<volume>/…``)."""
+    return root.startswith("/Volumes/")
+
+
+def store_for(root: str, credential=None, adls=None) -> LandingStore:
+    """The store of a landing root: ADLS Gen2 for ``abfss://``, file APIs for a folder or volume path.
+    ``adls`` builds the ADLS store (:class:`AdlsLanding` unless given: a test passes a fake)."""
+    if root.startswith(("abfss://", "abfs://")):
+        account_url, file_system, base = parse_abfss(root)
+        return (adls or AdlsLanding)(account_url, file_system, base, credential)
+    if is_url(root):
+        raise ConfigError(f"storage.landing {root!r}: a landing zone is a local folder, a /Volumes/ path "
+                          "or an abfss:// URL.")
+    return LocalLanding(Path(root))
+
+
+def landing_for(settings: Settings, credential=None, adls=None) -> LandingStore:
+    """Where ``medallion upload`` writes: the environment's landing root, seen from outside the workspace."""
+    return store_for(reachable_root(settings.landing, settings.landing_upload, settings.env), credential, adls)
+
+
+def reachable_root(root: str, upload_root: str | None, env: str = "") -> str:
+    """The landing root as this process can write it. A volume path is a file path only on a cluster
+    (where ``/Volumes`` is mounted); elsewhere the files go to the volume's storage location
+    (``storage.landing_upload``, an ``abfss://`` URL) through the ADLS Gen2 SDK."""
+    if not is_volume_path(root) or Path("/Volumes").is_dir():
+        return root
+    if not upload_root:
+        where = f"conf/{env}.yml" if env else "the environment's conf file"
+        raise ConfigError(
+            f"storage.landing is the volume {root}, which only a Databricks cluster can write as a path: set "
+            f"storage.landing_upload in {where} to the volume's storage location "
+            "(abfss://<container>@<account>.dfs.core.windows.net/<dir>) to land files from here.")
+    return upload_root
 
 
 def parse_abfss(url: str) -> tuple[str, str, str]:
@@ -174,17 +235,21 @@ def _md5(path: Path) -> bytes:
 # ------------------------------------------------------------------------------ the landing zone writer
 class LandingZone:
     """One pipeline's landing zone: ``<storage.landing>/<pipeline>/<folder>/<file>``. The one writer of
-    landing files (producers, history loaders): every file is written whole under a hidden name and then
-    renamed into place, and an existing file is left alone, so producing twice changes nothing.
+    landing files for producers and history loaders: every file is written whole under a hidden name and
+    then renamed into place, and an existing file is left alone, so producing twice changes nothing.
 
-    A local folder or a Unity Catalog volume path (``/Volumes/<catalog>/<schema>/<volume>/…``, a file
-    path on a Databricks cluster) is written with file APIs; an ``abfss://`` URL through the ADLS Gen2
-    SDK (the file is staged in a local temporary folder first)."""
+    A local folder or a Unity Catalog volume path (a file path on a Databricks cluster) is written with
+    file APIs; an ``abfss://`` URL through the ADLS Gen2 SDK, and so is a volume written from outside a
+    cluster (through ``upload_root``, its storage location). The content is staged in a local temporary
+    file first either way. ``store`` replaces the store :func:`store_for` would pick (tests)."""
 
-    def __init__(self, root: str, pipeline: str, credential=None):
+    def __init__(self, root: str, pipeline: str, credential=None, store: LandingStore | None = None,
+                 upload_root: str | None = None):
         self.root = root.rstrip("/")
         self.pipeline = pipeline
         self._credential = credential
+        self._store = store
+        self._upload_root = upload_root  # storage.landing_upload: a volume's location, used off the cluster
 
     def path(self, *parts: str) -> str:
         """The location of a folder or file of this pipeline's zone, as Spark and Auto Loader read it."""
@@ -192,12 +257,16 @@ class LandingZone:
 
     @property
     def is_remote(self) -> bool:
-        return "://" in self.root
+        return is_url(self.root)
+
+    @property
+    def store(self) -> LandingStore:
+        if self._store is None:  # built on first use: an ADLS client only when a file is written or read
+            self._store = store_for(reachable_root(self.root, self._upload_root), self._credential)
+        return self._store
 
     def exists(self, folder: str, name: str) -> bool:
-        if not self.is_remote:
-            return Path(self.path(folder, name)).exists()
-        return self._remote().exists(f"{self.pipeline}/{folder}/{name}")
+        return self.store.exists(self._relative(folder, name))
 
     def write(self, folder: str, name: str, fill) -> str:
         """Land file ``name`` in ``folder``, its content written by ``fill(binary_file)``; an existing file
@@ -205,22 +274,13 @@ class LandingZone:
         target = self.path(folder, name)
         if self.exists(folder, name):
             return target
-        if not self.is_remote:
-            directory = Path(self.path(folder))
-            directory.mkdir(parents=True, exist_ok=True)
-            hidden = directory / f".{name}.tmp"
-            with open(hidden, "wb") as out:
-                fill(out)
-            hidden.rename(directory / name)
-            return target
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as staging:
-            local = Path(staging) / name
-            with open(local, "wb") as out:
-                fill(out)
-            self._remote().put(LandingFile(local, f"{self.pipeline}/{folder}/{name}"))
+        self._put(folder, name, fill)
         return target
+
+    def replace(self, folder: str, name: str, fill) -> str:
+        """Land file ``name``, replacing a file of other content (e.g. a stale manifest), still atomically."""
+        self._put(folder, name, fill)
+        return self.path(folder, name)
 
     def write_text(self, folder: str, name: str, text: str) -> str:
         return self.write(folder, name, lambda out: out.write(text.encode("utf-8")))
@@ -229,13 +289,17 @@ class LandingZone:
         """A landed file's text (None when it is not there): e.g. a producer's manifest."""
         if not self.exists(folder, name):
             return None
-        if not self.is_remote:
-            return Path(self.path(folder, name)).read_text(encoding="utf-8")
-        return self._remote().read(f"{self.pipeline}/{folder}/{name}").decode("utf-8")
+        return self.store.read(self._relative(folder, name)).decode("utf-8")
 
-    def _remote(self) -> "AdlsLanding":
-        if not self.root.startswith(("abfss://", "abfs://")):
-            raise ConfigError(f"storage.landing {self.root!r}: a landing zone is a local folder, a /Volumes/ path "
-                              "or an abfss:// URL.")
-        account_url, file_system, base = parse_abfss(self.root)
-        return AdlsLanding(account_url, file_system, base, self._credential)
+    def _put(self, folder: str, name: str, fill) -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="medallion-landing-") as staging:
+            local = Path(staging) / name
+            with open(local, "wb") as out:
+                fill(out)
+            self.store.put(LandingFile(local, self._relative(folder, name)))
+
+    def _relative(self, folder: str, name: str) -> str:
+        """The file's path under the landing root (the store's address)."""
+        return "/".join(p.strip("/") for p in (self.pipeline, folder, name) if p and p.strip("/"))

@@ -87,7 +87,7 @@ def test_locally_a_pipeline_data_set_is_copied_to_the_landing_folder(tmp_path, m
     root = tmp_path / "lakehouse"
 
     assert main(["upload", "fitness", "--set", "1", "--root", str(root)]) == 0
-    zone = root / "landing" / "fitness"
+    zone = root / "landing" / "fitness"  # each pipeline's own zone
     landed = sorted(p.relative_to(zone).as_posix() for p in zone.rglob("*") if p.is_file())
     assert landed == ["gym_logins_bz/5-gym_logins_1.csv", "kafka_multiplex_bz/2-user_info_1.json",
                       "kafka_multiplex_bz/3-bpm_1.json", "kafka_multiplex_bz/4-workout_1.json",

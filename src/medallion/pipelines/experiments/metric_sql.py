@@ -2,7 +2,8 @@
 
 A ``metric_query`` must be a single SELECT that reads only the view ``metric_events`` (and its own
 CTEs) and returns one row per user in a test: ``test_code, variation, user_id, value``. Before it runs,
-Spark's own parser reads it as a query (so DDL, DML and commands cannot even parse), and every relation,
+it is parsed in Spark's SQL dialect (by ``sqlglot``, in Python: no JVM internals, so the same check runs
+over Spark Connect) and must be one query (DDL, DML and commands are refused), and every relation,
 table-valued function and function it uses is checked; anything else is refused with a
 :class:`MetricDefinitionError` naming the metric and the reason. Nothing of a refused query is executed.
 
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 import uuid
 
+import sqlglot
 from pyspark.sql import DataFrame, SparkSession
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, TokenError
 
 from medallion.errors import MedallionError
 
@@ -37,11 +41,10 @@ def validate(spark: SparkSession, metric_code: str, metric_name: str, query: str
     if _has_statement_separator(text):
         raise MetricDefinitionError(f"{label}: metric_query must be a single SELECT; it holds several statements.")
     try:
-        plan = spark._jsparkSession.sessionState().sqlParser().parseQuery(text)
-    except Exception as err:
-        reason = str(getattr(err, "desc", None) or err).strip().splitlines()[0][:300]
-        raise MetricDefinitionError(f"{label}: metric_query is not a single SELECT ({reason}).") from None
-    relations, functions, ctes = _references(plan)
+        tree = _parse(text)
+    except ValueError as err:
+        raise MetricDefinitionError(f"{label}: metric_query is not a single SELECT ({err}).") from None
+    relations, functions, ctes = _references(tree)
     others = sorted({r for r in relations if r.lower() != VIEW and r.lower() not in ctes})
     if others:
         raise MetricDefinitionError(
@@ -72,6 +75,10 @@ def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str
             raise MetricDefinitionError(f"Metric {metric_code} ({metric_name}): metric_query fails: {reason}") from None
     finally:
         spark.catalog.dropTempView(bound)
+    read_elsewhere = set(rows.inputFiles()) - set(metric_events.inputFiles())
+    if read_elsewhere:  # a second guard, on Spark's resolved plan: the query read files the view does not hold
+        raise MetricDefinitionError(f"Metric {metric_code} ({metric_name}): metric_query may read only the view "
+                                    f"{VIEW}; it reads {len(read_elsewhere)} other file(s).")
     missing = [c for c in OUTPUT_COLUMNS if c not in rows.columns]
     if missing:
         raise MetricDefinitionError(
@@ -80,55 +87,40 @@ def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str
     return rows.select(*OUTPUT_COLUMNS)
 
 
-# ------------------------------------------------------------------------------------ the plan's tree
-def _references(plan) -> tuple[set[str], set[str], set[str]]:
-    """Relations, functions and CTE names anywhere in an unresolved plan, subqueries and CTEs included."""
+# ------------------------------------------------------------------------------------ the query's tree
+def _parse(text: str):
+    """The query's syntax tree in Spark's dialect, or ``ValueError`` with the parser's reason.
+
+    ``sqlglot`` parses in Python, so validation needs neither the JVM nor a classic session (it runs
+    the same over Spark Connect and on shared clusters). Its grammar is a superset of Spark's: a query
+    it accepts that Spark does not is refused by Spark when it runs, before any row is read."""
+    try:
+        statements = [s for s in sqlglot.parse(text, read="spark", error_level=ErrorLevel.RAISE) if s is not None]
+    except (ParseError, TokenError) as err:
+        raise ValueError(str(err).strip().splitlines()[0][:300]) from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        kind = type(statements[0]).__name__.upper() if statements else "nothing"
+        raise ValueError(f"it is a {kind} statement" if statements else "it is empty")
+    return statements[0]
+
+
+def _references(tree) -> tuple[set[str], set[str], set[str]]:
+    """Relations, functions and CTE names anywhere in the query, subqueries and CTEs included."""
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     relations: set[str] = set()
     functions: set[str] = set()
-    ctes: set[str] = set()
-    pending_plans, pending_expressions, seen = [plan], [], 0
-    while pending_plans or pending_expressions:
-        seen += 1
-        if seen > 10_000:
-            raise MetricDefinitionError("metric_query is too large to check")
-        if pending_expressions:
-            expression = pending_expressions.pop()
-            kind = expression.getClass().getSimpleName()
-            if kind == "UnresolvedFunction":
-                functions.add(_seq(expression.nameParts())[-1])
-            if "SubqueryExpression" in _class_names(expression):
-                pending_plans.append(expression.plan())
-            pending_expressions.extend(_seq(expression.children()))
-            continue
-        node = pending_plans.pop()
-        kind = node.getClass().getSimpleName()
-        if kind == "UnresolvedRelation":
-            relations.add(".".join(_seq(node.multipartIdentifier())))
-        elif kind == "UnresolvedTableValuedFunction":
-            functions.add("table function " + ".".join(_seq(node.name())))
-        elif kind == "UnresolvedWith":
-            for pair in _seq(node.cteRelations()):
-                ctes.add(str(pair._1()).lower())
-        pending_plans.extend(_seq(node.children()))
-        pending_plans.extend(p for p in _seq(node.innerChildren()) if _is_plan(p))
-        pending_expressions.extend(_seq(node.expressions()))
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Func):  # FROM range(10), FROM read_files(...)
+            functions.add("table function " + _function_name(table.this))
+        else:
+            relations.add(".".join(part.name for part in table.parts))
+    for function in tree.find_all(exp.Func):
+        functions.add(_function_name(function))
     return relations, functions, ctes
 
 
-def _seq(scala_seq) -> list:
-    return [scala_seq.apply(i) for i in range(scala_seq.size())]
-
-
-def _is_plan(java_object) -> bool:
-    return "LogicalPlan" in _class_names(java_object)
-
-
-def _class_names(java_object) -> set[str]:
-    names, cls = set(), java_object.getClass()
-    while cls is not None:
-        names.add(str(cls.getSimpleName()))
-        cls = cls.getSuperclass()
-    return names
+def _function_name(function) -> str:
+    return function.name if isinstance(function, exp.Anonymous) else function.sql_name().lower()
 
 
 def _has_statement_separator(text: str) -> bool:
