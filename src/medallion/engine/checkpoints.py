@@ -60,6 +60,26 @@ def ignored_by_spark(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
+def has_progress(folder: str) -> bool | None:
+    """Whether the checkpoint at ``folder`` remembers any batch (an offsets entry); None when it cannot
+    tell (cloud storage)."""
+    if "://" in folder and not folder.startswith("file:"):
+        return None
+    return bool(_batches(Path(folder.removeprefix("file:")) / "offsets"))
+
+
+def lost(folder: str, table: str, pipeline: str) -> CheckpointError:
+    """A table that holds rows but whose checkpoint is gone: a new stream would start over, and its batch ids
+    0, 1, ... would match the idempotent-write ids of the batches the table already holds, so new rows would
+    be skipped as replays (or, for merges, everything re-read). Nothing may run until it is rebuilt."""
+    return CheckpointError(
+        f"The streaming checkpoint of {pipeline}.{table} at {folder} is missing, but the table holds rows. "
+        "Nothing was written: starting over would skip new input as already-written replays. To recover, "
+        f"restore the folder from a backup, or rebuild the pipeline's tables from the landing files with "
+        f"`medallion reset {pipeline} --keep-landing` then `medallion run {pipeline}`."
+    )
+
+
 def _first_problem(root: Path) -> str | None:
     for crc in sorted(root.rglob(".*.crc")):
         data_file = crc.with_name(crc.name[1:-len(".crc")])
