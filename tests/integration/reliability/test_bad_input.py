@@ -32,8 +32,8 @@ QUARANTINE_AFTER_A = {
     ("kafka_multiplex_bz", ("date_in_lookup", "parsed"), "9-kafka_faults.json"): 1,   # malformed JSON
     ("kafka_multiplex_bz", ("parsed",), "9-kafka_faults.json"): 1,                    # offset "abc"
     ("kafka_multiplex_bz", ("parsed", "valid_utf8"), "9-kafka_latin1.json"): 1,
-    ("users", ("user_id_present",), None): 1,
-    ("gym_logs", ("login_present",), None): 1,
+    ("users", ("user_id_present",), "7-registered_users_faults.csv"): 1,
+    ("gym_logs", ("login_present",), "8-gym_logins_faults.csv"): 1,
     ("user_profile", ("value_parsed",), "9-kafka_faults.json"): 1,                    # zip "abc"
     ("heart_rate", ("value_parsed",), "9-kafka_faults.json"): 1,                      # heartrate "high"
 }
