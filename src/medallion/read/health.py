@@ -53,6 +53,7 @@ class PipelineHealth:
     running: str | None = None  # the run holding the lock, its process alive
     last_crash: str | None = None
     dead_lock: str | None = None  # a lock whose process is gone: a run that crashed and was not resumed yet
+    unread_files: dict[str, dict[str, str]] = field(default_factory=dict)  # table → landed file never read → why
 
     @property
     def healthy(self) -> bool:
@@ -69,6 +70,9 @@ class PipelineHealth:
                          "the next run takes its lock over and resumes from the checkpoints")
         if self.last_crash:
             lines.append(f"last crash: {self.last_crash}")
+        for table, files in sorted(self.unread_files.items()):
+            for name, reason in sorted(files.items()):
+                lines.append(f"file never read by {table}: {name} ({reason})")
         return "\n".join(lines)
 
 
@@ -120,7 +124,18 @@ def pipeline_health(runtime: Runtime, pipeline_name: str) -> PipelineHealth:
         quarantined = {row["table"]: row["count"] for row in counts}
     tables = [table_health(t.layer.value, t.name, last.get(t.name), quarantined.get(t.name, 0)) for t in pipeline.ordered()]
     running, dead = lock_holder(runtime, pipeline_name)
-    return PipelineHealth(pipeline_name, tables, running, _last_crash(log, pipeline_name), dead)
+    unread = newest_unread_files(log, pipeline_name) if log is not None else {}
+    return PipelineHealth(pipeline_name, tables, running, _last_crash(log, pipeline_name), dead, unread)
+
+
+def newest_unread_files(event_log: DataFrame, pipeline: str) -> dict[str, dict[str, str]]:
+    """Per table, the landed files its newest run (skipped runs included: a hidden file changes nothing the
+    table reads) found it will never read; a table whose newest run found none is left out."""
+    if "unread_files" not in event_log.columns:
+        return {}
+    rows = (event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
+            .groupBy("table").agg(F.max_by("unread_files", "started_at").alias("unread_files")).collect())
+    return {row["table"]: dict(row["unread_files"]) for row in rows if row["unread_files"]}
 
 
 def lock_holder(runtime: Runtime, pipeline_name: str) -> tuple[str | None, str | None]:
