@@ -27,8 +27,13 @@ def run(
     Before anything is created or written: the selection, the landing folders and the checkpoints are
     checked, and the pipeline's run lock is taken (one run at a time)."""
     context = RunContext(runtime, get_pipeline(pipeline_name), progress=progress, finished=[])
-    selected = with_unloaded_history(context, select(context.pipeline, layers, tables))
+    selected = select(context.pipeline, layers, tables)
     preflight(context, selected)
+    history = unloaded_history(context, selected)  # only once the selection passed its checks: it lands files
+    if history:
+        preflight(context, history)
+        chosen = {t.name for t in selected + history}
+        selected = [t for t in context.pipeline.ordered() if t.name in chosen]
     event_log = runtime.system_path("event_log")
     with runlock.hold(runtime.settings, pipeline_name, context.run_id) as lock:
         try:
@@ -77,8 +82,8 @@ def select(pipeline: Pipeline, layers, tables) -> list[Table]:
     ]
 
 
-def with_unloaded_history(context: RunContext, selected: list[Table]) -> list[Table]:
-    """``selected`` plus the history tables they read, directly or through other tables, that were never
+def unloaded_history(context: RunContext, selected: list[Table]) -> list[Table]:
+    """The history tables ``selected`` read, directly or through other tables, that were never
     loaded (missing, or still the empty table setup creates: a first run without the history loader, or a
     run after ``medallion reset``). Their reference files are landed by the pipeline's ``load_history``
     hook first, so a plain run rebuilds every table instead of joining with an empty reference table."""
@@ -92,13 +97,11 @@ def with_unloaded_history(context: RunContext, selected: list[Table]) -> list[Ta
     chosen = {t.name for t in selected}
     unloaded = [t for t in pipeline.ordered()
                 if t.history and t.name in needed and t.name not in chosen and changes.version(context, t.name) <= 0]
-    if not unloaded:
-        return selected
-    context.progress(f"[{pipeline.name}] {', '.join(t.name for t in unloaded)} never loaded: landing the reference "
-                     "data and loading it first")
-    hooks.land_history(context.runtime, pipeline)
-    chosen |= {t.name for t in unloaded}
-    return [t for t in pipeline.ordered() if t.name in chosen]
+    if unloaded:
+        context.progress(f"[{pipeline.name}] {', '.join(t.name for t in unloaded)} never loaded: landing the "
+                         "reference data and loading it first")
+        hooks.land_history(context.runtime, pipeline)
+    return unloaded
 
 
 def record_crashed_run(context: RunContext, lock: runlock.RunLock) -> None:

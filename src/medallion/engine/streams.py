@@ -19,7 +19,7 @@ from medallion.engine import batch, checkpoints, eventlog, inputs, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.engine.failures import checkpoint_error
-from medallion.engine.pipeline import preflight, record_crashed_run, run, select, with_unloaded_history
+from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
 from medallion.engine.setup import ensure_tables
 from medallion.engine.table import count_dropped_by_state, job, run_table
 from medallion.errors import MedallionError
@@ -36,11 +36,11 @@ def start_streams(
     """Start every streaming table of the chosen layers; returns a handle to wait on and stop."""
     context = RunContext(runtime, get_pipeline(pipeline_name), mode="stream", progress=progress)
     selected = select(context.pipeline, layers, None)
-    unloaded = [t.name for t in with_unloaded_history(context, selected) if t not in selected]
-    if unloaded:  # the streams must not start joining with an empty reference table
-        run(runtime, pipeline_name, tables=unloaded, progress=progress)
-        context.versions.clear()
     preflight(context, selected, require_landing=False)
+    unloaded = unloaded_history(context, selected)
+    if unloaded:  # the streams must not start joining with an empty reference table
+        run(runtime, pipeline_name, tables=[t.name for t in unloaded], progress=progress)
+        context.versions.clear()
     lock = runlock.acquire(runtime.settings, pipeline_name, context.run_id)
     queries: list = []
     try:

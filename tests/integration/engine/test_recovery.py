@@ -108,3 +108,24 @@ def test_a_table_holding_rows_without_its_checkpoint_stops_the_run(toy):
     assert f"`medallion reset {NAME} --keep-landing` then `medallion run {NAME}`" in str(raised.value)
     assert rows(runtime, Layer.BRONZE, "orders_bz") == orders_bz_before  # checked before anything ran
     assert not checkpoint.exists()
+
+
+def test_files_the_stream_will_never_read_are_named_in_the_event_log_and_health(toy):
+    import os
+
+    from medallion.engine.unread_files import CHANGED, HIDDEN
+    from medallion.read.health import pipeline_health
+
+    runtime, _pipeline = toy
+    landing = Path(runtime.settings.landing_path(NAME, "orders"))
+    (landing / "_orders_9.csv").write_text("order_id,customer,amount\n9,dan,90\n")
+    relanded = landing / "orders_1.csv"
+    relanded.write_text("order_id,customer,amount\n1,ann,5\n8,eve,80\n")
+    os.utime(relanded, (relanded.stat().st_atime, relanded.stat().st_mtime + 60))
+
+    runs = {r.table: r for r in runner.run(runtime, NAME, **QUIET)}
+
+    unread = {"orders/_orders_9.csv": HIDDEN, "orders/orders_1.csv": CHANGED}
+    assert (runs["orders_bz"].rows_in, runs["orders_bz"].unread_files) == (0, unread)
+    assert rows(runtime, Layer.SILVER, "orders") == [(1, "ann", 5), (2, "ann", 20), (3, "bob", 30)]
+    assert pipeline_health(runtime, NAME).unread_files == {"orders_bz": unread}

@@ -108,7 +108,7 @@ def lakehouse_run_id(runtime) -> str:
 def test_every_landed_line_ends_in_exactly_one_place(lakehouse):
     """Data lines of each landing file = its rows in bronze + its rows in quarantine (blank lines and CSV
     headers are not records; an empty file has none)."""
-    landing = Path(lakehouse.settings.landing)
+    landing = Path(lakehouse.settings.landing_path("fitness"))
     bronze = {"registered_users_bz": "registered_users_bz", "gym_logins_bz": "gym_logins_bz",
               "kafka_multiplex_bz": "kafka_multiplex_bz"}
     quarantined = Counter(os.path.basename(r["source"]) for r in quarantine(lakehouse).where("source IS NOT NULL")
