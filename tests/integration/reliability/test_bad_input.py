@@ -134,7 +134,7 @@ def test_every_batch_reconciles_and_the_event_log_counts_what_was_dropped_on_pur
                                   + row["rows_unchanged"] + row["rows_duplicate"] + row["rows_late"]), table
         assert row["rows_accepted"] == row["rows_inserted"] + row["rows_updated"] + row["rows_unchanged"], table
     assert recorded["kafka_multiplex_bz"]["broken_rules"] == {
-        "date_in_lookup": 1, "parsed": 3, "valid_utf8": 1, "no_new_columns": 0}
+        "date_in_lookup": 1, "date_in_range": 0, "parsed": 3, "valid_utf8": 1, "no_new_columns": 0}
     assert recorded["kafka_multiplex_bz"]["rows_read"] == 444  # 441 records + 3 blank lines
 
 
