@@ -228,4 +228,4 @@ def test_running_again_with_nothing_new_changes_nothing(lakehouse, after_set_b):
     runs = runner.run(lakehouse, "fitness", progress=lambda _message: None)
     assert faults.lakehouse_rows(lakehouse, FITNESS) == before
     assert sum(r.rows_inserted + r.rows_updated for r in runs) == 0
-    assert all(r.status == "ok" for r in runs)
+    assert all(r.status in ("ok", "skipped") for r in runs)  # an unchanged table is skipped by its fingerprint
