@@ -31,6 +31,16 @@ def test_a_sound_checkpoint_and_a_missing_one_pass(checkpoint, tmp_path):
     checkpoints.verify(str(tmp_path / "never-ran"), "users", "fitness")
 
 
+def test_files_spark_never_reads_are_not_damage(checkpoint):
+    """A kill while Spark writes commits/1 leaves its empty hidden temporary file and an empty checksum
+    beside it; Spark ignores both and re-runs batch 1, so the checkpoint is sound."""
+    (checkpoint / "commits" / ".1.0b8e5f2c-9d3a-4c1e-8f7a-2b6d4e1a9c3f.tmp").write_bytes(b"")
+    (checkpoint / "commits" / "..1.0b8e5f2c-9d3a-4c1e-8f7a-2b6d4e1a9c3f.tmp.crc").write_bytes(b"")
+    (checkpoint / "offsets" / ".2.5e1f.tmp").write_bytes(b"v1\n{")
+    (checkpoint / "state" / "0" / "0" / "_metadata").mkdir()
+    checkpoints.verify(str(checkpoint), "users", "fitness")
+
+
 @pytest.mark.parametrize("damage, problem", [
     (lambda cp: (cp / "offsets" / "0").write_bytes(b'v1\n{"batchWatermarkMs":1}\n{"reservoirVersion":2}'),
      "offsets/0 does not match its checksum"),
@@ -41,6 +51,8 @@ def test_a_sound_checkpoint_and_a_missing_one_pass(checkpoint, tmp_path):
     (lambda cp: write_with_crc(cp / "sources" / "0" / "1", b"\x89PNG"), "sources/0/1 is not text"),
     (lambda cp: write_with_crc(cp / "sources" / "0" / "1", b"v0\n{}"), "sources/0/1 does not start with the log version"),
     (lambda cp: (cp / "metadata").unlink(), "the metadata file (the query id) is missing"),
+    (lambda cp: ((cp / "commits" / ".1.5e1f.tmp").write_bytes(b""), (cp / "commits" / ".0.crc").write_bytes(b"")),
+     "commits/0 does not match its checksum"),
 ])
 def test_damage_is_reported_with_the_folder_and_the_recovery(checkpoint, damage, problem):
     damage(checkpoint)

@@ -44,3 +44,39 @@ def test_a_table_is_unhealthy_when_its_last_run_failed_or_a_check_fails():
     assert report.summary() == "fitness: 1 table(s) need attention: user_profile"
     text = format_rows(HEADER, [t.as_list() for t in report.tables])
     assert text.splitlines()[3].startswith("gold    gym_summary   NULL") and "never run" in text
+
+
+def _lock_of(settings, pid: int, host: str) -> None:
+    import json
+
+    from medallion.engine import runlock
+
+    path = runlock.lock_path(settings, "fitness")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": pid, "host": host, "run_id": "r9", "started": 0.0}))
+
+
+def test_a_lock_whose_process_is_gone_is_not_reported_as_running(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from medallion.platform.config import load_settings
+    from medallion.read.health import lock_holder
+
+    runtime = SimpleNamespace(settings=load_settings("local", root=str(tmp_path)))
+    assert lock_holder(runtime, "fitness") == (None, None)
+    _lock_of(runtime.settings, os.getpid(), socket.gethostname())
+    running, dead = lock_holder(runtime, "fitness")
+    assert running.startswith(f"run r9 (pid {os.getpid()} on {socket.gethostname()}") and dead is None
+    ended = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                               text=True).stdout)
+    _lock_of(runtime.settings, ended, socket.gethostname())
+    running, dead = lock_holder(runtime, "fitness")
+    assert running is None and dead.startswith(f"run r9 (pid {ended} on ")
+    summary = PipelineHealth("fitness", [], running, None, dead).summary().splitlines()
+    assert summary[1].startswith(f"not running: run r9 (pid {ended} on ") and "running now" not in summary[0]
+    assert summary[1].endswith("ended without finishing (its process is gone); the next run takes its lock over "
+                               "and resumes from the checkpoints")

@@ -7,6 +7,9 @@ the query with a JVM trace, or worse, silently starts over. We check it first an
 that names the folder and the recovery, before any table is touched.
 
 What is checked (local storage; on cloud storage only Spark's own errors are translated):
+- only what Spark reads: a hidden file (``.<name>``, e.g. the ``commits/.3.<uuid>.tmp`` a kill leaves
+  while Spark writes a log entry before renaming it into place) or one named ``_…`` is never read by
+  Spark, so it is ignored here too, its checksum file included;
 - every file that has a Hadoop checksum (``.<name>.crc``, written beside each checkpoint file) matches it;
 - ``metadata`` holds the query id; the newest ``offsets/<n>``, ``commits/<n>`` and source logs are the
   ``v1`` format followed by JSON lines; a commit never exists without its offsets.
@@ -51,9 +54,37 @@ def verify(folder: str, table: str, pipeline: str) -> None:
         raise damaged(folder, table, pipeline, problem)
 
 
+def ignored_by_spark(name: str) -> bool:
+    """Hidden and ``_`` files: Hadoop's hidden-path rule, which Spark's checkpoint logs follow (a log entry
+    is first written as ``.<batch>.<uuid>.tmp`` and renamed; only names that are batch numbers count)."""
+    return name.startswith((".", "_"))
+
+
+def has_progress(folder: str) -> bool | None:
+    """Whether the checkpoint at ``folder`` remembers any batch (an offsets entry); None when it cannot
+    tell (cloud storage)."""
+    if "://" in folder and not folder.startswith("file:"):
+        return None
+    return bool(_batches(Path(folder.removeprefix("file:")) / "offsets"))
+
+
+def lost(folder: str, table: str, pipeline: str) -> CheckpointError:
+    """A table that holds rows but whose checkpoint is gone: a new stream would start over, and its batch ids
+    0, 1, ... would match the idempotent-write ids of the batches the table already holds, so new rows would
+    be skipped as replays (or, for merges, everything re-read). Nothing may run until it is rebuilt."""
+    return CheckpointError(
+        f"The streaming checkpoint of {pipeline}.{table} at {folder} is missing, but the table holds rows. "
+        "Nothing was written: starting over would skip new input as already-written replays. To recover, "
+        f"restore the folder from a backup, or rebuild the pipeline's tables from the landing files with "
+        f"`medallion reset {pipeline} --keep-landing` then `medallion run {pipeline}`."
+    )
+
+
 def _first_problem(root: Path) -> str | None:
     for crc in sorted(root.rglob(".*.crc")):
         data_file = crc.with_name(crc.name[1:-len(".crc")])
+        if ignored_by_spark(data_file.name):  # the checksum of a temporary file: Spark never reads either
+            continue
         if data_file.is_file() and not _checksum_matches(data_file, crc):
             return f"{data_file.relative_to(root)} does not match its checksum"
     offsets, commits = _batches(root / "offsets"), _batches(root / "commits")

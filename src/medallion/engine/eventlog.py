@@ -8,7 +8,8 @@ had the key). The left side is our own count of the batch, the right side Delta'
 so a write that lost or multiplied rows is caught. Rows dropped on purpose before the batch (late beyond
 a watermark, duplicates removed by a streaming dedupe) come from the query's progress and are added to
 rows in, so for every table and run: rows in = quarantined + inserted + updated + unchanged + duplicate + late. ``schema_drift`` counts rows per undeclared source field; ``checks`` the violations per
-table check.
+table check; ``unread_files`` the landed files the table will never read and why (hidden name, re-landed
+under a name already read; see :mod:`medallion.engine.unread_files`).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ EVENT_LOG_SCHEMA = (
     "duration_s DOUBLE, batches INT, rows_read BIGINT, rows_in BIGINT, rows_accepted BIGINT, "
     "rows_quarantined BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_unchanged BIGINT, "
     "broken_rules MAP<STRING, BIGINT>, status STRING, error STRING, rows_duplicate BIGINT, rows_late BIGINT, "
-    "schema_drift MAP<STRING, BIGINT>, checks MAP<STRING, BIGINT>, fingerprint STRING"
+    "schema_drift MAP<STRING, BIGINT>, checks MAP<STRING, BIGINT>, fingerprint STRING, unread_files MAP<STRING, STRING>"
 )
 
 
@@ -55,6 +56,7 @@ class TableRun:
     status: str = "running"
     error: str | None = None
     fingerprint: str | None = None  # what the run consumed (see medallion.engine.changes)
+    unread_files: dict[str, str] = field(default_factory=dict)  # landed files it will never read → why
 
     @property
     def rows_accepted(self) -> int:
@@ -101,7 +103,7 @@ class TableRun:
             round(time.time() - self.started, 3), self.batches, self.rows_read, self.rows_in, self.rows_accepted,
             self.rows_quarantined, self.rows_inserted, self.rows_updated, self.rows_unchanged,
             dict(self.broken_rules), self.status, self.error, self.rows_duplicate, self.rows_late,
-            dict(self.schema_drift), dict(self.checks), self.fingerprint,
+            dict(self.schema_drift), dict(self.checks), self.fingerprint, dict(self.unread_files),
         )
 
 

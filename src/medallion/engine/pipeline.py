@@ -6,7 +6,7 @@ from typing import Iterable
 
 from medallion.declare.pipeline import Pipeline, get_pipeline
 from medallion.declare.tables import FileSource, Layer, Table
-from medallion.engine import changes, checkpoints, eventlog, runlock
+from medallion.engine import changes, checkpoints, eventlog, hooks, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.engine.setup import ensure_tables
@@ -30,6 +30,11 @@ def run(
     context = RunContext(runtime, get_pipeline(pipeline_name), progress=progress, finished=finished)
     selected = select(context.pipeline, layers, tables)
     preflight(context, selected)
+    history = unloaded_history(context, selected)  # only once the selection passed its checks: it lands files
+    if history:
+        preflight(context, history)
+        chosen = {t.name for t in selected + history}
+        selected = [t for t in context.pipeline.ordered() if t.name in chosen]
     event_log = runtime.system_path("event_log")
     with runlock.hold(runtime.settings, pipeline_name, context.run_id) as lock:
         try:
@@ -47,13 +52,23 @@ def run(
 
 def preflight(context: RunContext, selected: list[Table], require_landing: bool = True) -> None:
     """Stop with one clear message, before any table changes, when a landing folder is missing (a run
-    once; a stream waits for its folder) or a checkpoint is damaged."""
+    once; a stream waits for its folder), a checkpoint is damaged, or a table holding rows lost its checkpoint."""
     for table in selected:
         for read in table.inputs.values():
             if isinstance(read, FileSource) and (require_landing or not read.stream):
                 require_folder(context.runtime.settings, read, context.pipeline.name)
         if table.is_streaming:
-            checkpoints.verify(context.location(table).checkpoint, table.name, context.pipeline.name)
+            checkpoint = context.location(table).checkpoint
+            checkpoints.verify(checkpoint, table.name, context.pipeline.name)
+            if checkpoints.has_progress(checkpoint) is False and _holds_rows(context, table):
+                raise checkpoints.lost(checkpoint, table.name, context.pipeline.name)
+
+
+def _holds_rows(context: RunContext, table: Table) -> bool:
+    """A table written at least once that has a row (version 0 is the empty table setup creates)."""
+    if changes.version(context, table.name) <= 0:
+        return False
+    return bool(context.spark.read.format("delta").load(context.location(table).path).limit(1).count())
 
 
 def select(pipeline: Pipeline, layers, tables) -> list[Table]:
@@ -66,6 +81,28 @@ def select(pipeline: Pipeline, layers, tables) -> list[Table]:
         if (layer_set is None or t.layer in layer_set) and (names is None or t.name in names)
         and (names is not None or not t.history)
     ]
+
+
+def unloaded_history(context: RunContext, selected: list[Table]) -> list[Table]:
+    """The history tables ``selected`` read, directly or through other tables, that were never
+    loaded (missing, or still the empty table setup creates: a first run without the history loader, or a
+    run after ``medallion reset``). Their reference files are landed by the pipeline's ``load_history``
+    hook first, so a plain run rebuilds every table instead of joining with an empty reference table."""
+    pipeline = context.pipeline
+    needed, pending = set(), [t.name for t in selected]
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(pipeline.get(name).upstream)
+    chosen = {t.name for t in selected}
+    unloaded = [t for t in pipeline.ordered()
+                if t.history and t.name in needed and t.name not in chosen and changes.version(context, t.name) <= 0]
+    if unloaded:
+        context.progress(f"[{pipeline.name}] {', '.join(t.name for t in unloaded)} never loaded: landing the "
+                         "reference data and loading it first")
+        hooks.land_history(context.runtime, pipeline)
+    return unloaded
 
 
 def record_crashed_run(context: RunContext, lock: runlock.RunLock) -> None:

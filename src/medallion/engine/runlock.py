@@ -113,6 +113,11 @@ def read_owner(path: Path) -> Owner | None:
     return _read(path)
 
 
+def is_stale(owner: Owner) -> bool:
+    """The lock's process is gone from this host: the run ended without releasing it (killed, crashed)."""
+    return _is_stale(owner)
+
+
 def _read(path: Path) -> Owner | None:
     try:
         return Owner(**json.loads(path.read_text()))

@@ -19,7 +19,7 @@ from medallion.engine import batch, checkpoints, eventlog, inputs, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.engine.failures import checkpoint_error
-from medallion.engine.pipeline import preflight, record_crashed_run, select
+from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
 from medallion.engine.setup import ensure_tables
 from medallion.engine.table import count_dropped_by_state, job, run_table
 from medallion.errors import MedallionError
@@ -37,6 +37,10 @@ def start_streams(
     context = RunContext(runtime, get_pipeline(pipeline_name), mode="stream", progress=progress)
     selected = select(context.pipeline, layers, None)
     preflight(context, selected, require_landing=False)
+    unloaded = unloaded_history(context, selected)
+    if unloaded:  # the streams must not start joining with an empty reference table
+        run(runtime, pipeline_name, tables=[t.name for t in unloaded], progress=progress)
+        context.versions.clear()
     lock = runlock.acquire(runtime.settings, pipeline_name, context.run_id)
     queries: list = []
     try:

@@ -12,6 +12,7 @@ from medallion.engine import batch, changes, checkpoints, eventlog, inputs, qual
 from medallion.engine.context import RunContext
 from medallion.engine.eventlog import TableRun
 from medallion.engine.failures import checkpoint_error, translate
+from medallion.engine.unread_files import unread_files
 from medallion.errors import MedallionError
 from medallion.platform import failpoints
 
@@ -21,6 +22,7 @@ from medallion import errors
 def run_table(context: RunContext, table: Table, previous: str | None = None) -> TableRun:
     """Run ``table`` once; ``previous`` is the fingerprint its last successful run recorded (skip when equal)."""
     stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, context.mode)
+    report_unread_files(context, table, stats)
     consumed = changes.fingerprint(context, table) if context.mode == "once" else None
     if consumed is not None and previous is not None and changes.digest(consumed) == previous:
         stats.status, stats.fingerprint = "skipped", previous
@@ -53,6 +55,16 @@ def run_table(context: RunContext, table: Table, previous: str | None = None) ->
     context.say(table, f": {stats.rows_in:,} rows in, {stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, "
                        f"{stats.rows_quarantined:,} quarantined ({time.time() - stats.started:.1f} s)")
     return _finish(context, stats)
+
+
+def report_unread_files(context: RunContext, table: Table, stats: TableRun) -> None:
+    """Landed files the table will never read (hidden names, content re-landed under a name already read):
+    in its event-log row, skipped or not, and in the progress, so "0 rows in" never goes unexplained."""
+    landing = context.runtime.settings.landing_path
+    checkpoint = context.location(table).checkpoint if table.is_streaming else None
+    stats.unread_files = unread_files(lambda folder: landing(context.pipeline.name, folder), table, checkpoint)
+    for name, reason in sorted(stats.unread_files.items()):
+        context.say(table, f": {name} {reason}")
 
 
 def _finish(context: RunContext, stats: TableRun) -> TableRun:

@@ -50,8 +50,10 @@ class TableHealth:
 class PipelineHealth:
     pipeline: str
     tables: list[TableHealth]
-    running: str | None = None  # the run holding the lock
+    running: str | None = None  # the run holding the lock, its process alive
     last_crash: str | None = None
+    dead_lock: str | None = None  # a lock whose process is gone: a run that crashed and was not resumed yet
+    unread_files: dict[str, dict[str, str]] = field(default_factory=dict)  # table → landed file never read → why
 
     @property
     def healthy(self) -> bool:
@@ -63,8 +65,14 @@ class PipelineHealth:
         lines = [f"{self.pipeline}: {verdict}"]
         if self.running:
             lines.append(f"running now: {self.running}")
+        if self.dead_lock:
+            lines.append(f"not running: {self.dead_lock} ended without finishing (its process is gone); "
+                         "the next run takes its lock over and resumes from the checkpoints")
         if self.last_crash:
             lines.append(f"last crash: {self.last_crash}")
+        for table, files in sorted(self.unread_files.items()):
+            for name, reason in sorted(files.items()):
+                lines.append(f"file never read by {table}: {name} ({reason})")
         return "\n".join(lines)
 
 
@@ -115,13 +123,31 @@ def pipeline_health(runtime: Runtime, pipeline_name: str) -> PipelineHealth:
         counts = spark.read.format("delta").load(quarantine_path).groupBy("table").count().collect()
         quarantined = {row["table"]: row["count"] for row in counts}
     tables = [table_health(t.layer.value, t.name, last.get(t.name), quarantined.get(t.name, 0)) for t in pipeline.ordered()]
-    return PipelineHealth(pipeline_name, tables, _running(runtime, pipeline_name), _last_crash(log, pipeline_name))
+    running, dead = lock_holder(runtime, pipeline_name)
+    unread = newest_unread_files(log, pipeline_name) if log is not None else {}
+    return PipelineHealth(pipeline_name, tables, running, _last_crash(log, pipeline_name), dead, unread)
 
 
-def _running(runtime: Runtime, pipeline_name: str) -> str | None:
+def newest_unread_files(event_log: DataFrame, pipeline: str) -> dict[str, dict[str, str]]:
+    """Per table, the landed files its newest run (skipped runs included: a hidden file changes nothing the
+    table reads) found it will never read; a table whose newest run found none is left out."""
+    if "unread_files" not in event_log.columns:
+        return {}
+    rows = (event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
+            .groupBy("table").agg(F.max_by("unread_files", "started_at").alias("unread_files")).collect())
+    return {row["table"]: dict(row["unread_files"]) for row in rows if row["unread_files"]}
+
+
+def lock_holder(runtime: Runtime, pipeline_name: str) -> tuple[str | None, str | None]:
+    """(the live run holding the pipeline's lock, the run whose process died holding it): a lock file
+    alone does not mean a run is going on."""
     path = runlock.lock_path(runtime.settings, pipeline_name)
     owner = runlock.read_owner(path) if path else None
-    return owner.describe() if owner else None
+    if owner is None:
+        return None, None
+    if runlock.is_stale(owner):
+        return None, owner.describe()
+    return owner.describe(), None
 
 
 def _last_crash(log: DataFrame | None, pipeline_name: str) -> str | None:

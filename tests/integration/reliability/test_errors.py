@@ -99,6 +99,6 @@ def test_an_unknown_table_changes_nothing(tmp_path, capsys):
 def test_a_missing_landing_folder_says_how_to_fix_it_and_changes_nothing(tmp_path, capsys):
     assert main(["run", "fitness", "--root", str(tmp_path)]) == 1  # a runtime failure: the data is not there
     assert capsys.readouterr().err.strip() == (
-        f"error: Landing folder {tmp_path}/landing/registered_users_bz does not exist: run `medallion produce "
+        f"error: Landing folder {tmp_path}/landing/fitness/registered_users_bz does not exist: run `medallion produce "
         "fitness` or put the source's files there (check storage.landing in conf/local.yml).")
     assert list(tmp_path.iterdir()) == []

@@ -61,3 +61,23 @@ def test_multiplex_dates_use_the_configured_timestamp_unit(spark, unit, timestam
     dates = spark.createDataFrame([(date(2023, 3, 11), "2023-10")], "date DATE, week_part STRING")
     row = bronze.kafka_multiplex_bz(raw, dates, {"kafka_timestamp_unit": unit}).first()
     assert (row["date"], row["week_part"]) == (date(2023, 3, 11), "2023-10")
+
+
+def test_a_multiplex_timestamp_in_another_unit_is_quarantined_not_an_overflow(spark):
+    from medallion.declare.pipeline import get_pipeline
+    from medallion.engine import quality
+
+    raw = spark.createDataFrame(
+        [("k", "{}", "bpm", 0, 1, 1678521900, datetime(2023, 3, 11), "f.json", None, None),
+         ("k", "{}", "bpm", 0, 2, 1678521900000000, datetime(2023, 3, 11), "bad.json", None, None)],
+        "key STRING, value STRING, topic STRING, partition INT, offset BIGINT, timestamp BIGINT, "
+        "load_time TIMESTAMP, source_file STRING, _corrupt_record STRING, _rescued_data STRING")
+    dates = spark.createDataFrame([(date(2023, 3, 11), "2023-10")], "date DATE, week_part STRING")
+    built = bronze.kafka_multiplex_bz(raw, dates, {"kafka_timestamp_unit": "seconds"})
+    rules = quality.rules_for("kafka_multiplex_bz", get_pipeline("fitness").get("kafka_multiplex_bz").expectations,
+                              None, built.columns)
+    checked = quality.with_failed_rules(built, rules)
+    rejected = quality.quarantine_rows(checked, rules, "kafka_multiplex_bz", "run", 0).collect()
+    assert [(r["rules"], r["source"]) for r in rejected] == [(["date_in_lookup", "date_in_range"], "bad.json")]
+    assert [(r["offset"], r["date"], r["week_part"]) for r in quality.accepted_rows(checked, rules).collect()] == [
+        (1, date(2023, 3, 11), "2023-10")]

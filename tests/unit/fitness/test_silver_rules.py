@@ -71,14 +71,14 @@ def test_user_profile_flattens_address_and_parses_us_dates(spark):
 
 def test_users_dedupes_on_user_and_device_and_types_registration(spark):
     registrations = spark.createDataFrame(
-        [(1, 10, "aa", 1678451168), (1, 10, "aa", 1678451168), (2, 20, "bb", 1678451529)],
-        "user_id BIGINT, device_id BIGINT, mac_address STRING, registration_timestamp BIGINT",
+        [(1, 10, "aa", 1678451168, "r.csv"), (1, 10, "aa", 1678451168, "r.csv"), (2, 20, "bb", 1678451529, "r.csv")],
+        "user_id BIGINT, device_id BIGINT, mac_address STRING, registration_timestamp BIGINT, source_file STRING",
     )
     expected = spark.createDataFrame(
         [(1, 10, "aa", datetime(2023, 3, 10, 12, 26, 8)), (2, 20, "bb", datetime(2023, 3, 10, 12, 32, 9))],
         "user_id BIGINT, device_id BIGINT, mac_address STRING, registration_timestamp TIMESTAMP",
     )
-    assert_df_equality(silver.users(registrations), expected, ignore_row_order=True)
+    assert_df_equality(stored(silver.users(registrations)), expected, ignore_row_order=True)
 
 
 @pytest.mark.parametrize("dob, expected_bin", [
@@ -136,3 +136,42 @@ def test_workout_bpm_start_exclusive_end_inclusive_valid_only(spark):
     ], "device_id BIGINT, time TIMESTAMP, heartrate DOUBLE, valid BOOLEAN")
     result = silver.workout_bpm(workouts, registered, readings, CONF)
     assert sorted((r.time.second, r.heartrate) for r in result.collect()) == [(1, 61.0), (3, 63.0)]
+
+
+def quarantined_and_kept(spark, table_name, built):
+    """The rules each row of ``built`` breaks, through the engine's own checks: (quarantined rows as
+    (rules, source), accepted rows as stored)."""
+    from medallion.declare.pipeline import get_pipeline
+    from medallion.engine import quality
+    from medallion.engine.batch import final_columns
+
+    rules = quality.rules_for(table_name, get_pipeline("fitness").get(table_name).expectations, None, built.columns)
+    checked = quality.with_failed_rules(built, rules)
+    rejected = quality.quarantine_rows(checked, rules, table_name, "run", 0).collect()
+    kept = final_columns(quality.accepted_rows(checked, rules), keep_rescued=False).collect()
+    return sorted((tuple(r["rules"]), r["source"]) for r in rejected), [tuple(r) for r in kept]
+
+
+def test_a_login_in_microseconds_is_quarantined_with_its_rule_and_file_not_an_overflow(spark):
+    logins = spark.createDataFrame(
+        [("aa", 1, 1678521600, 1678526400, "g.csv"), ("bb", 2, 1678521600000000, 1678526400, "bad.csv"),
+         ("cc", 3, 1678521600, 1678526400000, "late.csv")],
+        "mac_address STRING, gym BIGINT, login BIGINT, logout BIGINT, source_file STRING")
+    rejected, kept = quarantined_and_kept(spark, "gym_logs", silver.gym_logs(logins))
+    assert rejected == [(("login_in_range",), "bad.csv"), (("logout_in_range",), "late.csv")]
+    assert kept == [("aa", 1, datetime(2023, 3, 11, 8, 0), datetime(2023, 3, 11, 9, 20))]
+
+
+def test_out_of_range_event_times_are_quarantined_in_every_silver_table(spark):
+    registrations = spark.createDataFrame(
+        [(1, 10, "aa", 1678451168, "r.csv"), (2, 20, "bb", -10 ** 18, "bad.csv")],
+        "user_id BIGINT, device_id BIGINT, mac_address STRING, registration_timestamp BIGINT, source_file STRING")
+    rejected, kept = quarantined_and_kept(spark, "users", silver.users(registrations))
+    assert (rejected, [row[0] for row in kept]) == ([(("registration_timestamp_in_range",), "bad.csv")], [1])
+    events = envelope(spark, "workout", [
+        '{"user_id": 1, "workout_id": 1, "timestamp": 1678521900.0, "action": "start", "session_id": 1}',
+        '{"user_id": 1, "workout_id": 1, "timestamp": 16785219000000.0, "action": "stop", "session_id": 1}',
+    ])
+    rejected, kept = quarantined_and_kept(spark, "workouts", silver.workouts(events))
+    assert rejected == [(("value_is_workout", "time_in_range"), "f.json#workout/0@1")]
+    assert kept == [(1, 1, datetime(2023, 3, 11, 8, 5), "start", 1)]

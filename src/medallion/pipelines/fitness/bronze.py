@@ -8,6 +8,7 @@ dropped.
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion.declare.conversions import in_range, timestamp_from_seconds
 from medallion.declare.tables import table, Append, FileSource, Layer, Scd1, expect, expect_or_drop, not_empty, snapshot, unique
 
 REGISTERED_USERS = FileSource(
@@ -60,16 +61,17 @@ def gym_logins_bz(raw: DataFrame) -> DataFrame:
 @table(
     Layer.BRONZE, Append(), {"raw": KAFKA_MULTIPLEX, "dates": snapshot("date_lookup")},
     partition_by=("topic", "week_part"),
-    expectations=(expect("date_in_lookup", "week_part IS NOT NULL"),),
+    expectations=(expect("date_in_lookup", "week_part IS NOT NULL"), in_range("date")),
 )
 def kafka_multiplex_bz(raw: DataFrame, dates: DataFrame, conf) -> DataFrame:
     """One multiplexed topic stream (user_info, workout, bpm) with the calendar week of each event."""
     divisor = TIMESTAMP_DIVISORS[conf["kafka_timestamp_unit"]]
-    event_date = F.to_date(F.timestamp_seconds(F.col("timestamp").cast("decimal(20,3)") / divisor))
+    # A timestamp in another unit than the configured one can overflow: guarded, the row is quarantined.
+    event_time, raw_seconds = timestamp_from_seconds(F.col("timestamp").cast("decimal(20,3)") / divisor, "date")
     calendar = F.broadcast(dates.select(F.col("date").alias("_date"), "week_part"))
     return (
-        raw.withColumn("date", event_date)
+        raw.select("*", event_time, raw_seconds).withColumn("date", F.to_date("date"))
         .join(calendar, F.col("date") == F.col("_date"), "left")
         .select("key", "value", "topic", "partition", "offset", "timestamp", "date", "week_part",
-                "load_time", "source_file", "_corrupt_record", "_rescued_data")
+                "load_time", "source_file", "_corrupt_record", "_rescued_data", "_date_raw")
     )

@@ -9,6 +9,7 @@ schema does not declare are counted as drift in the event log (the raw value sta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion.declare.conversions import in_range, timestamp_from_seconds
 from medallion.sources.files import parse_json
 from medallion.declare.tables import (table, CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer, expect_or_drop, references,
                               snapshot, stream, unique)
@@ -47,7 +48,8 @@ def unless_parsed(parsed, text: str):
 @table(
     Layer.SILVER, InsertOnly(("user_id",)), {"registrations": stream("registered_users_bz")},
     expectations=(expect_or_drop("user_id_present", "user_id IS NOT NULL"),
-                  expect_or_drop("device_id_present", "device_id IS NOT NULL")),
+                  expect_or_drop("device_id_present", "device_id IS NOT NULL"),
+                  in_range("registration_timestamp")),
     personal_data={"mac_address": "tokenize"},
     checks=(unique("user_id"),),
 )
@@ -55,14 +57,18 @@ def users(registrations: DataFrame) -> DataFrame:
     """One row per registered user (first registration wins)."""
     return registrations.dropDuplicates(["user_id", "device_id"]).select(
         "user_id", "device_id", "mac_address",
-        F.timestamp_seconds("registration_timestamp").alias("registration_timestamp"),
+        *timestamp_from_seconds("registration_timestamp"),
+        F.col("source_file").alias("_source"),
     )
 
 
 @table(
     Layer.SILVER, UpdateIfNewer(("mac_address", "gym", "login"), ("logout",), "logout"),
     {"logins": stream("gym_logins_bz")},
-    expectations=(expect_or_drop("login_present", "trim(mac_address) != '' AND gym IS NOT NULL AND login IS NOT NULL"),),
+    expectations=(
+        expect_or_drop("login_present", "trim(mac_address) != '' AND gym IS NOT NULL AND _login_raw IS NOT NULL"),
+        in_range("login"), in_range("logout"),
+    ),
     personal_data={"mac_address": "tokenize"},
     checks=(unique("mac_address", "gym", "login"),),
 )
@@ -70,8 +76,9 @@ def gym_logs(logins: DataFrame) -> DataFrame:
     """Gym visits; a later logout for the same visit extends it."""
     return logins.select(
         "mac_address", "gym",
-        F.timestamp_seconds("login").alias("login"),
-        F.timestamp_seconds("logout").alias("logout"),
+        *timestamp_from_seconds("login"),
+        *timestamp_from_seconds("logout"),
+        F.col("source_file").alias("_source"),
     )
 
 
@@ -81,6 +88,7 @@ def gym_logs(logins: DataFrame) -> DataFrame:
         VALUE_PARSED,
         expect_or_drop("value_is_profile", "user_id IS NOT NULL AND updated IS NOT NULL"),
         expect_or_drop("known_update_type", "update_type IN ('new', 'update')"),
+        in_range("updated"),
     ),
     personal_data={"first_name": "tokenize", "last_name": "tokenize", "street_address": "tokenize"},
     checks=(unique("user_id"), references("users", "user_id")),
@@ -100,7 +108,7 @@ def user_profile(multiplex: DataFrame) -> DataFrame:
         F.col("v.address.city").alias("city"),
         F.col("v.address.state").alias("state"),
         F.col("v.address.zip").alias("zip"),
-        F.timestamp_seconds("v.timestamp").alias("updated"),
+        *timestamp_from_seconds("v.timestamp", "updated"),
         F.col("v.update_type").alias("update_type"),
         F.col("offset").alias("source_offset"),
         unless_parsed(dob, "v.dob").alias("_corrupt_record"),
@@ -114,6 +122,7 @@ def user_profile(multiplex: DataFrame) -> DataFrame:
         VALUE_PARSED,
         expect_or_drop("value_is_workout", "user_id IS NOT NULL AND time IS NOT NULL"),
         expect_or_drop("known_action", "action IN ('start', 'stop')"),
+        in_range("time"),
     ),
     checks=(unique("user_id", "time"),),
 )
@@ -122,7 +131,7 @@ def workouts(multiplex: DataFrame) -> DataFrame:
     return topic_values(multiplex, "workout", WORKOUT_SCHEMA).select(
         F.col("v.user_id").alias("user_id"),
         F.col("v.workout_id").alias("workout_id"),
-        F.timestamp_seconds("v.timestamp").alias("time"),
+        *timestamp_from_seconds("v.timestamp", "time"),
         F.col("v.action").alias("action"),
         F.col("v.session_id").alias("session_id"),
         "_corrupt_record", "_rescued_data", "_source",

@@ -1,0 +1,131 @@
+"""Recovering a pipeline: the advised reset rebuilds every table on a plain run (reference data included),
+and a streaming table that lost its checkpoint stops the run instead of skipping new rows as replays.
+
+A small pipeline in a temporary package folder (the toy orders, plus a customer → region reference table
+loaded by the history loader and a gold view joining the two) keeps these tests quick."""
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import pytest
+
+import medallion.pipelines
+from medallion.cli.commands.pipelines import reset_pipeline
+from medallion.declare import pipeline as declared
+from medallion.declare.tables import Layer
+from medallion.engine import hooks, runner
+from medallion.errors import CheckpointError
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime
+from tests.integration.engine.toy_pipeline import FILES
+
+NAME = "recovery_toy"
+QUIET = dict(progress=lambda message: None)
+HISTORY = {
+    "history.py": '''
+from pyspark.sql import functions as F
+
+from medallion.declare.tables import FileSource, Layer, Scd1, snapshot, table
+
+REGIONS = FileSource(folder="regions", format="csv", schema="customer STRING, region STRING", stream=False,
+                     options={"header": "true"})
+
+
+@table(Layer.BRONZE, Scd1(("customer",)), {"raw": REGIONS}, history=True)
+def regions(raw):
+    """Customer regions, reference data loaded by the history loader."""
+    return raw.select("customer", "region", "_corrupt_record")
+
+
+@table(Layer.GOLD, Scd1(("order_id",)), {"orders": snapshot("orders"), "regions": snapshot("regions")})
+def order_regions(orders, regions):
+    """Each order with its customer's region (NULL when the customer has none)."""
+    return orders.join(regions, "customer", "left").select("order_id", "region")
+''',
+    "hooks.py": FILES["hooks.py"] + '''
+
+def load_history(context: PipelineContext) -> list[str]:
+    return [context.landing.write_text("regions", "regions.csv", "customer,region\\nann,north\\nbob,south\\n")]
+''',
+}
+
+
+@pytest.fixture
+def toy(tmp_path, spark):
+    package = tmp_path / "pipelines" / NAME
+    package.mkdir(parents=True)
+    for name, text in {**FILES, **HISTORY}.items():
+        (package / name).write_text(text.lstrip("\n"))
+    medallion.pipelines.__path__.append(str(tmp_path / "pipelines"))
+    declared._LOADED.pop(f"medallion.pipelines.{NAME}", None)
+    runtime = Runtime(load_settings("local", root=str(tmp_path / "lake"), overrides={"secrets": {"provider": "env"}}),
+                      spark=spark)
+    pipeline = declared.get_pipeline(NAME)
+    runner.prepare(runtime, pipeline)
+    hooks.produce(runtime, pipeline, set_number=1)
+    runner.run(runtime, NAME, **QUIET)
+    yield runtime, pipeline
+    medallion.pipelines.__path__.remove(str(tmp_path / "pipelines"))
+    declared._LOADED.pop(f"medallion.pipelines.{NAME}", None)
+
+
+def rows(runtime, layer: Layer, table: str) -> list[tuple]:
+    frame = runtime.spark.read.format("delta").load(runtime.location(NAME, layer, table).path)
+    return sorted(tuple(row) for row in frame.drop("load_time", "source_file").collect())
+
+
+def test_after_the_advised_reset_a_plain_run_rebuilds_every_table(toy):
+    runtime, _pipeline = toy
+    before = {t: rows(runtime, layer, t) for layer, t in
+              [(Layer.BRONZE, "regions"), (Layer.SILVER, "orders"), (Layer.GOLD, "order_regions")]}
+    assert before[(Layer.GOLD, "order_regions")[1]] == [(1, "north"), (2, "north"), (3, "south")]
+
+    reset_pipeline(argparse.Namespace(pipeline=NAME, keep_landing=True, env="local", root=runtime.settings.root))
+    runs = runner.run(runtime, NAME, **QUIET)
+
+    assert {r.table: (r.status, r.rows_inserted) for r in runs} == {
+        "regions": ("ok", 2), "orders_bz": ("ok", 4), "orders": ("ok", 3), "customer_totals": ("ok", 2),
+        "order_regions": ("ok", 3)}
+    assert {t: rows(runtime, layer, t) for layer, t in
+            [(Layer.BRONZE, "regions"), (Layer.SILVER, "orders"), (Layer.GOLD, "order_regions")]} == before
+
+
+def test_a_table_holding_rows_without_its_checkpoint_stops_the_run(toy):
+    runtime, pipeline = toy
+    checkpoint = Path(runtime.location(NAME, Layer.SILVER, "orders").checkpoint)
+    shutil.rmtree(checkpoint)
+    hooks.produce(runtime, pipeline, set_number=2)
+    orders_bz_before = rows(runtime, Layer.BRONZE, "orders_bz")
+
+    with pytest.raises(CheckpointError) as raised:
+        runner.run(runtime, NAME, **QUIET)
+
+    assert str(raised.value).startswith(
+        f"The streaming checkpoint of {NAME}.orders at {checkpoint} is missing, but the table holds rows. "
+        "Nothing was written")
+    assert f"`medallion reset {NAME} --keep-landing` then `medallion run {NAME}`" in str(raised.value)
+    assert rows(runtime, Layer.BRONZE, "orders_bz") == orders_bz_before  # checked before anything ran
+    assert not checkpoint.exists()
+
+
+def test_files_the_stream_will_never_read_are_named_in_the_event_log_and_health(toy):
+    import os
+
+    from medallion.engine.unread_files import CHANGED, HIDDEN
+    from medallion.read.health import pipeline_health
+
+    runtime, _pipeline = toy
+    landing = Path(runtime.settings.landing_path(NAME, "orders"))
+    (landing / "_orders_9.csv").write_text("order_id,customer,amount\n9,dan,90\n")
+    relanded = landing / "orders_1.csv"
+    relanded.write_text("order_id,customer,amount\n1,ann,5\n8,eve,80\n")
+    os.utime(relanded, (relanded.stat().st_atime, relanded.stat().st_mtime + 60))
+
+    runs = {r.table: r for r in runner.run(runtime, NAME, **QUIET)}
+
+    unread = {"orders/_orders_9.csv": HIDDEN, "orders/orders_1.csv": CHANGED}
+    assert (runs["orders_bz"].rows_in, runs["orders_bz"].unread_files) == (0, unread)
+    assert rows(runtime, Layer.SILVER, "orders") == [(1, "ann", 5), (2, "ann", 20), (3, "bob", 30)]
+    assert pipeline_health(runtime, NAME).unread_files == {"orders_bz": unread}
