@@ -84,15 +84,13 @@ def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: Da
     personal_data={"ip": "tokenize", "phone_number": "tokenize", "log": "drop"},
 )
 def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
-    """One row per review session: the XML log parsed with Spark's xpath functions, browser derived from
+    """One row per review session: the XML log parsed by an XML parser (``session_log``), browser derived from
     the OS. ip and phone_number are personal data: stored as keyed tokens, never raw; the raw log (which
     holds them) is dropped before the row is stored or quarantined (bronze keeps it)."""
-    well_formed = session_log.is_well_formed(F.col("log"))
-    parsed = is_repeat(logs, landed, "id_review").select(
-        "*", well_formed.alias("_well_formed"),
-        *[session_log.element_text(F.col("log"), element, well_formed).alias(column)
-          for column, element in session_log.FIELDS.items()],
-    )
+    parsed = is_repeat(logs, landed, "id_review").withColumn("_log", session_log.parsed_log(F.col("log"))).select(
+        "*", F.coalesce(F.col("_log.well_formed"), F.lit(False)).alias("_well_formed"),
+        *[F.col(f"_log.{column}").alias(column) for column in session_log.FIELDS],
+    ).drop("_log")
     return parsed.select(
         F.col("id_review").alias("log_id"),
         session_log.log_date(F.col("log_date_text")).alias("log_date"),
