@@ -43,7 +43,7 @@ def lakehouse(spark, postgres_server, tmp_path_factory):
             "secrets": {"provider": "env"}, "databases": {"operational": {"url": database.url}}})
         runtime = Runtime(settings, spark=spark)
         pipeline = runner.get_pipeline("experiments")
-        seeded = [pipeline.setup(runtime), pipeline.setup(runtime)]
+        seeded = [hooks.setup(runtime, pipeline), hooks.setup(runtime, pipeline)]
         manifest = hooks.produce(runtime, pipeline, scale=SCALE, seed=SEED)
         runner.run(runtime, "experiments", tables=["platform_events_bz", "business_events_bz"], progress=quiet)
 
