@@ -95,6 +95,16 @@ class JdbcSource:
     change in the database cannot change a table silently. Where the changed rows exceed
     ``rows_per_partition``, they are read in parallel: up to ``num_partitions`` range queries on the numeric,
     date or timestamp ``partition_column``, bounded by its minimum and maximum among the changed rows.
+
+    Late commits, updates and deletes (see ``medallion.sources.jdbc`` for the guarantee and its limits):
+
+    - ``lookback``: how far behind the mark each run reads again (``"15 minutes"``, ``"2 hours"``; a plain
+      number for a numeric change column), so a row committed late with a change value older than the mark
+      is still copied. Rows already copied (same ``keys`` and change value) are not copied twice.
+    - ``keys``: the row's key in the database; needed by ``lookback`` and ``deletes``.
+    - ``deletes``: a table of the database that records deleted rows (their ``keys`` and a ``change_column``
+      set when deleted, e.g. by a DELETE trigger). Its rows are copied like changes, with the other columns
+      NULL and the extra column ``deleted`` true (false on every other row).
     """
 
     table: str
@@ -105,10 +115,34 @@ class JdbcSource:
     num_partitions: int = 4
     rows_per_partition: int = 100_000
     fetch_size: int = 10_000
+    keys: tuple[str, ...] = ()
+    lookback: str | None = None
+    deletes: str | None = None
 
     def __post_init__(self) -> None:
         if self.num_partitions < 1 or self.rows_per_partition < 1:
             raise ValueError(f"JdbcSource {self.table}: num_partitions and rows_per_partition must be positive")
+        if (self.lookback or self.deletes) and not self.keys:
+            raise ValueError(f"JdbcSource {self.table}: lookback and deletes need the row's keys (keys=...)")
+        if self.lookback is not None:
+            lookback_amount(self.lookback)  # fails early on a malformed window
+
+
+LOOKBACK_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def lookback_amount(lookback: str) -> tuple[float, bool]:
+    """``(amount, is_time)``: seconds for ``"<n> seconds|minutes|hours|days"``, or a plain number."""
+    words = str(lookback).strip().lower().split()
+    try:
+        amount = float(words[0])
+    except (IndexError, ValueError):
+        amount = -1.0
+    unit = words[1].rstrip("s") if len(words) == 2 else None
+    if amount < 0 or len(words) > 2 or (unit is not None and unit not in LOOKBACK_UNITS):
+        raise ValueError(f"lookback {lookback!r}: write '<n> seconds|minutes|hours|days', or a number for a "
+                         "numeric change column")
+    return (amount * LOOKBACK_UNITS[unit], True) if unit else (amount, False)
 
 
 # ------------------------------------------------------------------------------------------ write modes

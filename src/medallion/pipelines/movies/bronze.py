@@ -8,7 +8,8 @@ a record that does not fit the columns (a wrong number of fields, an id that is 
 and a whole file whose header is not the declared one under ``declared_header``. With ``load_time`` and
 ``source_file``, ``source_line`` tells silver which of two rows with the same id came first.
 
-``user_purchase_bz`` copies the operational ``user_purchase`` table over JDBC, incrementally.
+``user_purchase_bz`` copies the operational ``user_purchase`` table over JDBC, incrementally: inserts,
+updates and deletes, late commits included (a 15-minute look-back window).
 """
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -56,14 +57,16 @@ def log_reviews_bz(files: DataFrame) -> DataFrame:
 
 
 USER_PURCHASE = JdbcSource(
-    table="user_purchase", database=DATABASE, change_column="purchase_id", partition_column="purchase_id",
+    table="user_purchase", database=DATABASE, change_column="updated_at", partition_column="purchase_id",
+    keys=("purchase_id",), lookback="15 minutes", deletes="user_purchase_deleted",
     schema="purchase_id BIGINT, invoice_number STRING, stock_code STRING, detail STRING, quantity INT, "
-    "invoice_date TIMESTAMP, unit_price DECIMAL(8,3), customer_id INT, country STRING",
+    "invoice_date TIMESTAMP, unit_price DECIMAL(8,3), customer_id INT, country STRING, updated_at TIMESTAMP",
 )
 
 
 @table(Layer.BRONZE, Append(), {"changes": USER_PURCHASE})
 def user_purchase_bz(changes: DataFrame) -> DataFrame:
-    """Purchase lines copied from the operational user_purchase table: each run copies only the rows added
-    since the last copy (purchase_id is the high-water mark)."""
+    """Purchase lines copied from the operational user_purchase table, one row per copied version: each run
+    copies the rows inserted, updated (``updated_at``) or deleted (``deleted``, from user_purchase_deleted)
+    since the last copy, re-reading a 15-minute window for late commits (see ``medallion.sources.jdbc``)."""
     return changes

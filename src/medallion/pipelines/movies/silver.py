@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from medallion.pipelines.movies import session_log
 from medallion.pipelines.movies.classification import positive_review
-from medallion.declare.tables import table, InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
+from medallion.declare.tables import table, CdcLatest, InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
 
 LANDING_ORDER = ("load_time", "source_file", "source_line")
 
@@ -105,19 +105,22 @@ def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
 
 
 @table(
-    Layer.SILVER, InsertOnly(("purchase_id",)), {"purchases": stream("user_purchase_bz")},
+    Layer.SILVER, CdcLatest(("purchase_id",), ("updated_at", "deleted")), {"purchases": stream("user_purchase_bz")},
     expectations=(
-        expect_or_drop("customer_id_present", "customer_id IS NOT NULL"),
-        expect("positive_quantity", "quantity > 0"),
-        expect("positive_unit_price", "unit_price > 0"),
+        expect_or_drop("customer_id_present", "deleted OR customer_id IS NOT NULL"),
+        expect("positive_quantity", "deleted OR quantity > 0"),
+        expect("positive_unit_price", "deleted OR unit_price > 0"),
     ),
 )
 def user_purchase(purchases: DataFrame) -> DataFrame:
-    """Purchase lines of known customers. Lines without a customer are quarantined; a quantity ≤ 0 or a
-    unit_price ≤ 0 (returns, cancellations, errors) is kept with ``is_sale`` false, counted by the
-    ``positive_quantity`` / ``positive_unit_price`` expectations, and left out of amount_spent."""
+    """Purchase lines of known customers, as the database holds them now: per purchase_id the latest copied
+    version wins (an update replaces the line; a delete leaves the line with ``deleted`` true and its other
+    columns NULL). Lines without a customer are quarantined; a quantity ≤ 0 or a unit_price ≤ 0 (returns,
+    cancellations, errors) is kept with ``is_sale`` false, counted by the ``positive_quantity`` /
+    ``positive_unit_price`` expectations, and left out of amount_spent, as are deleted lines."""
     return purchases.select(
         "purchase_id", "invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
         "country",
-        ((F.col("quantity") > 0) & (F.col("unit_price") > 0)).alias("is_sale"),
+        F.coalesce(~F.col("deleted") & (F.col("quantity") > 0) & (F.col("unit_price") > 0), F.lit(False)).alias("is_sale"),
+        "updated_at", "deleted",
     )
