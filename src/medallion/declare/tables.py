@@ -264,6 +264,26 @@ def not_empty(action: str = "fail", name: str = "not_empty") -> Check:
     return Check(name, "not_empty", action=action)
 
 
+# ----------------------------------------------------------------------------- late-arriving references
+@dataclass(frozen=True)
+class RetryWhenReferenced:
+    """A retry policy for a reference rule (an ``expect_or_drop`` whose row waits for a row of another
+    table, e.g. a review whose customer has no purchase yet): a row quarantined by ``rule`` (and by no rule
+    without such a policy) is released into the table on a later run, or by ``medallion requeue``, once
+    ``columns`` of its record match ``to_columns`` of ``table``. Released rows leave the quarantine; the
+    event log counts them (mode ``requeue``). The table's write must be keyed, so a release is idempotent.
+    """
+
+    rule: str
+    table: str
+    columns: tuple[str, ...]
+    to_columns: tuple[str, ...]
+
+
+def retry_when_referenced(rule: str, table: str, *columns: str, to: tuple[str, ...] | None = None) -> RetryWhenReferenced:
+    return RetryWhenReferenced(rule, table, tuple(columns), tuple(to or columns))
+
+
 # ------------------------------------------------------------------------------------------------ table
 @dataclass(frozen=True)
 class Table:
@@ -279,6 +299,17 @@ class Table:
     history: bool = False  # reference data loaded by the history loader (notebook 03), not by layer runs
     checks: tuple[Check, ...] = ()
     module: str = ""  # the module that declared it (how a pipeline's discovery finds its own tables)
+    retries: tuple[RetryWhenReferenced, ...] = ()
+
+    def __post_init__(self) -> None:
+        dropping = {e.name for e in self.expectations if e.action == "drop"}
+        for retry in self.retries:
+            if retry.rule not in dropping:
+                raise ValueError(f"table {self.name}: retry policy for '{retry.rule}', which is not one of its "
+                                 f"expect_or_drop rules ({', '.join(sorted(dropping)) or 'none'})")
+            if isinstance(self.write, (Append, Overwrite)):
+                raise ValueError(f"table {self.name}: a retry policy needs a keyed write mode, so a release "
+                                 "is idempotent")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the pure build function (what a unit test does with tiny frames)."""
@@ -309,6 +340,7 @@ def table(
     comment: str = "",
     history: bool = False,
     checks: tuple[Check, ...] = (),
+    retries: tuple[RetryWhenReferenced, ...] = (),
 ) -> Callable[[Callable[..., Any]], Table]:
     """Declare the decorated pure function as the build of a table; the module-level name then holds the
     :class:`Table` (still callable like the function)."""
@@ -327,6 +359,7 @@ def table(
             history=history,
             checks=tuple(checks),
             module=build.__module__,
+            retries=tuple(retries),
         )
 
     return declare

@@ -7,13 +7,21 @@ quarantine records only.
 Repeated ids: the first occurrence of an id wins, "first" meaning the earliest ``load_time``, then
 ``source_file``, then position in the file. Every later row with that id is quarantined
 (``unique_review_id`` / ``unique_log_id``), whether it repeats an id of the same file or of an earlier day.
+A review that lacks its customer id or its text never claims its id, so the vendor's corrected resend of
+it is loaded, not quarantined as a repeat.
+
+Late-arriving customers: a review quarantined by ``known_customer`` (no purchase of its customer yet) is
+released into ``classified_movie_review`` on a later run once a purchase of the customer reaches
+``user_purchase`` (``retry_when_referenced``; also ``medallion requeue movies --rule known_customer``).
 """
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.pipelines.movies import session_log
 from medallion.pipelines.movies.classification import positive_review
-from medallion.declare.tables import table, CdcLatest, InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
+from medallion.declare.tables import (
+    table, CdcLatest, InsertOnly, Layer, expect, expect_or_drop, retry_when_referenced, snapshot, stream,
+)
 
 LANDING_ORDER = ("load_time", "source_file", "source_line")
 
@@ -45,12 +53,15 @@ def known_customers(purchases: DataFrame) -> DataFrame:
         expect_or_drop("unique_review_id", "review_id IS NULL OR NOT _repeated_id"),
         expect_or_drop("known_customer", "customer_id IS NULL OR _known_customer_id IS NOT NULL"),
     ),
+    retries=(retry_when_referenced("known_customer", "user_purchase", "customer_id"),),
 )
 def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: DataFrame, conf) -> DataFrame:
     """One row per review: positive_review = 1 when the exact token ``good`` remains after tokenising and
     stop-word removal (see ``classification``). insert_date is the day the review landed in the lake.
-    A review of a customer without purchases in user_purchase is quarantined (``known_customer``)."""
-    checked = is_repeat(reviews, landed, "id_review").join(
+    A review of a customer without purchases in user_purchase is quarantined (``known_customer``) until
+    the customer's purchases arrive."""
+    claiming = landed.where("cid IS NOT NULL AND review_str IS NOT NULL")  # rows that could ever be accepted
+    checked = is_repeat(reviews, claiming, "id_review").join(
         F.broadcast(known_customers(purchases)), F.col("cid") == F.col("_known_customer_id"), "left")
     return checked.select(
         F.col("cid").alias("customer_id"),
