@@ -142,6 +142,21 @@ def read_changes(
         raise explained from None
 
 
+def change_marker(spark: SparkSession, source: JdbcSource, database: DatabaseSettings, password) -> str:
+    """``"<row count>:<greatest change value>"`` of the source table (the fingerprint of an unchanged
+    table). A database that is down or a missing table is the same clear :class:`SourceError` as a copy's,
+    raised before anything is written."""
+    query = f"SELECT COUNT(*) AS n, MAX({source.change_column}) AS m FROM {source.table}"
+    try:
+        row = spark.read.format("jdbc").options(**spark_options(database, password)).option("query", query).load().first()
+    except Exception as err:
+        explained = explain(err, database, f"table {source.table}")
+        if explained is None:
+            raise
+        raise explained from None
+    return f"{row[0]}:{row[1]}"
+
+
 def window_start(mark: str | None, lookback: str | None, change_type) -> str | None:
     """Where this run's read starts: the mark, less the look-back window (as SQL-ready text)."""
     if mark is None or not lookback:

@@ -67,8 +67,8 @@ def test_updates_and_deletes_in_the_database_reach_silver_and_the_spend(make_run
 
     before = spend(17850)
     with sql() as client:
-        old = client.query("SELECT quantity, unit_price FROM user_purchase WHERE purchase_id = ?", (first_id,))[0]
-        gone = client.query("SELECT quantity, unit_price FROM user_purchase WHERE purchase_id = ?", (second_id,))[0]
+        line = "SELECT quantity, CAST(unit_price AS VARCHAR(20)) FROM user_purchase WHERE purchase_id = ?"
+        old, gone = client.query(line, (first_id,))[0], client.query(line, (second_id,))[0]
         client.execute("UPDATE user_purchase SET quantity = quantity + 10 WHERE purchase_id = ?", (first_id,))
         client.execute("DELETE FROM user_purchase WHERE purchase_id = ?", (second_id,))
 
@@ -79,7 +79,7 @@ def test_updates_and_deletes_in_the_database_reach_silver_and_the_spend(make_run
     assert len(silver) == 39
     assert (silver[first_id]["quantity"], silver[first_id]["deleted"]) == (old[0] + 10, False)
     assert (silver[second_id]["quantity"], silver[second_id]["is_sale"], silver[second_id]["deleted"]) == (None, False, True)
-    expected = before + Decimal(10) * Decimal(str(old[1])) - Decimal(gone[0]) * Decimal(str(gone[1]))
+    expected = before + Decimal(10) * Decimal(old[1]) - Decimal(gone[0]) * Decimal(gone[1])
     assert spend(17850) == expected
 
     rerun = runner.run(runtime, "movies", tables=tables, progress=lambda m: None)
