@@ -210,6 +210,19 @@ def append_log(df: DataFrame, path: str) -> None:
     df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
 
+def delete_matching(spark: SparkSession, path: str, rows: DataFrame, on: tuple[str, ...]) -> int:
+    """Delete the rows of the table at ``path`` that match ``rows`` on ``on`` (NULL-safe), in one
+    ``MERGE INTO … WHEN MATCHED THEN DELETE``; returns the rows deleted. Deleting rows already gone deletes
+    nothing, so a repeat is harmless."""
+    before = table_version(spark, path)
+    matches = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in on)
+    _merge(spark, path, rows.select(*on).distinct(), matches, "WHEN MATCHED THEN DELETE")
+    last = last_commit(spark, path)
+    if last is None or last["version"] <= before:
+        return 0
+    return int(last["metrics"].get("numTargetRowsDeleted", 0))
+
+
 def one_per_key(df: DataFrame, keys: tuple[str, ...]) -> DataFrame:
     """One row per key, chosen deterministically when a batch repeats a key with different values (the
     smallest by the other columns), so the same batch always writes the same row; ``dropDuplicates``

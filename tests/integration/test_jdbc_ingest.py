@@ -160,3 +160,76 @@ def test_a_declared_column_missing_from_the_table_is_named(runtime_on, sql):
 
     with pytest.raises(SourceError, match="lacks a column its JdbcSource declares"):
         run_once(runtime_on, orders_pipeline())
+
+
+# ------------------------------------------------------------------- late commits, updates and deletes
+def changes_pipeline(lookback: str | None = "10 minutes") -> Pipeline:
+    source = JdbcSource("orders", ORDERS_SCHEMA, change_column="updated_at", keys=("order_id",),
+                        lookback=lookback, deletes="orders_deleted")
+
+    @declare.table(Layer.BRONZE, Append(), {"changes": source})
+    def orders_bz(changes):
+        """Copies of the operational orders, one row per change, deletes as tombstones."""
+        return changes
+
+    return Pipeline.of("jdbc_changes", orders_bz)
+
+
+def create_tracked_orders(client) -> None:
+    """Orders whose updated_at moves on every update and whose deletes a trigger records."""
+    client.execute("CREATE TABLE orders (order_id INT PRIMARY KEY, customer VARCHAR(40), amount NUMERIC(10,2), "
+                   "updated_at TIMESTAMP NOT NULL)")
+    client.execute("CREATE TABLE orders_deleted (order_id INT NOT NULL, updated_at TIMESTAMP NOT NULL)")
+    client.execute("""CREATE FUNCTION orders_deleted_row() RETURNS trigger AS $$
+        BEGIN INSERT INTO orders_deleted VALUES (OLD.order_id, clock_timestamp()::timestamp); RETURN OLD; END
+        $$ LANGUAGE plpgsql""")
+    client.execute("CREATE TRIGGER orders_deleted_row AFTER DELETE ON orders FOR EACH ROW "
+                   "EXECUTE FUNCTION orders_deleted_row()")
+
+
+def copies_of(runtime, pipeline) -> list[tuple]:
+    rows = bronze(runtime, pipeline).orderBy("order_id", "updated_at").collect()
+    return [(r.order_id, r.customer, r.amount, r.deleted) for r in rows]
+
+
+def test_late_commits_updates_and_deletes_reach_bronze_once(runtime_on, sql):
+    now = datetime.now().replace(microsecond=0)
+    with sql() as client:
+        create_tracked_orders(client)
+        client.execute_many("INSERT INTO orders VALUES (?, ?, ?, ?)", [
+            (1, "ann", 10.0, now - timedelta(minutes=3)), (2, "bob", 20.0, now - timedelta(minutes=2)),
+            (3, "cy", 30.0, now - timedelta(minutes=1))])
+    pipeline = changes_pipeline()
+    first = run_once(runtime_on, pipeline)
+    assert (first.rows_in, first.rows_inserted) == (3, 3)
+
+    with sql() as client:
+        # a late commit: its transaction set updated_at two minutes before the mark, and commits only now
+        client.execute("INSERT INTO orders VALUES (4, 'dee', 40.0, ?)", (now - timedelta(minutes=3),))
+        client.execute("UPDATE orders SET amount = 21.0, updated_at = ? WHERE order_id = 2", (now,))
+        client.execute("DELETE FROM orders WHERE order_id = 3")
+
+    second = run_once(runtime_on, pipeline)
+    assert (second.rows_in, second.rows_inserted) == (3, 3)  # the window's older rows are not copied again
+    assert copies_of(runtime_on, pipeline) == [
+        (1, "ann", 10.0, False), (2, "bob", 20.0, False), (2, "bob", 21.0, False),
+        (3, "cy", 30.0, False), (3, None, None, True), (4, "dee", 40.0, False)]
+
+    version = delta_version(runtime_on, pipeline)
+    rerun = run_once(runtime_on, pipeline)
+    assert (rerun.rows_in, rerun.rows_inserted) == (0, 0)
+    assert delta_version(runtime_on, pipeline) == version
+
+
+def test_a_commit_later_than_the_window_is_the_documented_limit(runtime_on, sql):
+    now = datetime.now().replace(microsecond=0)
+    with sql() as client:
+        create_tracked_orders(client)
+        client.execute("INSERT INTO orders VALUES (1, 'ann', 10.0, ?)", (now,))
+    pipeline = changes_pipeline(lookback="1 minutes")
+    run_once(runtime_on, pipeline)
+    with sql() as client:
+        client.execute("INSERT INTO orders VALUES (2, 'late', 1.0, ?)", (now - timedelta(seconds=30),))
+        client.execute("INSERT INTO orders VALUES (3, 'too late', 1.0, ?)", (now - timedelta(minutes=5),))
+    assert run_once(runtime_on, pipeline).rows_inserted == 1
+    assert [row[0] for row in copies_of(runtime_on, pipeline)] == [1, 2]

@@ -7,7 +7,9 @@ from pyspark.sql import types as T
 from medallion.platform.config import load_settings
 from medallion.sources.databases import dialect_of, redact_url
 from medallion.errors import ConfigError, SourceError
-from medallion.sources.jdbc import ChangedSlice, _literal, _partitions, declared_schema, source_schema
+from medallion.sources.jdbc import (
+    ChangedSlice, _literal, _partitions, declared_schema, relation, source_schema, window_start,
+)
 from medallion.declare.tables import JdbcSource
 
 SCHEMA = "id BIGINT, name STRING, updated_at TIMESTAMP"
@@ -23,6 +25,38 @@ def test_the_build_function_receives_the_declared_columns_plus_load_time(spark):
 def test_change_and_partition_columns_must_be_declared(spark, change_column, partition_column):
     with pytest.raises(ConfigError, match="is not in its schema"):
         declared_schema(JdbcSource("accounts", SCHEMA, change_column, partition_column=partition_column))
+
+
+def test_a_source_with_deletes_gives_a_deleted_column_and_reads_its_tombstones():
+    source = JdbcSource("accounts", SCHEMA, "updated_at", keys=("id",), deletes="accounts_deleted")
+    assert [f.name for f in source_schema(source).fields] == ["id", "name", "updated_at", "deleted", "load_time"]
+    assert source_schema(source)["deleted"].dataType == T.BooleanType()
+    assert relation(source, declared_schema(source)) == (
+        "(SELECT id, name, updated_at, 0 AS deleted FROM accounts "
+        "UNION ALL SELECT id, NULL AS name, updated_at, 1 AS deleted FROM accounts_deleted) copied_rows")
+    assert relation(JdbcSource("accounts", SCHEMA, "updated_at"), declared_schema(source)) == "accounts"
+
+
+@pytest.mark.parametrize("mark, lookback, change_type, expected", [
+    ("2024-03-01 09:00:00.000001", "15 minutes", T.TimestampType(), "2024-03-01 08:45:00.000001"),
+    ("2024-03-01 00:00:30.000000", "1 hour", T.TimestampType(), "2024-02-29 23:00:30.000000"),
+    ("2024-03-01 00:00:30.000000", None, T.TimestampType(), "2024-03-01 00:00:30.000000"),
+    ("1000", "250", T.LongType(), "750"),
+    (None, "15 minutes", T.TimestampType(), None),
+])
+def test_the_read_starts_a_lookback_window_behind_the_mark(mark, lookback, change_type, expected):
+    assert window_start(mark, lookback, change_type) == expected
+
+
+def test_a_lookback_needs_keys_and_a_readable_window_of_the_change_columns_kind():
+    with pytest.raises(ValueError, match="need the row's keys"):
+        JdbcSource("accounts", SCHEMA, "updated_at", lookback="15 minutes")
+    with pytest.raises(ValueError, match="lookback 'a while'"):
+        JdbcSource("accounts", SCHEMA, "updated_at", keys=("id",), lookback="a while")
+    with pytest.raises(ConfigError, match="needs a time"):
+        window_start("2024-03-01 00:00:00.000000", "100", T.TimestampType())
+    with pytest.raises(ConfigError, match="needs a number"):
+        window_start("100", "1 hour", T.LongType())
 
 
 def test_partition_counts_must_be_positive():

@@ -95,6 +95,16 @@ class JdbcSource:
     change in the database cannot change a table silently. Where the changed rows exceed
     ``rows_per_partition``, they are read in parallel: up to ``num_partitions`` range queries on the numeric,
     date or timestamp ``partition_column``, bounded by its minimum and maximum among the changed rows.
+
+    Late commits, updates and deletes (see ``medallion.sources.jdbc`` for the guarantee and its limits):
+
+    - ``lookback``: how far behind the mark each run reads again (``"15 minutes"``, ``"2 hours"``; a plain
+      number for a numeric change column), so a row committed late with a change value older than the mark
+      is still copied. Rows already copied (same ``keys`` and change value) are not copied twice.
+    - ``keys``: the row's key in the database; needed by ``lookback`` and ``deletes``.
+    - ``deletes``: a table of the database that records deleted rows (their ``keys`` and a ``change_column``
+      set when deleted, e.g. by a DELETE trigger). Its rows are copied like changes, with the other columns
+      NULL and the extra column ``deleted`` true (false on every other row).
     """
 
     table: str
@@ -105,10 +115,34 @@ class JdbcSource:
     num_partitions: int = 4
     rows_per_partition: int = 100_000
     fetch_size: int = 10_000
+    keys: tuple[str, ...] = ()
+    lookback: str | None = None
+    deletes: str | None = None
 
     def __post_init__(self) -> None:
         if self.num_partitions < 1 or self.rows_per_partition < 1:
             raise ValueError(f"JdbcSource {self.table}: num_partitions and rows_per_partition must be positive")
+        if (self.lookback or self.deletes) and not self.keys:
+            raise ValueError(f"JdbcSource {self.table}: lookback and deletes need the row's keys (keys=...)")
+        if self.lookback is not None:
+            lookback_amount(self.lookback)  # fails early on a malformed window
+
+
+LOOKBACK_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def lookback_amount(lookback: str) -> tuple[float, bool]:
+    """``(amount, is_time)``: seconds for ``"<n> seconds|minutes|hours|days"``, or a plain number."""
+    words = str(lookback).strip().lower().split()
+    try:
+        amount = float(words[0])
+    except (IndexError, ValueError):
+        amount = -1.0
+    unit = words[1].rstrip("s") if len(words) == 2 else None
+    if amount < 0 or len(words) > 2 or (unit is not None and unit not in LOOKBACK_UNITS):
+        raise ValueError(f"lookback {lookback!r}: write '<n> seconds|minutes|hours|days', or a number for a "
+                         "numeric change column")
+    return (amount * LOOKBACK_UNITS[unit], True) if unit else (amount, False)
 
 
 # ------------------------------------------------------------------------------------------ write modes
@@ -230,6 +264,26 @@ def not_empty(action: str = "fail", name: str = "not_empty") -> Check:
     return Check(name, "not_empty", action=action)
 
 
+# ----------------------------------------------------------------------------- late-arriving references
+@dataclass(frozen=True)
+class RetryWhenReferenced:
+    """A retry policy for a reference rule (an ``expect_or_drop`` whose row waits for a row of another
+    table, e.g. a review whose customer has no purchase yet): a row quarantined by ``rule`` (and by no rule
+    without such a policy) is released into the table on a later run, or by ``medallion requeue``, once
+    ``columns`` of its record match ``to_columns`` of ``table``. Released rows leave the quarantine; the
+    event log counts them (mode ``requeue``). The table's write must be keyed, so a release is idempotent.
+    """
+
+    rule: str
+    table: str
+    columns: tuple[str, ...]
+    to_columns: tuple[str, ...]
+
+
+def retry_when_referenced(rule: str, table: str, *columns: str, to: tuple[str, ...] | None = None) -> RetryWhenReferenced:
+    return RetryWhenReferenced(rule, table, tuple(columns), tuple(to or columns))
+
+
 # ------------------------------------------------------------------------------------------------ table
 @dataclass(frozen=True)
 class Table:
@@ -245,6 +299,17 @@ class Table:
     history: bool = False  # reference data loaded by the history loader (notebook 03), not by layer runs
     checks: tuple[Check, ...] = ()
     module: str = ""  # the module that declared it (how a pipeline's discovery finds its own tables)
+    retries: tuple[RetryWhenReferenced, ...] = ()
+
+    def __post_init__(self) -> None:
+        dropping = {e.name for e in self.expectations if e.action == "drop"}
+        for retry in self.retries:
+            if retry.rule not in dropping:
+                raise ValueError(f"table {self.name}: retry policy for '{retry.rule}', which is not one of its "
+                                 f"expect_or_drop rules ({', '.join(sorted(dropping)) or 'none'})")
+            if isinstance(self.write, (Append, Overwrite)):
+                raise ValueError(f"table {self.name}: a retry policy needs a keyed write mode, so a release "
+                                 "is idempotent")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the pure build function (what a unit test does with tiny frames)."""
@@ -275,6 +340,7 @@ def table(
     comment: str = "",
     history: bool = False,
     checks: tuple[Check, ...] = (),
+    retries: tuple[RetryWhenReferenced, ...] = (),
 ) -> Callable[[Callable[..., Any]], Table]:
     """Declare the decorated pure function as the build of a table; the module-level name then holds the
     :class:`Table` (still callable like the function)."""
@@ -293,6 +359,7 @@ def table(
             history=history,
             checks=tuple(checks),
             module=build.__module__,
+            retries=tuple(retries),
         )
 
     return declare

@@ -41,6 +41,8 @@ def fingerprint(context: RunContext, table: Table) -> dict[str, object] | None:
                 return None
             parts[param] = listing
         elif isinstance(read, JdbcSource):
+            if read.lookback:  # a late commit may change neither the count nor the greatest value: always read
+                return None
             parts[param] = jdbc_marker(context, read)
     if table.wants_conf():
         parts["conf"] = json.dumps(dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str,
@@ -92,11 +94,8 @@ def folder_listing(folder: str) -> str | None:
 
 def jdbc_marker(context: RunContext, source: JdbcSource) -> str:
     """Row count and greatest change-column value of a relational source: one small query, so an insert,
-    an update that moves the change column and a delete all change the marker."""
-    from medallion.sources.databases import spark_options
+    an update that moves the change column and a delete all change the marker (see sources.jdbc)."""
+    from medallion.sources.jdbc import change_marker
 
     database = context.runtime.settings.database(source.database)
-    options = spark_options(database, context.runtime.secrets.get(database.password_secret))
-    query = f"SELECT COUNT(*) AS n, MAX({source.change_column}) AS m FROM {source.table}"
-    row = context.spark.read.format("jdbc").options(**options).option("query", query).load().first()
-    return f"{row[0]}:{row[1]}"
+    return change_marker(context.spark, source, database, context.runtime.secrets.get(database.password_secret))

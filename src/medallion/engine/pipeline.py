@@ -1,12 +1,13 @@
 """A pipeline run, once: every selected table in dependency order, each skipped when nothing it reads
-changed, under the pipeline's run lock; the run's event-log rows are written in one commit at its end."""
+changed, under the pipeline's run lock; the run's event-log rows are written in one commit at its end.
+A table with retry policies first releases the quarantined rows whose reference arrived (engine.requeue)."""
 from __future__ import annotations
 
 from typing import Iterable
 
 from medallion.declare.pipeline import Pipeline, get_pipeline
 from medallion.declare.tables import FileSource, Layer, Table
-from medallion.engine import changes, checkpoints, eventlog, hooks, runlock
+from medallion.engine import changes, checkpoints, eventlog, hooks, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.engine.setup import ensure_tables
@@ -44,6 +45,10 @@ def run(
             record_crashed_run(context, lock)
             previous = eventlog.fingerprints(context.spark, event_log, pipeline_name)
             for table in selected:
+                if table.retries:  # quarantined rows whose reference arrived since go in first
+                    released = requeue.release(context, table)
+                    if released is not None and released.rows_in:  # a row only when something was released
+                        finished.append(released)
                 run_table(context, table, previous.get(table.name))
         finally:
             eventlog.record(context.spark, event_log, finished)

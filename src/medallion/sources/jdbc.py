@@ -15,9 +15,28 @@ since the last successful copy:
    the quality checks and the write that follow never go back to the database: a database that stops
    mid-copy fails the run here, before anything is written, with a message that says so.
 
-Rows with equal ``change_column`` must be committed together by the application (true of a column set
-at commit, or of a sequence). Deletes are not seen by a change column; sources that delete rows need a
-soft-delete flag.
+**What a plain change column misses, and the declarations that close the gap.** The mark assumes a row's
+change value is never older than a value already copied. That fails in three ways, each with its remedy:
+
+- *Late commits.* A change value is set when the row is written, not when its transaction commits: a long
+  transaction, or a clock behind another writer's, commits a row whose value is already below the mark.
+  ``lookback`` reads again the window ``mark - lookback < change_column <= high`` and drops the rows bronze
+  already holds, matched by ``keys`` and change value (one anti-join on the copied window), so a late row
+  is copied once and an on-time row is never copied twice.
+- *Updates.* They are seen when the application (or a trigger) moves the change column on every update;
+  a table whose change column is an insert-only id (an identity) sees inserts only.
+- *Deletes.* No change column sees a row that is gone. ``deletes`` names a table where the database
+  records each deleted key with a change value (a DELETE trigger); its rows are copied as tombstones
+  (``deleted`` true, the other columns NULL) in the same window, in the same Delta commit as the changes.
+
+**Guarantee.** With ``lookback`` covering the longest time between a change value being set and its
+commit becoming visible, every committed insert, update (the version current at each copy) and delete
+reaches bronze exactly once per (key, change value), whatever the order of commits, and a re-run copies
+nothing. **Limits.** A change committed later than ``lookback`` behind the mark is missed (size the window
+to the longest transaction plus the clock skew between writers); several updates of one row between two
+copies arrive as the last of them only; a table without the change column or a delete trigger cannot give
+more than it records. Every run of a source with a window reads the window again (its cost grows with the
+window's rows, not the table's), so such a table is never skipped as unchanged.
 
 Timestamps travel as wall-clock values (``TIMESTAMP_NTZ``) and are cast to the declared type in the
 session time zone, and the mark is written back into SQL as text in that same zone: the JVM's own time
@@ -27,6 +46,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Callable
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -40,9 +61,10 @@ from medallion import io
 from medallion.platform.config import DatabaseSettings
 from medallion.sources.databases import explain, first_line, spark_options, sql_states
 from medallion.errors import ConfigError, SourceError
-from medallion.declare.tables import JdbcSource
+from medallion.declare.tables import JdbcSource, lookback_amount
 
 LOAD_TIME = "load_time"
+DELETED = "deleted"  # true on a tombstone: a row the database deleted (sources that declare ``deletes``)
 TEXT_TIMESTAMP = "yyyy-MM-dd HH:mm:ss.SSSSSS"
 UNDEFINED_COLUMN_STATES = ("42703", "S0001", "42S22")
 
@@ -60,15 +82,23 @@ class ChangedSlice:
 def declared_schema(source: JdbcSource) -> StructType:
     schema = struct_type(source.schema)
     names = [f.name for f in schema.fields]
-    for column in filter(None, (source.change_column, source.partition_column)):
+    for column in filter(None, (source.change_column, source.partition_column, *source.keys)):
         if column not in names:
             raise ConfigError(f"JdbcSource {source.table}: '{column}' is not in its schema ({', '.join(names)}).")
     return schema
 
 
+def copied_schema(source: JdbcSource) -> StructType:
+    """The declared columns, plus ``deleted`` when the source copies deletes: what the database gives."""
+    schema = declared_schema(source)
+    if source.deletes:
+        return StructType([*schema.fields, T.StructField(DELETED, T.BooleanType())])
+    return schema
+
+
 def source_schema(source: JdbcSource) -> StructType:
-    """The declared columns plus ``load_time``: what a build function receives."""
-    return StructType([*declared_schema(source).fields, T.StructField(LOAD_TIME, T.TimestampType())])
+    """The copied columns plus ``load_time``: what a build function receives."""
+    return StructType([*copied_schema(source).fields, T.StructField(LOAD_TIME, T.TimestampType())])
 
 
 def read_changes(
@@ -79,22 +109,26 @@ def read_changes(
     target_path: str,
     progress: Callable[[str], None] = lambda message: None,
 ) -> DataFrame:
-    """The rows of ``source`` changed since the mark of the table at ``target_path``, read now.
+    """The rows of ``source`` changed since the mark of the table at ``target_path`` (less its look-back
+    window, without the rows the table holds already), read now.
 
     Raises :class:`SourceError` (database down, login refused, table or column missing) before anything
     is written."""
-    schema = declared_schema(source)
+    schema = copied_schema(source)
     change_type = schema[source.change_column].dataType
     mark = high_water_mark(spark, target_path, source.change_column)
+    start = window_start(mark, source.lookback, change_type)
     options = {**spark_options(database, password), "fetchsize": str(source.fetch_size)}
-    what = f"table {source.table}"
+    what = f"table {source.table}" + (f" (and its deletes in {source.deletes})" if source.deletes else "")
     try:
-        changed = _bounds(spark, options, source, mark, change_type, schema)
-        after = f"after {mark}" if mark is not None else "(first copy)"
+        changed = _bounds(spark, options, source, start, change_type, schema)
+        after = f"after {start}" if start is not None else "(first copy)"
         progress(f"{source.table}: {changed.rows:,} rows changed {after}")
         if changed.rows == 0:
             return spark.createDataFrame([], source_schema(source))
-        rows = _read_slice(spark, options, source, mark, changed, change_type, schema)
+        rows = _read_slice(spark, options, source, start, changed, change_type, schema)
+        if source.lookback and start is not None:
+            rows = not_yet_copied(rows, spark.read.format("delta").load(target_path), source, start, change_type)
         return rows.localCheckpoint(eager=True)
     except SourceError:
         raise
@@ -102,12 +136,63 @@ def read_changes(
         if _sql_state_in(err, UNDEFINED_COLUMN_STATES) or "invalid column name" in str(err).lower():
             raise SourceError(
                 f"{what} in database '{database.name}' lacks a column its JdbcSource declares "
-                f"({', '.join(schema.names)}): {first_line(err)}. Nothing was written."
+                f"({', '.join(declared_schema(source).names)}): {first_line(err)}. Nothing was written."
             ) from None
         explained = explain(err, database, what)
         if explained is None:
             raise
         raise explained from None
+
+
+def change_marker(spark: SparkSession, source: JdbcSource, database: DatabaseSettings, password) -> str:
+    """``"<row count>:<greatest change value>"`` of the source table (the fingerprint of an unchanged
+    table). A database that is down or a missing table is the same clear :class:`SourceError` as a copy's,
+    raised before anything is written."""
+    query = f"SELECT COUNT(*) AS n, MAX({source.change_column}) AS m FROM {source.table}"
+    try:
+        row = spark.read.format("jdbc").options(**spark_options(database, password)).option("query", query).load().first()
+    except Exception as err:
+        explained = explain(err, database, f"table {source.table}")
+        if explained is None:
+            raise
+        raise explained from None
+    return f"{row[0]}:{row[1]}"
+
+
+def window_start(mark: str | None, lookback: str | None, change_type) -> str | None:
+    """Where this run's read starts: the mark, less the look-back window (as SQL-ready text)."""
+    if mark is None or not lookback:
+        return mark
+    amount, is_time = lookback_amount(lookback)
+    if isinstance(change_type, (T.TimestampType, T.TimestampNTZType)):
+        if not is_time:
+            raise ConfigError(f"lookback {lookback!r}: a timestamp change column needs a time ('15 minutes').")
+        start = datetime.strptime(mark, "%Y-%m-%d %H:%M:%S.%f") - timedelta(seconds=amount)
+        return start.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(change_type, T.DateType):
+        return (datetime.strptime(mark, "%Y-%m-%d") - timedelta(seconds=amount if is_time else amount * 86400)
+                ).strftime("%Y-%m-%d")
+    if is_time:
+        raise ConfigError(f"lookback {lookback!r}: a numeric change column needs a number, not a time.")
+    window = Decimal(str(amount))
+    if isinstance(change_type, T.IntegralType):
+        window = window.to_integral_value()
+    return str(Decimal(mark) - window)
+
+
+def not_yet_copied(rows: DataFrame, copied: DataFrame, source: JdbcSource, start: str, change_type) -> DataFrame:
+    """``rows`` less those the target holds already: same keys, change value and (for tombstones) kind.
+    Only the target's rows of the window take part, so the cost follows the window, not the table."""
+    identity = [*source.keys, source.change_column]
+    window = copied.where(F.col(source.change_column) > F.lit(start).cast(change_type))
+    kind = F.coalesce(F.col(DELETED), F.lit(False)) if DELETED in copied.columns else F.lit(False)
+    held = window.select(*[F.col(c).alias(f"_copied_{c}") for c in identity], kind.alias("_copied_deleted"))
+    new_kind = F.coalesce(F.col(DELETED), F.lit(False)) if DELETED in rows.columns else F.lit(False)
+    same = [F.col(c).eqNullSafe(F.col(f"_copied_{c}")) for c in identity] + [new_kind == F.col("_copied_deleted")]
+    condition = same[0]
+    for part in same[1:]:
+        condition = condition & part
+    return rows.join(held, condition, "left_anti")
 
 
 def high_water_mark(spark: SparkSession, target_path: str, change_column: str) -> str | None:
@@ -124,12 +209,23 @@ def high_water_mark(spark: SparkSession, target_path: str, change_column: str) -
     return table.agg(_as_text(F.max(change_column), column_type).alias("mark")).first()["mark"]
 
 
+def relation(source: JdbcSource, schema: StructType) -> str:
+    """The SQL of what is copied: the table's declared columns, and its tombstones when it has ``deletes``."""
+    declared = [f.name for f in schema.fields if f.name != DELETED]
+    if not source.deletes:
+        return source.table
+    kept = set(source.keys) | {source.change_column}
+    tombstone = ", ".join(c if c in kept else f"NULL AS {c}" for c in declared)
+    return (f"(SELECT {', '.join(declared)}, 0 AS {DELETED} FROM {source.table} "
+            f"UNION ALL SELECT {tombstone}, 1 AS {DELETED} FROM {source.deletes}) copied_rows")
+
+
 # -------------------------------------------------------------------------------------------- queries
 def _bounds(spark, options, source: JdbcSource, mark, change_type, schema) -> ChangedSlice:
     key = source.partition_column
     key_bounds = f", MIN({key}) AS low_key, MAX({key}) AS high_key" if key else ", NULL AS low_key, NULL AS high_key"
     query = (f"SELECT COUNT(*) AS row_count, MAX({source.change_column}) AS high{key_bounds} "
-             f"FROM {source.table}{_after(source, mark, change_type)}")
+             f"FROM {relation(source, schema)}{_after(source, mark, change_type)}")
     found = spark.read.format("jdbc").options(**options).option("query", query).load()
     key_type = schema[key].dataType if key else T.StringType()
     row = found.select(
@@ -146,7 +242,7 @@ def _read_slice(spark, options, source: JdbcSource, mark, changed: ChangedSlice,
     condition = _after(source, mark, change_type) + (" AND " if mark is not None else " WHERE ")
     condition += f"{source.change_column} <= {_literal(changed.high, change_type)}"
     reader = (spark.read.format("jdbc").options(**options)
-              .option("dbtable", f"(SELECT {columns} FROM {source.table}{condition}) changed_rows"))
+              .option("dbtable", f"(SELECT {columns} FROM {relation(source, schema)}{condition}) changed_rows"))
     partitions = _partitions(source, changed)
     if partitions > 1:
         reader = (reader.option("partitionColumn", source.partition_column)

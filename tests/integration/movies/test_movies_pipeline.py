@@ -131,7 +131,7 @@ def pipeline_run(movies_runtime_factory, spark):
         state.expected_keys = {name: dict(keys) for name, keys in expected.keys.items()}
         state.counts = {name: table(runtime, name).count() for name in PIPELINE.tables}
         states.append(state)
-    second_load = hooks.setup(runtime)
+    second_load = engine_hooks.setup(runtime, PIPELINE)
     rerun = runner.run(runtime, "movies", progress=lambda message: None)
     return {"runtime": runtime, "expected": expected, "states": states, "notebooks": notebook_results,
             "purchase_lines": len(purchases_text.splitlines()) - 1, "second_load": second_load, "rerun": rerun,

@@ -59,3 +59,18 @@ def test_unknown_customers_missing_ids_and_texts_are_quarantined(spark):
 
 def test_a_customer_with_only_returns_is_known(spark):
     assert outcome(checked(spark, [(8, "fine", 1, "d1.csv", 2, DAY1)])) == [(1, 8, 0, date(2021, 4, 1), [])]
+
+
+def test_a_corrected_resend_of_a_review_quarantined_for_a_missing_customer_is_loaded(spark):
+    """The first send lacked its customer id (quarantined by customer_id_present); it never claimed the id,
+    so the vendor's corrected resend is the review's first acceptable occurrence, not a repeat."""
+    first_send = (None, "a good movie", 5, "d1.csv", 2, DAY1)
+    resend = (7, "a good movie", 5, "d2.csv", 2, DAY2)
+    assert outcome(checked(spark, [first_send])) == [(5, None, 1, date(2021, 4, 1), ["customer_id_present"])]
+    assert outcome(checked(spark, [resend], earlier=[first_send])) == [(5, 7, 1, date(2021, 4, 2), [])]
+
+
+def test_unknown_customers_wait_for_their_reference():
+    table = PIPELINE.get("classified_movie_review")
+    assert [(r.rule, r.table, r.columns, r.to_columns) for r in table.retries] == [
+        ("known_customer", "user_purchase", ("customer_id",), ("customer_id",))]

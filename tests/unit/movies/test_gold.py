@@ -17,6 +17,7 @@ LOGS_SCHEMA = ("log_id INT, log_date DATE, device STRING, os STRING, location ST
 REVIEWS_SCHEMA = "customer_id INT, review_id INT, positive_review INT, insert_date DATE"
 PURCHASES_SCHEMA = ("purchase_id BIGINT, invoice_number STRING, stock_code STRING, detail STRING, quantity INT, invoice_date TIMESTAMP, "
                     "unit_price DECIMAL(8,3), customer_id INT, country STRING, is_sale BOOLEAN")
+BRONZE_PURCHASES_SCHEMA = PURCHASES_SCHEMA.replace(", is_sale BOOLEAN", ", updated_at TIMESTAMP, deleted BOOLEAN")
 FACT_SCHEMA = ("customer_id INT, id_dim_date INT, id_dim_devices INT, id_dim_location INT, id_dim_os INT, "
                "id_dim_browser INT, amount_spent DECIMAL(18,5), review_score INT, review_count INT, insert_date DATE")
 DAY1, DAY2 = date(2021, 4, 1), date(2021, 4, 2)
@@ -57,8 +58,9 @@ def sample_purchases(spark):
     """The real Online Retail sample (package data), typed as silver user_purchase."""
     text = (resources.files("medallion.pipelines.movies") / "data" / "user_purchase_sample.csv").read_text()
     rows = [(line, r["InvoiceNo"], r["StockCode"], r["Description"], int(r["Quantity"]), None, Decimal(r["UnitPrice"]),
-             int(r["CustomerID"]), r["Country"]) for line, r in enumerate(csv.DictReader(text.splitlines()), 2)]
-    bronze = spark.createDataFrame(rows, PURCHASES_SCHEMA.replace(", is_sale BOOLEAN", ""))
+             int(r["CustomerID"]), r["Country"], None, False)
+            for line, r in enumerate(csv.DictReader(text.splitlines()), 2)]
+    bronze = spark.createDataFrame(rows, BRONZE_PURCHASES_SCHEMA)
     return user_purchase(bronze)
 
 
@@ -69,17 +71,18 @@ def test_customer_spend_of_the_real_sample(spark):
     assert_df_equality(customer_spend(sample_purchases(spark)), expected, ignore_nullable=True, ignore_row_order=True)
 
 
-def test_returns_and_zero_prices_are_left_out_of_spend(spark):
+def test_returns_zero_prices_and_deleted_lines_are_left_out_of_spend(spark):
     bronze = spark.createDataFrame([
-        (1, "1", "A", "x", 2, None, Decimal("1.500"), 7, "UK"),
-        (2, "C2", "A", "x", -2, None, Decimal("1.500"), 7, "UK"),   # a cancellation
-        (3, "3", "B", "x", 5, None, Decimal("0.000"), 7, "UK"),     # no price
-        (4, "4", "B", "x", 1, None, Decimal("0.125"), 8, "UK"),
-        (5, "5", "B", "x", 0, None, Decimal("9.000"), 9, "UK"),     # customer 9 bought nothing that counts
-    ], PURCHASES_SCHEMA.replace(", is_sale BOOLEAN", ""))
+        (1, "1", "A", "x", 2, None, Decimal("1.500"), 7, "UK", None, False),
+        (2, "C2", "A", "x", -2, None, Decimal("1.500"), 7, "UK", None, False),   # a cancellation
+        (3, "3", "B", "x", 5, None, Decimal("0.000"), 7, "UK", None, False),     # no price
+        (4, "4", "B", "x", 1, None, Decimal("0.125"), 8, "UK", None, False),
+        (5, "5", "B", "x", 0, None, Decimal("9.000"), 9, "UK", None, False),     # customer 9 bought nothing that counts
+        (6, None, None, None, None, None, None, None, None, None, True),         # deleted in the database
+    ], BRONZE_PURCHASES_SCHEMA)
     silver = user_purchase(bronze)
-    assert {r["invoice_number"]: r["is_sale"] for r in silver.collect()} == {
-        "1": True, "C2": False, "3": False, "4": True, "5": False}
+    assert {r["purchase_id"]: r["is_sale"] for r in silver.collect()} == {
+        1: True, 2: False, 3: False, 4: True, 5: False, 6: False}
     expected = spark.createDataFrame([(7, Decimal("3")), (8, Decimal("0.125"))], "customer_id INT, amount_spent DECIMAL(18,5)")
     assert_df_equality(customer_spend(silver), expected, ignore_nullable=True, ignore_row_order=True)
 

@@ -1,4 +1,4 @@
-"""XML session logs: the layout grammar, parsing with Spark's xpath functions, browser, quarantine rules."""
+"""XML session logs: parsed by an XML parser (anything well-formed is read), browser, quarantine rules."""
 import random
 import re
 import xml.etree.ElementTree as ET
@@ -39,46 +39,61 @@ MALFORMED = [
     "not xml at all",
     GOOD_LOG.replace("10.1.2.3", "10.1.2.3&#0;"),                        # character XML forbids
 ]
-OUTSIDE_LAYOUT = [  # well-formed XML, but not the vendor's layout: quarantined too
-    GOOD_LOG.replace("<log>", '<log id="1">'),
-    GOOD_LOG.replace("<device>", "<!-- c --><device>"),
+XML_CONSTRUCTS = [  # well-formed XML that a hand-written grammar used to reject: read like any other log
+    GOOD_LOG.replace("Texas", "&#84;exas"),                               # decimal character reference
+    GOOD_LOG.replace("Texas", "&#x54;exas"),                              # hexadecimal character reference
+    GOOD_LOG.replace("Texas", "<![CDATA[Texas]]>"),                       # CDATA section
+    GOOD_LOG.replace("<device>", "<!-- c --><device>"),                   # comment
+    GOOD_LOG.replace("<log>", '<log id="1">').replace("<os>", "<os kind='name'>"),  # attributes
+    GOOD_LOG.replace("<log>", "<log><?vendor note?>"),                    # processing instruction
+    GOOD_LOG.replace("Texas", "Te<!-- inside -->xas"),                    # comment inside the text
+]
+OUTSIDE_LAYOUT = [  # well-formed XML, but not the vendor's layout (or a DTD): quarantined
     "<other><log><os>Linux</os></log></other>",
+    "<reviewlog><entry><os>Linux</os></entry></reviewlog>",
+    '<!DOCTYPE reviewlog [<!ENTITY a "aaaaaaaaaa">]>' + GOOD_LOG.replace("Texas", "&a;"),
 ]
 
 
-def matches_layout(text: str) -> bool:
-    return re.match(session_log.LOG_LAYOUT, text) is not None
-
-
-def parses_as_xml(text: str) -> bool:
+def in_layout(text: str) -> bool:
+    """An independent reading with ElementTree: well-formed, a root reviewlog holding a log, no DTD."""
     try:
-        ET.fromstring(text)
-        return True
+        root = ET.fromstring(text)
     except ET.ParseError:
         return False
+    return "<!DOCTYPE" not in text and root.tag == "reviewlog" and root.find("log") is not None
 
 
-@pytest.mark.parametrize("log", WELL_FORMED)
-def test_layout_accepts_the_spec_layout_and_its_variants(log):
-    assert matches_layout(log) and parses_as_xml(log)
+@pytest.mark.parametrize("log", WELL_FORMED + XML_CONSTRUCTS)
+def test_well_formed_logs_of_the_layout_are_accepted(log):
+    assert session_log.parse_log(log)["well_formed"] and in_layout(log)
 
 
-@pytest.mark.parametrize("log", MALFORMED)
-def test_layout_rejects_malformed_xml(log):
-    assert not matches_layout(log) and not parses_as_xml(log)
+@pytest.mark.parametrize("log", XML_CONSTRUCTS)
+def test_references_cdata_comments_and_attributes_are_read_as_xml(log):
+    assert session_log.parse_log(log) == {
+        "well_formed": True, "log_date_text": "04-25-2021", "device": "Mobile", "location": "Texas",
+        "os": "Google Android", "ip": "10.1.2.3", "phone_number": "555-010-2030"}
 
 
-@pytest.mark.parametrize("log", OUTSIDE_LAYOUT)
-def test_layout_rejects_well_formed_xml_of_another_layout(log):
-    assert parses_as_xml(log) and not matches_layout(log)
+@pytest.mark.parametrize("log", MALFORMED + OUTSIDE_LAYOUT + [None])
+def test_malformed_xml_and_other_layouts_are_rejected(log):
+    assert session_log.parse_log(log) == {"well_formed": False, **{column: None for column in session_log.FIELDS}}
+
+
+def test_empty_and_absent_elements_are_null_and_the_first_repeat_wins():
+    log = GOOD_LOG.replace("<location>Texas</location>", "<location> </location>").replace(
+        "</log>", "<device>Tablet</device></log>").replace("<phoneNumber>555-010-2030</phoneNumber>", "")
+    parsed = session_log.parse_log(log)
+    assert (parsed["location"], parsed["device"], parsed["phone_number"]) == (None, "Mobile", None)
 
 
 def mutated_logs(count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
-    alphabet = "<>/&;!?=\"' \nabcdXY-?"
+    alphabet = "<>/&;!?=\"' \nabcdXY-?#[]"
     texts = []
     for _ in range(count):
-        chars = list(rng.choice(WELL_FORMED))
+        chars = list(rng.choice(WELL_FORMED + XML_CONSTRUCTS))
         for _ in range(rng.randint(1, 3)):
             position = rng.randrange(len(chars) + 1)
             action = rng.random()
@@ -92,19 +107,18 @@ def mutated_logs(count: int, seed: int = 7) -> list[str]:
     return texts
 
 
-def test_everything_the_layout_accepts_is_well_formed_xml():
-    """Mutations of valid logs: whatever the grammar lets through, an XML parser reads (so Spark's
-    xpath functions never see a document they would fail on)."""
-    accepted = [text for text in mutated_logs(3000) if matches_layout(text)]
-    assert len(accepted) > 300  # not vacuous: many mutations (in text values) stay valid
-    assert [text for text in accepted if not parses_as_xml(text)] == []
+def test_the_parser_agrees_with_elementtree_on_mutated_logs():
+    texts = mutated_logs(3000)
+    accepted = [text for text in texts if session_log.parse_log(text)["well_formed"]]
+    assert 300 < len(accepted) < len(texts)  # not vacuous: both kinds occur
+    assert [text for text in texts if session_log.parse_log(text)["well_formed"] != in_layout(text)] == []
 
 
-def test_spark_and_python_agree_on_the_layout(spark):
-    texts = mutated_logs(1500, seed=11) + WELL_FORMED + MALFORMED + OUTSIDE_LAYOUT
+def test_spark_reads_what_python_reads(spark):
+    texts = mutated_logs(300, seed=11) + WELL_FORMED + XML_CONSTRUCTS + MALFORMED + OUTSIDE_LAYOUT
     frame = spark.createDataFrame([(i, t) for i, t in enumerate(texts)], "i INT, log STRING")
     in_spark = {r["i"]: r["ok"] for r in frame.select("i", session_log.is_well_formed(F.col("log")).alias("ok")).collect()}
-    assert in_spark == {i: matches_layout(t) for i, t in enumerate(texts)}
+    assert in_spark == {i: in_layout(t) for i, t in enumerate(texts)}
 
 
 def test_browser_follows_the_os(spark):
@@ -159,6 +173,7 @@ def test_bad_logs_break_the_rule_that_names_their_defect(spark):
         (11, GOOD_LOG.replace("Google Android", "BeOS")), (12, GOOD_LOG.replace("Mobile", "Watch")),
         (13, GOOD_LOG.replace("04-25-2021", "2021-04-25")), (14, GOOD_LOG.replace("Texas", " ")),
         (None, GOOD_LOG), (15, GOOD_LOG), (15, GOOD_LOG.replace("Texas", "Ohio")),
+        (16, XML_CONSTRUCTS[2]), (17, XML_CONSTRUCTS[4].replace("Texas", "Iowa")),
     ]
     result = {(r["log_id"], r["location"]): r[quality.FAILED]
               for r in checked_logs(spark, rows).select("log_id", "location", quality.FAILED).collect()}
@@ -169,7 +184,7 @@ def test_bad_logs_break_the_rule_that_names_their_defect(spark):
         (8, "Texas"): ["os_present"], (9, "Texas"): ["ip_present"], (10, "Texas"): ["phone_number_present"],
         (11, "Texas"): ["known_os"], (12, "Texas"): ["known_device"], (13, "Texas"): ["log_date_valid"],
         (14, None): ["location_present"], (None, "Texas"): ["log_id_present"],
-        (15, "Texas"): [], (15, "Ohio"): ["unique_log_id"],
+        (15, "Texas"): [], (15, "Ohio"): ["unique_log_id"], (16, "Texas"): [], (17, "Iowa"): [],
     }
 
 

@@ -3,9 +3,12 @@
 This plays the application (the original's Airflow DAG 1): it puts purchase rows into the relational
 database, which the pipeline then copies incrementally over JDBC like any operational table.
 
-The table has the spec's columns plus three of our own: ``purchase_id`` (an identity: the JDBC copy's
-change column, so each run copies only rows added since the last one), and ``source_file`` /
-``source_line`` (unique together: where the row came from). Loading is idempotent: a row whose file and
+The table has the spec's columns plus four of our own: ``purchase_id`` (an identity, the row's key),
+``updated_at`` (the JDBC copy's change column: set on insert and, by a trigger, on every update) and
+``source_file`` / ``source_line`` (unique together: where the row came from). A second trigger records
+each deleted row's ``purchase_id`` in ``user_purchase_deleted`` with the time of the delete, so the copy
+sees updates (quantity 1 → 11) and deletes, not only new rows. Change tracking is created with the table
+and added to a table created before it (PostgreSQL). Loading is idempotent: a row whose file and
 line are already in the table is skipped, so loading the same file again adds nothing, and a longer
 version of a file adds only its new lines. Everything is one transaction.
 
@@ -26,6 +29,7 @@ from medallion.sources.databases import SqlClient
 from medallion.errors import MedallionError
 
 TABLE = "user_purchase"
+DELETES_TABLE = "user_purchase_deleted"
 COLUMNS = ("invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
            "country", "source_file", "source_line")
 CSV_HEADER = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
@@ -38,13 +42,48 @@ _CREATE = {
         invoice_number VARCHAR(10), stock_code VARCHAR(20), detail VARCHAR(1000), quantity INT,
         invoice_date TIMESTAMP, unit_price NUMERIC(8,3), customer_id INT, country VARCHAR(20),
         source_file VARCHAR(200) NOT NULL, source_line INT NOT NULL,
+        updated_at TIMESTAMP NOT NULL DEFAULT clock_timestamp(),
         CONSTRAINT user_purchase_source UNIQUE (source_file, source_line))""",
     "sqlserver": f"""IF OBJECT_ID('{TABLE}') IS NULL CREATE TABLE {TABLE} (
         purchase_id BIGINT IDENTITY(1,1) PRIMARY KEY,
         invoice_number NVARCHAR(10), stock_code NVARCHAR(20), detail NVARCHAR(1000), quantity INT,
         invoice_date DATETIME2, unit_price DECIMAL(8,3), customer_id INT, country NVARCHAR(20),
         source_file NVARCHAR(200) NOT NULL, source_line INT NOT NULL,
+        updated_at DATETIME2 NOT NULL DEFAULT SYSDATETIME(),
         CONSTRAINT user_purchase_source UNIQUE (source_file, source_line))""",
+}
+# Change tracking: updated_at moves on every update; a delete leaves its key and time in DELETES_TABLE.
+# clock_timestamp(), not now(): the time of the statement, not of the transaction's start.
+_CHANGE_TRACKING = {
+    "postgresql": (
+        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP NOT NULL DEFAULT clock_timestamp()",
+        f"CREATE TABLE IF NOT EXISTS {DELETES_TABLE} (purchase_id BIGINT NOT NULL, "
+        "updated_at TIMESTAMP NOT NULL DEFAULT clock_timestamp())",
+        f"""CREATE OR REPLACE FUNCTION {TABLE}_changed() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' THEN
+            INSERT INTO {DELETES_TABLE} (purchase_id, updated_at) VALUES (OLD.purchase_id, clock_timestamp());
+            RETURN OLD;
+          END IF;
+          NEW.updated_at := clock_timestamp();
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS {TABLE}_changed ON {TABLE}",
+        f"CREATE TRIGGER {TABLE}_changed BEFORE UPDATE OR DELETE ON {TABLE} "
+        f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_changed()",
+    ),
+    "sqlserver": (
+        f"IF OBJECT_ID('{DELETES_TABLE}') IS NULL CREATE TABLE {DELETES_TABLE} (purchase_id BIGINT NOT NULL, "
+        "updated_at DATETIME2 NOT NULL DEFAULT SYSDATETIME())",
+        f"""CREATE OR ALTER TRIGGER {TABLE}_updated ON {TABLE} AFTER UPDATE AS
+        BEGIN SET NOCOUNT ON; IF NOT UPDATE(updated_at)
+          UPDATE p SET updated_at = SYSDATETIME() FROM {TABLE} p JOIN inserted i ON p.purchase_id = i.purchase_id;
+        END""",
+        f"""CREATE OR ALTER TRIGGER {TABLE}_deleted ON {TABLE} AFTER DELETE AS
+        BEGIN SET NOCOUNT ON;
+          INSERT INTO {DELETES_TABLE} (purchase_id, updated_at) SELECT purchase_id, SYSDATETIME() FROM deleted;
+        END""",
+    ),
 }
 _VALUE_TYPES = {  # the CAST of each bound value: parameters travel as text and take the column's type
     "postgresql": ("VARCHAR(10)", "VARCHAR(20)", "VARCHAR(1000)", "INT", "TIMESTAMP", "NUMERIC(8,3)", "INT",
@@ -98,7 +137,11 @@ def _timestamp(text: str) -> str:
 
 
 def create_table(sql: SqlClient) -> None:
-    sql.execute(_CREATE[_dialect(sql)])
+    """The table, its deletes table and the triggers that keep both (each statement idempotent)."""
+    dialect = _dialect(sql)
+    sql.execute(_CREATE[dialect])
+    for statement in _CHANGE_TRACKING[dialect]:
+        sql.execute(statement)
 
 
 def load(sql: SqlClient, text: str, file_name: str) -> LoadResult:

@@ -1,19 +1,23 @@
-"""The XML session log of a review: its layout check, its fields (Spark's ``xpath_string``), the browser.
+"""The XML session log of a review: parsed with a real XML parser (expat), its fields, the browser.
 
 A log looks like::
 
     <reviewlog><log><logDate>04-25-2021</logDate><device>Mobile</device><location>Texas</location>
     <os>Google Android</os><ipAddress>10.0.0.1</ipAddress><phoneNumber>555-010-2030</phoneNumber></log></reviewlog>
 
-Spark 3.5 has no ``from_xml``; its ``xpath_*`` functions parse the string but raise on malformed XML,
-failing the whole batch (with the document, personal data included, in the message). So a log is first
-matched against ``LOG_LAYOUT``: the layout above as a grammar (an optional XML declaration, whitespace
-between tags, elements in any order, empty elements, the five predefined entities; no attributes,
-comments, CDATA, DTDs or character references). Everything the grammar accepts is well-formed XML, so
-``xpath_string`` only ever sees a document it can parse; a log it rejects is quarantined by the
-``log_is_well_formed_xml`` rule. An element that is absent or empty reads as NULL.
+Spark 3.5 has no ``from_xml``, and its ``xpath_*`` functions raise on malformed XML, failing the whole
+batch (with the document, personal data included, in the message). So each log is parsed by Python's
+expat in a UDF (:func:`parse_log`): everything XML allows is read as XML says (character and entity
+references, CDATA sections, comments, processing instructions, attributes, whitespace, elements in any
+order), and a log that is not well-formed, or not the vendor's layout (a root ``reviewlog`` holding a
+``log``), gets ``well_formed`` false and is quarantined by the ``log_is_well_formed_xml`` rule. A document
+type declaration is refused the same way: it could declare entities that expand without bound, and the
+vendor's logs have none. An element's value is its text (CDATA included) trimmed of XML whitespace; an
+element that is absent or empty reads as NULL, and the first of repeated elements wins.
 """
 from __future__ import annotations
+
+from xml.parsers import expat
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -45,33 +49,67 @@ OS_BROWSER = {
     "Google Android": "Chrome",
 }
 
-_SPACE = r"[ \t\r\n]"
-_NAME = "[A-Za-z_][A-Za-z0-9_.-]*"
-# Character data: no markup, no characters XML forbids, no "]]>", entities only the predefined five.
-_TEXT = r"(?:(?!\]\]>)[^<&\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|&(?:amp|lt|gt|quot|apos);)*"
-_ELEMENT = f"(?:<({_NAME}){_SPACE}*>{_TEXT}</\\1{_SPACE}*>|<{_NAME}{_SPACE}*/>)"
-_DECLARATION = (  # <?xml version="1.0" encoding="UTF-8" standalone="yes"?>, encoding and standalone optional
-    f"<\\?xml{_SPACE}+version{_SPACE}*={_SPACE}*(?:\"1\\.[0-9]\"|'1\\.[0-9]')"
-    f"(?:{_SPACE}+encoding{_SPACE}*={_SPACE}*(?:\"[Uu][Tt][Ff]-8\"|'[Uu][Tt][Ff]-8'))?"
-    f"(?:{_SPACE}+standalone{_SPACE}*={_SPACE}*(?:\"(?:yes|no)\"|'(?:yes|no)'))?{_SPACE}*\\?>"
-)
-# One capturing group only (the element name), so the same pattern works in Java (Spark) and Python.
-LOG_LAYOUT = (
-    f"^(?:{_DECLARATION})?{_SPACE}*<reviewlog{_SPACE}*>{_SPACE}*<log{_SPACE}*>{_SPACE}*"
-    f"(?:{_ELEMENT}{_SPACE}*)*</log{_SPACE}*>{_SPACE}*</reviewlog{_SPACE}*>{_SPACE}*$"
-)
+XML_SPACE = " \t\r\n"
+LOG_TYPE = "struct<well_formed: boolean, " + ", ".join(f"{column}: string" for column in FIELDS) + ">"
+
+
+class _RefusedDoctype(Exception):
+    pass
+
+
+def parse_log(text: str | None) -> dict:
+    """``well_formed`` and the trimmed text of each of ``FIELDS`` (None when absent or empty)."""
+    parsed = {"well_formed": False, **{column: None for column in FIELDS}}
+    if text is None:
+        return parsed
+    path: list[str] = []
+    texts: dict[str, list[str]] = {}  # element of the first <log> → its text pieces (first occurrence only)
+    state = {"logs": 0, "collecting": None}
+
+    def start(name, attributes):
+        path.append(name)
+        if path == ["reviewlog", "log"]:
+            state["logs"] += 1
+        elif state["logs"] == 1 and len(path) == 3 and path[:2] == ["reviewlog", "log"] and name not in texts:
+            texts[name] = []
+            state["collecting"] = name
+
+    def end(name):
+        if len(path) == 3:
+            state["collecting"] = None
+        path.pop()
+
+    def characters(data):
+        # The element's string value, as XPath's: its text and that of its descendants.
+        if state["collecting"] is not None:
+            texts[state["collecting"]].append(data)
+
+    def refuse_doctype(*_):
+        raise _RefusedDoctype()
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler, parser.StartDoctypeDeclHandler = characters, refuse_doctype
+    try:
+        parser.Parse(text, True)
+    except (expat.ExpatError, _RefusedDoctype):
+        return parsed
+    if state["logs"] == 0:  # well-formed, but not the vendor's layout
+        return parsed
+    parsed["well_formed"] = True
+    for column, element in FIELDS.items():
+        parsed[column] = "".join(texts.get(element, [])).strip(XML_SPACE) or None
+    return parsed
+
+
+def parsed_log(log: Column) -> Column:
+    """The struct ``LOG_TYPE`` of :func:`parse_log` for each log."""
+    return F.udf(parse_log, LOG_TYPE)(log)
 
 
 def is_well_formed(log: Column) -> Column:
-    """True when the log matches the layout grammar (so ``xpath_string`` can parse it); never NULL."""
-    return F.coalesce(log.rlike(LOG_LAYOUT), F.lit(False))
-
-
-def element_text(log: Column, element: str, well_formed: Column) -> Column:
-    """The trimmed text of ``/reviewlog/log/<element>``; NULL when absent, empty or the log is malformed."""
-    text = F.xpath_string(log, F.lit(f"/reviewlog/log/{element}"))
-    trimmed = F.regexp_replace(text, f"^{_SPACE}+|{_SPACE}+$", "")
-    return F.when(well_formed, F.nullif(trimmed, F.lit("")))
+    """True when the log is well-formed XML in the vendor's layout; never NULL."""
+    return F.coalesce(parsed_log(log)["well_formed"], F.lit(False))
 
 
 def log_date(text: Column) -> Column:

@@ -7,13 +7,21 @@ quarantine records only.
 Repeated ids: the first occurrence of an id wins, "first" meaning the earliest ``load_time``, then
 ``source_file``, then position in the file. Every later row with that id is quarantined
 (``unique_review_id`` / ``unique_log_id``), whether it repeats an id of the same file or of an earlier day.
+A review that lacks its customer id or its text never claims its id, so the vendor's corrected resend of
+it is loaded, not quarantined as a repeat.
+
+Late-arriving customers: a review quarantined by ``known_customer`` (no purchase of its customer yet) is
+released into ``classified_movie_review`` on a later run once a purchase of the customer reaches
+``user_purchase`` (``retry_when_referenced``; also ``medallion requeue movies --rule known_customer``).
 """
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.pipelines.movies import session_log
 from medallion.pipelines.movies.classification import positive_review
-from medallion.declare.tables import table, InsertOnly, Layer, expect, expect_or_drop, snapshot, stream
+from medallion.declare.tables import (
+    table, CdcLatest, InsertOnly, Layer, expect, expect_or_drop, retry_when_referenced, snapshot, stream,
+)
 
 LANDING_ORDER = ("load_time", "source_file", "source_line")
 
@@ -45,12 +53,15 @@ def known_customers(purchases: DataFrame) -> DataFrame:
         expect_or_drop("unique_review_id", "review_id IS NULL OR NOT _repeated_id"),
         expect_or_drop("known_customer", "customer_id IS NULL OR _known_customer_id IS NOT NULL"),
     ),
+    retries=(retry_when_referenced("known_customer", "user_purchase", "customer_id"),),
 )
 def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: DataFrame, conf) -> DataFrame:
     """One row per review: positive_review = 1 when the exact token ``good`` remains after tokenising and
     stop-word removal (see ``classification``). insert_date is the day the review landed in the lake.
-    A review of a customer without purchases in user_purchase is quarantined (``known_customer``)."""
-    checked = is_repeat(reviews, landed, "id_review").join(
+    A review of a customer without purchases in user_purchase is quarantined (``known_customer``) until
+    the customer's purchases arrive."""
+    claiming = landed.where("cid IS NOT NULL AND review_str IS NOT NULL")  # rows that could ever be accepted
+    checked = is_repeat(reviews, claiming, "id_review").join(
         F.broadcast(known_customers(purchases)), F.col("cid") == F.col("_known_customer_id"), "left")
     return checked.select(
         F.col("cid").alias("customer_id"),
@@ -84,15 +95,13 @@ def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: Da
     personal_data={"ip": "tokenize", "phone_number": "tokenize", "log": "drop"},
 )
 def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
-    """One row per review session: the XML log parsed with Spark's xpath functions, browser derived from
+    """One row per review session: the XML log parsed by an XML parser (``session_log``), browser derived from
     the OS. ip and phone_number are personal data: stored as keyed tokens, never raw; the raw log (which
     holds them) is dropped before the row is stored or quarantined (bronze keeps it)."""
-    well_formed = session_log.is_well_formed(F.col("log"))
-    parsed = is_repeat(logs, landed, "id_review").select(
-        "*", well_formed.alias("_well_formed"),
-        *[session_log.element_text(F.col("log"), element, well_formed).alias(column)
-          for column, element in session_log.FIELDS.items()],
-    )
+    parsed = is_repeat(logs, landed, "id_review").withColumn("_log", session_log.parsed_log(F.col("log"))).select(
+        "*", F.coalesce(F.col("_log.well_formed"), F.lit(False)).alias("_well_formed"),
+        *[F.col(f"_log.{column}").alias(column) for column in session_log.FIELDS],
+    ).drop("_log")
     return parsed.select(
         F.col("id_review").alias("log_id"),
         session_log.log_date(F.col("log_date_text")).alias("log_date"),
@@ -107,19 +116,22 @@ def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
 
 
 @table(
-    Layer.SILVER, InsertOnly(("purchase_id",)), {"purchases": stream("user_purchase_bz")},
+    Layer.SILVER, CdcLatest(("purchase_id",), ("updated_at", "deleted")), {"purchases": stream("user_purchase_bz")},
     expectations=(
-        expect_or_drop("customer_id_present", "customer_id IS NOT NULL"),
-        expect("positive_quantity", "quantity > 0"),
-        expect("positive_unit_price", "unit_price > 0"),
+        expect_or_drop("customer_id_present", "deleted OR customer_id IS NOT NULL"),
+        expect("positive_quantity", "deleted OR quantity > 0"),
+        expect("positive_unit_price", "deleted OR unit_price > 0"),
     ),
 )
 def user_purchase(purchases: DataFrame) -> DataFrame:
-    """Purchase lines of known customers. Lines without a customer are quarantined; a quantity ≤ 0 or a
-    unit_price ≤ 0 (returns, cancellations, errors) is kept with ``is_sale`` false, counted by the
-    ``positive_quantity`` / ``positive_unit_price`` expectations, and left out of amount_spent."""
+    """Purchase lines of known customers, as the database holds them now: per purchase_id the latest copied
+    version wins (an update replaces the line; a delete leaves the line with ``deleted`` true and its other
+    columns NULL). Lines without a customer are quarantined; a quantity ≤ 0 or a unit_price ≤ 0 (returns,
+    cancellations, errors) is kept with ``is_sale`` false, counted by the ``positive_quantity`` /
+    ``positive_unit_price`` expectations, and left out of amount_spent, as are deleted lines."""
     return purchases.select(
         "purchase_id", "invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
         "country",
-        ((F.col("quantity") > 0) & (F.col("unit_price") > 0)).alias("is_sale"),
+        F.coalesce(~F.col("deleted") & (F.col("quantity") > 0) & (F.col("unit_price") > 0), F.lit(False)).alias("is_sale"),
+        "updated_at", "deleted",
     )
