@@ -87,12 +87,13 @@ def open_connection(url: str, user: str, password: str, autocommit: bool):
     return connection
 
 
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?|%", re.S)
+# String literals, quoted names, comments and PostgreSQL's dollar-quoted bodies are passed over whole.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\$\$.*?\$\$|\?|%", re.S)
 
 
 def format_placeholders(sql: str) -> str:
-    """``?`` parameters as ``%s`` (and a literal ``%`` doubled), leaving string literals, quoted names and
-    comments alone: the one spelling of :class:`~medallion.sources.databases.SqlClient`, for drivers of the
+    """``?`` parameters as ``%s`` (and a literal ``%`` doubled), leaving string literals, quoted names,
+    comments and dollar-quoted bodies alone: the one spelling of :class:`~medallion.sources.databases.SqlClient`, for drivers of the
     ``format`` style."""
     def replace(match: re.Match) -> str:
         token = match.group(0)
