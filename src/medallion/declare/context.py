@@ -11,7 +11,9 @@ class PipelineContext:
     """``conf``: the pipeline's settings (its ``conf.yml`` with the environment's overrides);
     ``landing``: the pipeline's landing zone (a :class:`medallion.sources.landing.LandingZone`);
     ``settings``: the whole frozen settings; ``secret(name)``: a value from the secret store;
-    ``spark()``: the session (started on first use); ``log``: progress lines."""
+    ``spark()``: the session (started on first use); ``log``: progress lines;
+    ``read_table(name)``: a table of the pipeline as it is now, with its Delta version (``(frame, version)``,
+    version -1 and no frame when the table does not exist yet): what a ``train`` hook learns from."""
 
     name: str
     conf: Mapping[str, Any]
@@ -20,3 +22,4 @@ class PipelineContext:
     secret: Callable[[str], str]
     spark: Callable[[], Any]
     log: Callable[[str], None]
+    read_table: Callable[[str], tuple[Any, int]] | None = None
