@@ -94,3 +94,16 @@ def cltv_by_dimension(customers: DataFrame, predictions: DataFrame, segments: Da
     for frame in per_dimension[1:]:
         result = result.unionByName(frame)
     return result
+
+
+@table(Layer.GOLD, Overwrite(), SCORED, checks=(unique("contract"),))
+def cltv_by_contract(customers: DataFrame, predictions: DataFrame, segments: DataFrame) -> DataFrame:
+    """Predicted CLTV by contract type (the report's chart of it): customers, average and total predicted
+    CLTV, churn rate of the labelled customers."""
+    scored = scored_customers(customers, predictions, segments)
+    return scored.groupBy("contract").agg(
+        F.round(F.avg("predicted_cltv"), 2).cast(CLTV_TYPE).alias("avg_predicted_cltv"),
+        F.count("*").alias("customers"),
+        F.sum("predicted_cltv").cast("decimal(18,2)").alias("total_predicted_cltv"),
+        F.round(F.avg("churn_value"), 4).alias("churn_rate"),
+    )
