@@ -45,6 +45,20 @@ def test_segments_are_chosen_by_silhouette_and_named_from_their_centroids(spark)
     assert labels[segment_of["L0"]] == "high value, long tenure, contract"
 
 
-def test_repeated_segment_names_get_their_id():
+def test_a_centroid_coordinate_in_words():
     assert training.level(0.2, ("low", "mid", "high")) == "mid"
     assert training.level(-0.6, ("low", "mid", "high")) == "low"
+
+
+def test_the_logged_signature_names_the_feature_columns_with_their_types_and_the_output(spark):
+    from medallion.pipelines.cltv import tracking
+
+    frame = spark.createDataFrame([("A", 3, 20.5, 1000.0)], "customer_id STRING, tenure_months INT, "
+                                  "monthly_charges DOUBLE, cltv DOUBLE")
+    signature = tracking.signature(frame, ("tenure_months", "monthly_charges"), ("predicted_cltv", "double"))
+    assert signature.to_dict() == {
+        "inputs": '[{"type": "integer", "name": "tenure_months", "required": false}, '
+                  '{"type": "double", "name": "monthly_charges", "required": false}]',
+        "outputs": '[{"type": "double", "name": "predicted_cltv", "required": true}]',
+        "params": None,
+    }

@@ -42,6 +42,17 @@ def settings_digest(conf: Mapping[str, Any], features) -> str:
     return hashlib.sha256(json.dumps([relevant, list(features)], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def signature(features: DataFrame, feature_columns, output: tuple[str, str]):
+    """The model's input columns (their Spark types) and output column: Unity Catalog registers only
+    models that carry a signature. Read from the schema, no data."""
+    from mlflow.models import infer_signature
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    inputs = infer_signature(features.select(*feature_columns)).inputs
+    return ModelSignature(inputs=inputs, outputs=Schema([ColSpec(output[1], output[0])]))
+
+
 def train_regressor(registry: models.Registry, features: DataFrame, conf: Mapping[str, Any], data_tag: str,
                     feature_columns=FEATURE_COLUMNS, force: bool = False, log=print) -> Outcome:
     seed, percent = int(conf["training_seed"]), int(conf["holdout_percent"])
@@ -61,7 +72,8 @@ def train_regressor(registry: models.Registry, features: DataFrame, conf: Mappin
         return training.regression_metrics(model.transform(test))["rmse"]
 
     return _tracked(registry, REGRESSOR, conf, data_tag, feature_columns, params, fit, "rmse", score,
-                    lower_is_better=True, force=force, log=log)
+                    lower_is_better=True, force=force, log=log,
+                    model_signature=signature(features, feature_columns, (training.PREDICTION, "double")))
 
 
 def train_segmentation(registry: models.Registry, features: DataFrame, conf: Mapping[str, Any], data_tag: str,
@@ -82,12 +94,13 @@ def train_segmentation(registry: models.Registry, features: DataFrame, conf: Map
 
     return _tracked(registry, SEGMENTATION, conf, data_tag, feature_columns, params, fit, "silhouette", score,
                     lower_is_better=False, force=force, log=log,
-                    extra=lambda model: {"segment_labels.json": training.segment_labels(model)})
+                    extra=lambda model: {"segment_labels.json": training.segment_labels(model)},
+                    model_signature=signature(features, feature_columns, (training.SEGMENT, "integer")))
 
 
 def _tracked(registry: models.Registry, name: str, conf: Mapping[str, Any], data_tag: str, feature_columns,
              params: dict, fit: Callable, metric: str, score: Callable[[PipelineModel], float], lower_is_better: bool,
-             force: bool, log, extra: Callable[[PipelineModel], dict] | None = None) -> Outcome:
+             force: bool, log, extra: Callable[[PipelineModel], dict] | None = None, model_signature=None) -> Outcome:
     import mlflow
     import mlflow.spark
     import pyspark
@@ -114,7 +127,7 @@ def _tracked(registry: models.Registry, name: str, conf: Mapping[str, Any], data
         for file_name, content in (extra(model) if extra else {}).items():
             mlflow.log_dict(content, file_name)
         info = mlflow.spark.log_model(
-            model, "model", registered_model_name=full_name,
+            model, "model", registered_model_name=full_name, signature=model_signature,
             pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
         )
         version = str(info.registered_model_version)
