@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
+from medallion import io
 from medallion.declare.pipeline import get_pipeline
 from medallion.engine import hooks, runner
 from medallion.pipelines.cltv import generator, tracking
@@ -51,11 +52,12 @@ def test_the_7043_training_rows_reconcile(lakehouse):
     runtime, _, runs = lakehouse
     assert table(runtime, "customers_train_raw").count() == TRAINING_ROWS
     loaded = table(runtime, "customers").where("source = 'train'").count()
-    quarantine = runtime.spark.read.format("delta").load(runtime.quarantine_path("cltv"))
-    quarantined = quarantine.where("`table` = 'customers'").count()
+    path = runtime.quarantine_path("cltv")  # written by the first quarantined row: none in this file
+    quarantined = 0 if io.table_version(runtime.spark, path) < 0 else \
+        runtime.spark.read.format("delta").load(path).where("`table` = 'customers'").count()
     assert (loaded, quarantined) == (TRAINING_ROWS, 0)  # the 11 blank totals are all at tenure 0 → 0
     assert loaded + quarantined == TRAINING_ROWS
-    by_table = {r.table: r for r in runs if r.status == "success"}
+    by_table = {r.table: r for r in runs if r.status == "ok"}
     assert by_table["customers"].rows_in == TRAINING_ROWS
 
 
