@@ -57,8 +57,8 @@ def test_the_logged_signature_names_the_feature_columns_with_their_types_and_the
                                   "monthly_charges DOUBLE, cltv DOUBLE")
     signature = tracking.signature(frame, ("tenure_months", "monthly_charges"), ("predicted_cltv", "double"))
     assert signature.to_dict() == {
-        "inputs": '[{"type": "integer", "name": "tenure_months", "required": false}, '
-                  '{"type": "double", "name": "monthly_charges", "required": false}]',
+        "inputs": '[{"type": "integer", "name": "tenure_months", "required": true}, '
+                  '{"type": "double", "name": "monthly_charges", "required": true}]',
         "outputs": '[{"type": "double", "name": "predicted_cltv", "required": true}]',
         "params": None,
     }
