@@ -12,7 +12,9 @@ class PipelineContext:
     ``landing``: the pipeline's landing zone (a :class:`medallion.sources.landing.LandingZone`);
     ``settings``: the whole frozen settings; ``secret(name)``: a value from the secret store (a
     :class:`medallion.platform.secrets.Secret`: ``reveal()`` gives the text, printing it never does);
-    ``spark()``: the session (started on first use); ``log``: progress lines."""
+    ``spark()``: the session (started on first use); ``log``: progress lines;
+    ``read_table(name)``: a table of the pipeline as it is now, with its Delta version (``(frame, version)``,
+    version -1 and no frame when the table does not exist yet): what a ``train`` hook learns from."""
 
     name: str
     conf: Mapping[str, Any]
@@ -21,3 +23,4 @@ class PipelineContext:
     secret: Callable[[str], Any]
     spark: Callable[[], Any]
     log: Callable[[str], None]
+    read_table: Callable[[str], tuple[Any, int]] | None = None

@@ -5,7 +5,9 @@ operational hooks are the functions of its ``hooks`` module, found by name:
 - ``produce(context, set_number, **options)``: land data set N in the landing zone (notebook 10);
 - ``setup(context)``: prepare external sources, e.g. an operational database (notebook 02);
 - ``load_history(context)``: land reference files; the engine then loads the pipeline's history tables;
-- ``expected_counts(context)``: ``{set number: [ExpectedCount, ...]}`` for the acceptance notebooks.
+- ``expected_counts(context)``: ``{set number: [ExpectedCount, ...]}`` for the acceptance notebooks;
+- ``train(context, force=False)``: train the pipeline's models (``medallion train``); a run calls it before
+  the first table that reads a model (``model(...)`` input), so the notebooks train and score in one go.
 
 Each hook receives a :class:`~medallion.declare.context.PipelineContext` (the pipeline's own conf and
 landing zone). Adding a pipeline is adding its package: nothing else lists pipelines or tables.
@@ -23,7 +25,7 @@ from medallion.declare.tables import Table
 from medallion.errors import MedallionError, UnknownPipelineError, UnknownTableError
 
 PIPELINES_PACKAGE = "medallion.pipelines"
-HOOK_NAMES = ("produce", "setup", "load_history", "expected_counts")
+HOOK_NAMES = ("produce", "setup", "load_history", "expected_counts", "train")
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,23 @@ def lookback_amount(lookback: str) -> tuple[float, bool]:
     return (amount * LOOKBACK_UNITS[unit], True) if unit else (amount, False)
 
 
+@dataclass(frozen=True)
+class Model:
+    """A version of a registered model, found by its alias in the model registry (MLflow: a local store, or
+    the workspace's Unity Catalog registry on Databricks). The build receives a
+    :class:`medallion.sources.models.ModelVersion`: the loaded Spark ML model and its version number, so
+    every row it scores can record the version. ``name`` is the model's short name: the registry's full
+    name (``<catalog>.<pipeline>_gold.<name>`` in Unity Catalog) comes from the runtime. A table that reads
+    a model re-runs when the alias moves to another version."""
+
+    name: str
+    alias: str = "champion"
+
+
+def model(name: str, alias: str = "champion") -> Model:
+    return Model(name, alias)
+
+
 # ------------------------------------------------------------------------------------------ write modes
 @dataclass(frozen=True)
 class Append:
@@ -291,7 +308,7 @@ class Table:
     layer: Layer
     build: Callable[..., Any]
     write: WriteMode
-    inputs: Mapping[str, Read | FileSource | JdbcSource] = field(default_factory=dict)
+    inputs: Mapping[str, Read | FileSource | JdbcSource | Model] = field(default_factory=dict)
     partition_by: tuple[str, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     personal_data: Mapping[str, str] = field(default_factory=dict)
@@ -331,7 +348,7 @@ class Table:
 def table(
     layer: Layer,
     write: WriteMode,
-    inputs: Mapping[str, Read | FileSource | JdbcSource] | None = None,
+    inputs: Mapping[str, Read | FileSource | JdbcSource | Model] | None = None,
     *,
     name: str | None = None,
     partition_by: tuple[str, ...] = (),

@@ -19,8 +19,9 @@ import os
 from pathlib import Path
 
 from medallion import io
-from medallion.declare.tables import FileSource, JdbcSource, Read, Table
+from medallion.declare.tables import FileSource, JdbcSource, Model, Read, Table
 from medallion.engine.context import RunContext
+from medallion.sources import models
 
 UNKNOWN = None
 
@@ -44,6 +45,9 @@ def fingerprint(context: RunContext, table: Table) -> dict[str, object] | None:
             if read.lookback:  # a late commit may change neither the count nor the greatest value: always read
                 return None
             parts[param] = jdbc_marker(context, read)
+        elif isinstance(read, Model):  # the version its alias points at: a moved alias re-runs the table
+            registry = models.registry(context.runtime.settings, context.pipeline.name)
+            parts[param] = models.alias_version(registry, read.name, read.alias)
     if table.wants_conf():
         parts["conf"] = json.dumps(dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str,
                                    sort_keys=True)

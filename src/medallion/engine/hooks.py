@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from medallion import io
 from medallion.declare.context import PipelineContext
 from medallion.declare.pipeline import Pipeline
 from medallion.declare.tables import ExpectedCount
@@ -23,7 +24,24 @@ def pipeline_context(runtime: Runtime, pipeline: Pipeline) -> PipelineContext:
         secret=runtime.secrets.get,
         spark=lambda: runtime.spark,
         log=log.info,
+        read_table=lambda table_name: read_table(runtime, pipeline, table_name),
     )
+
+
+def read_table(runtime: Runtime, pipeline: Pipeline, table_name: str) -> tuple[Any, int]:
+    """A table of the pipeline at its current version, pinned, and that version (None, -1: no table yet)."""
+    location = runtime.location(pipeline.name, pipeline.get(table_name).layer, table_name)
+    version = io.table_version(runtime.spark, location.path)
+    if version < 0:
+        return None, -1
+    return runtime.spark.read.format("delta").option("versionAsOf", version).load(location.path), version
+
+
+def train(runtime: Runtime, pipeline: Pipeline, force: bool = False) -> Any:
+    """Train the pipeline's models (its ``train`` hook; None when it has none). ``force`` retrains even
+    when the hook finds nothing changed since its last training."""
+    hook = pipeline.hook("train")
+    return hook(pipeline_context(runtime, pipeline), force=force) if hook else None
 
 
 def produce(runtime: Runtime, pipeline: Pipeline, set_number: int = 1, **options: Any) -> Any:

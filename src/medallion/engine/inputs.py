@@ -6,9 +6,9 @@ from typing import Any
 from pyspark.sql import DataFrame
 
 from medallion import io
-from medallion.declare.tables import FileSource, JdbcSource, Read, Table
+from medallion.declare.tables import FileSource, JdbcSource, Model, Read, Table
 from medallion.engine.context import RunContext
-from medallion.sources import jdbc
+from medallion.sources import jdbc, models
 from medallion.sources.files import read_files, read_files_once
 
 
@@ -20,8 +20,10 @@ def build(context: RunContext, table: Table) -> DataFrame:
     return table.build(**arguments)
 
 
-def open_input(context: RunContext, table: Table, read: Read | FileSource | JdbcSource) -> DataFrame:
+def open_input(context: RunContext, table: Table, read: Read | FileSource | JdbcSource | Model):
     spark = context.spark
+    if isinstance(read, Model):
+        return models.load(models.registry(context.runtime.settings, context.pipeline.name), read.name, read.alias)
     if isinstance(read, JdbcSource):
         return _open_jdbc(context, table, read)
     if isinstance(read, FileSource):

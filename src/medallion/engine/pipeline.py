@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from medallion.declare.pipeline import Pipeline, get_pipeline
-from medallion.declare.tables import FileSource, Layer, Table
+from medallion.declare.tables import FileSource, Layer, Model, Table
 from medallion.engine import changes, checkpoints, eventlog, hooks, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
@@ -44,7 +44,13 @@ def run(
                 context.versions.clear()
             record_crashed_run(context, lock)
             previous = eventlog.fingerprints(context.spark, event_log, pipeline_name)
+            trained = False
             for table in selected:
+                if not trained and reads_a_model(table):  # train (if anything changed) before scoring
+                    hooks.train(runtime, context.pipeline)
+                    trained = True
+                    if ensure_tables(runtime, context.pipeline):  # tables that waited for a trained model
+                        context.versions.clear()
                 if table.retries:  # quarantined rows whose reference arrived since go in first
                     released = requeue.release(context, table)
                     if released is not None and released.rows_in:  # a row only when something was released
@@ -53,6 +59,10 @@ def run(
         finally:
             eventlog.record(context.spark, event_log, finished)
     return finished
+
+
+def reads_a_model(table: Table) -> bool:
+    return any(isinstance(read, Model) for read in table.inputs.values())
 
 
 def preflight(context: RunContext, selected: list[Table], require_landing: bool = True) -> None:

@@ -5,13 +5,13 @@ from pyspark.sql.types import StructType
 
 from medallion import io
 from medallion.declare.pipeline import Pipeline
-from medallion.declare.tables import FileSource, JdbcSource, Table
+from medallion.declare.tables import FileSource, JdbcSource, Model, Table
 from medallion.engine import hooks, personal_data
 from medallion.engine.batch import final_columns
 from medallion.engine.context import Progress, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.platform.runtime import Runtime
-from medallion.sources import jdbc
+from medallion.sources import jdbc, models
 from medallion.sources.files import source_schema
 
 
@@ -38,11 +38,14 @@ def load_history(runtime: Runtime, pipeline: Pipeline, progress: Progress = prin
 
 def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | None = None) -> list[str]:
     """Create every declared table that does not exist yet, empty, with the schema its build function gives
-    on empty inputs, and register it by name. Tables that exist are neither read nor registered again
+    on empty inputs, and register it by name. A table that reads a model with no version under its alias
+    yet (nothing trained), and the tables downstream of it, wait: the run that trains creates them. Tables
+    that exist are neither read nor registered again
     (``existing`` names them when the caller already knows). Returns the tables created."""
     spark = runtime.spark
     schemas: dict[str, StructType] = {}
     created = []
+    waiting: set[str] = set()  # tables whose model is not trained yet, and what reads them
 
     def schema_of(table: Table) -> StructType:
         if table.name not in schemas:
@@ -54,8 +57,15 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
         location = runtime.location(pipeline.name, table.layer, table.name)
         if (existing is not None and table.name in existing) or (existing is None and io.table_exists(spark, location.path)):
             continue
+        if waiting.intersection(table.upstream):
+            waiting.add(table.name)
+            continue
         upstream = {name: schema_of(pipeline.get(name)) for name in table.upstream}
-        schemas[table.name] = output_schema(runtime, pipeline, table, upstream)
+        try:
+            schemas[table.name] = output_schema(runtime, pipeline, table, upstream)
+        except models.NoModelVersion:
+            waiting.add(table.name)
+            continue
         io.create_if_missing(spark, location, schemas[table.name], table.partition_by, table.comment)
         io.register(spark, location)
         created.append(table.name)
@@ -71,6 +81,9 @@ def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: 
             schema = source_schema(read).add("source_file", "string").add("load_time", "timestamp")
         elif isinstance(read, JdbcSource):
             schema = jdbc.source_schema(read)
+        elif isinstance(read, Model):  # the build needs the model itself (its output columns may depend on it)
+            empty_inputs[param] = models.load(models.registry(runtime.settings, pipeline.name), read.name, read.alias)
+            continue
         else:
             schema = upstream[read.table]
         empty_inputs[param] = spark.createDataFrame([], schema)

@@ -45,11 +45,25 @@ def register(commands) -> None:
     add_environment_options(run)
     run.set_defaults(handler=run_pipeline)
 
+    train = commands.add_parser("train", help="train the pipeline's models (its train hook); a run trains before scoring")
+    train.add_argument("pipeline", choices=pipeline_names())
+    train.add_argument("--force", action="store_true", help="retrain even when the training data did not change")
+    add_environment_options(train)
+    train.set_defaults(handler=train_models)
+
     reset = commands.add_parser("reset", help="delete the pipeline's tables, checkpoints and landing files")
     reset.add_argument("pipeline", choices=pipeline_names(), help="the pipeline to reset (local only)")
     reset.add_argument("--keep-landing", action="store_true", help="keep the landing zone files")
     add_environment_options(reset)
     reset.set_defaults(handler=reset_pipeline)
+
+
+def train_models(args: argparse.Namespace) -> int:
+    pipeline = get_pipeline(args.pipeline)
+    if pipeline.hook("train") is None:
+        raise MedallionError(f"{args.pipeline} has no models to train (no train() in its hooks.py).")
+    hooks.train(runtime_from(args), pipeline, force=args.force)
+    return 0
 
 
 def list_pipelines(args: argparse.Namespace) -> int:

@@ -1,0 +1,28 @@
+"""Bronze: the training file and the batches of new customers as they were landed, every value a string,
+with ``source_file`` and ``load_time``.
+
+The file starts with a byte-order mark and ends its lines with CRLF; the header is skipped by position
+(an explicit schema, never inferred), so neither reaches a value. A line with extra or missing fields is
+quarantined with its raw text by the framework's source rule ``parsed``.
+"""
+from pyspark.sql import DataFrame
+
+from medallion.declare.tables import table, Append, FileSource, Layer
+from medallion.pipelines.cltv.columns import NEW_COLUMNS, TRAIN_COLUMNS, string_schema
+
+TRAIN_FOLDER = "customers_train"
+NEW_FOLDER = "customers_new"
+TRAIN_FILES = FileSource(folder=TRAIN_FOLDER, format="csv", schema=string_schema(TRAIN_COLUMNS), name_glob="*.csv")
+NEW_FILES = FileSource(folder=NEW_FOLDER, format="csv", schema=string_schema(NEW_COLUMNS), name_glob="*.csv")
+
+
+@table(Layer.BRONZE, Append(), {"raw": TRAIN_FILES})
+def customers_train_raw(raw: DataFrame) -> DataFrame:
+    """The Telco customer churn file (labelled: churn and CLTV) as landed."""
+    return raw
+
+
+@table(Layer.BRONZE, Append(), {"raw": NEW_FILES})
+def customers_new_raw(raw: DataFrame) -> DataFrame:
+    """Batches of new customers (no label columns) as landed."""
+    return raw
