@@ -116,8 +116,10 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
         failure = err
     progress = query.recentProgress
     stats.rows_read = sum(p.get("numInputRows", 0) for p in progress)
+    # Every batch that ran recorded itself. numInputRows alone cannot tell whether one did: a union of
+    # streams whose other side had nothing new may report 0 input rows for a batch that wrote rows.
     recorded = eventlog.read_batches(context.spark, batch_log, context.run_id, context.pipeline.name, table.name) \
-        if stats.rows_read or failure is not None else []
+        if progress or failure is not None else []
     for row in recorded:
         if row["status"] == "failed":
             raise _original(row["error"]) from None
