@@ -14,10 +14,14 @@ from pyspark.sql.types import StructType
 from medallion.errors import MedallionError
 
 
-@functools.lru_cache(maxsize=None)
 def struct_type(ddl: str) -> StructType:
-    """The columns ``ddl`` declares, as a StructType."""
+    """The columns ``ddl`` declares, as a new StructType (callers may ``add`` to it)."""
+    return StructType.fromJson(_parsed(ddl))
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(ddl: str) -> dict:
     spark = SparkSession.getActiveSession()
     if spark is None:
         raise MedallionError(f"A Spark session is needed to read the schema {ddl!r}; none is active.")
-    return spark.createDataFrame([], ddl).schema
+    return spark.createDataFrame([], ddl).schema.jsonValue()
