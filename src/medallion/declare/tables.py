@@ -150,6 +150,21 @@ class Scd1:
 
 
 @dataclass(frozen=True)
+class Scd2:
+    """Slowly changing dimension, type 2: every change of a key is a row, valid from its ``sequence_by``
+    value until the next change of the key (``valid_from``, ``valid_to``, ``is_current`` are added).
+
+    A row matching ``delete_when`` (SQL) closes the key's row before it and adds none. A change that
+    arrives late lands in its place in the history and re-closes its neighbours: the history of every key a
+    batch touches is recomputed from its stored rows plus the batch, and merged on (keys, valid_from).
+    A change repeated with the same key and sequence is the same change (the stored one is kept)."""
+
+    keys: tuple[str, ...]
+    sequence_by: str
+    delete_when: str | None = None
+
+
+@dataclass(frozen=True)
 class Overwrite:
     """Replace the whole table (small lookups loaded once)."""
 
@@ -165,7 +180,7 @@ class SurrogateKey:
     surrogate_key: str
 
 
-WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Overwrite | SurrogateKey
+WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Scd2 | Overwrite | SurrogateKey
 
 
 # ---------------------------------------------------------------------------------------- expectations
