@@ -111,6 +111,29 @@ class JdbcSource:
             raise ValueError(f"JdbcSource {self.table}: num_partitions and rows_per_partition must be positive")
 
 
+@dataclass(frozen=True)
+class KafkaSource:
+    """A Kafka topic: the project's broker locally, Event Hubs' Kafka endpoint on Databricks.
+
+    ``topic`` is the pipeline's name for it; the broker's topic name is ``topics.<topic>`` of the
+    pipeline's settings when set (so each environment may name its event hubs), else ``topic`` itself.
+    Bootstrap servers and security come from ``kafka`` in ``conf/<env>.yml`` and the secret store (see
+    ``medallion.sources.kafka``). The frame has Kafka's own columns: ``key`` and ``value`` (binary),
+    ``topic``, ``partition``, ``offset``, ``timestamp``, ``timestampType``. It is always read as a stream:
+    the offsets live in the reading table's checkpoint, so a run (``availableNow``) or a restart reads
+    each message once.
+    """
+
+    topic: str
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int | None = None
+    stream: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.stream:
+            raise ValueError(f"KafkaSource {self.topic}: a topic is read as a stream (its offsets live in a checkpoint)")
+
+
 # ------------------------------------------------------------------------------------------ write modes
 @dataclass(frozen=True)
 class Append:
@@ -252,7 +275,7 @@ class Table:
     layer: Layer
     build: Callable[..., Any]
     write: WriteMode
-    inputs: Mapping[str, Read | FileSource | JdbcSource] = field(default_factory=dict)
+    inputs: Mapping[str, Read | FileSource | JdbcSource | KafkaSource] = field(default_factory=dict)
     partition_by: tuple[str, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     personal_data: Mapping[str, str] = field(default_factory=dict)
@@ -281,7 +304,7 @@ class Table:
 def table(
     layer: Layer,
     write: WriteMode,
-    inputs: Mapping[str, Read | FileSource | JdbcSource] | None = None,
+    inputs: Mapping[str, Read | FileSource | JdbcSource | KafkaSource] | None = None,
     *,
     name: str | None = None,
     partition_by: tuple[str, ...] = (),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from medallion.declare.pipeline import Pipeline, get_pipeline
-from medallion.declare.tables import FileSource, Layer, Table
+from medallion.declare.tables import FileSource, KafkaSource, Layer, Table
 from medallion.engine import changes, checkpoints, eventlog, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
@@ -13,6 +13,7 @@ from medallion.engine.setup import ensure_tables
 from medallion.engine.table import run_table
 from medallion.platform.runtime import Runtime
 from medallion.sources.files import require_folder
+from medallion.sources.kafka import require_reachable
 
 
 def run(
@@ -46,7 +47,9 @@ def run(
 
 def preflight(context: RunContext, selected: list[Table], require_landing: bool = True) -> None:
     """Stop with one clear message, before any table changes, when a landing folder is missing (a run
-    once; a stream waits for its folder) or a checkpoint is damaged."""
+    once; a stream waits for its folder), the Kafka broker is not reachable or a checkpoint is damaged."""
+    if any(isinstance(read, KafkaSource) for table in selected for read in table.inputs.values()):
+        require_reachable(context.runtime.settings)
     for table in selected:
         for read in table.inputs.values():
             if isinstance(read, FileSource) and (require_landing or not read.stream):
