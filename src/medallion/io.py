@@ -185,9 +185,14 @@ def _write_scd2(df: DataFrame, location: TableLocation, mode: Scd2, writer_id: s
     stored = spark.read.format("delta").load(location.path)
     touched = stored.join(df.select(*mode.keys).distinct(), list(mode.keys), "left_semi")
     history = scd2_history(df, touched, mode)
+    # Only new versions and re-closed ones: a replayed batch finds none and commits nothing.
+    compared = [*mode.keys, *SCD2_COLUMNS]
+    held = touched.select(*[F.col(c).alias(f"_held_{c}") for c in compared])
+    changed = history.join(held, [F.col(c).eqNullSafe(F.col(f"_held_{c}")) for c in compared], "left_anti")
+    if changed.isEmpty():
+        return WriteResult(version=before)
     on = _on(mode.keys) + " AND t.`valid_from` <=> s.`valid_from`"
-    moved = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in ("valid_to", "is_current"))
-    _merge(spark, location.path, history, on, f"WHEN MATCHED AND ({moved}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    _merge(spark, location.path, changed, on, "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
     return _metrics_since(spark, location.path, before)
 
 

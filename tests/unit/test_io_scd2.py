@@ -71,11 +71,11 @@ def test_a_delete_closes_the_current_row_and_a_later_insert_reopens_the_key(spar
     ])
 
 
-def test_a_delete_before_the_insert_it_follows_arrives_still_closes_it(spark, make_runtime):
+def test_a_delete_with_no_earlier_version_closes_nothing_and_adds_no_row(spark, make_runtime):
     location = make_runtime().location("t", Layer.SILVER, "scd2_delete_first")
-    write(spark, location, [(1, None, "D", t(4))], 0)
-    write(spark, location, [(1, "Oslo", "I", t(1))], 1)
-    assert_history(spark, location, [(1, "Oslo", "I", t(1), t(1), t(4), False)])
+    result = write(spark, location, [(1, None, "D", t(4)), (2, "Rome", "I", t(1))], 0)
+    assert result.inserted == 1
+    assert_history(spark, location, [(2, "Rome", "I", t(1), t(1), None, True)])
 
 
 def test_replaying_a_batch_changes_nothing(spark, make_runtime):

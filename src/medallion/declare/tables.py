@@ -177,7 +177,8 @@ class Scd2:
     """Slowly changing dimension, type 2: every change of a key is a row, valid from its ``sequence_by``
     value until the next change of the key (``valid_from``, ``valid_to``, ``is_current`` are added).
 
-    A row matching ``delete_when`` (SQL) closes the key's row before it and adds none. A change that
+    A row matching ``delete_when`` (SQL) closes the key's row before it and adds none (a delete of a key
+    with no earlier version has nothing to close and is not kept: the table stores versions only). A change that
     arrives late lands in its place in the history and re-closes its neighbours: the history of every key a
     batch touches is recomputed from its stored rows plus the batch, and merged on (keys, valid_from).
     A change repeated with the same key and sequence is the same change (the stored one is kept)."""
