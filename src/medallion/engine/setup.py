@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from medallion import io
 from medallion.declare.pipeline import Pipeline
-from medallion.declare.tables import FileSource, JdbcSource, Table
+from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Scd2, Table
 from medallion.engine import hooks, personal_data
 from medallion.engine.batch import final_columns
 from medallion.engine.context import Progress, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.platform.runtime import Runtime
-from medallion.sources import jdbc
+from medallion.sources import jdbc, kafka
 from medallion.sources.files import source_schema
 
 
@@ -69,6 +69,8 @@ def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: 
             schema = source_schema(read).add("source_file", "string").add("load_time", "timestamp")
         elif isinstance(read, JdbcSource):
             schema = jdbc.source_schema(read)
+        elif isinstance(read, KafkaSource):
+            schema = kafka.SOURCE_SCHEMA
         else:
             schema = upstream[read.table]
         empty_inputs[param] = spark.createDataFrame([], schema)
@@ -76,5 +78,7 @@ def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: 
         empty_inputs["conf"] = runtime.settings.pipeline(pipeline.name)
     output = table.build(**empty_inputs)
     output = personal_data.apply_policy(output, {c: r for c, r in table.personal_data.items() if r == "drop"}, None)
+    if isinstance(table.write, Scd2):  # the write adds valid_from, valid_to, is_current
+        output = io.scd2_history(output, None, table.write)
     reads_files = any(isinstance(read, FileSource) for read in table.inputs.values())
     return final_columns(output, keep_rescued=reads_files).schema

@@ -22,6 +22,8 @@ from medallion.declare.tables import KafkaSource
 from medallion.errors import SourceError
 from medallion.platform.config import KafkaSettings, Settings
 
+# The columns of Spark's Kafka source (without headers).
+SOURCE_SCHEMA = "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT"
 JAAS_OPTION = "kafka.sasl.jaas.config"
 REDACTED = "***"
 SHADED_LOGIN_MODULE = "kafkashaded.org.apache.kafka.common.security.plain.PlainLoginModule"
