@@ -1,4 +1,4 @@
-"""A stream run killed in the middle of a batch, then restarted: the same gold as a clean run (the
+"""A batch run killed mid-merge, a stream run killed in the middle of a batch, then a restart: the same gold as a clean run (the
 manifest), no message lost or doubled. Each run is a child process with its own JVM, killed for real."""
 import os
 import shutil
@@ -39,13 +39,14 @@ def test_a_stream_run_killed_mid_batch_then_restarted_ends_with_the_manifest(com
     produce(runtime, 1)
     truths = produce(runtime, 2)
 
-    # Killed after the first clickstream batch reached silver but before its checkpoint recorded it.
+    # SIGKILL while the customers' SCD2 merge runs (the first silver table of a batch run): nothing committed.
+    killed = medallion(conf_dir, root, "run", "commerce", failpoint="mid_merge:customers")
+    assert killed.returncode != 0, killed.stderr[-3000:]
+    # Then a stream run, killed after the first clickstream batch reached silver but before its
+    # checkpoint recorded it (clicks had not run yet, so its first batch is certain to come).
     killed = medallion(conf_dir, root, "run", "commerce", "--mode", "stream", "--timeout", "900",
                        failpoint="after_sink_commit:clicks")
     assert killed.returncode == CRASH_EXIT_CODE, killed.stderr[-3000:]
-    # Killed while the customers' SCD2 merge runs, in a batch restart.
-    killed = medallion(conf_dir, root, "run", "commerce", failpoint="mid_merge:customers")
-    assert killed.returncode != 0, killed.stderr[-3000:]
     restarted = medallion(conf_dir, root, "run", "commerce")
     assert restarted.returncode == 0, restarted.stderr[-3000:]
 
