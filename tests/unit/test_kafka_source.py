@@ -56,3 +56,14 @@ def test_producer_uses_the_same_endpoint_and_secret():
     assert (config["security.protocol"], config["sasl.mechanisms"], config["sasl.username"]) == (
         "SASL_SSL", "PLAIN", "$ConnectionString")
     assert config["enable.idempotence"] is True
+
+
+def test_the_kafka_sources_initial_offsets_after_a_zero_byte_are_a_sound_checkpoint(tmp_path):
+    from medallion.engine import checkpoints
+    from tests.unit.test_checkpoints import write_with_crc
+
+    root = tmp_path / "clickstream_bz"
+    write_with_crc(root / "metadata", b'{"id":"5f1c"}')
+    write_with_crc(root / "offsets" / "0", b'v1\n{"batchWatermarkMs":0}\n{"commerce-clickstream":{"0":0}}')
+    write_with_crc(root / "sources" / "0" / "0", b'\x00v1\n{"commerce-clickstream":{"1":0,"0":0}}')
+    checkpoints.verify(str(root), "clickstream_bz", "commerce")
