@@ -46,8 +46,9 @@ def measure(args: argparse.Namespace) -> int:
               if endpoint.security == "eventhubs" else None)
     config = kafka.producer_config(endpoint, secret)
     topic = kafka.topic_name("clickstream", conf)
-    if endpoint.security == "plaintext":
-        kafka.ensure_topic(config, topic, int(conf["topic_partitions"]))
+    if endpoint.security == "plaintext":  # every topic the streams subscribe to must exist before they start
+        for name in dict(conf["topics"]).values():
+            kafka.ensure_topic(config, str(name), int(conf["topic_partitions"]))
     run_id = uuid.uuid4().hex[:8]
     streams = start_streams(runtime, pipeline.name)
     try:
