@@ -47,7 +47,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $(STAMP)
 
 jars: $(STAMP)
-	$(BIN)/python -m medallion.platform.jars spark
+	$(BIN)/python -m medallion.platform.jars spark kafka
 
 clean:
 	rm -rf .lakehouse .pytest_cache build dist

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from medallion.declare.tables import (
-    Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, SurrogateKey, UpdateIfNewer, WriteMode,
+    Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, Scd2, SurrogateKey, UpdateIfNewer, WriteMode,
 )
 from medallion.platform import failpoints
 from medallion.platform.runtime import TableLocation
@@ -135,6 +135,8 @@ def write(
         (df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
          .partitionBy(*partition_by).save(location.path))
         return _metrics_since(spark, location.path, before)
+    if isinstance(mode, Scd2):
+        return _write_scd2(df, location, mode, writer_id, before, partition_by)
     if before < 0:
         create_if_missing(spark, location, df.schema, partition_by)
         before = table_version(spark, location.path)
@@ -166,6 +168,67 @@ def _merge_plan(df: DataFrame, mode: WriteMode) -> tuple[DataFrame, str]:
         changed = " OR ".join(f"NOT (s.`{c}` <=> t.`{c}`)" for c in others) or "false"
         return one_per_key(df, mode.keys), f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
     raise TypeError(f"unknown write mode {mode!r}")
+
+
+SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
+
+
+def _write_scd2(df: DataFrame, location: TableLocation, mode: Scd2, writer_id: str, before: int,
+                partition_by: tuple[str, ...]) -> WriteResult:
+    """Recompute the history of the keys in ``df`` from their stored rows plus ``df``, then merge it on
+    (keys, valid_from): new versions are inserted, neighbours whose end changed are updated."""
+    spark = df.sparkSession
+    if before < 0:
+        create_if_missing(spark, location, scd2_history(df.limit(0), None, mode).schema, partition_by)
+        before = table_version(spark, location.path)
+    df = failpoints.kill_while_reading(df, "mid_merge", writer_id)
+    stored = spark.read.format("delta").load(location.path)
+    touched = stored.join(df.select(*mode.keys).distinct(), list(mode.keys), "left_semi")
+    history = scd2_history(df, touched, mode)
+    # Only new versions and re-closed ones: a replayed batch finds none and commits nothing.
+    compared = [*mode.keys, *SCD2_COLUMNS]
+    held = touched.select(*[F.col(c).alias(f"_held_{c}") for c in compared])
+    changed = history.join(held, [F.col(c).eqNullSafe(F.col(f"_held_{c}")) for c in compared], "left_anti")
+    if changed.isEmpty():
+        return WriteResult(version=before)
+    on = _on(mode.keys) + " AND t.`valid_from` <=> s.`valid_from`"
+    _merge(spark, location.path, changed, on, "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    return _metrics_since(spark, location.path, before)
+
+
+def scd2_history(changes: DataFrame, stored: DataFrame | None, mode: Scd2) -> DataFrame:
+    """The SCD2 rows of the keys in ``changes`` + ``stored`` (a pure function: the write's whole logic).
+
+    Each stored row is a change at its ``valid_from``; a stored row closed by no later row of its key was
+    closed by a delete at its ``valid_to``. A change already stored (same key and sequence) keeps its
+    stored values, so a replay changes nothing; among new rows with one key and sequence, the smallest by
+    their other columns wins (the same batch always writes the same row)."""
+    sequence, keys = mode.sequence_by, list(mode.keys)
+    value_columns = [c for c in changes.columns if c not in SCD2_COLUMNS]
+    deleted = F.expr(mode.delete_when) if mode.delete_when else F.lit(False)
+    incoming = changes.select(*value_columns, deleted.alias("_deleted"), F.lit(1).alias("_priority"))
+    events = incoming
+    if stored is not None:
+        kept = stored.select(*value_columns, F.lit(False).alias("_deleted"), F.lit(0).alias("_priority"))
+        successors = stored.select(*keys, F.col("valid_from").alias("_next_from"))
+        closing = (stored.where("valid_to IS NOT NULL").alias("r")
+                   .join(successors.alias("n"), [*[F.col(f"r.{k}").eqNullSafe(F.col(f"n.{k}")) for k in keys],
+                                                 F.col("r.valid_to") == F.col("n._next_from")], "left_anti"))
+        deletes = closing.select(*[F.col(k) for k in keys], F.col("valid_to").alias(sequence),
+                                 *[F.lit(None).cast(changes.schema[c].dataType).alias(c)
+                                   for c in value_columns if c not in keys and c != sequence],
+                                 F.lit(True).alias("_deleted"), F.lit(0).alias("_priority"))
+        events = events.unionByName(kept).unionByName(deletes.select(*value_columns, "_deleted", "_priority"))
+    others = [c for c, kind in changes.select(*value_columns).dtypes
+              if c not in keys and c != sequence and not kind.startswith(("map", "struct", "array"))]
+    first = Window.partitionBy(*keys, sequence).orderBy(
+        "_priority", F.col("_deleted").desc(), *[F.col(c).asc_nulls_last() for c in others])
+    unique_events = events.withColumn("_rank", F.row_number().over(first)).where("_rank = 1").drop("_rank")
+    following = Window.partitionBy(*keys).orderBy(sequence)
+    return (unique_events.withColumn("valid_to", F.lead(sequence).over(following))
+            .where(~F.col("_deleted"))
+            .select(*value_columns, F.col(sequence).alias("valid_from"), "valid_to",
+                    F.col("valid_to").isNull().alias("is_current")))
 
 
 def _merge(spark: SparkSession, path: str, source: DataFrame, on: str, clauses: str) -> None:

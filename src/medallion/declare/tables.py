@@ -162,6 +162,29 @@ def model(name: str, alias: str = "champion") -> Model:
     return Model(name, alias)
 
 
+@dataclass(frozen=True)
+class KafkaSource:
+    """A Kafka topic: the project's broker locally, Event Hubs' Kafka endpoint on Databricks.
+
+    ``topic`` is the pipeline's name for it; the broker's topic name is ``topics.<topic>`` of the
+    pipeline's settings when set (so each environment may name its event hubs), else ``topic`` itself.
+    Bootstrap servers and security come from ``kafka`` in ``conf/<env>.yml`` and the secret store (see
+    ``medallion.sources.kafka``). The frame has Kafka's own columns: ``key`` and ``value`` (binary),
+    ``topic``, ``partition``, ``offset``, ``timestamp``, ``timestampType``. It is always read as a stream:
+    the offsets live in the reading table's checkpoint, so a run (``availableNow``) or a restart reads
+    each message once.
+    """
+
+    topic: str
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int | None = None
+    stream: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.stream:
+            raise ValueError(f"KafkaSource {self.topic}: a topic is read as a stream (its offsets live in a checkpoint)")
+
+
 # ------------------------------------------------------------------------------------------ write modes
 @dataclass(frozen=True)
 class Append:
@@ -201,6 +224,22 @@ class Scd1:
 
 
 @dataclass(frozen=True)
+class Scd2:
+    """Slowly changing dimension, type 2: every change of a key is a row, valid from its ``sequence_by``
+    value until the next change of the key (``valid_from``, ``valid_to``, ``is_current`` are added).
+
+    A row matching ``delete_when`` (SQL) closes the key's row before it and adds none (a delete of a key
+    with no earlier version has nothing to close and is not kept: the table stores versions only). A change that
+    arrives late lands in its place in the history and re-closes its neighbours: the history of every key a
+    batch touches is recomputed from its stored rows plus the batch, and merged on (keys, valid_from).
+    A change repeated with the same key and sequence is the same change (the stored one is kept)."""
+
+    keys: tuple[str, ...]
+    sequence_by: str
+    delete_when: str | None = None
+
+
+@dataclass(frozen=True)
 class Overwrite:
     """Replace the whole table (small lookups loaded once)."""
 
@@ -216,7 +255,7 @@ class SurrogateKey:
     surrogate_key: str
 
 
-WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Overwrite | SurrogateKey
+WriteMode = Append | InsertOnly | UpdateIfNewer | CdcLatest | Scd1 | Scd2 | Overwrite | SurrogateKey
 
 
 # ---------------------------------------------------------------------------------------- expectations
@@ -308,7 +347,7 @@ class Table:
     layer: Layer
     build: Callable[..., Any]
     write: WriteMode
-    inputs: Mapping[str, Read | FileSource | JdbcSource | Model] = field(default_factory=dict)
+    inputs: Mapping[str, Read | FileSource | JdbcSource | KafkaSource | Model] = field(default_factory=dict)
     partition_by: tuple[str, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     personal_data: Mapping[str, str] = field(default_factory=dict)
@@ -348,7 +387,7 @@ class Table:
 def table(
     layer: Layer,
     write: WriteMode,
-    inputs: Mapping[str, Read | FileSource | JdbcSource | Model] | None = None,
+    inputs: Mapping[str, Read | FileSource | JdbcSource | KafkaSource | Model] | None = None,
     *,
     name: str | None = None,
     partition_by: tuple[str, ...] = (),

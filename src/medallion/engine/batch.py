@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from pyspark.sql import DataFrame
 
 from medallion import io
-from medallion.declare.tables import Expectation, FileSource, Layer, SurrogateKey, Table, WriteMode
+from medallion.declare.tables import Expectation, FileSource, Layer, Scd2, SurrogateKey, Table, WriteMode
 from medallion.engine import eventlog, personal_data, quality
 from medallion.engine.eventlog import TableRun
 from medallion.platform import failpoints
@@ -54,7 +54,8 @@ class BatchJob:
     def keys(self) -> tuple[str, ...]:
         # A surrogate-key write merges only the values its dimension lacks: Delta's counts are not the
         # batch's key count, so the distinct-key reconciliation does not apply to it.
-        return () if isinstance(self.write, SurrogateKey) else getattr(self.write, "keys", ())
+        # An SCD2 write merges the recomputed history of its keys, not the batch's rows: the same holds.
+        return () if isinstance(self.write, (SurrogateKey, Scd2)) else getattr(self.write, "keys", ())
 
 
 def job_for(table: Table, pipeline: str, mode: str, run_id: str, location: TableLocation, quarantine_path: str,
@@ -90,6 +91,8 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
             result = io.WriteResult()
         failpoints.hit("after_sink_commit", job.table)
         accepted_count = measured.rows_in - measured.quarantined
+        if isinstance(job.write, Scd2):
+            result = scd2_counts(result)
         duplicates, unchanged = eventlog.reconcile_write(job.writer, accepted_count, measured.distinct_keys, result)
         counts = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode)
         counts.add_batch(rows_in=measured.rows_in, quarantined=measured.quarantined, accepted=accepted_count,
@@ -99,6 +102,14 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
         return counts
     finally:
         checked.unpersist()
+
+
+def scd2_counts(result: io.WriteResult) -> io.WriteResult:
+    """An SCD2 batch's rows in terms of its input: each row is a new version (inserted) or not (a delete,
+    or a change already stored: unchanged). The history rows it re-closed are not input rows, so they are
+    not counted as updated: rows in = inserted + unchanged + quarantined holds for every batch."""
+    return io.WriteResult(result.inserted, 0, source_rows=result.source_rows, committed=result.committed,
+                          replayed=result.replayed, version=result.version)
 
 
 def for_each_batch(job: BatchJob) -> Callable[[DataFrame, int], None]:

@@ -7,8 +7,9 @@ pipeline's settings when the build reads them, the declaration itself (its build
 mode and rules) and the table's own version. The event log keeps the fingerprint of each successful run;
 the next run computes it again and skips the table when the two are equal.
 
-When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, read through Auto Loader)
-the table always runs: skipping is an optimisation, never a guess.
+When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, read through Auto Loader,
+or a Kafka topic, whose new messages only the query itself finds from its checkpointed offsets) the table
+always runs: skipping is an optimisation, never a guess.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import os
 from pathlib import Path
 
 from medallion import io
-from medallion.declare.tables import FileSource, JdbcSource, Model, Read, Table
+from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
 from medallion.engine.context import RunContext
 from medallion.sources import models
 
@@ -48,6 +49,8 @@ def fingerprint(context: RunContext, table: Table) -> dict[str, object] | None:
         elif isinstance(read, Model):  # the version its alias points at: a moved alias re-runs the table
             registry = models.registry(context.runtime.settings, context.pipeline.name)
             parts[param] = models.alias_version(registry, read.name, read.alias)
+        elif isinstance(read, KafkaSource):
+            return UNKNOWN
     if table.wants_conf():
         parts["conf"] = json.dumps(dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str,
                                    sort_keys=True)

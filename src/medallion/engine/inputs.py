@@ -6,9 +6,9 @@ from typing import Any
 from pyspark.sql import DataFrame
 
 from medallion import io
-from medallion.declare.tables import FileSource, JdbcSource, Model, Read, Table
+from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
 from medallion.engine.context import RunContext
-from medallion.sources import jdbc, models
+from medallion.sources import jdbc, kafka, models
 from medallion.sources.files import read_files, read_files_once
 
 
@@ -20,10 +20,12 @@ def build(context: RunContext, table: Table) -> DataFrame:
     return table.build(**arguments)
 
 
-def open_input(context: RunContext, table: Table, read: Read | FileSource | JdbcSource | Model):
+def open_input(context: RunContext, table: Table, read: Read | FileSource | JdbcSource | KafkaSource | Model) -> Any:
     spark = context.spark
     if isinstance(read, Model):
         return models.load(models.registry(context.runtime.settings, context.pipeline.name), read.name, read.alias)
+    if isinstance(read, KafkaSource):
+        return _open_kafka(context, read)
     if isinstance(read, JdbcSource):
         return _open_jdbc(context, table, read)
     if isinstance(read, FileSource):
@@ -59,3 +61,13 @@ def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFra
         context.spark, source, database, password, context.location(table).path,
         progress=lambda message: context.say(table, f": {message}"),
     )
+
+
+def _open_kafka(context: RunContext, source: KafkaSource) -> DataFrame:
+    """The topic as a stream: its offsets live in the reading table's checkpoint (see sources.kafka)."""
+    settings = context.runtime.settings
+    kafka_settings = kafka.require_settings(settings)
+    secret = (context.runtime.secrets.get(kafka_settings.connection_string_secret).reveal()
+              if kafka_settings.security == "eventhubs" else None)
+    options = kafka.reader_options(settings, source, settings.pipeline(context.pipeline.name), secret)
+    return context.spark.readStream.format("kafka").options(**options).load()

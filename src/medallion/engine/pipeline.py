@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from medallion.declare.pipeline import Pipeline, get_pipeline
-from medallion.declare.tables import FileSource, Layer, Model, Table
+from medallion.declare.tables import FileSource, KafkaSource, Layer, Model, Table
 from medallion.engine import changes, checkpoints, eventlog, hooks, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
@@ -14,6 +14,7 @@ from medallion.engine.setup import ensure_tables
 from medallion.engine.table import run_table
 from medallion.platform.runtime import Runtime
 from medallion.sources.files import require_folder
+from medallion.sources.kafka import require_reachable
 
 
 def run(
@@ -67,7 +68,10 @@ def reads_a_model(table: Table) -> bool:
 
 def preflight(context: RunContext, selected: list[Table], require_landing: bool = True) -> None:
     """Stop with one clear message, before any table changes, when a landing folder is missing (a run
-    once; a stream waits for its folder), a checkpoint is damaged, or a table holding rows lost its checkpoint."""
+    once; a stream waits for its folder), the Kafka broker is not reachable, a checkpoint is damaged, or a
+    table holding rows lost its checkpoint."""
+    if any(isinstance(read, KafkaSource) for table in selected for read in table.inputs.values()):
+        require_reachable(context.runtime.settings)
     for table in selected:
         for read in table.inputs.values():
             if isinstance(read, FileSource) and (require_landing or not read.stream):

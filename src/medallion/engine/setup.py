@@ -5,13 +5,13 @@ from pyspark.sql.types import StructType
 
 from medallion import io
 from medallion.declare.pipeline import Pipeline
-from medallion.declare.tables import FileSource, JdbcSource, Model, Table
+from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Scd2, Table
 from medallion.engine import hooks, personal_data
 from medallion.engine.batch import final_columns
 from medallion.engine.context import Progress, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.platform.runtime import Runtime
-from medallion.sources import jdbc, models
+from medallion.sources import jdbc, kafka, models
 from medallion.sources.files import source_schema
 
 
@@ -84,6 +84,8 @@ def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: 
         elif isinstance(read, Model):  # the build needs the model itself (its output columns may depend on it)
             empty_inputs[param] = models.load(models.registry(runtime.settings, pipeline.name), read.name, read.alias)
             continue
+        elif isinstance(read, KafkaSource):
+            schema = kafka.SOURCE_SCHEMA
         else:
             schema = upstream[read.table]
         empty_inputs[param] = spark.createDataFrame([], schema)
@@ -91,5 +93,7 @@ def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: 
         empty_inputs["conf"] = runtime.settings.pipeline(pipeline.name)
     output = table.build(**empty_inputs)
     output = personal_data.apply_policy(output, {c: r for c, r in table.personal_data.items() if r == "drop"}, None)
+    if isinstance(table.write, Scd2):  # the write adds valid_from, valid_to, is_current
+        output = io.scd2_history(output, None, table.write)
     reads_files = any(isinstance(read, FileSource) for read in table.inputs.values())
     return final_columns(output, keep_rescued=reads_files).schema

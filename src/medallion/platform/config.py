@@ -46,6 +46,18 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class KafkaSettings:
+    """The stream sources' Kafka endpoint. ``security``: ``plaintext`` (the project's local broker) or
+    ``eventhubs`` (SASL_SSL, mechanism PLAIN, user ``$ConnectionString``, the password the secret
+    ``connection_string_secret``: Event Hubs' Kafka endpoint on port 9093). ``bootstrap_servers`` may use
+    ``${VAR:-default}`` (e.g. the local broker's port)."""
+
+    bootstrap_servers: str
+    security: str = "plaintext"
+    connection_string_secret: str = "eventhubs-connection-string"
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     runtime: str
@@ -61,6 +73,7 @@ class Settings:
     databases: Mapping[str, DatabaseSettings] = field(default_factory=dict)
     schema_suffix: str = ""  # an isolated run (deployed integration tests) adds _<run id> to every schema
     landing_upload: str | None = None  # the abfss:// location behind a /Volumes/ landing, for `medallion upload`
+    kafka: KafkaSettings | None = None
 
     @property
     def is_databricks(self) -> bool:
@@ -202,7 +215,17 @@ def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
                                    password_secret=db["password_secret"], driver=db["driver"])
             for name, db in (conf.get("databases") or {}).items()
         }),
+        kafka=_kafka_settings(conf.get("kafka")),
     )
+
+
+def _kafka_settings(kafka: Mapping[str, Any] | None) -> KafkaSettings | None:
+    if not kafka:
+        return None
+    if kafka["security"] not in ("plaintext", "eventhubs"):
+        raise ConfigError(f"'kafka.security' must be plaintext or eventhubs, got {kafka['security']!r}.")
+    return KafkaSettings(bootstrap_servers=_expand_env(kafka["bootstrap_servers"]) or "", security=kafka["security"],
+                         connection_string_secret=kafka["connection_string_secret"])
 
 
 _ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")

@@ -1,0 +1,148 @@
+"""Kafka topics: the project's broker locally, Azure Event Hubs' Kafka endpoint on Databricks.
+
+The Spark Kafka source (``spark-sql-kafka-0-10``) reads both; only its options differ, and they come from
+``kafka`` in ``conf/<env>.yml`` plus the secret store:
+
+- ``plaintext``: ``kafka.bootstrap.servers`` and nothing else (a loopback broker, never exposed);
+- ``eventhubs``: what Event Hubs' Kafka documentation requires: ``<namespace>.servicebus.windows.net:9093``,
+  ``security.protocol=SASL_SSL``, ``sasl.mechanism=PLAIN`` and a JAAS ``PlainLoginModule`` whose user is the
+  literal ``$ConnectionString`` and whose password is the namespace's connection string (a Key Vault-backed
+  secret); on Databricks the Kafka client is shaded, so the login module's class is ``kafkashaded.``-prefixed.
+  Its recommended ``request.timeout.ms`` (60 s) and ``session.timeout.ms`` (30 s) are set too.
+
+The connection string lives only in the options handed to the reader: :func:`redacted` is what may be
+logged, and :func:`require_reachable` tells a stopped broker in one sentence before any table changes.
+"""
+from __future__ import annotations
+
+import socket
+from typing import Mapping
+
+from medallion.declare.tables import KafkaSource
+from medallion.errors import SourceError
+from medallion.platform.config import KafkaSettings, Settings
+
+# The columns of Spark's Kafka source (without headers).
+SOURCE_SCHEMA = "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT"
+JAAS_OPTION = "kafka.sasl.jaas.config"
+REDACTED = "***"
+SHADED_LOGIN_MODULE = "kafkashaded.org.apache.kafka.common.security.plain.PlainLoginModule"
+LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
+
+
+def topic_name(source: KafkaSource | str, pipeline_conf: Mapping) -> str:
+    """The broker's name of a source's topic: ``topics.<topic>`` of the pipeline's settings, or itself."""
+    topic = source if isinstance(source, str) else source.topic
+    return str((pipeline_conf.get("topics") or {}).get(topic, topic))
+
+
+def connection_options(kafka: KafkaSettings, connection_string: str | None = None, shaded: bool = False) -> dict[str, str]:
+    """The ``kafka.*`` client options of the endpoint (the connection string only for ``eventhubs``)."""
+    options = {"kafka.bootstrap.servers": kafka.bootstrap_servers}
+    if kafka.security == "eventhubs":
+        if not connection_string:
+            raise SourceError(f"kafka.security is eventhubs: the secret '{kafka.connection_string_secret}' "
+                              "(the Event Hubs namespace's connection string) is needed.")
+        module = SHADED_LOGIN_MODULE if shaded else LOGIN_MODULE
+        password = connection_string.replace("\\", "\\\\").replace('"', '\\"')
+        options.update({
+            "kafka.security.protocol": "SASL_SSL",
+            "kafka.sasl.mechanism": "PLAIN",
+            JAAS_OPTION: f'{module} required username="$ConnectionString" password="{password}";',
+            "kafka.request.timeout.ms": "60000",
+            "kafka.session.timeout.ms": "30000",
+        })
+    return options
+
+
+def reader_options(settings: Settings, source: KafkaSource, pipeline_conf: Mapping,
+                   connection_string: str | None = None) -> dict[str, str]:
+    """Every option of the Spark Kafka source for ``source``."""
+    options = connection_options(require_settings(settings), connection_string, shaded=settings.is_databricks)
+    options.update({"subscribe": topic_name(source, pipeline_conf), "startingOffsets": source.starting_offsets,
+                    "includeHeaders": "false"})
+    if source.max_offsets_per_trigger:
+        options["maxOffsetsPerTrigger"] = str(source.max_offsets_per_trigger)
+    return options
+
+
+def redacted(options: Mapping[str, str]) -> dict[str, str]:
+    """The options as they may be logged: the JAAS line (which holds the secret) replaced."""
+    return {k: (REDACTED if k == JAAS_OPTION else v) for k, v in options.items()}
+
+
+def require_settings(settings: Settings) -> KafkaSettings:
+    if settings.kafka is None or not settings.kafka.bootstrap_servers:
+        raise SourceError(f"No Kafka endpoint: set kafka.bootstrap_servers in conf/{settings.env}.yml.")
+    return settings.kafka
+
+
+def require_reachable(settings: Settings, timeout: float = 3.0) -> None:
+    """Stop with one message when no bootstrap server accepts a connection (a local broker that is not
+    running), before a query would wait on it. A cloud endpoint is trusted to be up: its client retries."""
+    kafka = require_settings(settings)
+    if kafka.security != "plaintext":
+        return
+    servers = [s.strip() for s in kafka.bootstrap_servers.split(",") if s.strip()]
+    for server in servers:
+        host, _, port = server.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return
+        except (OSError, ValueError):
+            continue
+    raise SourceError(f"The Kafka broker at {kafka.bootstrap_servers} is not reachable: start it with "
+                      "`scripts/kafka.sh start` (port: $MEDALLION_KAFKA_PORT), or check kafka.bootstrap_servers "
+                      f"in conf/{settings.env}.yml. No table was changed.")
+
+
+# ------------------------------------------------------------------------------------------- publishing
+def producer_config(kafka: KafkaSettings, connection_string: str | None = None) -> dict[str, object]:
+    """The confluent-kafka (librdkafka) settings of the same endpoint: idempotent, acknowledged by all
+    replicas, so a retried send is never written twice."""
+    config: dict[str, object] = {"bootstrap.servers": kafka.bootstrap_servers, "enable.idempotence": True,
+                                 "acks": "all", "linger.ms": 5}
+    if kafka.security == "eventhubs":
+        if not connection_string:
+            raise SourceError(f"kafka.security is eventhubs: the secret '{kafka.connection_string_secret}' is needed.")
+        config.update({"security.protocol": "SASL_SSL", "sasl.mechanisms": "PLAIN",
+                       "sasl.username": "$ConnectionString", "sasl.password": connection_string})
+    return config
+
+
+def ensure_topic(config: Mapping[str, object], topic: str, partitions: int) -> None:
+    """Create ``topic`` when the broker lacks it (Event Hubs: the event hub must exist already)."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({k: v for k, v in config.items() if k not in ("enable.idempotence", "acks", "linger.ms")})
+    if topic in admin.list_topics(timeout=15).topics:
+        return
+    for future in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)]).values():
+        try:
+            future.result(timeout=30)
+        except Exception as err:  # created meanwhile by another producer: fine
+            if "TOPIC_ALREADY_EXISTS" not in str(err):
+                raise SourceError(f"Could not create Kafka topic {topic}: {err}") from None
+
+
+def publish(config: Mapping[str, object], topic: str, messages: list[tuple[bytes | None, bytes]],
+            timeout: float = 60) -> int:
+    """Send ``messages`` (key, value) to ``topic`` in order and wait until the broker has them all."""
+    from confluent_kafka import Producer
+
+    failures: list[str] = []
+    producer = Producer(dict(config))
+
+    def delivered(err, _message) -> None:
+        if err is not None:
+            failures.append(str(err))
+
+    for key, value in messages:
+        producer.produce(topic, value=value, key=key, on_delivery=delivered)
+        producer.poll(0)
+    left = producer.flush(timeout)
+    if left or failures:
+        raise SourceError(f"Kafka topic {topic}: {left} message(s) not delivered within {timeout:.0f} s"
+                          + (f"; first error: {failures[0]}" if failures else "")
+                          + " (is the broker running? scripts/kafka.sh start)")
+    return len(messages)
