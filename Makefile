@@ -28,7 +28,9 @@ system:
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src deployment tests benchmarks
+	$(BIN)/ruff check src deployment tests benchmarks scripts
+	$(BIN)/ruff format --check src deployment tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python scripts/check_public_apis.py src
 
 # The fitness pipeline against the I/O floor at SF1 and SF10 (about half an hour on 2 cores): docs/benchmarks.md.

@@ -8,6 +8,7 @@ own; ratios to the floor measured in the same run are the headline, since machin
 
     python -m benchmarks.fitness [--scales 1,10] [--probes 10] [--root .lakehouse/bench] [--out docs/benchmarks.md]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,10 @@ def land_increment(root: str, scale: float, readings: int) -> None:
     device, registered = producer.BPM_DEVICES[1]
     first = registered + round(int(conf["bpm_readings_per_set"]) * scale)
     LandingZone(settings.landing, "fitness").write(
-        "kafka_multiplex_bz", "3-bpm_increment.json",
-        lambda out: producer.write_bpm_readings(out, device, first, readings, seed=int(conf["bpm_seed"]) + 100))
+        "kafka_multiplex_bz",
+        "3-bpm_increment.json",
+        lambda out: producer.write_bpm_readings(out, device, first, readings, seed=int(conf["bpm_seed"]) + 100),
+    )
 
 
 def step(name: str, root: str, *options: str) -> dict:
@@ -61,7 +64,7 @@ def step(name: str, root: str, *options: str) -> dict:
     if done.returncode or not results:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise SystemExit(f"benchmark step {name} failed (exit {done.returncode})")
-    result = json.loads(results[-1][len("RESULT "):])
+    result = json.loads(results[-1][len("RESULT ") :])
     print(f" {result['seconds']:.1f} s", flush=True)
     return result
 
@@ -83,30 +86,60 @@ def bench_scale(scale: float, root: Path, probes: int) -> dict:
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
-    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal:"))
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    memory = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
+    )
     return f"{os.cpu_count()} cores ({model}), {memory / 1024 / 1024:.0f} GiB"
 
 
 def table(all_results: list[dict]) -> list[str]:
-    lines = ["| | " + " | ".join(f"SF{r['scale']} ({r['readings']:,} readings)" for r in all_results) + " |",
-             "|---|" + "---|" * len(all_results)]
+    lines = [
+        "| | " + " | ".join(f"SF{r['scale']} ({r['readings']:,} readings)" for r in all_results) + " |",
+        "|---|" + "---|" * len(all_results),
+    ]
 
     def row(label, cell):
         lines.append(f"| {label} | " + " | ".join(cell(r) for r in all_results) + " |")
 
     row("(a) I/O floor", lambda r: f"{r['floor']['seconds']:.1f} s")
-    row("(b) full run", lambda r: f"{r['full']['seconds']:.1f} s = **{r['full']['seconds'] / r['floor']['seconds']:.2f}× floor**")
-    row("(c) no-op rerun", lambda r: f"{r['noop']['seconds']:.1f} s = **{100 * r['noop']['seconds'] / r['full']['seconds']:.1f}% of full** "
-        f"({r['noop']['tables_skipped']} tables skipped, {r['noop']['tables_run']} run)")
-    row("(d) 1% increment", lambda r: f"{r['increment']['seconds']:.1f} s = **{100 * r['increment']['seconds'] / r['full']['seconds']:.1f}% "
-        f"of full** ({r['increment_readings']:,} readings; {r['increment']['tables_skipped']} tables skipped)")
-    row("(e) stream: landing → gold p50 / p95", lambda r: f"{r['stream']['latency_p50']:.1f} s / {r['stream']['latency_p95']:.1f} s "
-        f"({r['stream']['probes']} files)")
-    row("(f) driver JVM peak memory: floor / full / stream", lambda r: " / ".join(
-        f"{r[s]['jvm_peak_mib']:.0f} MiB" if r[s]['jvm_peak_mib'] else "n/a" for s in ("floor", "full", "stream")))
+    row(
+        "(b) full run",
+        lambda r: f"{r['full']['seconds']:.1f} s = **{r['full']['seconds'] / r['floor']['seconds']:.2f}× floor**",
+    )
+    row(
+        "(c) no-op rerun",
+        lambda r: (
+            f"{r['noop']['seconds']:.1f} s = **{100 * r['noop']['seconds'] / r['full']['seconds']:.1f}% of full** "
+            f"({r['noop']['tables_skipped']} tables skipped, {r['noop']['tables_run']} run)"
+        ),
+    )
+    row(
+        "(d) 1% increment",
+        lambda r: (
+            f"{r['increment']['seconds']:.1f} s = **{100 * r['increment']['seconds'] / r['full']['seconds']:.1f}% "
+            f"of full** ({r['increment_readings']:,} readings; {r['increment']['tables_skipped']} tables skipped)"
+        ),
+    )
+    row(
+        "(e) stream: landing → gold p50 / p95",
+        lambda r: (
+            f"{r['stream']['latency_p50']:.1f} s / {r['stream']['latency_p95']:.1f} s ({r['stream']['probes']} files)"
+        ),
+    )
+    row(
+        "(f) driver JVM peak memory: floor / full / stream",
+        lambda r: " / ".join(
+            f"{r[s]['jvm_peak_mib']:.0f} MiB" if r[s]["jvm_peak_mib"] else "n/a" for s in ("floor", "full", "stream")
+        ),
+    )
     row("Spark session start-up (each step, excluded above)", lambda r: f"{r['full']['session_seconds']:.1f} s")
     return lines
 
@@ -144,12 +177,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,10", help="comma-separated scale factors (default 1,10)")
     parser.add_argument("--probes", type=int, default=10, help="files landed one at a time in stream mode (default 10)")
-    parser.add_argument("--root", default=str(PROJECT_DIR / ".lakehouse" / "bench"), help="scratch storage root (deleted)")
+    parser.add_argument(
+        "--root", default=str(PROJECT_DIR / ".lakehouse" / "bench"), help="scratch storage root (deleted)"
+    )
     parser.add_argument("--out", default=str(PROJECT_DIR / "docs" / "benchmarks.md"), help="the report to write")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     started = time.time()
-    results = [bench_scale(float(s) if "." in s else int(s), Path(args.root) / f"sf{s}", args.probes) for s in args.scales.split(",")]
+    results = [
+        bench_scale(float(s) if "." in s else int(s), Path(args.root) / f"sf{s}", args.probes)
+        for s in args.scales.split(",")
+    ]
     print("\n".join(table(results)))
     write_report(results, Path(args.out), load, time.time() - started)
     print(f"\nwritten: {args.out}")

@@ -6,6 +6,7 @@ bronze table (the multiplexed topics parsed from JSON) and written as Delta. No 
 quarantine, no deduplication, no merges, no event log: any pipeline must do at least this much I/O, so
 the pipeline's time over this one is the price of its guarantees.
 """
+
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
@@ -30,17 +31,31 @@ def write(frame: DataFrame, path: str) -> None:
 def run_floor(spark: SparkSession, landing: str, out: str) -> None:
     """Bronze: every landing folder as Delta. Silver: each table typed from its bronze table."""
     for source in SOURCES:
-        write(read_source(spark, landing, source).withColumn("source_file", F.input_file_name()),
-              f"{out}/bronze/{source.folder}")
+        write(
+            read_source(spark, landing, source).withColumn("source_file", F.input_file_name()),
+            f"{out}/bronze/{source.folder}",
+        )
     read = spark.read.format("delta").load
     users = read(f"{out}/bronze/{bronze.REGISTERED_USERS.folder}")
-    write(users.select("user_id", "device_id", "mac_address",
-                       F.timestamp_seconds("registration_timestamp").alias("registration_timestamp")),
-          f"{out}/silver/users")
+    write(
+        users.select(
+            "user_id",
+            "device_id",
+            "mac_address",
+            F.timestamp_seconds("registration_timestamp").alias("registration_timestamp"),
+        ),
+        f"{out}/silver/users",
+    )
     logins = read(f"{out}/bronze/{bronze.GYM_LOGINS.folder}")
-    write(logins.select("mac_address", "gym", F.timestamp_seconds("login").alias("login"),
-                        F.timestamp_seconds("logout").alias("logout")),
-          f"{out}/silver/gym_logs")
+    write(
+        logins.select(
+            "mac_address",
+            "gym",
+            F.timestamp_seconds("login").alias("login"),
+            F.timestamp_seconds("logout").alias("logout"),
+        ),
+        f"{out}/silver/gym_logs",
+    )
     multiplex = read(f"{out}/bronze/{bronze.KAFKA_MULTIPLEX.folder}")
     for topic, schema in TOPICS.items():
         values = multiplex.where(F.col("topic") == topic).select(F.from_json("value", schema).alias("v"), "offset")

@@ -4,6 +4,7 @@ Each step starts its own Spark session, so no step profits from another's warm J
 the step's work after the session is up (the session's start-up is reported apart), and the driver
 JVM's peak resident memory is read from ``/proc`` when the step ends. The result is one JSON line.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,14 +48,17 @@ def floor(runtime) -> dict:
 
 
 def pipeline_run(runtime, prepare: bool) -> dict:
-    from medallion.engine import runner
     from medallion.declare.pipeline import get_pipeline
+    from medallion.engine import runner
 
     if prepare:
         runner.prepare(runtime, get_pipeline("fitness"))
     runs = runner.run(runtime, "fitness")
-    return {"tables_run": sum(r.status != "skipped" for r in runs), "tables_skipped": sum(r.status == "skipped" for r in runs),
-            "rows_written": sum(r.rows_inserted + r.rows_updated for r in runs)}
+    return {
+        "tables_run": sum(r.status != "skipped" for r in runs),
+        "tables_skipped": sum(r.status == "skipped" for r in runs),
+        "rows_written": sum(r.rows_inserted + r.rows_updated for r in runs),
+    }
 
 
 def stream_latency(runtime, probes: int) -> dict:
@@ -66,10 +70,16 @@ def stream_latency(runtime, probes: int) -> dict:
     from medallion.sources.landing import LandingZone
 
     spark = runtime.spark
-    registered = spark.read.format("delta").load(runtime.location("fitness", _layer("bronze"), "registered_users_bz").path)
+    registered = spark.read.format("delta").load(
+        runtime.location("fitness", _layer("bronze"), "registered_users_bz").path
+    )
     workouts = spark.read.format("delta").load(runtime.location("fitness", _layer("silver"), "completed_workouts").path)
-    visit = (registered.join(workouts, "user_id").orderBy("user_id", "workout_id")
-             .select("mac_address", "start_time", "end_time").first())
+    visit = (
+        registered.join(workouts, "user_id")
+        .orderBy("user_id", "workout_id")
+        .select("mac_address", "start_time", "end_time")
+        .first()
+    )
     login, logout = int(visit.start_time.timestamp()) - 60, int(visit.end_time.timestamp()) + 60
     landing = LandingZone(runtime.settings.landing, "fitness")
     gold = runtime.location("fitness", _layer("gold"), "gym_summary").path
@@ -80,8 +90,13 @@ def stream_latency(runtime, probes: int) -> dict:
         for probe in range(probes):
             gym = GYM_OF_FIRST_PROBE + probe
             landed = time.time()
-            landing.write("gym_logins_bz", f"probe_{gym}.csv",
-                          lambda out: out.write(f"mac_address,gym,login,logout\n{visit.mac_address},{gym},{login},{logout}\n".encode()))
+            landing.write(
+                "gym_logins_bz",
+                f"probe_{gym}.csv",
+                lambda out: out.write(
+                    f"mac_address,gym,login,logout\n{visit.mac_address},{gym},{login},{logout}\n".encode()
+                ),
+            )
             while not _has_gym(DeltaTable(gold), gym):
                 streams._raise_failures()
                 time.sleep(0.2)
@@ -89,8 +104,11 @@ def stream_latency(runtime, probes: int) -> dict:
     finally:
         streams.stop()
     ordered = sorted(latencies)
-    return {"latency_p50": statistics.median(ordered), "latency_p95": ordered[max(0, round(0.95 * len(ordered)) - 1)],
-            "probes": len(ordered)}
+    return {
+        "latency_p50": statistics.median(ordered),
+        "latency_p95": ordered[max(0, round(0.95 * len(ordered)) - 1)],
+        "probes": len(ordered),
+    }
 
 
 def _has_gym(table, gym: int) -> bool:
@@ -123,8 +141,13 @@ def main(step: str, root: str, *options: str) -> dict:
         detail = stream_latency(runtime, probes=int(options[0]) if options else 10)
     else:
         raise SystemExit(f"unknown step {step}")
-    return {"step": step, "seconds": time.perf_counter() - started, "session_seconds": session_seconds,
-            "jvm_peak_mib": driver_jvm_peak_mib(), **detail}
+    return {
+        "step": step,
+        "seconds": time.perf_counter() - started,
+        "session_seconds": session_seconds,
+        "jvm_peak_mib": driver_jvm_peak_mib(),
+        **detail,
+    }
 
 
 if __name__ == "__main__":

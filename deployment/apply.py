@@ -3,11 +3,11 @@
 The state is written last, so an interrupted deploy leaves the previous state in place; the next deploy
 finds the objects already there (jobs by name and tags, files by path) and completes the work.
 """
+
 from __future__ import annotations
 
 import logging
-
-from typing import Callable
+from collections.abc import Callable
 
 from databricks.sdk.service import jobs
 
@@ -20,7 +20,9 @@ Progress = Callable[[str], None]
 log = logging.getLogger(__name__)
 
 
-def apply(ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], progress: Progress = log.info) -> list[str]:
+def apply(
+    ws: Workspace, plan: Plan, acl: list[jobs.JobAccessControlRequest], progress: Progress = log.info
+) -> list[str]:
     """Perform every pending change; returns the folders kept because they hold objects not ours."""
     job_ids: dict[str, int] = {}
     kept = []
@@ -70,10 +72,18 @@ def set_permissions(ws: Workspace, job_id: int, acl: list[jobs.JobAccessControlR
     """Replace the job's direct grants with ``acl``, keeping its owner (a job must have exactly one)."""
     owners = []
     for entry in ws.job_acl(job_id).access_control_list or []:
-        if any(p.permission_level == jobs.JobPermissionLevel.IS_OWNER and not p.inherited for p in entry.all_permissions or []):
-            owners.append(jobs.JobAccessControlRequest(
-                user_name=entry.user_name, group_name=entry.group_name,
-                service_principal_name=entry.service_principal_name, permission_level=jobs.JobPermissionLevel.IS_OWNER))
+        if any(
+            p.permission_level == jobs.JobPermissionLevel.IS_OWNER and not p.inherited
+            for p in entry.all_permissions or []
+        ):
+            owners.append(
+                jobs.JobAccessControlRequest(
+                    user_name=entry.user_name,
+                    group_name=entry.group_name,
+                    service_principal_name=entry.service_principal_name,
+                    permission_level=jobs.JobPermissionLevel.IS_OWNER,
+                )
+            )
     ws.set_job_acl(job_id, owners + list(acl))
 
 

@@ -4,6 +4,7 @@ Each upload knows its workspace path and content hash. The wheel goes under ``ar
 changed wheel gets a new path (a job never runs a half-replaced library) and an unchanged one is
 recognised without downloading it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,7 +67,10 @@ def collect(folder: str, notebooks_dir: Path, conf_dir: Path, env: str, wheel_fi
     """The uploads of one deployment into workspace ``folder``: the conf it runs with is ``base.yml``
     and ``<env>.yml`` only, so the folder holds nothing of another environment."""
     notebooks = notebook_uploads(folder, notebooks_dir)
-    confs = [Upload("file", f"{folder}/conf/{p.name}", p.read_bytes()) for p in (conf_dir / "base.yml", conf_dir / f"{env}.yml")]
+    confs = [
+        Upload("file", f"{folder}/conf/{p.name}", p.read_bytes())
+        for p in (conf_dir / "base.yml", conf_dir / f"{env}.yml")
+    ]
     wheel = wheel_upload(folder, wheel_file)
     return Artifacts(uploads=(wheel, *notebooks, *confs), wheel=wheel, notebook_paths=notebook_roles(notebooks))
 
@@ -85,12 +89,16 @@ def notebook_roles(notebooks: list[Upload]) -> dict[str, str]:
 def notebook_uploads(folder: str, notebooks_dir: Path) -> list[Upload]:
     files = sorted(notebooks_dir.glob("*.py"))
     if not files:
-        raise MedallionError(f"No notebooks in {notebooks_dir}: deploy uploads notebooks/*.py (Databricks source format).")
+        raise MedallionError(
+            f"No notebooks in {notebooks_dir}: deploy uploads notebooks/*.py (Databricks source format)."
+        )
     uploads = []
     for path in files:
         content = path.read_bytes()
         if not content.decode("utf-8", "replace").startswith(NOTEBOOK_HEADER):
-            raise MedallionError(f"{path.name} is not a Databricks source notebook: its first line must be '{NOTEBOOK_HEADER}'.")
+            raise MedallionError(
+                f"{path.name} is not a Databricks source notebook: its first line must be '{NOTEBOOK_HEADER}'."
+            )
         uploads.append(Upload("notebook", f"{folder}/notebooks/{path.stem}", content))
     return uploads
 
@@ -109,7 +117,17 @@ def build_wheel(project_dir: Path, out_dir: Path | None = None) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH}
-        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", scratch, str(project_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "--wheel-dir",
+            scratch,
+            str(project_dir),
+        ]
         result = subprocess.run(command, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise MedallionError(f"Building the wheel failed:\n{result.stderr.strip()[-2000:]}")

@@ -13,6 +13,7 @@ differences are only where each tool puts things:
 Not covered by bundles, so still ``medallion deploy``'s: the folder permissions it sets, the secret scope
 check, the saved-plan approval, the drift report of hand edits, and stream restarts after a change.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,7 +37,9 @@ def job_key(name: str) -> str:
 
 def render(conf_dir: Path, notebooks_dir: Path, known_pipelines: list[str]) -> dict[str, str]:
     """Relative file path → content: ``databricks.yml`` and ``resources/<env>.yml``."""
-    files = {"databricks.yml": HEADER + yaml.safe_dump(_root(conf_dir, known_pipelines), sort_keys=False, allow_unicode=True)}
+    files = {
+        "databricks.yml": HEADER + yaml.safe_dump(_root(conf_dir, known_pipelines), sort_keys=False, allow_unicode=True)
+    }
     for env in ENVIRONMENTS:
         settings = load_deployment(env, conf_dir, known_pipelines=known_pipelines)
         resources = {job_key(name): bundle_job(job) for name, job in sdk_jobs(settings, notebooks_dir).items()}
@@ -82,8 +85,9 @@ def _root(conf_dir: Path, known_pipelines: list[str]) -> dict:
     return {
         "bundle": {"name": "medallion"},
         "include": ["resources/*.yml"],
-        "artifacts": {"medallion_wheel": {"type": "whl", "path": ".",
-                                          "build": "python -m pip wheel --no-deps --wheel-dir dist ."}},
+        "artifacts": {
+            "medallion_wheel": {"type": "whl", "path": ".", "build": "python -m pip wheel --no-deps --wheel-dir dist ."}
+        },
         "targets": targets,
     }
 

@@ -3,6 +3,7 @@ included): the secret scope the jobs read (secrets.provider databricks) exists, 
 Vault, and the job principal may read it. The deploy creates none of it: a Key Vault-backed scope is
 created once by a workspace admin with rights on the vault, so its absence is reported with the command
 that fixes it, and nothing is applied."""
+
 from __future__ import annotations
 
 from deployment.settings import DeploymentSettings
@@ -18,15 +19,21 @@ def secret_scope_problems(ws: Workspace, settings: DeploymentSettings) -> list[s
     where = f"conf/{settings.env}.yml secrets.scope"
     scope = ws.secret_scope(name)
     if scope is None:
-        return [f"The secret scope {name!r} ({where}) does not exist. A workspace admin creates it once, backed by "
-                f"the environment's Key Vault: databricks secrets create-scope {name} --scope-backend-type "
-                "AZURE_KEYVAULT --resource-id <key vault resource id> --dns-name https://<vault>.vault.azure.net/"]
+        return [
+            f"The secret scope {name!r} ({where}) does not exist. A workspace admin creates it once, backed by "
+            f"the environment's Key Vault: databricks secrets create-scope {name} --scope-backend-type "
+            "AZURE_KEYVAULT --resource-id <key vault resource id> --dns-name https://<vault>.vault.azure.net/"
+        ]
     backend = scope.backend_type.value if scope.backend_type else "unknown"
     if backend != "AZURE_KEYVAULT":
-        return [f"The secret scope {name!r} ({where}) is {backend}-backed, not Key Vault-backed: secrets would live "
-                "outside the vault's rotation and audit. Recreate it with --scope-backend-type AZURE_KEYVAULT."]
+        return [
+            f"The secret scope {name!r} ({where}) is {backend}-backed, not Key Vault-backed: secrets would live "
+            "outside the vault's rotation and audit. Recreate it with --scope-backend-type AZURE_KEYVAULT."
+        ]
     principal = settings.job_principal
     if principal and ws.secret_acl(name, principal) not in READABLE:
-        return [f"The job principal {principal} cannot read the secret scope {name!r} ({where}): "
-                f"databricks secrets put-acl {name} {principal} READ"]
+        return [
+            f"The job principal {principal} cannot read the secret scope {name!r} ({where}): "
+            f"databricks secrets put-acl {name} {principal} READ"
+        ]
     return []

@@ -1,11 +1,12 @@
 """What ``medallion deploy`` does, as functions the CLI (and the tests) call."""
+
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
@@ -13,9 +14,9 @@ from databricks.sdk.config import Config
 from deployment import apply, artifacts, checks, integration_tests, jobs, plan, saved_plan
 from deployment.settings import DeploymentSettings, load_deployment
 from deployment.workspace import Workspace
-from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
-from medallion.errors import MedallionError, UsageError
 from medallion.declare.pipeline import pipeline_names
+from medallion.errors import MedallionError, UsageError
+from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, PROJECT_DIR
 
 log = logging.getLogger(__name__)
 HTTP_TIMEOUT_S = 30  # one request
@@ -62,7 +63,8 @@ def connect(settings: DeploymentSettings, progress: Callable[[str], None] = log.
         raise MedallionError(
             f"Cannot reach {host} as this identity within {RETRY_TIMEOUT_S} s ({type(err).__name__}: "
             f"{' '.join(str(err).split())[:200]}). Check deployment.host in conf/{settings.env}.yml, the network, "
-            f"and the identity. {AUTH_HELP}") from None
+            f"and the identity. {AUTH_HELP}"
+        ) from None
     progress(f"connected as {me.user_name or me.display_name}")
     return client
 
@@ -76,9 +78,16 @@ def target(env: str, project: Project, client: WorkspaceClient | None = None) ->
     return settings, ws
 
 
-def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: bool = False,
-           client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info,
-           save_plan: Path | None = None, approved_plan: Path | None = None) -> plan.Plan:
+def deploy(
+    env: str,
+    project: Project,
+    wheel: Path | None = None,
+    plan_only: bool = False,
+    client: WorkspaceClient | None = None,
+    progress: Callable[[str], None] = log.info,
+    save_plan: Path | None = None,
+    approved_plan: Path | None = None,
+) -> plan.Plan:
     """Plan, then apply. ``save_plan``: write the plan there (with ``plan_only``: for approval);
     ``approved_plan``: apply only if the plan computed now is exactly that one."""
     settings, ws = target(env, project, client)
@@ -98,7 +107,9 @@ def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: boo
     if save_plan is not None:
         progress(f"Plan saved to {save_plan} (digest {saved_plan.save(the_plan, save_plan)[:12]}).")
     if approved_plan is not None:
-        progress(f"This is the approved plan {approved_plan} (digest {saved_plan.check(the_plan, approved_plan)[:12]}).")
+        progress(
+            f"This is the approved plan {approved_plan} (digest {saved_plan.check(the_plan, approved_plan)[:12]})."
+        )
     if not plan_only and the_plan.pending:
         progress("Applying:")
         apply.apply(ws, the_plan, acl, progress)
@@ -106,12 +117,20 @@ def deploy(env: str, project: Project, wheel: Path | None = None, plan_only: boo
     return the_plan
 
 
-def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool = False,
-            client: WorkspaceClient | None = None, progress: Callable[[str], None] = log.info) -> plan.Plan:
+def destroy(
+    env: str,
+    project: Project,
+    plan_only: bool = False,
+    confirmed: bool = False,
+    client: WorkspaceClient | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> plan.Plan:
     settings, ws = target(env, project, client)
     names = [settings.job_name(p) for p in settings.pipelines] + [settings.tests_job_name]
     the_plan = plan.plan_destroy(ws, settings, names)
-    progress(the_plan.render(title="Destroy plan", nothing=f"Nothing to remove: no object of this project is left in {env}."))
+    progress(
+        the_plan.render(title="Destroy plan", nothing=f"Nothing to remove: no object of this project is left in {env}.")
+    )
     if plan_only or not the_plan.pending:
         return the_plan
     if not confirmed:
@@ -122,8 +141,13 @@ def destroy(env: str, project: Project, plan_only: bool = False, confirmed: bool
     return the_plan
 
 
-def run_tests(env: str, project: Project, client: WorkspaceClient | None = None, poll_seconds: float = 15.0,
-              progress: Callable[[str], None] = log.info) -> int:
+def run_tests(
+    env: str,
+    project: Project,
+    client: WorkspaceClient | None = None,
+    poll_seconds: float = 15.0,
+    progress: Callable[[str], None] = log.info,
+) -> int:
     settings, ws = target(env, project, client)
     for line in jobs.skipped_lines(settings):
         progress(line)

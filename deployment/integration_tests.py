@@ -6,15 +6,15 @@ scheduled jobs write, and removes them when it ends, so the tests pass any numbe
 alongside the scheduled jobs. A failed task's error (the failing assertion) and the tail of its trace are
 printed, and the command exits 1, so a CI stage fails with the reason in its log.
 """
+
 from __future__ import annotations
 
 import logging
-
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
@@ -42,22 +42,30 @@ class TaskOutcome:
         return self.result == "SUCCESS"
 
 
-def run_integration_tests(client: WorkspaceClient, settings: DeploymentSettings, poll_seconds: float = 15.0,
-                          progress: Callable[[str], None] = log.info) -> list[TaskOutcome]:
+def run_integration_tests(
+    client: WorkspaceClient,
+    settings: DeploymentSettings,
+    poll_seconds: float = 15.0,
+    progress: Callable[[str], None] = log.info,
+) -> list[TaskOutcome]:
     job = Workspace(client).find_job(settings.tests_job_name)
     if job is None:
         raise MedallionError(
             f"{settings.tests_job_name} is not deployed: set deployment.integration_tests: true in conf/{settings.env}.yml "
-            f"and run `medallion deploy --env {settings.env}` first.")
+            f"and run `medallion deploy --env {settings.env}` first."
+        )
     test_run = new_test_run_id()
     run_id = client.jobs.run_now(job_id=job.job_id, job_parameters={TEST_RUN_PARAMETER: test_run}).run_id
-    progress(f"{settings.tests_job_name}: run {run_id} started (test run {test_run}: storage "
-             f"{settings.storage_root}/_test_runs/{test_run} and schemas *_{test_run}, removed when it ends)")
+    progress(
+        f"{settings.tests_job_name}: run {run_id} started (test run {test_run}: storage "
+        f"{settings.storage_root}/_test_runs/{test_run} and schemas *_{test_run}, removed when it ends)"
+    )
     run = _wait(client, run_id, settings.test_timeout_minutes * 60, poll_seconds, progress)
     if run.run_page_url:
         progress(f"run page: {run.run_page_url}")
     return [_outcome(client, task) for task in run.tasks or []] or [
-        TaskOutcome("(run)", _result(run), run.state.state_message if run.state else "")]
+        TaskOutcome("(run)", _result(run), run.state.state_message if run.state else "")
+    ]
 
 
 def new_test_run_id() -> str:

@@ -11,6 +11,7 @@
 The notebooks receive ``env``, ``pipeline`` and ``run_type`` as job parameters (pushed to their widgets).
 The cluster finds the deployed ``conf/`` through ``MEDALLION_CONF_DIR``.
 """
+
 from __future__ import annotations
 
 from databricks.sdk.service import compute, jobs
@@ -47,14 +48,26 @@ def batch_job(settings: DeploymentSettings, artifacts: Artifacts, pipeline: str)
         timezone_id=settings.schedule.timezone,
         pause_status=_pause(settings.schedule.paused),
     )
-    return _job(settings, pipeline, f"{pipeline}: setup, then bronze → silver → gold (run_type once)", tasks,
-                run_type="once", schedule=schedule)
+    return _job(
+        settings,
+        pipeline,
+        f"{pipeline}: setup, then bronze → silver → gold (run_type once)",
+        tasks,
+        run_type="once",
+        schedule=schedule,
+    )
 
 
 def stream_job(settings: DeploymentSettings, artifacts: Artifacts, pipeline: str) -> jobs.JobSettings:
     task = _notebook_task("run", artifacts.notebook("run"), artifacts)
-    job = _job(settings, pipeline, f"{pipeline}: every layer as streams (run_type stream), restarted if it stops",
-               [task], run_type="stream", continuous=jobs.Continuous(pause_status=_pause(settings.schedule.paused)))
+    job = _job(
+        settings,
+        pipeline,
+        f"{pipeline}: every layer as streams (run_type stream), restarted if it stops",
+        [task],
+        run_type="stream",
+        continuous=jobs.Continuous(pause_status=_pause(settings.schedule.paused)),
+    )
     job.timeout_seconds = 0  # a stream runs until stopped: a timeout would kill it every few hours
     return job
 
@@ -73,16 +86,22 @@ def skipped_lines(settings: DeploymentSettings) -> list[str]:
     """One line per deployed pipeline the integration tests leave out, saying why."""
     if not settings.integration_tests:
         return []
-    return [f"integration tests: {name} skipped: it declares no expected counts (hooks.expected_counts)"
-            for name in acceptance_pipelines(settings.pipelines)[1]]
+    return [
+        f"integration tests: {name} skipped: it declares no expected counts (hooks.expected_counts)"
+        for name in acceptance_pipelines(settings.pipelines)[1]
+    ]
 
 
 def tests_job(settings: DeploymentSettings, artifacts: Artifacts) -> jobs.JobSettings:
     notebook = artifacts.notebook("batch_test")
     tested, _ = acceptance_pipelines(settings.pipelines)
     tasks = [
-        _notebook_task(f"test_{pipeline}", notebook, artifacts,
-                       parameters={"env": settings.env, "pipeline": pipeline, "run_type": "once"})
+        _notebook_task(
+            f"test_{pipeline}",
+            notebook,
+            artifacts,
+            parameters={"env": settings.env, "pipeline": pipeline, "run_type": "once"},
+        )
         for pipeline in tested
     ]
     return jobs.JobSettings(
@@ -101,8 +120,15 @@ def tests_job(settings: DeploymentSettings, artifacts: Artifacts) -> jobs.JobSet
     )
 
 
-def _job(settings: DeploymentSettings, pipeline: str, description: str, tasks: list[jobs.Task], run_type: str,
-         schedule: jobs.CronSchedule | None = None, continuous: jobs.Continuous | None = None) -> jobs.JobSettings:
+def _job(
+    settings: DeploymentSettings,
+    pipeline: str,
+    description: str,
+    tasks: list[jobs.Task],
+    run_type: str,
+    schedule: jobs.CronSchedule | None = None,
+    continuous: jobs.Continuous | None = None,
+) -> jobs.JobSettings:
     return jobs.JobSettings(
         name=settings.job_name(pipeline),
         description=description,
@@ -118,8 +144,11 @@ def _job(settings: DeploymentSettings, pipeline: str, description: str, tasks: l
         continuous=continuous,
         max_concurrent_runs=settings.max_concurrent_runs,
         timeout_seconds=settings.timeout_seconds,
-        email_notifications=(jobs.JobEmailNotifications(on_failure=list(settings.notify_on_failure))
-                             if settings.notify_on_failure else None),
+        email_notifications=(
+            jobs.JobEmailNotifications(on_failure=list(settings.notify_on_failure))
+            if settings.notify_on_failure
+            else None
+        ),
         run_as=_run_as(settings),
         edit_mode=jobs.JobEditMode.UI_LOCKED,
         format=jobs.Format.MULTI_TASK,
@@ -129,8 +158,9 @@ def _job(settings: DeploymentSettings, pipeline: str, description: str, tasks: l
 def _notebook_task(key: str, notebook_path: str, artifacts: Artifacts, depends_on=None, parameters=None) -> jobs.Task:
     return jobs.Task(
         task_key=key,
-        notebook_task=jobs.NotebookTask(notebook_path=notebook_path, source=jobs.Source.WORKSPACE,
-                                        base_parameters=parameters),
+        notebook_task=jobs.NotebookTask(
+            notebook_path=notebook_path, source=jobs.Source.WORKSPACE, base_parameters=parameters
+        ),
         job_cluster_key=CLUSTER_KEY,
         libraries=[compute.Library(whl="/Workspace" + artifacts.wheel.remote)],
         depends_on=depends_on,
@@ -139,9 +169,15 @@ def _notebook_task(key: str, notebook_path: str, artifacts: Artifacts, depends_o
 
 def _job_cluster(settings: DeploymentSettings) -> jobs.JobCluster:
     cluster = settings.cluster
-    size = ({"autoscale": compute.AutoScale(min_workers=int(cluster.autoscale["min_workers"]),
-                                            max_workers=int(cluster.autoscale["max_workers"]))}
-            if cluster.autoscales else {"num_workers": cluster.num_workers})
+    size = (
+        {
+            "autoscale": compute.AutoScale(
+                min_workers=int(cluster.autoscale["min_workers"]), max_workers=int(cluster.autoscale["max_workers"])
+            )
+        }
+        if cluster.autoscales
+        else {"num_workers": cluster.num_workers}
+    )
     return jobs.JobCluster(
         job_cluster_key=CLUSTER_KEY,
         new_cluster=compute.ClusterSpec(
@@ -153,7 +189,8 @@ def _job_cluster(settings: DeploymentSettings) -> jobs.JobCluster:
             azure_attributes=compute.AzureAttributes(
                 availability=compute.AzureAvailability(cluster.availability),
                 first_on_demand=cluster.first_on_demand,
-                spot_bid_max_price=-1 if cluster.availability != "ON_DEMAND_AZURE" else None),
+                spot_bid_max_price=-1 if cluster.availability != "ON_DEMAND_AZURE" else None,
+            ),
             data_security_mode=compute.DataSecurityMode(cluster.data_security_mode),
             spark_env_vars={"MEDALLION_CONF_DIR": f"{settings.files_folder}/conf"},
             custom_tags=dict(settings.tags),

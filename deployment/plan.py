@@ -1,6 +1,7 @@
 """The plan: what a deploy (or destroy) would create, change or remove, computed before anything is
 written. ``--plan`` prints it; apply performs exactly it. Nothing outside the environment's workspace
 folder and this project's jobs ever appears in a plan."""
+
 from __future__ import annotations
 
 import re
@@ -51,26 +52,38 @@ class Plan:
         width = max((len(self._shown(c.name)) for c in self.pending), default=0)
         for change in self.pending:
             detail = f"  {change.detail}" if change.detail else ""
-            lines.append(f"  {SYMBOLS[change.action]} {change.kind:<12} {self._shown(change.name):<{width}}{detail}".rstrip())
+            lines.append(
+                f"  {SYMBOLS[change.action]} {change.kind:<12} {self._shown(change.name):<{width}}{detail}".rstrip()
+            )
         kept = [c for c in self.changes if c.action == "keep"]
         for change in kept:
             if change.detail:  # something deliberately left alone: say why
                 lines.append(f"  = {change.kind:<12} {self._shown(change.name)}  {change.detail}")
         if not self.pending:
-            lines.append(nothing or f"No changes: {self.env} already matches this checkout and conf/{self.env}.yml "
-                                    f"({len(self.changes)} objects checked).")
+            lines.append(
+                nothing
+                or f"No changes: {self.env} already matches this checkout and conf/{self.env}.yml "
+                f"({len(self.changes)} objects checked)."
+            )
         else:
-            lines.append(f"{self.count('create')} to create, {self.count('update')} to change, "
-                         f"{self.count('delete')} to remove, {len(kept)} unchanged.")
+            lines.append(
+                f"{self.count('create')} to create, {self.count('update')} to change, "
+                f"{self.count('delete')} to remove, {len(kept)} unchanged."
+            )
         return "\n".join(lines)
 
     def _shown(self, name: str) -> str:
-        return name[len(self.folder) + 1:] if name.startswith(self.folder + "/") else name
+        return name[len(self.folder) + 1 :] if name.startswith(self.folder + "/") else name
 
 
 # ------------------------------------------------------------------------------------------------ deploy
-def plan_deploy(ws: Workspace, settings: DeploymentSettings, artifacts: Artifacts,
-                wanted: dict[str, jobs.JobSettings], acl: list[jobs.JobAccessControlRequest]) -> Plan:
+def plan_deploy(
+    ws: Workspace,
+    settings: DeploymentSettings,
+    artifacts: Artifacts,
+    wanted: dict[str, jobs.JobSettings],
+    acl: list[jobs.JobAccessControlRequest],
+) -> Plan:
     folder = settings.workspace_folder
     existing = ws.read_state(folder, settings.env)
     old = existing or DeploymentState(settings.env)
@@ -97,8 +110,15 @@ def plan_deploy(ws: Workspace, settings: DeploymentSettings, artifacts: Artifact
         if remote is None:
             plan.changes.append(Change("create", upload.kind, upload.remote, upload=upload))
         elif old.uploads.get(upload.remote) == upload.sha256 and _edited_by_hand(old, upload.remote, remote):
-            plan.changes.append(Change("update", upload.kind, upload.remote,
-                                       "edited in the workspace since the last deploy: put back", upload=upload))
+            plan.changes.append(
+                Change(
+                    "update",
+                    upload.kind,
+                    upload.remote,
+                    "edited in the workspace since the last deploy: put back",
+                    upload=upload,
+                )
+            )
         elif old.uploads.get(upload.remote) == upload.sha256:
             plan.changes.append(Change("keep", upload.kind, upload.remote))
             if remote.modified_at is not None:
@@ -150,7 +170,9 @@ def _folder_acl_change(ws: Workspace, settings: DeploymentSettings, folder: str)
         return Change("keep", "folder-acl", folder, grants=wanted)
     added = [f"+{k} {p} {lvl}" for k, p, lvl in sorted(wanted - current)]
     removed = [f"-{k} {p} {lvl}" for k, p, lvl in sorted(current - wanted)]
-    return Change("create" if not current else "update", "folder-acl", folder, ", ".join(added + removed), grants=wanted)
+    return Change(
+        "create" if not current else "update", "folder-acl", folder, ", ".join(added + removed), grants=wanted
+    )
 
 
 def _edited_by_hand(old: DeploymentState, path: str, remote) -> bool:
@@ -173,16 +195,24 @@ def _job_changes(ws, settings, name, job_settings, old, new, acl) -> list[Change
     if not _ours(remote, settings):
         raise MedallionError(
             f"A job named {name!r} (id {remote.job_id}) exists but this project did not create it "
-            f"(it lacks the tags {settings.tags}). Rename or delete it, then deploy again.")
+            f"(it lacks the tags {settings.tags}). Rename or delete it, then deploy again."
+        )
     new.jobs[name] = JobRecord(remote.job_id, digest)
     differences = diff(desired, remote.settings)
     record = old.jobs.get(name)
     if not differences and record is not None and record.settings_sha256 != digest:
         differences = ["settings removed since the last deploy"]
     restart = "; its stream is restarted" if differences and job_settings.continuous is not None else ""
-    changes = [Change("update" if differences else "keep", "job", name, ", ".join(differences[:6]) +
-                      (f" (+{len(differences) - 6} more)" if len(differences) > 6 else "") + restart,
-                      job_settings=job_settings, job_id=remote.job_id)]
+    changes = [
+        Change(
+            "update" if differences else "keep",
+            "job",
+            name,
+            ", ".join(differences[:6]) + (f" (+{len(differences) - 6} more)" if len(differences) > 6 else "") + restart,
+            job_settings=job_settings,
+            job_id=remote.job_id,
+        )
+    ]
     changes.append(_acl_change(ws, name, remote.job_id, acl))
     return changes
 
@@ -221,9 +251,13 @@ def _acl_text(acl) -> str:
 
 def _job_summary(settings: jobs.JobSettings) -> str:
     tasks = " → ".join(t.task_key for t in settings.tasks or [])
-    when = ("continuous" if settings.continuous else
-            f"{settings.schedule.quartz_cron_expression} {settings.schedule.pause_status.value.lower()}"
-            if settings.schedule else "on demand")
+    when = (
+        "continuous"
+        if settings.continuous
+        else f"{settings.schedule.quartz_cron_expression} {settings.schedule.pause_status.value.lower()}"
+        if settings.schedule
+        else "on demand"
+    )
     return f"{tasks}; {when}"
 
 
@@ -238,7 +272,7 @@ def _folders(folder: str, artifacts: Artifacts) -> list[str]:
     chain = ["/".join(parts[:i]) for i in range(base_depth + 1, len(parts) + 1)]
     inner = set()
     for path in artifacts.folders:
-        relative = path[len(folder) + 1:].split("/")
+        relative = path[len(folder) + 1 :].split("/")
         inner.update(f"{folder}/{'/'.join(relative[:i])}" for i in range(1, len(relative) + 1))
     return chain + sorted(inner)
 

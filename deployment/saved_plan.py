@@ -5,6 +5,7 @@ The saved plan records every pending change with the content hash of each upload
 each job, so a different wheel, a conf change, or anything edited in the workspace since (a job, a
 notebook, a permission) makes the new plan differ, and the apply stops before writing anything.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,15 @@ def save(plan: Plan, path: Path) -> str:
     """Write the plan; returns its digest (shown in the log, so an approver can match it)."""
     changes = fingerprint(plan)
     digest = hashlib.sha256(json.dumps(changes).encode()).hexdigest()
-    document = {"format": FORMAT, "env": plan.env, "host": plan.host, "folder": plan.folder,
-                "digest": digest, "rendered": plan.render(), "changes": changes}
+    document = {
+        "format": FORMAT,
+        "env": plan.env,
+        "host": plan.host,
+        "folder": plan.folder,
+        "digest": digest,
+        "rendered": plan.render(),
+        "changes": changes,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")
     return digest
@@ -56,5 +64,6 @@ def check(plan: Plan, path: Path) -> str:
         raise MedallionError(
             f"Nothing applied: {plan.env} or this checkout changed since the plan in {path} was saved "
             f"(now also: {', '.join(added) or 'nothing'}; no longer: {', '.join(gone) or 'nothing'}). "
-            "Plan again and have the new plan approved.")
+            "Plan again and have the new plan approved."
+        )
     return saved["digest"]

@@ -1,4 +1,5 @@
 """The ``deployment`` section of ``conf/<env>.yml``, validated once into a frozen object."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-from medallion.platform.config import load_conf
 from medallion.errors import ConfigError
+from medallion.platform.config import load_conf
 
 PROJECT = "medallion"
 SECURITY_MODES = ("SINGLE_USER", "USER_ISOLATION", "DATA_SECURITY_MODE_DEDICATED", "DATA_SECURITY_MODE_STANDARD")
@@ -99,23 +100,33 @@ class DeploymentSettings:
         tags = {"project": PROJECT, "medallion-env": self.env}
         return {**tags, "medallion-user": self.user} if self.user else tags
 
-    def for_user(self, user: str) -> "DeploymentSettings":
+    def for_user(self, user: str) -> DeploymentSettings:
         """A per-user target: the engineer's own folder and job names, every schedule paused."""
-        return replace(self, user=user, workspace_folder=f"/Users/{user}/{PROJECT}/{self.env}",
-                       schedule=replace(self.schedule, paused=True))
+        return replace(
+            self,
+            user=user,
+            workspace_folder=f"/Users/{user}/{PROJECT}/{self.env}",
+            schedule=replace(self.schedule, paused=True),
+        )
 
 
-def load_deployment(env: str, conf_dir: Path | str | None = None, known_pipelines: list[str] | None = None) -> DeploymentSettings:
+def load_deployment(
+    env: str, conf_dir: Path | str | None = None, known_pipelines: list[str] | None = None
+) -> DeploymentSettings:
     conf = load_conf(env, conf_dir)
     section = conf["deployment"]
     where = f"conf/{env}.yml: deployment"
     folder = section["workspace_folder"]
     if not folder:
-        raise ConfigError(f"{where}.workspace_folder is not set: name the workspace folder this environment deploys to.")
+        raise ConfigError(
+            f"{where}.workspace_folder is not set: name the workspace folder this environment deploys to."
+        )
     folder = _workspace_folder(folder, where)
     host = section["host"]
     if host and not re.match(r"^https?://[^/]+/?$", host):
-        raise ConfigError(f"{where}.host must be a workspace URL like https://adb-123.4.azuredatabricks.net, got {host!r}.")
+        raise ConfigError(
+            f"{where}.host must be a workspace URL like https://adb-123.4.azuredatabricks.net, got {host!r}."
+        )
     pipelines = tuple(section["pipelines"] or known_pipelines or [])
     _check_known(pipelines, known_pipelines, f"{where}.pipelines")
     streams = tuple(section["stream_pipelines"])
@@ -169,13 +180,17 @@ def load_deployment(env: str, conf_dir: Path | str | None = None, known_pipeline
 def _workspace_folder(folder: str, where: str) -> str:
     """API paths omit the ``/Workspace`` prefix that cluster file paths carry; accept either spelling."""
     if folder.startswith("/Workspace/"):
-        folder = folder[len("/Workspace"):]
+        folder = folder[len("/Workspace") :]
     if not folder.startswith("/") or folder.rstrip("/") in ("", "/Shared", "/Users"):
-        raise ConfigError(f"{where}.workspace_folder must be a folder of its own like /Deployments/medallion/qa, got {folder!r}.")
+        raise ConfigError(
+            f"{where}.workspace_folder must be a folder of its own like /Deployments/medallion/qa, got {folder!r}."
+        )
     if folder == "/Shared" or folder.startswith("/Shared/"):
-        raise ConfigError(f"{where}.workspace_folder {folder!r} is under /Shared, which every workspace user may edit, "
-                          "while the jobs run its files as the job principal: use a folder of its own such as "
-                          "/Deployments/medallion/<env>, whose permissions the deploy sets.")
+        raise ConfigError(
+            f"{where}.workspace_folder {folder!r} is under /Shared, which every workspace user may edit, "
+            "while the jobs run its files as the job principal: use a folder of its own such as "
+            "/Deployments/medallion/<env>, whose permissions the deploy sets."
+        )
     return folder.rstrip("/")
 
 

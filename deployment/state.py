@@ -4,6 +4,7 @@ It is how a re-run recognises an unchanged upload without downloading it (conten
 whose settings lost a field is still seen as changed (settings hash), and how ``--destroy`` knows what
 is ours: only what the state lists (and jobs carrying our tags) is ever deleted.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,13 +37,16 @@ class DeploymentState:
             "env": self.env,
             "uploads": dict(sorted(self.uploads.items())),
             "folders": sorted(set(self.folders)),
-            "jobs": {name: {"job_id": r.job_id, "settings_sha256": r.settings_sha256} for name, r in sorted(self.jobs.items())},
+            "jobs": {
+                name: {"job_id": r.job_id, "settings_sha256": r.settings_sha256}
+                for name, r in sorted(self.jobs.items())
+            },
             "modified_at": dict(sorted(self.modified_at.items())),
         }
         return json.dumps(data, indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str, env: str) -> "DeploymentState":
+    def from_json(cls, text: str, env: str) -> DeploymentState:
         data = json.loads(text)
         if data.get("project") != "medallion" or data.get("env") != env:
             raise ValueError(f"the state file belongs to project {data.get('project')!r}, env {data.get('env')!r}")

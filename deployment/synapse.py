@@ -13,6 +13,7 @@ Access: ``caller`` passes each reader's own Entra ID identity to storage (grant 
 access on the gold folders only); ``managed_identity`` reads as the Synapse workspace's identity through a
 database scoped credential, whose master key password is generated inside the server and never seen.
 """
+
 from __future__ import annotations
 
 from deployment.settings import DeploymentSettings, https_location
@@ -22,8 +23,11 @@ DATA_SOURCE = "medallion_lakehouse"
 CREDENTIAL = "medallion_workspace_identity"
 
 
-def render(settings: DeploymentSettings, gold_tables: dict[str, list[str]],
-           columns: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
+def render(
+    settings: DeploymentSettings,
+    gold_tables: dict[str, list[str]],
+    columns: dict[str, dict[str, list[tuple[str, str]]]],
+) -> str:
     """``columns``: pipeline → table → (column, T-SQL type), for every table of ``gold_tables``."""
     location = settings.synapse.location or _location(settings)
     database = settings.synapse.database
@@ -107,10 +111,11 @@ def _location(settings: DeploymentSettings) -> str:
 
 def _access_note(settings: DeploymentSettings) -> str:
     if settings.synapse.auth == "managed_identity":
-        return ("the Synapse workspace's managed identity (give it Storage Blob Data Reader on the lakehouse "
-                "container); readers need no storage role.")
-    return ("each reader's own Entra ID identity (give the reader group read and execute ACLs on the gold "
-            "folders only).")
+        return (
+            "the Synapse workspace's managed identity (give it Storage Blob Data Reader on the lakehouse "
+            "container); readers need no storage role."
+        )
+    return "each reader's own Entra ID identity (give the reader group read and execute ACLs on the gold folders only)."
 
 
 def _q(name: str) -> str:

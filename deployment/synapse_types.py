@@ -6,6 +6,7 @@ delta-rs, no Spark): the local lakehouse the same code wrote (``medallion run``)
 the one in Azure. Strings get ``varchar(deployment.synapse.string_length)`` in the database's UTF-8
 collation: set it to the longest value a text column may hold.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -23,9 +24,18 @@ def tsql_type(arrow: pa.DataType, string_length: int) -> str:
         return f"decimal({arrow.precision},{arrow.scale})"
     if pa.types.is_timestamp(arrow):
         return "datetime2(6)"
-    simple = {pa.int64(): "bigint", pa.int32(): "int", pa.int16(): "smallint", pa.int8(): "tinyint",
-              pa.float64(): "float", pa.float32(): "real", pa.bool_(): "bit", pa.date32(): "date",
-              pa.binary(): "varbinary(max)", pa.large_binary(): "varbinary(max)"}
+    simple = {
+        pa.int64(): "bigint",
+        pa.int32(): "int",
+        pa.int16(): "smallint",
+        pa.int8(): "tinyint",
+        pa.float64(): "float",
+        pa.float32(): "real",
+        pa.bool_(): "bit",
+        pa.date32(): "date",
+        pa.binary(): "varbinary(max)",
+        pa.large_binary(): "varbinary(max)",
+    }
     if arrow in simple:
         return simple[arrow]
     return "varchar(max)"  # nested (struct, array, map): serverless returns it as JSON text
@@ -49,5 +59,6 @@ def gold_columns(root: str, gold_tables: dict[str, list[str]], string_length: in
         raise MedallionError(
             f"No Delta table under {root} for {', '.join(missing)}: the view column types are read from the gold "
             "tables this code writes. Run the pipelines locally first (`medallion run <pipeline>`), or point "
-            "--schemas-from at a storage root that has them.")
+            "--schemas-from at a storage root that has them."
+        )
     return found

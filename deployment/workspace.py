@@ -1,5 +1,6 @@
 """The workspace as the deployment sees it: a thin layer over ``WorkspaceClient`` that answers
 "what is there now" (absent → ``None``) and performs the writes the plan asks for."""
+
 from __future__ import annotations
 
 import base64
@@ -49,14 +50,18 @@ class Workspace:
         try:
             return DeploymentState.from_json(text, env)
         except (ValueError, KeyError) as err:
-            raise MedallionError(f"{path} is not this project's deployment state for {env} ({err}); "
-                                 "move it away or fix workspace_folder in conf.") from None
+            raise MedallionError(
+                f"{path} is not this project's deployment state for {env} ({err}); "
+                "move it away or fix workspace_folder in conf."
+            ) from None
 
     def find_job(self, name: str) -> RemoteJob | None:
         matches = [job for job in self.client.jobs.list(name=name) if job.settings and job.settings.name == name]
         if len(matches) > 1:
             ids = ", ".join(str(j.job_id) for j in matches)
-            raise MedallionError(f"Several jobs are named {name!r} (ids {ids}): delete the extra ones, then deploy again.")
+            raise MedallionError(
+                f"Several jobs are named {name!r} (ids {ids}): delete the extra ones, then deploy again."
+            )
         return self.get_job(matches[0].job_id) if matches else None
 
     def get_job(self, job_id: int) -> RemoteJob | None:
@@ -80,17 +85,25 @@ class Workspace:
         for entry in permissions.access_control_list or []:
             for permission in entry.all_permissions or []:
                 if not permission.inherited:
-                    kind = "group" if entry.group_name else "service_principal" if entry.service_principal_name else "user"
+                    kind = (
+                        "group" if entry.group_name else "service_principal" if entry.service_principal_name else "user"
+                    )
                     principal = entry.group_name or entry.service_principal_name or entry.user_name
                     granted.add((kind, principal, permission.permission_level.value))
         return granted
 
     def set_folder_acl(self, path: str, grants: set[tuple[str, str, str]]) -> None:
         info = self.status(path)
-        self.client.workspace.set_permissions("directories", str(info.object_id), access_control_list=[
-            workspace.WorkspaceObjectAccessControlRequest(
-                **{f"{kind}_name": principal}, permission_level=workspace.WorkspaceObjectPermissionLevel(level))
-            for kind, principal, level in sorted(grants)])
+        self.client.workspace.set_permissions(
+            "directories",
+            str(info.object_id),
+            access_control_list=[
+                workspace.WorkspaceObjectAccessControlRequest(
+                    **{f"{kind}_name": principal}, permission_level=workspace.WorkspaceObjectPermissionLevel(level)
+                )
+                for kind, principal, level in sorted(grants)
+            ],
+        )
 
     def secret_scope(self, name: str):
         """The scope named ``name`` (None when absent)."""
@@ -112,11 +125,17 @@ class Workspace:
     def upload(self, upload: Upload) -> None:
         content = base64.b64encode(upload.content).decode()
         if upload.kind == "notebook":
-            self.client.workspace.import_(upload.remote, content=content, format=workspace.ImportFormat.SOURCE,
-                                          language=workspace.Language.PYTHON, overwrite=True)
+            self.client.workspace.import_(
+                upload.remote,
+                content=content,
+                format=workspace.ImportFormat.SOURCE,
+                language=workspace.Language.PYTHON,
+                overwrite=True,
+            )
         else:
-            self.client.workspace.import_(upload.remote, content=content, format=workspace.ImportFormat.AUTO,
-                                          overwrite=True)
+            self.client.workspace.import_(
+                upload.remote, content=content, format=workspace.ImportFormat.AUTO, overwrite=True
+            )
 
     def write_state(self, folder: str, state: DeploymentState) -> None:
         self.upload(Upload("file", f"{folder}/{STATE_FILE}", state.to_json().encode()))

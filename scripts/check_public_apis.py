@@ -7,6 +7,7 @@ comes back). Prints ``file:line: name`` for each use and exits 1; exits 0 when t
 
 Usage: ``python scripts/check_public_apis.py [folder ...]`` (default: ``src``).
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,9 @@ import sys
 from pathlib import Path
 
 FORBIDDEN = ("_jvm", "_jsparkSession", "_jsc", "_jdf", "_jconf", "sparkContext", "py4j")
-PATTERN = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(name) for name in FORBIDDEN) + r")(?![A-Za-z0-9])",
-                     re.IGNORECASE)
+PATTERN = re.compile(
+    r"(?<![A-Za-z0-9])(" + "|".join(re.escape(name) for name in FORBIDDEN) + r")(?![A-Za-z0-9])", re.IGNORECASE
+)
 SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".properties", ".md", ".txt", ".json", ".cfg", ".toml"}
 
 
@@ -40,9 +42,11 @@ def main(arguments: list[str]) -> int:
     for use in found:
         print(use)
     if found:
-        print(f"{len(found)} use(s) of private Spark/JVM internals ({', '.join(FORBIDDEN)}): use public Spark, "
-              "Delta and SQL APIs so the code runs over Spark Connect and on shared or serverless compute.",
-              file=sys.stderr)
+        print(
+            f"{len(found)} use(s) of private Spark/JVM internals ({', '.join(FORBIDDEN)}): use public Spark, "
+            "Delta and SQL APIs so the code runs over Spark Connect and on shared or serverless compute.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -1,5 +1,6 @@
 """A real headless Chromium for the tests that check what a person sees: the DOM after the browser
 parsed the page, and a screenshot whose pixels can be counted (a small PNG reader, no imaging library)."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,16 @@ from pathlib import Path
 import pytest
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
 
 
 def chromium() -> str:
@@ -26,8 +35,13 @@ def chromium() -> str:
 
 def _run(*arguments: str) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        return subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *arguments],
-                              capture_output=True, text=True, timeout=90, check=True)
+        return subprocess.run(
+            [chromium(), *FLAGS, f"--user-data-dir={profile}", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=True,
+        )
 
 
 def dump_dom(page: Path) -> str:
@@ -36,8 +50,12 @@ def dump_dom(page: Path) -> str:
 
 def screenshot(page: Path, out: Path, width: int = 1280, height: int = 2000, scale: float = 0.25) -> Path:
     """A screenshot of the laid-out page, scaled down so counting its pixels in Python stays quick."""
-    _run(f"--screenshot={out}", f"--window-size={width},{height}", f"--force-device-scale-factor={scale}",
-         page.resolve().as_uri())
+    _run(
+        f"--screenshot={out}",
+        f"--window-size={width},{height}",
+        f"--force-device-scale-factor={scale}",
+        page.resolve().as_uri(),
+    )
     return out
 
 
@@ -47,8 +65,8 @@ def pixels(png: Path) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     position, chunks, header = 8, [], None
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -59,7 +77,7 @@ def pixels(png: Path) -> tuple[int, int, list[bytes]]:
     step = 3 if colour == 2 else 4
     raw, stride, rows, previous = zlib.decompress(b"".join(chunks)), width * step, [], bytearray(width * step)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride):
             left = line[x - step] if x >= step else 0
             up, corner = previous[x], previous[x - step] if x >= step else 0
@@ -75,7 +93,11 @@ def pixels(png: Path) -> tuple[int, int, list[bytes]]:
                 line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
         rows.append(bytes(line))
         previous = line
-    return width, height, [bytes(r) for r in rows] if step == 3 else [bytes(b for i, b in enumerate(r) if i % 4 != 3) for r in rows]
+    return (
+        width,
+        height,
+        [bytes(r) for r in rows] if step == 3 else [bytes(b for i, b in enumerate(r) if i % 4 != 3) for r in rows],
+    )
 
 
 def count_colours(png: Path, colours: dict[str, tuple[int, int, int]], tolerance: int = 8) -> dict[str, int]:
@@ -84,8 +106,12 @@ def count_colours(png: Path, colours: dict[str, tuple[int, int, int]], tolerance
     found = dict.fromkeys(colours, 0)
     for row in rows:
         for i in range(0, len(row), 3):
-            pixel = row[i:i + 3]
+            pixel = row[i : i + 3]
             for name, rgb in colours.items():
-                if abs(pixel[0] - rgb[0]) <= tolerance and abs(pixel[1] - rgb[1]) <= tolerance and abs(pixel[2] - rgb[2]) <= tolerance:
+                if (
+                    abs(pixel[0] - rgb[0]) <= tolerance
+                    and abs(pixel[1] - rgb[1]) <= tolerance
+                    and abs(pixel[2] - rgb[2]) <= tolerance
+                ):
                     found[name] += 1
     return found

@@ -1,4 +1,5 @@
 """One SparkSession for the whole test run (few shuffle partitions, UI off), and fresh lakehouses."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ TEST_PII_KEY = "test-only-tokenisation-key"
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     os.environ.setdefault("MEDALLION_SECRET_PII_TOKEN_KEY", TEST_PII_KEY)
-    settings = load_settings("local", root=str(tmp_path_factory.mktemp("spark-root")),
-                             overrides={"spark": {"shuffle_partitions": 2}})
+    settings = load_settings(
+        "local", root=str(tmp_path_factory.mktemp("spark-root")), overrides={"spark": {"shuffle_partitions": 2}}
+    )
     session = local_spark_session(settings)
     yield session
     session.stop()

@@ -3,17 +3,18 @@
 Every step is idempotent, so running it again lands no new file, processes nothing new and prints the
 same counts.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
 import time
 
-from medallion.engine import hooks, runner
-from medallion.platform.config import load_settings
-from medallion.display import print_counts, print_dataframe
-from medallion.errors import MedallionError
 from medallion.declare.pipeline import get_pipeline
+from medallion.display import print_counts, print_dataframe
+from medallion.engine import hooks, runner
+from medallion.errors import MedallionError
+from medallion.platform.config import load_settings
 from medallion.platform.runtime import Runtime
 
 
@@ -30,7 +31,9 @@ def main(pipeline_name: str = "fitness", sets: tuple[int, ...] = (1, 2)) -> int:
     print_counts(runtime, pipeline_name)
     for table in pipeline.ordered():
         if table.layer.value == "gold":
-            frame = runtime.spark.read.format("delta").load(runtime.location(pipeline_name, table.layer, table.name).path)
+            frame = runtime.spark.read.format("delta").load(
+                runtime.location(pipeline_name, table.layer, table.name).path
+            )
             print(f"\n{runtime.location(pipeline_name, table.layer, table.name).name}")
             print_dataframe(frame.orderBy(*frame.columns[:3]))
     return 0

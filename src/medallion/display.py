@@ -1,17 +1,24 @@
 """Readable console output: per-table counts, a table's rows, the last runs of the event log."""
+
 from __future__ import annotations
 
-from medallion.io import table_exists
 from medallion.declare.pipeline import get_pipeline
+from medallion.io import table_exists
 from medallion.platform.runtime import Runtime
 
 
 def format_rows(header: list[str], rows: list[list]) -> str:
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
-    numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) and rows for i in range(len(header))]
+    numeric = [
+        all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) and rows for i in range(len(header))
+    ]
+
     def line(values):
-        return "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+        return "  ".join(
+            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
+        ).rstrip()
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 

@@ -11,6 +11,7 @@ Every write is idempotent, so a replayed streaming batch or a re-run changes not
 - merges are keyed and conditional (insert-only, update-if-newer, latest-wins, update-if-changed, SCD2),
   so applying the same batch twice finds nothing left to change.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -21,7 +22,16 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from medallion.declare.tables import (
-    Append, CdcLatest, InsertOnly, Layer, Overwrite, Scd1, Scd2, SurrogateKey, UpdateIfNewer, WriteMode,
+    Append,
+    CdcLatest,
+    InsertOnly,
+    Layer,
+    Overwrite,
+    Scd1,
+    Scd2,
+    SurrogateKey,
+    UpdateIfNewer,
+    WriteMode,
 )
 from medallion.platform import failpoints
 from medallion.platform.runtime import TableLocation
@@ -78,18 +88,30 @@ def table_exists(spark: SparkSession, path: str) -> bool:
 
 def _no_table(err: Exception) -> bool:
     text = str(err)
-    return any(marker in text for marker in (
-        "is not a Delta table", "DELTA_MISSING_DELTA_TABLE", "Path does not exist", "PATH_NOT_FOUND",
-        "DELTA_TABLE_NOT_FOUND", "doesn't exist", "does not exist",
-    ))
+    return any(
+        marker in text
+        for marker in (
+            "is not a Delta table",
+            "DELTA_MISSING_DELTA_TABLE",
+            "Path does not exist",
+            "PATH_NOT_FOUND",
+            "DELTA_TABLE_NOT_FOUND",
+            "doesn't exist",
+            "does not exist",
+        )
+    )
 
 
 def last_commit(spark: SparkSession, path: str) -> dict | None:
     """Version, operation and metrics of the table's latest commit."""
-    row = spark.sql(f"DESCRIBE HISTORY {quoted(path)} LIMIT 1").select(
-        "version", "operation", "operationMetrics").first()
-    return None if row is None else {"version": row["version"], "operation": row["operation"],
-                                     "metrics": dict(row["operationMetrics"] or {})}
+    row = (
+        spark.sql(f"DESCRIBE HISTORY {quoted(path)} LIMIT 1").select("version", "operation", "operationMetrics").first()
+    )
+    return (
+        None
+        if row is None
+        else {"version": row["version"], "operation": row["operation"], "metrics": dict(row["operationMetrics"] or {})}
+    )
 
 
 def register(spark: SparkSession, location: TableLocation) -> None:
@@ -100,12 +122,16 @@ def register(spark: SparkSession, location: TableLocation) -> None:
 
 
 def create_if_missing(
-    spark: SparkSession, location: TableLocation, schema: StructType, partition_by: tuple[str, ...] = (),
+    spark: SparkSession,
+    location: TableLocation,
+    schema: StructType,
+    partition_by: tuple[str, ...] = (),
     comment: str = "",
 ) -> None:
     """Create an empty Delta table with ``schema`` (so readers and streams can start before data)."""
-    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}"
-                        for f in schema.fields)
+    columns = ", ".join(
+        f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}" for f in schema.fields
+    )
     statement = f"CREATE TABLE IF NOT EXISTS {quoted(location.path)} ({columns}) USING DELTA"
     if partition_by:
         statement += f" PARTITIONED BY ({', '.join(f'`{c}`' for c in partition_by)})"
@@ -132,8 +158,13 @@ def write(
         return _append(df, location.path, writer_id, batch_version, partition_by)
     before = table_version(spark, location.path)
     if isinstance(mode, Overwrite):
-        (df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-         .partitionBy(*partition_by).save(location.path))
+        (
+            df.write.format("delta")
+            .mode("overwrite")
+            .option("overwriteSchema", "true")
+            .partitionBy(*partition_by)
+            .save(location.path)
+        )
         return _metrics_since(spark, location.path, before)
     if isinstance(mode, Scd2):
         return _write_scd2(df, location, mode, writer_id, before, partition_by)
@@ -154,27 +185,34 @@ def _merge_plan(df: DataFrame, mode: WriteMode) -> tuple[DataFrame, str]:
         return one_per_key(df, mode.keys), "WHEN NOT MATCHED THEN INSERT *"
     if isinstance(mode, UpdateIfNewer):
         assignments = ", ".join(f"t.`{c}` = s.`{c}`" for c in mode.columns)
-        return (latest_per_key(df, mode.keys, (mode.newer_than,)),
-                f"WHEN MATCHED AND s.`{mode.newer_than}` > t.`{mode.newer_than}` THEN UPDATE SET {assignments} "
-                "WHEN NOT MATCHED THEN INSERT *")
+        return (
+            latest_per_key(df, mode.keys, (mode.newer_than,)),
+            f"WHEN MATCHED AND s.`{mode.newer_than}` > t.`{mode.newer_than}` THEN UPDATE SET {assignments} "
+            "WHEN NOT MATCHED THEN INSERT *",
+        )
     if isinstance(mode, CdcLatest):
         source_seq = ", ".join(f"s.`{c}`" for c in mode.sequence_by)
         target_seq = ", ".join(f"t.`{c}`" for c in mode.sequence_by)
-        return (latest_per_key(df, mode.keys, mode.sequence_by),
-                f"WHEN MATCHED AND struct({source_seq}) > struct({target_seq}) THEN UPDATE SET * "
-                "WHEN NOT MATCHED THEN INSERT *")
+        return (
+            latest_per_key(df, mode.keys, mode.sequence_by),
+            f"WHEN MATCHED AND struct({source_seq}) > struct({target_seq}) THEN UPDATE SET * "
+            "WHEN NOT MATCHED THEN INSERT *",
+        )
     if isinstance(mode, Scd1):
         others = [c for c in df.columns if c not in mode.keys]
         changed = " OR ".join(f"NOT (s.`{c}` <=> t.`{c}`)" for c in others) or "false"
-        return one_per_key(df, mode.keys), f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+        return one_per_key(
+            df, mode.keys
+        ), f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
     raise TypeError(f"unknown write mode {mode!r}")
 
 
 SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
 
 
-def _write_scd2(df: DataFrame, location: TableLocation, mode: Scd2, writer_id: str, before: int,
-                partition_by: tuple[str, ...]) -> WriteResult:
+def _write_scd2(
+    df: DataFrame, location: TableLocation, mode: Scd2, writer_id: str, before: int, partition_by: tuple[str, ...]
+) -> WriteResult:
     """Recompute the history of the keys in ``df`` from their stored rows plus ``df``, then merge it on
     (keys, valid_from): new versions are inserted, neighbours whose end changed are updated."""
     spark = df.sparkSession
@@ -211,24 +249,50 @@ def scd2_history(changes: DataFrame, stored: DataFrame | None, mode: Scd2) -> Da
     if stored is not None:
         kept = stored.select(*value_columns, F.lit(False).alias("_deleted"), F.lit(0).alias("_priority"))
         successors = stored.select(*keys, F.col("valid_from").alias("_next_from"))
-        closing = (stored.where("valid_to IS NOT NULL").alias("r")
-                   .join(successors.alias("n"), [*[F.col(f"r.{k}").eqNullSafe(F.col(f"n.{k}")) for k in keys],
-                                                 F.col("r.valid_to") == F.col("n._next_from")], "left_anti"))
-        deletes = closing.select(*[F.col(k) for k in keys], F.col("valid_to").alias(sequence),
-                                 *[F.lit(None).cast(changes.schema[c].dataType).alias(c)
-                                   for c in value_columns if c not in keys and c != sequence],
-                                 F.lit(True).alias("_deleted"), F.lit(0).alias("_priority"))
+        closing = (
+            stored.where("valid_to IS NOT NULL")
+            .alias("r")
+            .join(
+                successors.alias("n"),
+                [
+                    *[F.col(f"r.{k}").eqNullSafe(F.col(f"n.{k}")) for k in keys],
+                    F.col("r.valid_to") == F.col("n._next_from"),
+                ],
+                "left_anti",
+            )
+        )
+        deletes = closing.select(
+            *[F.col(k) for k in keys],
+            F.col("valid_to").alias(sequence),
+            *[
+                F.lit(None).cast(changes.schema[c].dataType).alias(c)
+                for c in value_columns
+                if c not in keys and c != sequence
+            ],
+            F.lit(True).alias("_deleted"),
+            F.lit(0).alias("_priority"),
+        )
         events = events.unionByName(kept).unionByName(deletes.select(*value_columns, "_deleted", "_priority"))
-    others = [c for c, kind in changes.select(*value_columns).dtypes
-              if c not in keys and c != sequence and not kind.startswith(("map", "struct", "array"))]
+    others = [
+        c
+        for c, kind in changes.select(*value_columns).dtypes
+        if c not in keys and c != sequence and not kind.startswith(("map", "struct", "array"))
+    ]
     first = Window.partitionBy(*keys, sequence).orderBy(
-        "_priority", F.col("_deleted").desc(), *[F.col(c).asc_nulls_last() for c in others])
+        "_priority", F.col("_deleted").desc(), *[F.col(c).asc_nulls_last() for c in others]
+    )
     unique_events = events.withColumn("_rank", F.row_number().over(first)).where("_rank = 1").drop("_rank")
     following = Window.partitionBy(*keys).orderBy(sequence)
-    return (unique_events.withColumn("valid_to", F.lead(sequence).over(following))
-            .where(~F.col("_deleted"))
-            .select(*value_columns, F.col(sequence).alias("valid_from"), "valid_to",
-                    F.col("valid_to").isNull().alias("is_current")))
+    return (
+        unique_events.withColumn("valid_to", F.lead(sequence).over(following))
+        .where(~F.col("_deleted"))
+        .select(
+            *value_columns,
+            F.col(sequence).alias("valid_from"),
+            "valid_to",
+            F.col("valid_to").isNull().alias("is_current"),
+        )
+    )
 
 
 def _merge(spark: SparkSession, path: str, source: DataFrame, on: str, clauses: str) -> None:
@@ -253,13 +317,20 @@ def _with_new_surrogate_keys(df: DataFrame, path: str, mode: SurrogateKey) -> Da
     new_values = df.dropDuplicates(list(mode.keys)).join(known, F.expr(unseen), "left_anti")
     return new_values.withColumn(
         mode.surrogate_key,
-        (F.lit(start) + F.row_number().over(Window.orderBy(*[F.col(k).asc_nulls_first() for k in mode.keys])))
-        .cast(key_type),
+        (F.lit(start) + F.row_number().over(Window.orderBy(*[F.col(k).asc_nulls_first() for k in mode.keys]))).cast(
+            key_type
+        ),
     )
 
 
-def append_rows(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...] = (),
-                merge_schema: bool = False) -> WriteResult:
+def append_rows(
+    df: DataFrame,
+    path: str,
+    writer_id: str,
+    batch_version: int,
+    partition_by: tuple[str, ...] = (),
+    merge_schema: bool = False,
+) -> WriteResult:
     """Idempotent append for framework tables (quarantine, batch log) that are not declared tables."""
     return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
 
@@ -301,12 +372,17 @@ def latest_per_key(df: DataFrame, keys: tuple[str, ...], order: tuple[str, ...])
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
-def _append(df: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...],
-            merge_schema: bool = False) -> WriteResult:
+def _append(
+    df: DataFrame,
+    path: str,
+    writer_id: str,
+    batch_version: int,
+    partition_by: tuple[str, ...],
+    merge_schema: bool = False,
+) -> WriteResult:
     spark = df.sparkSession
     before = table_version(spark, path)
-    writer = (df.write.format("delta").mode("append")
-              .option("txnAppId", writer_id).option("txnVersion", batch_version))
+    writer = df.write.format("delta").mode("append").option("txnAppId", writer_id).option("txnVersion", batch_version)
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
     writer.partitionBy(*partition_by).save(path)
@@ -328,8 +404,13 @@ def _metrics_since(spark: SparkSession, path: str, before: int) -> WriteResult:
         return WriteResult(version=before)
     metrics = last["metrics"]
     if last["operation"] == "MERGE":
-        return WriteResult(int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0)),
-                           source_rows=int(metrics.get("numSourceRows", 0)), committed=True, version=last["version"])
+        return WriteResult(
+            int(metrics.get("numTargetRowsInserted", 0)),
+            int(metrics.get("numTargetRowsUpdated", 0)),
+            source_rows=int(metrics.get("numSourceRows", 0)),
+            committed=True,
+            version=last["version"],
+        )
     return WriteResult(int(metrics.get("numOutputRows", 0)), 0, committed=True, version=last["version"])
 
 

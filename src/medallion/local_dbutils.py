@@ -3,9 +3,11 @@
 It serves widgets (values passed in, else the notebook's defaults), secrets (through the configured
 secret store) and ``notebook.exit``; nothing else is emulated.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class NotebookExit(Exception):
@@ -56,8 +58,12 @@ class _Secrets:
 class LocalDbutils:
     """``dbutils`` for local runs. ``settings_overrides`` lets tests shrink data without new conf files."""
 
-    def __init__(self, params: Mapping[str, str] | None = None, secret_store=None,
-                 settings_overrides: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        params: Mapping[str, str] | None = None,
+        secret_store=None,
+        settings_overrides: Mapping[str, Any] | None = None,
+    ):
         self.widgets = _Widgets(params or {})
         self.notebook = _Notebook()
         self.secrets = _Secrets(secret_store or (lambda: None))

@@ -4,6 +4,7 @@ A notebook declares its widgets, calls one of these with ``dbutils`` and ``spark
 returned JSON. The functions read the widgets ``env``, ``pipeline`` and ``run_type`` (and, for the
 producer, ``set``), so no notebook holds pipeline-specific code.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,11 @@ import logging
 import sys
 from pathlib import Path
 
+from medallion.declare.pipeline import get_pipeline
+from medallion.declare.tables import Layer
 from medallion.engine import acceptance, hooks, isolation, runner
 from medallion.platform.config import load_settings
-from medallion.declare.pipeline import get_pipeline
 from medallion.platform.runtime import Runtime
-from medallion.declare.tables import Layer
 
 NOTEBOOK_HEADER = "# Databricks notebook source"
 CELL_SEPARATOR = "# COMMAND ----------"
@@ -34,9 +35,16 @@ def runtime(dbutils, spark=None) -> Runtime:
 
 def show_config(dbutils, spark=None) -> str:
     settings = runtime(dbutils, spark).settings
-    return json.dumps({"env": settings.env, "runtime": settings.runtime, "root": settings.root,
-                       "landing": settings.landing, "catalog": settings.catalog,
-                       "pipeline": dbutils.widgets.get("pipeline")})
+    return json.dumps(
+        {
+            "env": settings.env,
+            "runtime": settings.runtime,
+            "root": settings.root,
+            "landing": settings.landing,
+            "catalog": settings.catalog,
+            "pipeline": dbutils.widgets.get("pipeline"),
+        }
+    )
 
 
 def setup(dbutils, spark=None) -> str:
@@ -98,8 +106,17 @@ def stream_test(dbutils, spark=None) -> str:
 
 
 def _summary(runs) -> str:
-    return json.dumps({r.table: {"rows_in": r.rows_in, "inserted": r.rows_inserted, "updated": r.rows_updated,
-                                 "quarantined": r.rows_quarantined} for r in runs or []})
+    return json.dumps(
+        {
+            r.table: {
+                "rows_in": r.rows_in,
+                "inserted": r.rows_inserted,
+                "updated": r.rows_updated,
+                "quarantined": r.rows_quarantined,
+            }
+            for r in runs or []
+        }
+    )
 
 
 def _optional_widget(dbutils, name: str) -> str | None:
@@ -124,7 +141,7 @@ def run_notebook(path: str | Path, params: dict[str, str], settings_overrides=No
     if spark is None:
         spark = runtime(_ParamsOnly(params, settings_overrides)).spark
     namespace = {"dbutils": dbutils, "spark": spark, "display": print, "__name__": "__notebook__"}
-    for cell in source[len(NOTEBOOK_HEADER):].split(CELL_SEPARATOR):
+    for cell in source[len(NOTEBOOK_HEADER) :].split(CELL_SEPARATOR):
         code = "\n".join(line for line in cell.splitlines() if not line.startswith("# MAGIC"))
         if not code.strip():
             continue

@@ -3,6 +3,7 @@
 The server is the project's own (``scripts/postgres.sh``, port ``$MEDALLION_PG_PORT``); each test gets a
 fresh database on it, dropped afterwards, so tests never see each other's rows or a developer's data.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,9 +12,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from medallion.sources import databases
 from medallion.platform.config import DatabaseSettings
 from medallion.platform.secrets import Secret
+from medallion.sources import databases
 from tests.support import postgres
 
 
@@ -59,5 +60,10 @@ def sql(spark, operational_database):
 
 
 def _settings(url: str) -> DatabaseSettings:
-    return DatabaseSettings(name="operational", url=url, user="medallion",
-                            password_secret=postgres.PASSWORD_SECRET, driver="org.postgresql.Driver")
+    return DatabaseSettings(
+        name="operational",
+        url=url,
+        user="medallion",
+        password_secret=postgres.PASSWORD_SECRET,
+        driver="org.postgresql.Driver",
+    )

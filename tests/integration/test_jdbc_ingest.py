@@ -1,4 +1,5 @@
 """Incremental JDBC ingestion against the real PostgreSQL server: what a run copies, and what it never does."""
+
 from __future__ import annotations
 
 import os
@@ -8,22 +9,28 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from medallion.declare import tables as declare
+from medallion.declare.pipeline import Pipeline
+from medallion.declare.tables import Append, JdbcSource, Layer
 from medallion.engine import runner
+from medallion.engine.runner import RunContext
 from medallion.errors import SourceError
 from medallion.sources import jdbc
-from medallion.declare.pipeline import Pipeline
-from medallion.engine.runner import RunContext
 from tests.support import postgres
-from medallion.declare import tables as declare
-from medallion.declare.tables import Append, JdbcSource, Layer
 
 ORDERS_SCHEMA = "order_id INT, customer STRING, amount DOUBLE, updated_at TIMESTAMP"
 T0 = datetime(2024, 3, 1, 9, 0, 0)
 
 
 def orders_pipeline(table: str = "orders", rows_per_partition: int = 50) -> Pipeline:
-    source = JdbcSource(table, ORDERS_SCHEMA, change_column="updated_at",
-                        partition_column="order_id", num_partitions=3, rows_per_partition=rows_per_partition)
+    source = JdbcSource(
+        table,
+        ORDERS_SCHEMA,
+        change_column="updated_at",
+        partition_column="order_id",
+        num_partitions=3,
+        rows_per_partition=rows_per_partition,
+    )
 
     @declare.table(Layer.BRONZE, Append(), {"changes": source})
     def orders_bz(changes):
@@ -34,13 +41,23 @@ def orders_pipeline(table: str = "orders", rows_per_partition: int = 50) -> Pipe
 
 
 def create_orders(client, count: int) -> None:
-    client.execute("CREATE TABLE orders (order_id INT PRIMARY KEY, customer VARCHAR(40), amount NUMERIC(10,2), "
-                   "updated_at TIMESTAMP NOT NULL, note VARCHAR(100))")
+    client.execute(
+        "CREATE TABLE orders (order_id INT PRIMARY KEY, customer VARCHAR(40), amount NUMERIC(10,2), "
+        "updated_at TIMESTAMP NOT NULL, note VARCHAR(100))"
+    )
     # microseconds differ between neighbours: the mark must keep them
-    client.execute_many("INSERT INTO orders VALUES (?, ?, ?, ?, 'not copied')", [
-        (order_id, f"customer-{order_id % 7}", float(order_id), T0 + timedelta(seconds=order_id // 3, microseconds=order_id))
-        for order_id in range(1, count + 1)
-    ])
+    client.execute_many(
+        "INSERT INTO orders VALUES (?, ?, ?, ?, 'not copied')",
+        [
+            (
+                order_id,
+                f"customer-{order_id % 7}",
+                float(order_id),
+                T0 + timedelta(seconds=order_id // 3, microseconds=order_id),
+            )
+            for order_id in range(1, count + 1)
+        ],
+    )
 
 
 def run_once(runtime, pipeline):
@@ -77,7 +94,9 @@ def test_each_run_copies_only_what_changed_since_the_last_successful_copy(runtim
     with sql() as client:
         for order_id in (121, 122, 123):
             client.execute("INSERT INTO orders VALUES (?, 'new', 1.5, ?, NULL)", (order_id, T0 + timedelta(days=1)))
-        client.execute("UPDATE orders SET amount = 99.5, updated_at = ? WHERE order_id IN (7, 8)", (T0 + timedelta(days=2),))
+        client.execute(
+            "UPDATE orders SET amount = 99.5, updated_at = ? WHERE order_id IN (7, 8)", (T0 + timedelta(days=2),)
+        )
         # one microsecond after the mark: a change all the same
         client.execute("UPDATE orders SET updated_at = ? WHERE order_id = 1", (datetime(2024, 3, 1, 9, 0, 40, 121),))
 
@@ -114,7 +133,9 @@ def test_large_slices_are_read_by_parallel_range_queries(runtime_on, sql, operat
     assert rows.count() == 120 and rows.select("order_id").distinct().count() == 120
 
     small = JdbcSource("orders", ORDERS_SCHEMA, "updated_at", partition_column="order_id", rows_per_partition=1000)
-    assert jdbc.read_changes(runtime_on.spark, small, operational_database, password, target).rdd.getNumPartitions() == 1
+    assert (
+        jdbc.read_changes(runtime_on.spark, small, operational_database, password, target).rdd.getNumPartitions() == 1
+    )
 
 
 def test_a_stopped_server_is_a_clear_error_that_changes_nothing(runtime_on, sql):
@@ -164,8 +185,14 @@ def test_a_declared_column_missing_from_the_table_is_named(runtime_on, sql):
 
 # ------------------------------------------------------------------- late commits, updates and deletes
 def changes_pipeline(lookback: str | None = "10 minutes") -> Pipeline:
-    source = JdbcSource("orders", ORDERS_SCHEMA, change_column="updated_at", keys=("order_id",),
-                        lookback=lookback, deletes="orders_deleted")
+    source = JdbcSource(
+        "orders",
+        ORDERS_SCHEMA,
+        change_column="updated_at",
+        keys=("order_id",),
+        lookback=lookback,
+        deletes="orders_deleted",
+    )
 
     @declare.table(Layer.BRONZE, Append(), {"changes": source})
     def orders_bz(changes):
@@ -177,14 +204,17 @@ def changes_pipeline(lookback: str | None = "10 minutes") -> Pipeline:
 
 def create_tracked_orders(client) -> None:
     """Orders whose updated_at moves on every update and whose deletes a trigger records."""
-    client.execute("CREATE TABLE orders (order_id INT PRIMARY KEY, customer VARCHAR(40), amount NUMERIC(10,2), "
-                   "updated_at TIMESTAMP NOT NULL)")
+    client.execute(
+        "CREATE TABLE orders (order_id INT PRIMARY KEY, customer VARCHAR(40), amount NUMERIC(10,2), "
+        "updated_at TIMESTAMP NOT NULL)"
+    )
     client.execute("CREATE TABLE orders_deleted (order_id INT NOT NULL, updated_at TIMESTAMP NOT NULL)")
     client.execute("""CREATE FUNCTION orders_deleted_row() RETURNS trigger AS $$
         BEGIN INSERT INTO orders_deleted VALUES (OLD.order_id, clock_timestamp()::timestamp); RETURN OLD; END
         $$ LANGUAGE plpgsql""")
-    client.execute("CREATE TRIGGER orders_deleted_row AFTER DELETE ON orders FOR EACH ROW "
-                   "EXECUTE FUNCTION orders_deleted_row()")
+    client.execute(
+        "CREATE TRIGGER orders_deleted_row AFTER DELETE ON orders FOR EACH ROW EXECUTE FUNCTION orders_deleted_row()"
+    )
 
 
 def copies_of(runtime, pipeline) -> list[tuple]:
@@ -196,9 +226,14 @@ def test_late_commits_updates_and_deletes_reach_bronze_once(runtime_on, sql):
     now = datetime.now().replace(microsecond=0)
     with sql() as client:
         create_tracked_orders(client)
-        client.execute_many("INSERT INTO orders VALUES (?, ?, ?, ?)", [
-            (1, "ann", 10.0, now - timedelta(minutes=3)), (2, "bob", 20.0, now - timedelta(minutes=2)),
-            (3, "cy", 30.0, now - timedelta(minutes=1))])
+        client.execute_many(
+            "INSERT INTO orders VALUES (?, ?, ?, ?)",
+            [
+                (1, "ann", 10.0, now - timedelta(minutes=3)),
+                (2, "bob", 20.0, now - timedelta(minutes=2)),
+                (3, "cy", 30.0, now - timedelta(minutes=1)),
+            ],
+        )
     pipeline = changes_pipeline()
     first = run_once(runtime_on, pipeline)
     assert (first.rows_in, first.rows_inserted) == (3, 3)
@@ -212,8 +247,13 @@ def test_late_commits_updates_and_deletes_reach_bronze_once(runtime_on, sql):
     second = run_once(runtime_on, pipeline)
     assert (second.rows_in, second.rows_inserted) == (3, 3)  # the window's older rows are not copied again
     assert copies_of(runtime_on, pipeline) == [
-        (1, "ann", 10.0, False), (2, "bob", 20.0, False), (2, "bob", 21.0, False),
-        (3, "cy", 30.0, False), (3, None, None, True), (4, "dee", 40.0, False)]
+        (1, "ann", 10.0, False),
+        (2, "bob", 20.0, False),
+        (2, "bob", 21.0, False),
+        (3, "cy", 30.0, False),
+        (3, None, None, True),
+        (4, "dee", 40.0, False),
+    ]
 
     version = delta_version(runtime_on, pipeline)
     rerun = run_once(runtime_on, pipeline)

@@ -1,4 +1,5 @@
 """The workspace notebooks: format checks for all ten, and 02-07 + 10 run locally through the same code."""
+
 import json
 import re
 from pathlib import Path
@@ -10,8 +11,18 @@ from medallion.notebook import CELL_SEPARATOR, NOTEBOOK_HEADER, run_notebook
 
 pytestmark = pytest.mark.integration
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-EXPECTED = ["01-config", "02-setup", "03-history-loader", "04-bronze", "05-silver", "06-gold", "07-run",
-            "08-batch-test", "09-stream-test", "10-producer"]
+EXPECTED = [
+    "01-config",
+    "02-setup",
+    "03-history-loader",
+    "04-bronze",
+    "05-silver",
+    "06-gold",
+    "07-run",
+    "08-batch-test",
+    "09-stream-test",
+    "10-producer",
+]
 
 
 def test_the_ten_notebooks_exist():
@@ -53,8 +64,15 @@ def test_notebooks_run_locally_through_the_workspace_code_path(spark, tmp_path):
     from medallion.platform.runtime import Runtime
 
     runtime = Runtime(load_settings("local", root=str(tmp_path), overrides=overrides), spark=spark)
-    counts = acceptance.verify(runtime, "fitness", [
-        acceptance.Check("users", 5), acceptance.Check("heart_rate", 75_000), acceptance.Check("workout_bpm", 3_900),
-        acceptance.Check("gym_summary", 8), acceptance.Check("workout_bpm_summary", 0),
-    ])
+    counts = acceptance.verify(
+        runtime,
+        "fitness",
+        [
+            acceptance.Check("users", 5),
+            acceptance.Check("heart_rate", 75_000),
+            acceptance.Check("workout_bpm", 3_900),
+            acceptance.Check("gym_summary", 8),
+            acceptance.Check("workout_bpm_summary", 0),
+        ],
+    )
     assert counts["heart_rate"] == 75_000

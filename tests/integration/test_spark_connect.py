@@ -4,6 +4,7 @@ The server is the project's own (the pinned Spark's spark-connect jar, Delta on 
 for this module and stopped afterwards when the module started it. What runs here is what Databricks'
 standard access mode, serverless and Databricks Connect allow: DataFrames, SQL and documented options.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -39,8 +40,14 @@ def test_a_runtime_given_a_remote_works_on_delta_through_a_connect_session(conne
     path = str(tmp_path / "events")
     spark.range(5).write.format("delta").save(path)
     for _ in range(2):  # the same transaction twice: Delta keeps one (the idempotent-write options)
-        (spark.range(5, 8).write.format("delta").mode("append")
-         .option("txnAppId", "batch-writer").option("txnVersion", 1).save(path))
+        (
+            spark.range(5, 8)
+            .write.format("delta")
+            .mode("append")
+            .option("txnAppId", "batch-writer")
+            .option("txnVersion", 1)
+            .save(path)
+        )
     assert spark.read.format("delta").load(path).count() == 8
     history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version", "operation").collect()
     assert [(row["version"], row["operation"]) for row in history] == [(1, "WRITE"), (0, "WRITE")]

@@ -1,4 +1,5 @@
 """The SQL client of setup hooks and tests, on the real PostgreSQL server, through a Python driver."""
+
 from __future__ import annotations
 
 import os
@@ -14,18 +15,31 @@ from tests.support import postgres
 
 def test_statements_counts_and_values_round_trip(sql):
     with sql() as client:
-        assert client.execute("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20), at TIMESTAMP, "
-                              "day DATE, price NUMERIC(8, 2), ok BOOLEAN)") == 0
+        assert (
+            client.execute(
+                "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20), at TIMESTAMP, "
+                "day DATE, price NUMERIC(8, 2), ok BOOLEAN)"
+            )
+            == 0
+        )
         assert not client.table_exists("missing") and client.table_exists("T")
-        rows = [(1, "it's 50%?", datetime(2024, 3, 1, 9, 0, 0, 123456), date(2024, 3, 1), "2.50", True),
-                (2, None, None, None, None, None)]
+        rows = [
+            (1, "it's 50%?", datetime(2024, 3, 1, 9, 0, 0, 123456), date(2024, 3, 1), "2.50", True),
+            (2, None, None, None, None, None),
+        ]
         assert client.execute_many("INSERT INTO t VALUES (?, ?, ?, ?, CAST(? AS NUMERIC), ?)", rows) == 2
-        assert client.execute_many("INSERT INTO t SELECT ?, 'x', NULL, NULL, NULL, NULL "
-                                   "WHERE NOT EXISTS (SELECT 1 FROM t WHERE id = ?)", [(1, 1), (3, 3)]) == 1
+        assert (
+            client.execute_many(
+                "INSERT INTO t SELECT ?, 'x', NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM t WHERE id = ?)",
+                [(1, 1), (3, 3)],
+            )
+            == 1
+        )
         assert client.execute("UPDATE t SET name = 'a%b' WHERE id >= ?", (2,)) == 2
     with sql() as client:
         assert client.query("SELECT * FROM t WHERE name LIKE '%' || ? ORDER BY id", ("?",)) == [
-            (1, "it's 50%?", datetime(2024, 3, 1, 9, 0, 0, 123456), date(2024, 3, 1), 2.5, True)]
+            (1, "it's 50%?", datetime(2024, 3, 1, 9, 0, 0, 123456), date(2024, 3, 1), 2.5, True)
+        ]
         assert client.query("SELECT id, name FROM t WHERE id > 1 ORDER BY id") == [(2, "a%b"), (3, "a%b")]
 
 

@@ -6,6 +6,7 @@ properties, create a path, append, flush (with its MD5) and rename. Path-style U
 
 Azurite, Microsoft's storage emulator, does not implement the DFS endpoint (append/flush/rename), so
 it could not stand in here."""
+
 from __future__ import annotations
 
 import base64
@@ -88,8 +89,13 @@ class FakeDataLake:
         entry = files.get(path)
         if entry is None:
             return _fail(404, "BlobNotFound")
-        headers = {**_etag_headers(entry.etag), "Content-Length": str(len(entry.committed)),
-                   "x-ms-blob-type": "BlockBlob", "x-ms-resource-type": "file", "Content-Type": "application/octet-stream"}
+        headers = {
+            **_etag_headers(entry.etag),
+            "Content-Length": str(len(entry.committed)),
+            "x-ms-blob-type": "BlockBlob",
+            "x-ms-resource-type": "file",
+            "Content-Type": "application/octet-stream",
+        }
         if entry.content_md5:
             headers["Content-MD5"] = base64.b64encode(entry.content_md5).decode()
         return Response(200, None, headers)

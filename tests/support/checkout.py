@@ -1,5 +1,6 @@
 """A checkout to deploy (conf, notebooks, a wheel) in a temporary folder, and a local Databricks workspace
 for it: fixtures shared by the unit and integration tests of the deployment."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,18 @@ import yaml
 from medallion.platform.config import DEFAULT_CONF_DIR
 from tests.support.databricks import TOKEN, FakeWorkspace
 
-NOTEBOOKS = ("01-config", "02-setup", "03-history-loader", "04-bronze", "05-silver", "06-gold", "07-run",
-             "08-batch-test", "09-stream-test", "10-producer")
+NOTEBOOKS = (
+    "01-config",
+    "02-setup",
+    "03-history-loader",
+    "04-bronze",
+    "05-silver",
+    "06-gold",
+    "07-run",
+    "08-batch-test",
+    "09-stream-test",
+    "10-producer",
+)
 
 
 def write_notebooks(folder: Path, names=NOTEBOOKS) -> Path:
@@ -24,7 +35,8 @@ def write_notebooks(folder: Path, names=NOTEBOOKS) -> Path:
             "# Databricks notebook source\n"
             f'dbutils.widgets.text("env", "local")  # {name}\n'
             "# COMMAND ----------\n"
-            "import medallion\n")
+            "import medallion\n"
+        )
     return folder
 
 

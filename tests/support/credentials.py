@@ -1,5 +1,6 @@
 """A credential that hands out a fixed token and records the scopes asked for (what azure-identity's
 credentials do against Entra ID, minus the network)."""
+
 from __future__ import annotations
 
 import time

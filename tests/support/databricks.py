@@ -7,6 +7,7 @@ fails the test. Responses are built from the SDK's dataclasses too. Like the rea
 answers with defaults the request did not set (empty notification blocks, ``run_if``, tasks sorted by
 key), so the deploy's change detection is tested against more than an echo.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,8 +15,8 @@ import inspect
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from databricks.sdk.service import jobs, workspace
 from databricks.sdk.service.jobs import JobsAPI
@@ -41,8 +42,10 @@ class RunPlan:
 
 class FakeWorkspace:
     def __init__(self):
-        self.objects: dict[str, dict] = {"/": {"object_type": "DIRECTORY", "object_id": 1},
-                                         "/Shared": {"object_type": "DIRECTORY", "object_id": 2}}
+        self.objects: dict[str, dict] = {
+            "/": {"object_type": "DIRECTORY", "object_id": 1},
+            "/Shared": {"object_type": "DIRECTORY", "object_id": 2},
+        }
         self.jobs: dict[int, dict] = {}
         self.acls: dict[int, list[dict]] = {}
         self.runs: dict[int, dict] = {}
@@ -107,6 +110,7 @@ class FakeWorkspace:
             if request.method != "GET":
                 self.writes.append((request.method, request.path))
             return handler(request, **groups)
+
         return wrapped
 
     def _check(self, request: Request, sdk_method, typed: dict | None = None) -> dict:
@@ -121,11 +125,15 @@ class FakeWorkspace:
                 values = body[key] if isinstance(body[key], list) else [body[key]]
                 for value in values:
                     if cls.from_dict(value).as_dict() != value:
-                        self.violations.append(f"{request.path}: {key} does not round-trip through {cls.__name__}: {value}")
+                        self.violations.append(
+                            f"{request.path}: {key} does not round-trip through {cls.__name__}: {value}"
+                        )
         return body
 
     def host_metadata(self, request: Request) -> Response:
-        return Response(200, {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": "2000000000000002", "cloud": "azure"})
+        return Response(
+            200, {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": "2000000000000002", "cloud": "azure"}
+        )
 
     def me(self, request: Request) -> Response:
         return Response(200, {"userName": self.current_user, "displayName": self.current_user, "id": "1"})
@@ -133,11 +141,14 @@ class FakeWorkspace:
     # ------------------------------------------------------------------------------------ workspace
     def _info(self, path: str) -> dict:
         entry = self.objects[path]
-        info = workspace.ObjectInfo(path=path, object_type=workspace.ObjectType(entry["object_type"]),
-                                    object_id=entry.get("object_id"),
-                                    language=workspace.Language(entry["language"]) if entry.get("language") else None,
-                                    size=len(entry.get("content", b"")) if entry["object_type"] != "DIRECTORY" else None,
-                                    modified_at=entry.get("modified_at"))
+        info = workspace.ObjectInfo(
+            path=path,
+            object_type=workspace.ObjectType(entry["object_type"]),
+            object_id=entry.get("object_id"),
+            language=workspace.Language(entry["language"]) if entry.get("language") else None,
+            size=len(entry.get("content", b"")) if entry["object_type"] != "DIRECTORY" else None,
+            modified_at=entry.get("modified_at"),
+        )
         return info.as_dict()
 
     def get_status(self, request: Request) -> Response:
@@ -151,7 +162,12 @@ class FakeWorkspace:
         if self.objects.get(path, {}).get("object_type") != "DIRECTORY":
             return _error(404, "RESOURCE_DOES_NOT_EXIST", f"Path ({path}) doesn't exist.")
         children = [p for p in self.objects if p != path and p.rsplit("/", 1)[0] == path]
-        return Response(200, workspace.ListResponse(objects=[workspace.ObjectInfo.from_dict(self._info(p)) for p in sorted(children)]).as_dict())
+        return Response(
+            200,
+            workspace.ListResponse(
+                objects=[workspace.ObjectInfo.from_dict(self._info(p)) for p in sorted(children)]
+            ).as_dict(),
+        )
 
     def export(self, request: Request) -> Response:
         self._check(request, WorkspaceAPI.export)
@@ -183,14 +199,25 @@ class FakeWorkspace:
             return _error(400, "RESOURCE_ALREADY_EXISTS", f"{path} already exists.")
         if fmt == workspace.ImportFormat.SOURCE:
             if not body.get("language"):
-                return _error(400, "INVALID_PARAMETER_VALUE", "The language field is required to import a file as SOURCE.")
+                return _error(
+                    400, "INVALID_PARAMETER_VALUE", "The language field is required to import a file as SOURCE."
+                )
             if not content.startswith(NOTEBOOK_HEADER):
                 self.violations.append(f"{path}: imported as a notebook without the source header")
-            self.objects[path] = {"object_type": "NOTEBOOK", "language": workspace.Language(body["language"]).value,
-                                  "content": content, "object_id": self._object_id(path), "modified_at": self._now()}
+            self.objects[path] = {
+                "object_type": "NOTEBOOK",
+                "language": workspace.Language(body["language"]).value,
+                "content": content,
+                "object_id": self._object_id(path),
+                "modified_at": self._now(),
+            }
         elif fmt == workspace.ImportFormat.AUTO:
-            self.objects[path] = {"object_type": "FILE", "content": content, "object_id": self._object_id(path),
-                                  "modified_at": self._now()}
+            self.objects[path] = {
+                "object_type": "FILE",
+                "content": content,
+                "object_id": self._object_id(path),
+                "modified_at": self._now(),
+            }
         else:
             self.violations.append(f"{path}: unexpected import format {fmt}")
         return Response(200, {})
@@ -219,10 +246,18 @@ class FakeWorkspace:
     # ----------------------------------------------------------------------------------------- jobs
     def _stored(self, settings: dict) -> dict:
         """What the service keeps and returns: the settings plus defaults the caller did not send."""
-        stored = {"email_notifications": {}, "webhook_notifications": {}, "timeout_seconds": 0,
-                  "max_concurrent_runs": 1, "format": "MULTI_TASK", **settings}
-        tasks = [{"run_if": "ALL_SUCCESS", "timeout_seconds": 0, "email_notifications": {}, **t}
-                 for t in settings.get("tasks", [])]
+        stored = {
+            "email_notifications": {},
+            "webhook_notifications": {},
+            "timeout_seconds": 0,
+            "max_concurrent_runs": 1,
+            "format": "MULTI_TASK",
+            **settings,
+        }
+        tasks = [
+            {"run_if": "ALL_SUCCESS", "timeout_seconds": 0, "email_notifications": {}, **t}
+            for t in settings.get("tasks", [])
+        ]
         stored["tasks"] = sorted(tasks, key=lambda t: t["task_key"])
         if "run_as" not in stored:
             stored["run_as"] = {"user_name": DEPLOYER}
@@ -260,28 +295,58 @@ class FakeWorkspace:
             if name and job["settings"]["name"].lower() != name.lower():
                 continue
             summary = {k: v for k, v in job["settings"].items() if k not in ("tasks", "job_clusters")}
-            found.append(jobs.BaseJob(job_id=job["job_id"], settings=jobs.JobSettings.from_dict(summary),
-                                      creator_user_name=job["creator_user_name"]).as_dict())
+            found.append(
+                jobs.BaseJob(
+                    job_id=job["job_id"],
+                    settings=jobs.JobSettings.from_dict(summary),
+                    creator_user_name=job["creator_user_name"],
+                ).as_dict()
+            )
         return Response(200, {"jobs": found, "has_more": False} if found else {"has_more": False})
 
     def get_job(self, request: Request) -> Response:
         job = self.jobs.get(int(request.query.get("job_id", 0)))
         if job is None:
             return _error(400, "INVALID_PARAMETER_VALUE", f"Job {request.query.get('job_id')} does not exist.")
-        return Response(200, jobs.Job(job_id=job["job_id"], creator_user_name=job["creator_user_name"],
-                                      settings=jobs.JobSettings.from_dict(job["settings"])).as_dict())
+        return Response(
+            200,
+            jobs.Job(
+                job_id=job["job_id"],
+                creator_user_name=job["creator_user_name"],
+                settings=jobs.JobSettings.from_dict(job["settings"]),
+            ).as_dict(),
+        )
 
     # ------------------------------------------------------------------------------------- permissions
     def _permissions(self, job_id: int) -> dict:
-        entries = [jobs.JobAccessControlResponse(
-            group_name="admins", all_permissions=[jobs.JobPermission(permission_level=jobs.JobPermissionLevel.CAN_MANAGE,
-                                                                     inherited=True, inherited_from_object=["/jobs/"])])]
+        entries = [
+            jobs.JobAccessControlResponse(
+                group_name="admins",
+                all_permissions=[
+                    jobs.JobPermission(
+                        permission_level=jobs.JobPermissionLevel.CAN_MANAGE,
+                        inherited=True,
+                        inherited_from_object=["/jobs/"],
+                    )
+                ],
+            )
+        ]
         for grant in self.acls[job_id]:
-            entries.append(jobs.JobAccessControlResponse(
-                user_name=grant.get("user_name"), group_name=grant.get("group_name"),
-                service_principal_name=grant.get("service_principal_name"),
-                all_permissions=[jobs.JobPermission(permission_level=jobs.JobPermissionLevel(grant["permission_level"]), inherited=False)]))
-        return jobs.JobPermissions(object_id=f"/jobs/{job_id}", object_type="job", access_control_list=entries).as_dict()
+            entries.append(
+                jobs.JobAccessControlResponse(
+                    user_name=grant.get("user_name"),
+                    group_name=grant.get("group_name"),
+                    service_principal_name=grant.get("service_principal_name"),
+                    all_permissions=[
+                        jobs.JobPermission(
+                            permission_level=jobs.JobPermissionLevel(grant["permission_level"]), inherited=False
+                        )
+                    ],
+                )
+            )
+        return jobs.JobPermissions(
+            object_id=f"/jobs/{job_id}", object_type="job", access_control_list=entries
+        ).as_dict()
 
     def get_permissions(self, request: Request, job_id: str) -> Response:
         if int(job_id) not in self.jobs:
@@ -289,7 +354,9 @@ class FakeWorkspace:
         return Response(200, self._permissions(int(job_id)))
 
     def set_permissions(self, request: Request, job_id: str) -> Response:
-        body = self._check(request, JobsAPI.set_permissions, typed={"access_control_list": jobs.JobAccessControlRequest})
+        body = self._check(
+            request, JobsAPI.set_permissions, typed={"access_control_list": jobs.JobAccessControlRequest}
+        )
         if int(job_id) not in self.jobs:
             return _error(404, "RESOURCE_DOES_NOT_EXIST", f"Job {job_id} does not exist.")
         acl = body.get("access_control_list", [])
@@ -301,22 +368,45 @@ class FakeWorkspace:
 
     # ------------------------------------------------------------------------------ folder permissions
     def _folder_id(self, object_id: str) -> int | None:
-        return next((e["object_id"] for e in self.objects.values()
-                     if e.get("object_id") == int(object_id) and e["object_type"] == "DIRECTORY"), None)
+        return next(
+            (
+                e["object_id"]
+                for e in self.objects.values()
+                if e.get("object_id") == int(object_id) and e["object_type"] == "DIRECTORY"
+            ),
+            None,
+        )
 
     def _folder_permissions(self, object_id: int) -> dict:
-        entries = [workspace.WorkspaceObjectAccessControlResponse(
-            group_name="admins", all_permissions=[workspace.WorkspaceObjectPermission(
-                permission_level=workspace.WorkspaceObjectPermissionLevel.CAN_MANAGE, inherited=True,
-                inherited_from_object=["/directories/"])])]
+        entries = [
+            workspace.WorkspaceObjectAccessControlResponse(
+                group_name="admins",
+                all_permissions=[
+                    workspace.WorkspaceObjectPermission(
+                        permission_level=workspace.WorkspaceObjectPermissionLevel.CAN_MANAGE,
+                        inherited=True,
+                        inherited_from_object=["/directories/"],
+                    )
+                ],
+            )
+        ]
         for grant in self.folder_acls.get(object_id, []):
-            entries.append(workspace.WorkspaceObjectAccessControlResponse(
-                user_name=grant.get("user_name"), group_name=grant.get("group_name"),
-                service_principal_name=grant.get("service_principal_name"),
-                all_permissions=[workspace.WorkspaceObjectPermission(
-                    permission_level=workspace.WorkspaceObjectPermissionLevel(grant["permission_level"]), inherited=False)]))
-        return workspace.WorkspaceObjectPermissions(object_id=f"/directories/{object_id}", object_type="directory",
-                                                    access_control_list=entries).as_dict()
+            entries.append(
+                workspace.WorkspaceObjectAccessControlResponse(
+                    user_name=grant.get("user_name"),
+                    group_name=grant.get("group_name"),
+                    service_principal_name=grant.get("service_principal_name"),
+                    all_permissions=[
+                        workspace.WorkspaceObjectPermission(
+                            permission_level=workspace.WorkspaceObjectPermissionLevel(grant["permission_level"]),
+                            inherited=False,
+                        )
+                    ],
+                )
+            )
+        return workspace.WorkspaceObjectPermissions(
+            object_id=f"/directories/{object_id}", object_type="directory", access_control_list=entries
+        ).as_dict()
 
     def get_folder_permissions(self, request: Request, object_id: str) -> Response:
         if self._folder_id(object_id) is None:
@@ -324,8 +414,11 @@ class FakeWorkspace:
         return Response(200, self._folder_permissions(int(object_id)))
 
     def set_folder_permissions(self, request: Request, object_id: str) -> Response:
-        body = self._check(request, WorkspaceAPI.set_permissions,
-                           typed={"access_control_list": workspace.WorkspaceObjectAccessControlRequest})
+        body = self._check(
+            request,
+            WorkspaceAPI.set_permissions,
+            typed={"access_control_list": workspace.WorkspaceObjectAccessControlRequest},
+        )
         if self._folder_id(object_id) is None:
             return _error(404, "RESOURCE_DOES_NOT_EXIST", f"Directory {object_id} does not exist.")
         self.folder_acls[int(object_id)] = body.get("access_control_list", [])
@@ -334,20 +427,27 @@ class FakeWorkspace:
     def folder_grants(self, path: str) -> set[tuple[str, str]]:
         """(principal, level) granted directly on the folder at ``path``: for assertions."""
         grants = self.folder_acls.get(self.objects[path]["object_id"], [])
-        return {(g.get("group_name") or g.get("user_name") or g.get("service_principal_name"), g["permission_level"])
-                for g in grants}
+        return {
+            (g.get("group_name") or g.get("user_name") or g.get("service_principal_name"), g["permission_level"])
+            for g in grants
+        }
 
     # ----------------------------------------------------------------------------------------- secrets
     def list_scopes(self, request: Request) -> Response:
-        scopes = [workspace.SecretScope(name=name, backend_type=workspace.ScopeBackendType(backend))
-                  for name, backend in sorted(self.scopes.items())]
+        scopes = [
+            workspace.SecretScope(name=name, backend_type=workspace.ScopeBackendType(backend))
+            for name, backend in sorted(self.scopes.items())
+        ]
         return Response(200, workspace.ListScopesResponse(scopes=scopes).as_dict())
 
     def get_secret_acl(self, request: Request) -> Response:
         key = (request.query.get("scope"), request.query.get("principal"))
         if key not in self.secret_acls:
             return _error(404, "RESOURCE_DOES_NOT_EXIST", f"No ACL for {key[1]} on scope {key[0]}.")
-        return Response(200, workspace.AclItem(principal=key[1], permission=workspace.AclPermission(self.secret_acls[key])).as_dict())
+        return Response(
+            200,
+            workspace.AclItem(principal=key[1], permission=workspace.AclPermission(self.secret_acls[key])).as_dict(),
+        )
 
     # ---------------------------------------------------------------------------------------- runs
     def cancel_all_runs(self, request: Request) -> Response:
@@ -362,12 +462,19 @@ class FakeWorkspace:
             return _error(400, "INVALID_PARAMETER_VALUE", f"Job {body['job_id']} does not exist.")
         run_id = next(self._ids)
         tasks = [{"task_key": t["task_key"], "run_id": next(self._ids)} for t in job["settings"]["tasks"]]
-        self.runs[run_id] = {"job_id": job["job_id"], "polls": 0, "tasks": tasks, "outcomes": {},
-                             "job_parameters": dict(body.get("job_parameters") or {})}
+        self.runs[run_id] = {
+            "job_id": job["job_id"],
+            "polls": 0,
+            "tasks": tasks,
+            "outcomes": {},
+            "job_parameters": dict(body.get("job_parameters") or {}),
+        }
         if self.executor is not None:  # in the background, as a cluster would: run-now answers at once
             parameters = {p["name"]: p.get("default", "") for p in job["settings"].get("parameters", [])}
             parameters.update(body.get("job_parameters") or {})
-            worker = threading.Thread(target=self._execute, args=(self.runs[run_id], job["settings"]["tasks"], parameters))
+            worker = threading.Thread(
+                target=self._execute, args=(self.runs[run_id], job["settings"]["tasks"], parameters)
+            )
             self.runs[run_id]["worker"] = worker
             worker.start()
         return Response(200, jobs.RunNowResponse(run_id=run_id, number_in_job=1).as_dict())
@@ -379,9 +486,11 @@ class FakeWorkspace:
         tasks = []
         for task in run["tasks"]:
             result, message, _ = self._outcome(run, task["task_key"])
-            state = jobs.RunState(life_cycle_state=jobs.RunLifeCycleState(stage),
-                                  result_state=jobs.RunResultState(result) if stage == "TERMINATED" else None,
-                                  state_message=message if stage == "TERMINATED" else "")
+            state = jobs.RunState(
+                life_cycle_state=jobs.RunLifeCycleState(stage),
+                result_state=jobs.RunResultState(result) if stage == "TERMINATED" else None,
+                state_message=message if stage == "TERMINATED" else "",
+            )
             tasks.append(jobs.RunTask(task_key=task["task_key"], run_id=task["run_id"], state=state))
         return stage, tasks
 
@@ -402,11 +511,19 @@ class FakeWorkspace:
         stage, tasks = self._run_state(run)
         run["polls"] += 1
         failed = [t for t in tasks if t.state.result_state and t.state.result_state != jobs.RunResultState.SUCCESS]
-        overall = None if stage != "TERMINATED" else (jobs.RunResultState.FAILED if failed else jobs.RunResultState.SUCCESS)
-        return Response(200, jobs.Run(
-            job_id=run["job_id"], run_id=run_id, tasks=tasks,
-            state=jobs.RunState(life_cycle_state=jobs.RunLifeCycleState(stage), result_state=overall),
-            run_page_url=f"{self.url}/#job/{run['job_id']}/run/{run_id}").as_dict())
+        overall = (
+            None if stage != "TERMINATED" else (jobs.RunResultState.FAILED if failed else jobs.RunResultState.SUCCESS)
+        )
+        return Response(
+            200,
+            jobs.Run(
+                job_id=run["job_id"],
+                run_id=run_id,
+                tasks=tasks,
+                state=jobs.RunState(life_cycle_state=jobs.RunLifeCycleState(stage), result_state=overall),
+                run_page_url=f"{self.url}/#job/{run['job_id']}/run/{run_id}",
+            ).as_dict(),
+        )
 
     def get_run_output(self, request: Request) -> Response:
         task_run_id = int(request.query.get("run_id", 0))
@@ -414,8 +531,11 @@ class FakeWorkspace:
             for task in run["tasks"]:
                 if task["run_id"] == task_run_id:
                     result, message, trace = self._outcome(run, task["task_key"])
-                    output = jobs.RunOutput(error=message or None, error_trace=trace or None,
-                                            notebook_output=jobs.NotebookOutput(result="ok") if result == "SUCCESS" else None)
+                    output = jobs.RunOutput(
+                        error=message or None,
+                        error_trace=trace or None,
+                        notebook_output=jobs.NotebookOutput(result="ok") if result == "SUCCESS" else None,
+                    )
                     return Response(200, output.as_dict())
         return _error(400, "INVALID_PARAMETER_VALUE", f"Run {task_run_id} does not exist.")
 

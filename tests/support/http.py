@@ -1,4 +1,5 @@
 """A threaded local HTTP(S) server with a small routing table, started and stopped as a context."""
+
 from __future__ import annotations
 
 import json
@@ -96,4 +97,6 @@ class LocalServer:
             match = pattern.match(request.path)
             if match and method == request.method:
                 return handler(request, **match.groupdict())
-        return Response(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{request.method} {request.path}'"})
+        return Response(
+            404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{request.method} {request.path}'"}
+        )

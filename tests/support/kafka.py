@@ -3,6 +3,7 @@
 The script is the one implementation (the README, CI and the tests all go through it). The broker listens
 on ``$MEDALLION_KAFKA_PORT`` (default 19092), so parallel checkouts each set their own port.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,14 +4,15 @@ The script is the one implementation (the README, CI and the tests all go throug
 tests and tools start, stop and query it without shelling out by hand. See the script for where the data
 live, the port (``$MEDALLION_PG_PORT``) and how the app role's password follows the secret store.
 """
+
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
 
-from medallion.platform.config import PROJECT_DIR
 from medallion.errors import MedallionError
+from medallion.platform.config import PROJECT_DIR
 
 SCRIPT = PROJECT_DIR / "scripts" / "postgres.sh"
 PASSWORD_SECRET = "operational-db-password"

@@ -1,5 +1,6 @@
 """Without any Azure identity, `medallion upload --env qa` fails within seconds with one message naming
 what to set (it used to take 86 s to say "failed (None None)")."""
+
 import os
 import time
 
@@ -27,7 +28,8 @@ def test_no_identity_is_one_message_naming_the_credentials(no_identity):
     assert str(failed.value).startswith(
         "No Azure identity for the landing zone abfss://landing@example.dfs.core.windows.net: set AZURE_CLIENT_ID "
         "and AZURE_TENANT_ID with AZURE_CLIENT_SECRET (a service principal) or with AZURE_FEDERATED_TOKEN_FILE "
-        "(workload identity federation), or run `az login`.")
+        "(workload identity federation), or run `az login`."
+    )
 
 
 def test_upload_to_qa_without_identity_exits_1_before_producing_anything(no_identity, capsys):
@@ -35,5 +37,7 @@ def test_upload_to_qa_without_identity_exits_1_before_producing_anything(no_iden
     assert main(["upload", "fitness", "--env", "qa"]) == 1
     assert time.monotonic() - started < 10
     err = capsys.readouterr().err
-    assert err.startswith("error: No Azure identity for the landing zone abfss://landing@medallionqa.dfs.core.windows.net:")
+    assert err.startswith(
+        "error: No Azure identity for the landing zone abfss://landing@medallionqa.dfs.core.windows.net:"
+    )
     assert "Traceback" not in err

@@ -1,4 +1,5 @@
 """The lint check that keeps private Spark/JVM internals out of the library (scripts/check_public_apis.py)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -22,7 +23,8 @@ def test_each_private_name_is_reported_with_file_and_line(tmp_path, capsys):
         "pid = spark._jvm.java.lang.ProcessHandle.current().pid()\n"
         "spark.sparkContext.setLogLevel('ERROR')  # and _jsparkSession\n"
         "from py4j.protocol import Py4JJavaError\n"
-        "driver_jvm_pid = 1  # a name that only contains the letters is fine\n")
+        "driver_jvm_pid = 1  # a name that only contains the letters is fine\n"
+    )
     (tmp_path / "pkg" / "notes.md").write_text("reaches df._jdf\n")
     assert _check().main([str(tmp_path / "pkg")]) == 1
     assert capsys.readouterr().out.splitlines() == [

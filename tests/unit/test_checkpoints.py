@@ -1,4 +1,5 @@
 """Checkpoint verification: a damaged file is found by its checksum or format, with a message saying how to recover."""
+
 import struct
 import zlib
 
@@ -11,7 +12,7 @@ from medallion.errors import CheckpointError
 def write_with_crc(path, content: bytes):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    sums = b"".join(struct.pack(">I", zlib.crc32(content[i:i + 512])) for i in range(0, len(content), 512))
+    sums = b"".join(struct.pack(">I", zlib.crc32(content[i : i + 512])) for i in range(0, len(content), 512))
     path.with_name(f".{path.name}.crc").write_bytes(b"crc\x00" + struct.pack(">i", 512) + sums)
 
 
@@ -41,19 +42,37 @@ def test_files_spark_never_reads_are_not_damage(checkpoint):
     checkpoints.verify(str(checkpoint), "users", "fitness")
 
 
-@pytest.mark.parametrize("damage, problem", [
-    (lambda cp: (cp / "offsets" / "0").write_bytes(b'v1\n{"batchWatermarkMs":1}\n{"reservoirVersion":2}'),
-     "offsets/0 does not match its checksum"),
-    (lambda cp: (cp / "state" / "0" / "0" / "1.delta").write_bytes(b"\x00" * 1280),
-     "state/0/0/1.delta does not match its checksum"),
-    (lambda cp: write_with_crc(cp / "commits" / "1", b"garbage"), "commits/1 has no offsets/1"),
-    (lambda cp: write_with_crc(cp / "offsets" / "1", b'v1\n{"batchWatermark'), "offsets/1 holds a line that is not JSON"),
-    (lambda cp: write_with_crc(cp / "sources" / "0" / "1", b"\x89PNG"), "sources/0/1 is not text"),
-    (lambda cp: write_with_crc(cp / "sources" / "0" / "1", b"v0\n{}"), "sources/0/1 does not start with the log version"),
-    (lambda cp: (cp / "metadata").unlink(), "the metadata file (the query id) is missing"),
-    (lambda cp: ((cp / "commits" / ".1.5e1f.tmp").write_bytes(b""), (cp / "commits" / ".0.crc").write_bytes(b"")),
-     "commits/0 does not match its checksum"),
-])
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (
+            lambda cp: (cp / "offsets" / "0").write_bytes(b'v1\n{"batchWatermarkMs":1}\n{"reservoirVersion":2}'),
+            "offsets/0 does not match its checksum",
+        ),
+        (
+            lambda cp: (cp / "state" / "0" / "0" / "1.delta").write_bytes(b"\x00" * 1280),
+            "state/0/0/1.delta does not match its checksum",
+        ),
+        (lambda cp: write_with_crc(cp / "commits" / "1", b"garbage"), "commits/1 has no offsets/1"),
+        (
+            lambda cp: write_with_crc(cp / "offsets" / "1", b'v1\n{"batchWatermark'),
+            "offsets/1 holds a line that is not JSON",
+        ),
+        (lambda cp: write_with_crc(cp / "sources" / "0" / "1", b"\x89PNG"), "sources/0/1 is not text"),
+        (
+            lambda cp: write_with_crc(cp / "sources" / "0" / "1", b"v0\n{}"),
+            "sources/0/1 does not start with the log version",
+        ),
+        (lambda cp: (cp / "metadata").unlink(), "the metadata file (the query id) is missing"),
+        (
+            lambda cp: (
+                (cp / "commits" / ".1.5e1f.tmp").write_bytes(b""),
+                (cp / "commits" / ".0.crc").write_bytes(b""),
+            ),
+            "commits/0 does not match its checksum",
+        ),
+    ],
+)
 def test_damage_is_reported_with_the_folder_and_the_recovery(checkpoint, damage, problem):
     damage(checkpoint)
     with pytest.raises(CheckpointError) as raised:

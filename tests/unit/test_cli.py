@@ -1,4 +1,5 @@
 """The command line: help on every command, one clear line and a non-zero exit for expected errors."""
+
 import pytest
 
 from medallion.cli import build_parser, main
@@ -11,7 +12,9 @@ def subcommands():
 
 
 def test_core_commands_exist():
-    assert {"setup", "produce", "run", "show", "reset", "runs", "notebook", "history", "pipelines"} <= set(subcommands())
+    assert {"setup", "produce", "run", "show", "reset", "runs", "notebook", "history", "pipelines"} <= set(
+        subcommands()
+    )
 
 
 @pytest.mark.parametrize("command", subcommands())
@@ -73,13 +76,16 @@ def test_a_file_that_is_not_a_notebook_is_a_usage_error(tmp_path, capsys):
     assert "its first line must be '# Databricks notebook source'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arguments", [["show", "fitness.users", "--env", "qa"], ["runs", "--env", "qa"],
-                                       ["report", "--env", "qa"]])
+@pytest.mark.parametrize(
+    "arguments", [["show", "fitness.users", "--env", "qa"], ["runs", "--env", "qa"], ["report", "--env", "qa"]]
+)
 def test_local_readers_refuse_a_databricks_environment_in_one_line(arguments, capsys):
     assert main(arguments) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: `medallion {arguments[0]}` reads a local storage root; conf/qa.yml is a Databricks "
-                          "environment (abfss://lakehouse@medallionqa.dfs.core.windows.net/medallion).")
+    assert err.startswith(
+        f"error: `medallion {arguments[0]}` reads a local storage root; conf/qa.yml is a Databricks "
+        "environment (abfss://lakehouse@medallionqa.dfs.core.windows.net/medallion)."
+    )
     assert "medallion_qa.<pipeline>_<layer>.<table>" in err and "Traceback" not in err
 
 

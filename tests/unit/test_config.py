@@ -1,12 +1,16 @@
 import pytest
 
-from medallion.platform.config import load_settings
 from medallion.errors import ConfigError
+from medallion.platform.config import load_settings
 
 
 def test_environment_overlays_base(tmp_path):
     settings = load_settings("qa", root=None)
-    assert (settings.runtime, settings.catalog, settings.secrets.provider) == ("databricks", "medallion_qa", "databricks")
+    assert (settings.runtime, settings.catalog, settings.secrets.provider) == (
+        "databricks",
+        "medallion_qa",
+        "databricks",
+    )
     assert settings.pipeline("fitness")["kafka_timestamp_unit"] == "seconds"
 
 

@@ -1,8 +1,9 @@
 """Batch reconciliation: our count of a batch against Delta's commit metrics; any mismatch fails the run."""
+
 import pytest
 
-from medallion.errors import ReconciliationError
 from medallion.engine.eventlog import TableRun, reconcile_write
+from medallion.errors import ReconciliationError
 from medallion.io import WriteResult
 
 
@@ -30,10 +31,25 @@ def test_a_replayed_batch_or_a_merge_with_nothing_to_do_leaves_every_row_unchang
 
 def test_table_run_checks_every_batch_adds_up():
     run = TableRun("r", "fitness", "users", "silver", "once")
-    run.add_batch(rows_in=12, quarantined=2, accepted=10, inserted=5, updated=1, broken={"id_present": 2},
-                  duplicates=2, unchanged=2, drift={"spo2": 3})
+    run.add_batch(
+        rows_in=12,
+        quarantined=2,
+        accepted=10,
+        inserted=5,
+        updated=1,
+        broken={"id_present": 2},
+        duplicates=2,
+        unchanged=2,
+        drift={"spo2": 3},
+    )
     run.add_batch(rows_in=1, quarantined=0, accepted=1, inserted=1, updated=0, broken={"id_present": 0})
-    assert (run.rows_in, run.rows_quarantined, run.rows_inserted, run.rows_unchanged, run.rows_duplicate) == (13, 2, 6, 2, 2)
+    assert (run.rows_in, run.rows_quarantined, run.rows_inserted, run.rows_unchanged, run.rows_duplicate) == (
+        13,
+        2,
+        6,
+        2,
+        2,
+    )
     assert (run.broken_rules, run.schema_drift, run.batches) == ({"id_present": 2}, {"spo2": 3}, 2)
     with pytest.raises(ReconciliationError, match="fitness.users: 3 rows in but 2 accepted \\+ 0 quarantined"):
         run.add_batch(rows_in=3, quarantined=0, accepted=2, inserted=2, updated=0, broken={})
@@ -43,6 +59,7 @@ def test_table_run_checks_every_batch_adds_up():
 
 def test_the_event_log_row_matches_its_schema(spark):
     from medallion.engine.eventlog import EVENT_LOG_SCHEMA
+
     run = TableRun("r", "fitness", "users", "silver", "once", rows_late=3, checks={"unique(user_id)": 0})
     row = spark.createDataFrame([run.as_row()], EVENT_LOG_SCHEMA).first()
     assert (row["rows_late"], row["checks"], row["status"]) == (3, {"unique(user_id)": 0}, "running")

@@ -1,4 +1,5 @@
 """Failpoints are off by default, fire on the N-th hit of a matching table, and crash hard."""
+
 import subprocess
 import sys
 
@@ -54,8 +55,12 @@ def test_crash_ends_the_process_at_once_without_cleanup(tmp_path):
         "    failpoints.hit('after_bronze_commit', 'registered_users_bz')\n"
         f"finally:\n    open({str(marker)!r}, 'w').write('cleanup ran')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**_env(), failpoints.ENV_VAR: "after_bronze_commit:registered_users_bz"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**_env(), failpoints.ENV_VAR: "after_bronze_commit:registered_users_bz"},
+    )
     assert done.returncode == CRASH_EXIT_CODE
     assert "failpoint after_bronze_commit hit in registered_users_bz" in done.stderr
     assert not marker.exists()
@@ -63,6 +68,7 @@ def test_crash_ends_the_process_at_once_without_cleanup(tmp_path):
 
 def _env():
     import os
+
     return dict(os.environ)
 
 

@@ -1,8 +1,9 @@
 """Reading landing files: nothing that arrives is silently dropped, nulled or changed."""
+
 import pytest
 
-from medallion.sources.files import parse_json, read_files_once
 from medallion.declare.tables import FileSource
+from medallion.sources.files import parse_json, read_files_once
 
 SCHEMA = "id BIGINT, name STRING"
 
@@ -10,6 +11,7 @@ SCHEMA = "id BIGINT, name STRING"
 def land(runtime, folder, name, content: bytes):
     path = runtime.settings.landing_path("demo", folder)
     import os
+
     os.makedirs(path, exist_ok=True)
     with open(f"{path}/{name}", "wb") as out:
         out.write(content)
@@ -21,27 +23,38 @@ def rows(df):
 
 def test_json_lines_keep_malformed_wrong_typed_and_non_utf8_records_raw(make_runtime):
     runtime = make_runtime()
-    land(runtime, "people", "a.json", b'{"id": 1, "name": "Ann"}\n\n{"id": "two", "name": "Bob"}\n{"id": 3, \n'
-                                      b'{"id": 4, "name": "Zo\xeb"}\n[1, 2]\n')
+    land(
+        runtime,
+        "people",
+        "a.json",
+        b'{"id": 1, "name": "Ann"}\n\n{"id": "two", "name": "Bob"}\n{"id": 3, \n{"id": 4, "name": "Zo\xeb"}\n[1, 2]\n',
+    )
     land(runtime, "people", "empty.json", b"")
     frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "json", SCHEMA, stream=False), "demo")
     found = {(r["id"], r["name"], r["_corrupt_record"]) for r in frame.collect()}
     assert found == {
         (1, "Ann", None),
         (None, "Bob", '{"id": "two", "name": "Bob"}'),  # wrong type: raw kept, never a silent NULL
-        (None, None, '{"id": 3, '),                      # malformed
+        (None, None, '{"id": 3, '),  # malformed
         (4, "Zo\ufffd", '{"id": 4, "name": "Zo\ufffd"}'),  # not UTF-8: flagged
-        (None, None, "[1, 2]"),                           # not an object
+        (None, None, "[1, 2]"),  # not an object
     }
     assert frame.where("source_file LIKE '%/people/a.json'").count() == 5  # the blank line is not a record
 
 
 def test_json_fields_the_schema_does_not_declare_are_rescued(make_runtime):
     runtime = make_runtime()
-    land(runtime, "people", "b.json", b'{"id": 1, "name": "Ann", "spo2": 97, "tags": {"a": 1}}\n{"id": 2, "name": "Bob"}\n')
+    land(
+        runtime,
+        "people",
+        "b.json",
+        b'{"id": 1, "name": "Ann", "spo2": 97, "tags": {"a": 1}}\n{"id": 2, "name": "Bob"}\n',
+    )
     frame = read_files_once(runtime.spark, runtime.settings, FileSource("people", "json", SCHEMA, stream=False), "demo")
     assert {(r["id"], r["_rescued_data"]) for r in frame.collect()} == {
-        (1, '{"spo2":"97","tags":"{\\"a\\":1}"}'), (2, None)}
+        (1, '{"spo2":"97","tags":"{\\"a\\":1}"}'),
+        (2, None),
+    }
 
 
 def test_csv_extra_missing_wrong_typed_and_non_utf8_fields_are_corrupt(make_runtime):
@@ -54,14 +67,23 @@ def test_csv_extra_missing_wrong_typed_and_non_utf8_fields_are_corrupt(make_runt
 
 def test_a_missing_landing_folder_is_one_clear_error(make_runtime):
     from medallion.errors import SourceError
+
     runtime = make_runtime()
-    with pytest.raises(SourceError, match=r"Landing folder .*/landing/demo/nowhere does not exist: run `medallion produce demo"):
+    with pytest.raises(
+        SourceError, match=r"Landing folder .*/landing/demo/nowhere does not exist: run `medallion produce demo"
+    ):
         read_files_once(runtime.spark, runtime.settings, FileSource("nowhere", "csv", SCHEMA, stream=False), "demo")
 
 
 def test_parse_json_of_a_column(spark):
-    values = spark.createDataFrame([('{"id": 1}',), ('{"id": 1.5}',), (None,), ('{"id": 2, "x": true}',)], "value STRING")
+    values = spark.createDataFrame(
+        [('{"id": 1}',), ('{"id": 1.5}',), (None,), ('{"id": 2, "x": true}',)], "value STRING"
+    )
     value, corrupt, rescued = parse_json("value", "id BIGINT")
     parsed = values.select(value["id"].alias("id"), corrupt.alias("corrupt"), rescued.alias("rescued")).collect()
-    assert [tuple(r) for r in parsed] == [(1, None, None), (None, '{"id": 1.5}', None), (None, None, None),
-                                         (2, None, '{"x":"true"}')]
+    assert [tuple(r) for r in parsed] == [
+        (1, None, None),
+        (None, '{"id": 1.5}', None),
+        (None, None, None),
+        (2, None, '{"x":"true"}'),
+    ]

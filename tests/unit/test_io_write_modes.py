@@ -1,4 +1,5 @@
 """The write modes of the one Delta writer, each applied twice to prove idempotence."""
+
 from datetime import datetime
 
 from medallion import io
@@ -41,10 +42,19 @@ def test_cdc_latest_wins_ties_to_higher_offset_and_stale_changes_lose(spark, mak
     location = make_runtime().location("t", Layer.SILVER, "cdc")
     schema = "id BIGINT, name STRING, updated BIGINT, offset BIGINT"
     mode = CdcLatest(("id",), ("updated", "offset"))
-    io.write(spark.createDataFrame([(1, "Clark", 10, 5), (1, "Castillo", 20, 6), (2, "Tie-low", 10, 1),
-                                    (2, "Tie-high", 10, 2)], schema), location, mode, "w", 0)
-    io.write(spark.createDataFrame([(1, "Stale", 15, 9)], schema), location, mode, "w", 1)   # older than stored
-    io.write(spark.createDataFrame([(2, "Tie-lower", 10, 0)], schema), location, mode, "w", 2)  # same time, lower offset
+    io.write(
+        spark.createDataFrame(
+            [(1, "Clark", 10, 5), (1, "Castillo", 20, 6), (2, "Tie-low", 10, 1), (2, "Tie-high", 10, 2)], schema
+        ),
+        location,
+        mode,
+        "w",
+        0,
+    )
+    io.write(spark.createDataFrame([(1, "Stale", 15, 9)], schema), location, mode, "w", 1)  # older than stored
+    io.write(
+        spark.createDataFrame([(2, "Tie-lower", 10, 0)], schema), location, mode, "w", 2
+    )  # same time, lower offset
     assert rows(spark, location.path, ["id"]) == [(1, "Castillo", 20, 6), (2, "Tie-high", 10, 2)]
 
 

@@ -1,4 +1,5 @@
 """An isolated test run's names: its own storage root, landing zone and schemas, never the shared ones."""
+
 import pytest
 
 from medallion.declare.tables import Layer

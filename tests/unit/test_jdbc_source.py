@@ -1,16 +1,23 @@
 """JdbcSource declarations, the parallel-read decision and database settings: no server needed."""
+
 from __future__ import annotations
 
 import pytest
 from pyspark.sql import types as T
 
+from medallion.declare.tables import JdbcSource
+from medallion.errors import ConfigError, SourceError
 from medallion.platform.config import load_settings
 from medallion.sources.databases import dialect_of, redact_url
-from medallion.errors import ConfigError, SourceError
 from medallion.sources.jdbc import (
-    ChangedSlice, _literal, _partitions, declared_schema, relation, source_schema, window_start,
+    ChangedSlice,
+    _literal,
+    _partitions,
+    declared_schema,
+    relation,
+    source_schema,
+    window_start,
 )
-from medallion.declare.tables import JdbcSource
 
 SCHEMA = "id BIGINT, name STRING, updated_at TIMESTAMP"
 
@@ -18,7 +25,11 @@ SCHEMA = "id BIGINT, name STRING, updated_at TIMESTAMP"
 def test_the_build_function_receives_the_declared_columns_plus_load_time(spark):
     source = JdbcSource("accounts", SCHEMA, "updated_at")
     assert [(f.name, f.dataType) for f in source_schema(source).fields] == [
-        ("id", T.LongType()), ("name", T.StringType()), ("updated_at", T.TimestampType()), ("load_time", T.TimestampType())]
+        ("id", T.LongType()),
+        ("name", T.StringType()),
+        ("updated_at", T.TimestampType()),
+        ("load_time", T.TimestampType()),
+    ]
 
 
 @pytest.mark.parametrize("change_column, partition_column", [("changed", None), ("updated_at", "key")])
@@ -33,17 +44,21 @@ def test_a_source_with_deletes_gives_a_deleted_column_and_reads_its_tombstones()
     assert source_schema(source)["deleted"].dataType == T.BooleanType()
     assert relation(source, declared_schema(source)) == (
         "(SELECT id, name, updated_at, 0 AS deleted FROM accounts "
-        "UNION ALL SELECT id, NULL AS name, updated_at, 1 AS deleted FROM accounts_deleted) copied_rows")
+        "UNION ALL SELECT id, NULL AS name, updated_at, 1 AS deleted FROM accounts_deleted) copied_rows"
+    )
     assert relation(JdbcSource("accounts", SCHEMA, "updated_at"), declared_schema(source)) == "accounts"
 
 
-@pytest.mark.parametrize("mark, lookback, change_type, expected", [
-    ("2024-03-01 09:00:00.000001", "15 minutes", T.TimestampType(), "2024-03-01 08:45:00.000001"),
-    ("2024-03-01 00:00:30.000000", "1 hour", T.TimestampType(), "2024-02-29 23:00:30.000000"),
-    ("2024-03-01 00:00:30.000000", None, T.TimestampType(), "2024-03-01 00:00:30.000000"),
-    ("1000", "250", T.LongType(), "750"),
-    (None, "15 minutes", T.TimestampType(), None),
-])
+@pytest.mark.parametrize(
+    "mark, lookback, change_type, expected",
+    [
+        ("2024-03-01 09:00:00.000001", "15 minutes", T.TimestampType(), "2024-03-01 08:45:00.000001"),
+        ("2024-03-01 00:00:30.000000", "1 hour", T.TimestampType(), "2024-02-29 23:00:30.000000"),
+        ("2024-03-01 00:00:30.000000", None, T.TimestampType(), "2024-03-01 00:00:30.000000"),
+        ("1000", "250", T.LongType(), "750"),
+        (None, "15 minutes", T.TimestampType(), None),
+    ],
+)
 def test_the_read_starts_a_lookback_window_behind_the_mark(mark, lookback, change_type, expected):
     assert window_start(mark, lookback, change_type) == expected
 
@@ -64,12 +79,15 @@ def test_partition_counts_must_be_positive():
         JdbcSource("accounts", SCHEMA, "updated_at", num_partitions=0)
 
 
-@pytest.mark.parametrize("rows, low, high, expected", [
-    (1_000, "1", "1000", 1),          # small slice: one query
-    (250_000, "1", "250000", 3),      # ceil(250k / 100k)
-    (10_000_000, "1", "9", 4),        # capped at num_partitions
-    (250_000, "5", "5", 1),           # one key value: nothing to split
-])
+@pytest.mark.parametrize(
+    "rows, low, high, expected",
+    [
+        (1_000, "1", "1000", 1),  # small slice: one query
+        (250_000, "1", "250000", 3),  # ceil(250k / 100k)
+        (10_000_000, "1", "9", 4),  # capped at num_partitions
+        (250_000, "5", "5", 1),  # one key value: nothing to split
+    ],
+)
 def test_parallel_reads_only_where_the_slice_is_large(rows, low, high, expected):
     source = JdbcSource("accounts", SCHEMA, "updated_at", partition_column="id", num_partitions=4)
     assert _partitions(source, ChangedSlice(rows, "2024-01-01 00:00:00.000000", low, high)) == expected

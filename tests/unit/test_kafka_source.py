@@ -1,5 +1,6 @@
 """Kafka source options: plaintext to the local broker; for dev, what Event Hubs' Kafka endpoint requires
 (SASL_SSL on port 9093, PLAIN, user $ConnectionString, the connection string as password), redacted in logs."""
+
 import logging
 
 import pytest
@@ -9,16 +10,21 @@ from medallion.errors import SourceError
 from medallion.platform.config import load_settings
 from medallion.sources import kafka
 
-CONNECTION_STRING = ("Endpoint=sb://medallion-dev-ehns.servicebus.windows.net/;SharedAccessKeyName=listen;"
-                     "SharedAccessKey=canary-7f3e9a")
+CONNECTION_STRING = (
+    "Endpoint=sb://medallion-dev-ehns.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=canary-7f3e9a"
+)
 CONF = {"topics": {"clickstream": "commerce-clickstream"}}
 
 
 def test_local_options_are_plaintext_to_the_project_broker(monkeypatch):
     monkeypatch.setenv("MEDALLION_KAFKA_PORT", "19555")
     options = kafka.reader_options(load_settings("local"), KafkaSource("clickstream"), CONF)
-    assert options == {"kafka.bootstrap.servers": "127.0.0.1:19555", "subscribe": "commerce-clickstream",
-                       "startingOffsets": "earliest", "includeHeaders": "false"}
+    assert options == {
+        "kafka.bootstrap.servers": "127.0.0.1:19555",
+        "subscribe": "commerce-clickstream",
+        "startingOffsets": "earliest",
+        "includeHeaders": "false",
+    }
 
 
 def test_dev_options_follow_the_event_hubs_kafka_endpoint(caplog):
@@ -29,7 +35,8 @@ def test_dev_options_follow_the_event_hubs_kafka_endpoint(caplog):
     assert options["kafka.sasl.mechanism"] == "PLAIN"
     assert options["kafka.sasl.jaas.config"] == (
         "kafkashaded.org.apache.kafka.common.security.plain.PlainLoginModule required "
-        f'username="$ConnectionString" password="{CONNECTION_STRING}";')
+        f'username="$ConnectionString" password="{CONNECTION_STRING}";'
+    )
     assert (options["kafka.request.timeout.ms"], options["kafka.session.timeout.ms"]) == ("60000", "30000")
     assert options["subscribe"] == "iot"
     with caplog.at_level(logging.INFO):
@@ -54,7 +61,10 @@ def test_producer_uses_the_same_endpoint_and_secret():
     config = kafka.producer_config(settings.kafka, CONNECTION_STRING)
     assert config["bootstrap.servers"] == "medallion-dev-ehns.servicebus.windows.net:9093"
     assert (config["security.protocol"], config["sasl.mechanisms"], config["sasl.username"]) == (
-        "SASL_SSL", "PLAIN", "$ConnectionString")
+        "SASL_SSL",
+        "PLAIN",
+        "$ConnectionString",
+    )
     assert config["enable.idempotence"] is True
 
 

@@ -1,5 +1,6 @@
 """A ``model(name, alias)`` input: the registry version under the alias, loaded, passed to the build; a
 table waits for its first model before it is created; its fingerprint follows the alias."""
+
 from __future__ import annotations
 
 import mlflow
@@ -37,8 +38,9 @@ def scoring_pipeline() -> Pipeline:
 
 def register(runtime, spark, slope: float) -> str:
     frame = spark.createDataFrame([(float(x), slope * x) for x in range(4)], "x DOUBLE, y DOUBLE")
-    fitted = MLPipeline(stages=[VectorAssembler(inputCols=["x"], outputCol="features"),
-                                LinearRegression(labelCol="y")]).fit(frame)
+    fitted = MLPipeline(
+        stages=[VectorAssembler(inputCols=["x"], outputCol="features"), LinearRegression(labelCol="y")]
+    ).fit(frame)
     registry = models.registry(runtime.settings, "model_demo")
     models.use(registry)
     mlflow.set_experiment(registry.experiment)
@@ -51,7 +53,8 @@ def test_a_table_reading_a_model_waits_for_it_then_scores_with_the_aliased_versi
     runtime = make_runtime()
     pipeline = scoring_pipeline()
     spark.createDataFrame([(1.0,), (2.0,)], "x DOUBLE").write.format("delta").save(
-        runtime.location("model_demo", Layer.SILVER, "points").path)
+        runtime.location("model_demo", Layer.SILVER, "points").path
+    )
     registry = models.registry(runtime.settings, "model_demo")
     assert registry.tracking_uri.startswith("file:") and registry.tracking_uri.endswith("/mlflow")
 
@@ -77,5 +80,7 @@ def test_a_table_reading_a_model_waits_for_it_then_scores_with_the_aliased_versi
 def test_no_version_under_the_alias_is_a_clear_error(make_runtime):
     runtime = make_runtime()
     registry = models.registry(runtime.settings, "model_demo")
-    with pytest.raises(models.NoModelVersion, match="No version of model 'line' has the alias 'champion'.*medallion train"):
+    with pytest.raises(
+        models.NoModelVersion, match="No version of model 'line' has the alias 'champion'.*medallion train"
+    ):
         models.load(registry, "line", "champion")

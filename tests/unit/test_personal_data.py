@@ -1,4 +1,5 @@
 """Personal-data policy: keyed tokens that are stable, joinable, and useless without the key."""
+
 import hashlib
 import pickle
 
@@ -28,17 +29,23 @@ def test_without_the_key_a_dictionary_of_plain_hashes_finds_nothing():
 
 
 def test_policy_tokenises_masks_drops_and_keeps(spark):
-    people = spark.createDataFrame([("Ann", "555-0199", "10.0.0.1", "CA"), (None, None, None, "NY")],
-                                   "name STRING, phone STRING, ip STRING, state STRING")
+    people = spark.createDataFrame(
+        [("Ann", "555-0199", "10.0.0.1", "CA"), (None, None, None, "NY")],
+        "name STRING, phone STRING, ip STRING, state STRING",
+    )
     protected = apply_policy(people, {"name": "tokenize", "phone": "mask", "ip": "drop", "state": "keep"}, KEY)
     assert protected.columns == ["name", "phone", "state"]
     assert [tuple(r) for r in protected.collect()] == [
-        (token("Ann", b"unit-test-key"), "****0199", "CA"), (None, None, "NY")]
+        (token("Ann", b"unit-test-key"), "****0199", "CA"),
+        (None, None, "NY"),
+    ]
 
 
 def test_tokens_of_equal_values_join(spark):
     left = apply_policy(spark.createDataFrame([("aa:bb", 1)], "mac STRING, n INT"), {"mac": "tokenize"}, KEY)
-    right = apply_policy(spark.createDataFrame([("aa:bb", "gym 5")], "mac STRING, gym STRING"), {"mac": "tokenize"}, KEY)
+    right = apply_policy(
+        spark.createDataFrame([("aa:bb", "gym 5")], "mac STRING, gym STRING"), {"mac": "tokenize"}, KEY
+    )
     assert left.join(right, "mac").select("n", "gym").collect()[0] == (1, "gym 5")
 
 
@@ -51,6 +58,6 @@ def test_an_unknown_rule_or_a_missing_key_is_an_error(spark):
 
 
 def test_a_secret_never_shows_its_value():
-    assert "unit-test-key" not in f"{KEY} {KEY!r} {[KEY]} {({'k': KEY})}"
+    assert "unit-test-key" not in f"{KEY} {KEY!r} {[KEY]} { ({'k': KEY}) }"
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(KEY)

@@ -1,14 +1,14 @@
 """Expectations, source rules, quarantine rows, table checks: tiny frames, exact counts."""
+
 import json
 
 import pytest
 from chispa import assert_df_equality
 
+from medallion.declare.tables import FileSource, expect, expect_or_drop, expect_or_fail, not_empty, references, unique
 from medallion.engine import quality
-from medallion.errors import ExpectationFailed, MedallionError
 from medallion.engine.quality import FAILED
-from medallion.declare.tables import (FileSource, expect, expect_or_drop, expect_or_fail, not_empty,
-                              references, unique)
+from medallion.errors import ExpectationFailed, MedallionError
 
 RULES = (
     expect("has_email", "email IS NOT NULL"),
@@ -21,14 +21,20 @@ RULES = (
 def orders(spark):
     return spark.createDataFrame(
         [(1, 10, "a@x"), (1, 12, None), (None, 5, "b@x"), (2, -1, "c@x"), (3, None, "d@x")],
-        "id INT, amount INT, email STRING")
+        "id INT, amount INT, email STRING",
+    )
 
 
 def test_failed_rules_lists_every_broken_rule_and_null_counts_as_broken(orders):
     checked = quality.with_failed_rules(orders, RULES)
     rules = {(r["id"], r["amount"]): r[FAILED] for r in checked.collect()}
-    assert rules == {(1, 10): [], (1, 12): ["has_email"], (None, 5): ["id_present"],
-                     (2, -1): ["positive_amount"], (3, None): ["positive_amount"]}
+    assert rules == {
+        (1, 10): [],
+        (1, 12): ["has_email"],
+        (None, 5): ["id_present"],
+        (2, -1): ["positive_amount"],
+        (3, None): ["positive_amount"],
+    }
 
 
 def test_measure_counts_rows_rules_quarantine_and_distinct_accepted_keys(orders):
@@ -44,14 +50,19 @@ def test_accepted_and_quarantined_rows_split_the_batch_exactly(orders):
     assert sorted(r["amount"] for r in accepted.collect()) == [10, 12]
     assert FAILED not in accepted.columns
     assert sorted(((json.loads(r["record"]).get("id"), r["rules"]) for r in rejected), key=str) == [
-        (2, ["positive_amount"]), (3, ["positive_amount"]), (None, ["id_present"])]
+        (2, ["positive_amount"]),
+        (3, ["positive_amount"]),
+        (None, ["id_present"]),
+    ]
     assert {(r["table"], r["run_id"], r["batch_id"]) for r in rejected} == {("orders", "run-1", 7)}
 
 
 def test_expect_or_fail_stops_the_batch_naming_the_rule_and_count(orders):
     rules = (expect_or_fail("id_present", "id IS NOT NULL"),)
     measured = quality.measure(quality.with_failed_rules(orders, rules), rules)
-    with pytest.raises(ExpectationFailed, match=r"shop.orders: expect_or_fail broken by id_present \(1 rows\); nothing"):
+    with pytest.raises(
+        ExpectationFailed, match=r"shop.orders: expect_or_fail broken by id_present \(1 rows\); nothing"
+    ):
         quality.enforce_fail_rules(measured, rules, "shop.orders")
 
 
@@ -64,15 +75,23 @@ def test_file_tables_get_the_source_rules_with_the_drift_policy_actions():
     strict = FileSource("in", "json", "id INT", on_new_column="fail", on_type_change="fail")
     columns = ["id", "_corrupt_record", "_rescued_data"]
     assert [(r.name, r.action) for r in _rules(lenient, columns)] == [
-        ("parsed", "drop"), ("valid_utf8", "drop"), ("no_new_columns", "warn")]
+        ("parsed", "drop"),
+        ("valid_utf8", "drop"),
+        ("no_new_columns", "warn"),
+    ]
     assert [(r.name, r.action) for r in _rules(strict, columns)] == [
-        ("parsed", "fail"), ("valid_utf8", "fail"), ("no_new_columns", "fail")]
+        ("parsed", "fail"),
+        ("valid_utf8", "fail"),
+        ("no_new_columns", "fail"),
+    ]
     declared = _rules(FileSource("in", "csv", "id INT"), ["id", "_corrupt_record"], (expect("parsed", "true"),))
     assert [r.name for r in declared] == ["parsed", "valid_utf8"]
 
 
 def test_a_file_table_that_drops_the_corrupt_record_column_is_refused():
-    with pytest.raises(MedallionError, match="raw_bz reads landing files but its build function drops '_corrupt_record'"):
+    with pytest.raises(
+        MedallionError, match="raw_bz reads landing files but its build function drops '_corrupt_record'"
+    ):
         _rules(FileSource("in", "csv", "id INT"), ["id"])
 
 
@@ -86,7 +105,9 @@ def test_drift_counts_rows_per_undeclared_field(spark):
 def tables(spark):
     return {
         "users": spark.createDataFrame([(1,), (2,)], "user_id INT"),
-        "visits": spark.createDataFrame([(1, "a"), (1, "a"), (2, "b"), (7, "c"), (None, "d")], "user_id INT, gym STRING"),
+        "visits": spark.createDataFrame(
+            [(1, "a"), (1, "a"), (2, "b"), (7, "c"), (None, "d")], "user_id INT, gym STRING"
+        ),
         "empty": spark.createDataFrame([], "user_id INT"),
     }
 
@@ -94,14 +115,19 @@ def tables(spark):
 def test_checks_count_violations(tables):
     checks = (unique("user_id", "gym"), references("users", "user_id"), not_empty())
     assert quality.evaluate_checks(tables["visits"], checks, tables.get) == {
-        "unique(user_id, gym)": 2, "references users(user_id)": 1, "not_empty": 0}
+        "unique(user_id, gym)": 2,
+        "references users(user_id)": 1,
+        "not_empty": 0,
+    }
     assert quality.evaluate_checks(tables["empty"], (not_empty(),), tables.get) == {"not_empty": 1}
 
 
 def test_only_failing_checks_declared_fail_stop_the_run(tables):
     checks = (unique("user_id", action="warn"), references("users", "user_id", action="fail"))
     violations = quality.evaluate_checks(tables["visits"], checks, tables.get)
-    with pytest.raises(ExpectationFailed, match=r"gym.visits: table check failed: references users\(user_id\) \(1 rows\)"):
+    with pytest.raises(
+        ExpectationFailed, match=r"gym.visits: table check failed: references users\(user_id\) \(1 rows\)"
+    ):
         quality.enforce_checks(violations, checks, "gym.visits")
     quality.enforce_checks(violations, checks[:1], "gym.visits")  # a warn check only records
 
@@ -112,18 +138,29 @@ def test_unique_treats_null_keys_as_equal(spark):
 
 
 def test_quarantine_record_keeps_every_column_as_json(spark):
-    batch = spark.createDataFrame([(None, "raw line", "file:/landing/a.csv")], "id INT, _corrupt_record STRING, source_file STRING")
+    batch = spark.createDataFrame(
+        [(None, "raw line", "file:/landing/a.csv")], "id INT, _corrupt_record STRING, source_file STRING"
+    )
     rules = (expect_or_drop("parsed", "_corrupt_record IS NULL"),)
     rejected = quality.quarantine_rows(quality.with_failed_rules(batch, rules), rules, "raw_bz", "r", 0)
     expected = spark.createDataFrame(
-        [("raw_bz", ["parsed"], '{"_corrupt_record":"raw line","source_file":"file:/landing/a.csv"}', "file:/landing/a.csv")],
-        "table STRING, rules ARRAY<STRING>, record STRING, source STRING")
+        [
+            (
+                "raw_bz",
+                ["parsed"],
+                '{"_corrupt_record":"raw line","source_file":"file:/landing/a.csv"}',
+                "file:/landing/a.csv",
+            )
+        ],
+        "table STRING, rules ARRAY<STRING>, record STRING, source STRING",
+    )
     assert_df_equality(rejected.select("table", "rules", "record", "source"), expected, ignore_nullable=True)
 
 
 def test_quarantine_source_prefers_the_declared_lineage_and_keeps_it_out_of_the_record(spark):
-    batch = spark.createDataFrame([(None, "/landing/k.json#bpm/0@17", "/landing/k.json")],
-                                  "id INT, _source STRING, source_file STRING")
+    batch = spark.createDataFrame(
+        [(None, "/landing/k.json#bpm/0@17", "/landing/k.json")], "id INT, _source STRING, source_file STRING"
+    )
     rules = (expect_or_drop("id_present", "id IS NOT NULL"),)
     rejected = quality.quarantine_rows(quality.with_failed_rules(batch, rules), rules, "heart_rate", "r", 0).first()
     assert (rejected["source"], rejected["record"]) == ("/landing/k.json#bpm/0@17", '{"source_file":"/landing/k.json"}')

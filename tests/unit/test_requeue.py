@@ -1,4 +1,5 @@
 """Late-arriving references: quarantined rows released once their reference arrives, once, and only them."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,12 @@ def demo_pipeline() -> Pipeline:
         """Customers (written directly by the test)."""
 
     @declare.table(
-        Layer.SILVER, InsertOnly(("review_id",)),
-        expectations=(expect_or_drop("text_present", "text IS NOT NULL"),
-                      expect_or_drop("known_customer", "_known IS NOT NULL")),
+        Layer.SILVER,
+        InsertOnly(("review_id",)),
+        expectations=(
+            expect_or_drop("text_present", "text IS NOT NULL"),
+            expect_or_drop("known_customer", "_known IS NOT NULL"),
+        ),
         retries=(retry_when_referenced("known_customer", "customers", "customer_id"),),
     )
     def reviews():
@@ -43,11 +47,20 @@ def write(context, name, rows, schema):
 
 def quarantine(context, rows):
     """Quarantine rows as a batch writes them: (review_id, customer_id, text, rules)."""
-    records = [("reviews", rules, json.dumps({"review_id": r, "customer_id": c, "text": t, "_known": None}),
-                "day1.csv", "run-1", 0) for r, c, t, rules in rows]
-    frame = context.spark.createDataFrame(records, "table STRING, rules ARRAY<STRING>, record STRING, source STRING, "
-                                                   "run_id STRING, batch_id BIGINT") \
-        .withColumn("quarantined_at", F.current_timestamp())
+    records = [
+        (
+            "reviews",
+            rules,
+            json.dumps({"review_id": r, "customer_id": c, "text": t, "_known": None}),
+            "day1.csv",
+            "run-1",
+            0,
+        )
+        for r, c, t, rules in rows
+    ]
+    frame = context.spark.createDataFrame(
+        records, "table STRING, rules ARRAY<STRING>, record STRING, source STRING, run_id STRING, batch_id BIGINT"
+    ).withColumn("quarantined_at", F.current_timestamp())
     frame.write.format("delta").mode("append").save(context.runtime.quarantine_path("requeue_demo"))
 
 
@@ -69,9 +82,14 @@ def context(make_runtime):
 def test_rows_wait_until_their_reference_arrives_and_are_released_once(context):
     write(context, "customers", [(1, "ann")], "customer_id INT, name STRING")
     write(context, "reviews", [(10, 1, "fine")], REVIEWS_SCHEMA)
-    quarantine(context, [(20, 2, "late customer", ["known_customer"]),
-                         (30, 3, "never a customer", ["known_customer"]),
-                         (40, 2, None, ["text_present", "known_customer"])])  # no retry can mend a missing text
+    quarantine(
+        context,
+        [
+            (20, 2, "late customer", ["known_customer"]),
+            (30, 3, "never a customer", ["known_customer"]),
+            (40, 2, None, ["text_present", "known_customer"]),
+        ],
+    )  # no retry can mend a missing text
     table = context.pipeline.get("reviews")
 
     nothing_yet = requeue.release(context, table)
@@ -79,8 +97,14 @@ def test_rows_wait_until_their_reference_arrives_and_are_released_once(context):
 
     write(context, "customers", [(2, "bob")], "customer_id INT, name STRING")
     released = requeue.release(context, table)
-    assert (released.mode, released.rows_read, released.rows_in, released.rows_inserted, released.rows_quarantined,
-            released.broken_rules) == ("requeue", 2, 1, 1, 0, {"known_customer": 1})
+    assert (
+        released.mode,
+        released.rows_read,
+        released.rows_in,
+        released.rows_inserted,
+        released.rows_quarantined,
+        released.broken_rules,
+    ) == ("requeue", 2, 1, 1, 0, {"known_customer": 1})
     assert loaded(context) == [(10, 1, "fine"), (20, 2, "late customer")]
     assert waiting(context) == [(30, ["known_customer"]), (40, ["text_present", "known_customer"])]
 
@@ -111,14 +135,22 @@ def test_only_the_chosen_rule_and_known_rules_are_requeued(context):
 def test_a_retry_policy_needs_a_drop_rule_and_a_keyed_write():
     with pytest.raises(ValueError, match="not one of its expect_or_drop rules"):
         declare.table(Layer.SILVER, InsertOnly(("id",)), retries=(retry_when_referenced("known", "t", "id"),))(
-            lambda: None)
+            lambda: None
+        )
     with pytest.raises(ValueError, match="keyed write mode"):
-        declare.table(Layer.SILVER, declare.Append(), expectations=(expect_or_drop("known", "true"),),
-                      retries=(retry_when_referenced("known", "t", "id"),))(lambda: None)
+        declare.table(
+            Layer.SILVER,
+            declare.Append(),
+            expectations=(expect_or_drop("known", "true"),),
+            retries=(retry_when_referenced("known", "t", "id"),),
+        )(lambda: None)
 
 
 def test_the_requeue_command_takes_a_pipeline_and_a_rule():
     args = build_parser().parse_args(["requeue", "movies", "--rule", "known_customer"])
     assert (args.command, args.pipeline, args.rule, args.handler.__name__) == (
-        "requeue", "movies", "known_customer", "requeue_pipeline")
-
+        "requeue",
+        "movies",
+        "known_customer",
+        "requeue_pipeline",
+    )

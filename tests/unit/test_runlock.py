@@ -1,4 +1,5 @@
 """The run lock: one run per pipeline, a clear message for the second, stale locks of crashed runs taken over."""
+
 import json
 import os
 import subprocess
@@ -7,8 +8,8 @@ import sys
 import pytest
 
 from medallion.engine import runlock
-from medallion.platform.config import load_settings
 from medallion.engine.runlock import ConcurrentRunError
+from medallion.platform.config import load_settings
 
 
 @pytest.fixture
@@ -35,8 +36,9 @@ def test_a_lock_left_by_a_dead_process_is_taken_over_and_reported(settings):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     path = runlock.lock_path(settings, "fitness")
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"pid": int(dead.stdout), "host": os.uname().nodename, "run_id": "crashed-run",
-                                "started": 1.0}))
+    path.write_text(
+        json.dumps({"pid": int(dead.stdout), "host": os.uname().nodename, "run_id": "crashed-run", "started": 1.0})
+    )
     lock = runlock.acquire(settings, "fitness", "run-b")
     assert lock.replaced.run_id == "crashed-run"
     assert runlock.read_owner(path).run_id == "run-b"

@@ -1,12 +1,13 @@
 """How the runner opens a table's inputs: a view's batch is one fixed version of each input table."""
+
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from medallion.engine import runner
 from medallion.declare.pipeline import Pipeline
-from medallion.engine.runner import RunContext
 from medallion.declare.tables import Append, Layer, Scd1, snapshot, table
+from medallion.engine import runner
+from medallion.engine.runner import RunContext
 
 
 def numbers_pipeline() -> Pipeline:

@@ -1,4 +1,5 @@
 """Landed files a table will never read are named with the reason, in the event log and in health."""
+
 import json
 import os
 
@@ -32,7 +33,7 @@ def test_hidden_and_relanded_files_are_named_with_why_they_are_never_read(tmp_pa
     folder = landing / "gym_logins_bz"
     read = land(folder, "5-gym_logins_1.csv", "a", mtime=1_700_000_000)
     relanded = land(folder, "5-gym_logins_2.csv", "b", mtime=1_700_000_100)
-    land(folder, "5-gym_logins_3.csv", "c")                 # new: the next batch reads it
+    land(folder, "5-gym_logins_3.csv", "c")  # new: the next batch reads it
     land(folder, "_gym_logins_4.csv", "d")
     land(folder, ".gym_logins_5.csv", "e")
     land(folder, "_archive/old.csv", "f")
@@ -56,22 +57,36 @@ def test_a_batch_read_reports_only_hidden_files_and_a_missing_folder_nothing(tmp
     land(landing / "date_lookup", "6-date-lookup.json", "{}")
     land(landing / "date_lookup", ".6-date-lookup.json.tmp", "{")
     assert unread_files(lambda name: str(landing / name), FITNESS.get("date_lookup"), None) == {
-        "date_lookup/.6-date-lookup.json.tmp": HIDDEN}
-    assert unread_files(lambda name: str(tmp_path / "none" / name), FITNESS.get("gym_logins_bz"),
-                        str(tmp_path / "cp")) == {}
+        "date_lookup/.6-date-lookup.json.tmp": HIDDEN
+    }
+    assert (
+        unread_files(lambda name: str(tmp_path / "none" / name), FITNESS.get("gym_logins_bz"), str(tmp_path / "cp"))
+        == {}
+    )
 
 
 def test_health_shows_the_unread_files_of_each_tables_newest_run(spark):
     def run(run_id, table, started, unread, status="ok"):
-        return TableRun(run_id, "fitness", table, "bronze", "once", started=started, status=status,
-                        unread_files=unread)
+        return TableRun(run_id, "fitness", table, "bronze", "once", started=started, status=status, unread_files=unread)
 
-    log = spark.createDataFrame([r.as_row() for r in (
-        run("r1", "gym_logins_bz", 1.0, {"gym_logins_bz/_a.csv": HIDDEN}),
-        run("r2", "gym_logins_bz", 2.0, {"gym_logins_bz/_a.csv": HIDDEN, "gym_logins_bz/b.csv": CHANGED}, "skipped"),
-        run("r1", "registered_users_bz", 1.0, {"registered_users_bz/_c.csv": HIDDEN}),
-        run("r2", "registered_users_bz", 2.0, {}),  # renamed since: nothing left to report
-    )], EVENT_LOG_SCHEMA)
+    log = spark.createDataFrame(
+        [
+            r.as_row()
+            for r in (
+                run("r1", "gym_logins_bz", 1.0, {"gym_logins_bz/_a.csv": HIDDEN}),
+                run(
+                    "r2",
+                    "gym_logins_bz",
+                    2.0,
+                    {"gym_logins_bz/_a.csv": HIDDEN, "gym_logins_bz/b.csv": CHANGED},
+                    "skipped",
+                ),
+                run("r1", "registered_users_bz", 1.0, {"registered_users_bz/_c.csv": HIDDEN}),
+                run("r2", "registered_users_bz", 2.0, {}),  # renamed since: nothing left to report
+            )
+        ],
+        EVENT_LOG_SCHEMA,
+    )
     unread = newest_unread_files(log, "fitness")
     assert unread == {"gym_logins_bz": {"gym_logins_bz/_a.csv": HIDDEN, "gym_logins_bz/b.csv": CHANGED}}
     assert PipelineHealth("fitness", [], unread_files=unread).summary().splitlines()[1:] == [

@@ -5,6 +5,7 @@ Exit codes: 0 success; 1 a runtime failure (a failing check or test, an unreacha
 a wrong setting in conf/); 2 a usage error (unknown command, option or value, a missing confirmation,
 a file that does not exist); 130 interrupted. A traceback is shown only with ``--verbose``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,11 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bronze → silver → gold pipelines on Spark + Delta Lake, locally or on Databricks.",
         epilog="Exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"medallion {__version__}",
-                        help="print the version and exit")
+    parser.add_argument(
+        "--version", action="version", version=f"medallion {__version__}", help="print the version and exit"
+    )
     loudness = parser.add_mutually_exclusive_group()
-    loudness.add_argument("-v", "--verbose", action="store_true",
-                          help="log debug detail (and the traceback of an unexpected error)")
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="log debug detail (and the traceback of an unexpected error)"
+    )
     loudness.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     import medallion.cli.commands as package
@@ -69,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a defect, not a user mistake: one line, the traceback under --verbose
         log.debug("traceback of the unexpected error:", exc_info=True)
         first_line = str(err).strip().splitlines()[0][:500] if str(err).strip() else ""
-        print(f"error: unexpected {type(err).__name__}: {first_line} (run with --verbose for the traceback)",
-              file=sys.stderr)
+        print(
+            f"error: unexpected {type(err).__name__}: {first_line} (run with --verbose for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_RUNTIME
     return int(result or 0)

@@ -1,9 +1,11 @@
 """What a pipeline's hooks receive: the pipeline's own settings and landing zone, and the services a hook
 may need (secrets, the Spark session), without importing the engine."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ before the write, kept in the quarantine record) and gives NULL when the value i
     def gym_logs(logins):
         return logins.select(..., *timestamp_from_seconds("login"))
 """
+
 from __future__ import annotations
 
 from pyspark.sql import Column

@@ -12,14 +12,16 @@ operational hooks are the functions of its ``hooks`` module, found by name:
 Each hook receives a :class:`~medallion.declare.context.PipelineContext` (the pipeline's own conf and
 landing zone). Adding a pipeline is adding its package: nothing else lists pipelines or tables.
 """
+
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from types import MappingProxyType, ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from medallion.declare.tables import Table
 from medallion.errors import MedallionError, UnknownPipelineError, UnknownTableError
@@ -63,7 +65,9 @@ def _ordered(pipeline: Pipeline) -> list[Table]:
     for table_name, upstream in graph.items():
         unknown = upstream - graph.keys()
         if unknown:
-            raise MedallionError(f"{pipeline.name}.{table_name} reads undeclared table(s): {', '.join(sorted(unknown))}")
+            raise MedallionError(
+                f"{pipeline.name}.{table_name} reads undeclared table(s): {', '.join(sorted(unknown))}"
+            )
     try:
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as err:
@@ -98,8 +102,11 @@ def get_pipeline(name: str, package: str = PIPELINES_PACKAGE) -> Pipeline:
 def discover(package: ModuleType) -> Pipeline:
     """Import every module of ``package`` and collect the tables declared in it and its hooks."""
     name = package.__name__.rsplit(".", 1)[-1]
-    modules = [package] + [importlib.import_module(f"{package.__name__}.{m.name}")
-                           for m in pkgutil.iter_modules(package.__path__) if not m.ispkg]
+    modules = [package] + [
+        importlib.import_module(f"{package.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(package.__path__)
+        if not m.ispkg
+    ]
     tables: dict[str, Table] = {}
     for module in modules:
         for value in vars(module).values():
@@ -108,6 +115,8 @@ def discover(package: ModuleType) -> Pipeline:
                     raise MedallionError(f"{name}: table '{value.name}' is declared twice")
                 tables[value.name] = value
     hooks_module = next((m for m in modules if m.__name__ == f"{package.__name__}.hooks"), None)
-    hooks = {h: getattr(hooks_module, h) for h in HOOK_NAMES if hooks_module and callable(getattr(hooks_module, h, None))}
+    hooks = {
+        h: getattr(hooks_module, h) for h in HOOK_NAMES if hooks_module and callable(getattr(hooks_module, h, None))
+    }
     description = (package.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
     return Pipeline(name, description, MappingProxyType(tables), MappingProxyType(hooks))

@@ -11,12 +11,14 @@ table (processed incrementally); a table whose inputs are all ``snapshot`` reads
 expectations. Columns a build names ``_…`` are working columns for its expectations: quarantine records
 keep them, the table does not.
 """
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 class Layer(str, Enum):
@@ -77,9 +79,13 @@ class FileSource:
 
     def __post_init__(self) -> None:
         if self.on_new_column not in ("rescue", "fail"):
-            raise ValueError(f"FileSource {self.folder}: on_new_column must be rescue or fail, got {self.on_new_column!r}")
+            raise ValueError(
+                f"FileSource {self.folder}: on_new_column must be rescue or fail, got {self.on_new_column!r}"
+            )
         if self.on_type_change not in ("quarantine", "fail"):
-            raise ValueError(f"FileSource {self.folder}: on_type_change must be quarantine or fail, got {self.on_type_change!r}")
+            raise ValueError(
+                f"FileSource {self.folder}: on_type_change must be quarantine or fail, got {self.on_type_change!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -140,8 +146,9 @@ def lookback_amount(lookback: str) -> tuple[float, bool]:
         amount = -1.0
     unit = words[1].rstrip("s") if len(words) == 2 else None
     if amount < 0 or len(words) > 2 or (unit is not None and unit not in LOOKBACK_UNITS):
-        raise ValueError(f"lookback {lookback!r}: write '<n> seconds|minutes|hours|days', or a number for a "
-                         "numeric change column")
+        raise ValueError(
+            f"lookback {lookback!r}: write '<n> seconds|minutes|hours|days', or a number for a numeric change column"
+        )
     return (amount * LOOKBACK_UNITS[unit], True) if unit else (amount, False)
 
 
@@ -182,7 +189,9 @@ class KafkaSource:
 
     def __post_init__(self) -> None:
         if not self.stream:
-            raise ValueError(f"KafkaSource {self.topic}: a topic is read as a stream (its offsets live in a checkpoint)")
+            raise ValueError(
+                f"KafkaSource {self.topic}: a topic is read as a stream (its offsets live in a checkpoint)"
+            )
 
 
 # ------------------------------------------------------------------------------------------ write modes
@@ -310,10 +319,13 @@ def unique(*columns: str, action: str = "fail", name: str | None = None) -> Chec
     return Check(name or f"unique({', '.join(columns)})", "unique", tuple(columns), action=action)
 
 
-def references(table: str, *columns: str, to: tuple[str, ...] | None = None, action: str = "warn",
-               name: str | None = None) -> Check:
+def references(
+    table: str, *columns: str, to: tuple[str, ...] | None = None, action: str = "warn", name: str | None = None
+) -> Check:
     target = tuple(to or columns)
-    return Check(name or f"references {table}({', '.join(target)})", "references", tuple(columns), table, target, action)
+    return Check(
+        name or f"references {table}({', '.join(target)})", "references", tuple(columns), table, target, action
+    )
 
 
 def not_empty(action: str = "fail", name: str = "not_empty") -> Check:
@@ -336,7 +348,9 @@ class RetryWhenReferenced:
     to_columns: tuple[str, ...]
 
 
-def retry_when_referenced(rule: str, table: str, *columns: str, to: tuple[str, ...] | None = None) -> RetryWhenReferenced:
+def retry_when_referenced(
+    rule: str, table: str, *columns: str, to: tuple[str, ...] | None = None
+) -> RetryWhenReferenced:
     return RetryWhenReferenced(rule, table, tuple(columns), tuple(to or columns))
 
 
@@ -361,11 +375,14 @@ class Table:
         dropping = {e.name for e in self.expectations if e.action == "drop"}
         for retry in self.retries:
             if retry.rule not in dropping:
-                raise ValueError(f"table {self.name}: retry policy for '{retry.rule}', which is not one of its "
-                                 f"expect_or_drop rules ({', '.join(sorted(dropping)) or 'none'})")
+                raise ValueError(
+                    f"table {self.name}: retry policy for '{retry.rule}', which is not one of its "
+                    f"expect_or_drop rules ({', '.join(sorted(dropping)) or 'none'})"
+                )
             if isinstance(self.write, (Append, Overwrite)):
-                raise ValueError(f"table {self.name}: a retry policy needs a keyed write mode, so a release "
-                                 "is idempotent")
+                raise ValueError(
+                    f"table {self.name}: a retry policy needs a keyed write mode, so a release is idempotent"
+                )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the pure build function (what a unit test does with tiny frames)."""

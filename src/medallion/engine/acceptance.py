@@ -1,13 +1,13 @@
 """Acceptance runs (notebooks 08 and 09): produce each data set, run, and compare the tables with the
 pipeline's declared expected counts. Raises ``AcceptanceFailed`` naming every count that differs."""
+
 from __future__ import annotations
 
+from medallion.declare.pipeline import get_pipeline
 from medallion.declare.tables import ExpectedCount
 from medallion.engine import hooks, runner
 from medallion.errors import MedallionError
-from medallion.declare.pipeline import get_pipeline
 from medallion.platform.runtime import Runtime
-
 
 Check = ExpectedCount
 

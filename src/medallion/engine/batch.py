@@ -5,12 +5,14 @@ server when the session is a Spark Connect session), so it receives everything i
 (:class:`BatchJob`) and its counts travel through a table it writes (the batch log, or the event log in
 stream mode), never through a Python object of the driver.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from pyspark.sql import DataFrame
 
@@ -58,12 +60,33 @@ class BatchJob:
         return () if isinstance(self.write, (SurrogateKey, Scd2)) else getattr(self.write, "keys", ())
 
 
-def job_for(table: Table, pipeline: str, mode: str, run_id: str, location: TableLocation, quarantine_path: str,
-            log_path: str, pii_key: bytes | None) -> BatchJob:
+def job_for(
+    table: Table,
+    pipeline: str,
+    mode: str,
+    run_id: str,
+    location: TableLocation,
+    quarantine_path: str,
+    log_path: str,
+    pii_key: bytes | None,
+) -> BatchJob:
     sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
-    return BatchJob(pipeline, table.name, table.layer, mode, run_id, table.write, tuple(table.expectations),
-                    sources[0] if sources else None, dict(table.personal_data), tuple(table.partition_by),
-                    location, quarantine_path, log_path, pii_key)
+    return BatchJob(
+        pipeline,
+        table.name,
+        table.layer,
+        mode,
+        run_id,
+        table.write,
+        tuple(table.expectations),
+        sources[0] if sources else None,
+        dict(table.personal_data),
+        tuple(table.partition_by),
+        location,
+        quarantine_path,
+        log_path,
+        pii_key,
+    )
 
 
 def process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
@@ -95,9 +118,17 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
             result = scd2_counts(result)
         duplicates, unchanged = eventlog.reconcile_write(job.writer, accepted_count, measured.distinct_keys, result)
         counts = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode)
-        counts.add_batch(rows_in=measured.rows_in, quarantined=measured.quarantined, accepted=accepted_count,
-                         inserted=result.inserted, updated=result.updated, broken=measured.broken,
-                         duplicates=duplicates, unchanged=unchanged, drift=drift)
+        counts.add_batch(
+            rows_in=measured.rows_in,
+            quarantined=measured.quarantined,
+            accepted=accepted_count,
+            inserted=result.inserted,
+            updated=result.updated,
+            broken=measured.broken,
+            duplicates=duplicates,
+            unchanged=unchanged,
+            drift=drift,
+        )
         counts.status = "ok"
         return counts
     finally:
@@ -108,8 +139,14 @@ def scd2_counts(result: io.WriteResult) -> io.WriteResult:
     """An SCD2 batch's rows in terms of its input: each row is a new version (inserted) or not (a delete,
     or a change already stored: unchanged). The history rows it re-closed are not input rows, so they are
     not counted as updated: rows in = inserted + unchanged + quarantined holds for every batch."""
-    return io.WriteResult(result.inserted, 0, source_rows=result.source_rows, committed=result.committed,
-                          replayed=result.replayed, version=result.version)
+    return io.WriteResult(
+        result.inserted,
+        0,
+        source_rows=result.source_rows,
+        committed=result.committed,
+        replayed=result.replayed,
+        version=result.version,
+    )
 
 
 def for_each_batch(job: BatchJob) -> Callable[[DataFrame, int], None]:
@@ -121,8 +158,16 @@ def for_each_batch(job: BatchJob) -> Callable[[DataFrame, int], None]:
         try:
             counts = process(job, batch, batch_id)
         except BaseException as err:
-            failed = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode, started=started,
-                              status="failed", error=eventlog.error_text(err))
+            failed = TableRun(
+                job.run_id,
+                job.pipeline,
+                job.table,
+                job.layer.value,
+                job.mode,
+                started=started,
+                status="failed",
+                error=eventlog.error_text(err),
+            )
             eventlog.record(batch.sparkSession, job.log_path, [failed])
             raise
         counts.started = started

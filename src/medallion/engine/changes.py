@@ -11,6 +11,7 @@ When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, 
 or a Kafka topic, whose new messages only the query itself finds from its checkpointed offsets) the table
 always runs: skipping is an optimisation, never a guess.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,8 +53,9 @@ def fingerprint(context: RunContext, table: Table) -> dict[str, object] | None:
         elif isinstance(read, KafkaSource):
             return UNKNOWN
     if table.wants_conf():
-        parts["conf"] = json.dumps(dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str,
-                                   sort_keys=True)
+        parts["conf"] = json.dumps(
+            dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str, sort_keys=True
+        )
     return parts
 
 
@@ -75,8 +77,15 @@ def declaration_digest(table: Table) -> str:
         code = inspect.getsource(table.build)
     except (OSError, TypeError):
         code = table.build.__code__.co_code.hex()
-    declared = [code, repr(table.write), repr(table.expectations), repr(table.partition_by),
-                repr(sorted(table.personal_data.items())), repr(table.checks), repr(sorted(table.inputs.items()))]
+    declared = [
+        code,
+        repr(table.write),
+        repr(table.expectations),
+        repr(table.partition_by),
+        repr(sorted(table.personal_data.items())),
+        repr(table.checks),
+        repr(sorted(table.inputs.items())),
+    ]
     return hashlib.sha256("\n".join(declared).encode()).hexdigest()
 
 
@@ -95,7 +104,9 @@ def folder_listing(folder: str) -> str | None:
             if name.startswith((".", "_")):
                 continue
             stat = os.stat(os.path.join(directory, name))
-            entries.append(f"{os.path.relpath(os.path.join(directory, name), root)}\t{stat.st_size}\t{stat.st_mtime_ns}")
+            entries.append(
+                f"{os.path.relpath(os.path.join(directory, name), root)}\t{stat.st_size}\t{stat.st_mtime_ns}"
+            )
     return hashlib.sha256("\n".join(entries).encode()).hexdigest()
 
 

@@ -14,6 +14,7 @@ What is checked (local storage; on cloud storage only Spark's own errors are tra
 - ``metadata`` holds the query id; the newest ``offsets/<n>``, ``commits/<n>`` and source logs are the
   ``v1`` format followed by JSON lines; a commit never exists without its offsets.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,7 +83,7 @@ def lost(folder: str, table: str, pipeline: str) -> CheckpointError:
 
 def _first_problem(root: Path) -> str | None:
     for crc in sorted(root.rglob(".*.crc")):
-        data_file = crc.with_name(crc.name[1:-len(".crc")])
+        data_file = crc.with_name(crc.name[1 : -len(".crc")])
         if ignored_by_spark(data_file.name):  # the checksum of a temporary file: Spark never reads either
             continue
         if data_file.is_file() and not _checksum_matches(data_file, crc):
@@ -146,5 +147,5 @@ def _checksum_matches(data_file: Path, crc_file: Path) -> bool:
     chunk = struct.unpack(">i", checksums[4:8])[0]
     data = data_file.read_bytes()
     expected = checksums[8:]
-    actual = b"".join(struct.pack(">I", zlib.crc32(data[i:i + chunk])) for i in range(0, len(data), chunk))
+    actual = b"".join(struct.pack(">I", zlib.crc32(data[i : i + chunk])) for i in range(0, len(data), chunk))
     return chunk > 0 and expected == actual

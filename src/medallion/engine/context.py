@@ -1,12 +1,13 @@
 """What one run of a pipeline carries from table to table: where we run, what runs, how it reports."""
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from medallion.declare.pipeline import Pipeline
 from medallion.declare.tables import Table

@@ -7,10 +7,12 @@ rows in = rows accepted + rows quarantined, and rows accepted = rows inserted + 
 had the key). The left side is our own count of the batch, the right side Delta's metrics of the commit,
 so a write that lost or multiplied rows is caught. Rows dropped on purpose before the batch (late beyond
 a watermark, duplicates removed by a streaming dedupe) come from the query's progress and are added to
-rows in, so for every table and run: rows in = quarantined + inserted + updated + unchanged + duplicate + late. ``schema_drift`` counts rows per undeclared source field; ``checks`` the violations per
+rows in, so for every table and run: rows in = quarantined + inserted + updated + unchanged + duplicate +
+late. ``schema_drift`` counts rows per undeclared source field; ``checks`` the violations per
 table check; ``unread_files`` the landed files the table will never read and why (hidden name, re-landed
 under a name already read; see :mod:`medallion.engine.unread_files`).
 """
+
 from __future__ import annotations
 
 import time
@@ -74,12 +76,25 @@ class TableRun:
     def rows_written(self) -> int:
         return self.rows_inserted + self.rows_updated
 
-    def add_batch(self, rows_in: int, quarantined: int, accepted: int, inserted: int, updated: int, broken: dict[str, int],
-                  duplicates: int = 0, unchanged: int | None = None, drift: dict[str, int] | None = None) -> None:
+    def add_batch(
+        self,
+        rows_in: int,
+        quarantined: int,
+        accepted: int,
+        inserted: int,
+        updated: int,
+        broken: dict[str, int],
+        duplicates: int = 0,
+        unchanged: int | None = None,
+        drift: dict[str, int] | None = None,
+    ) -> None:
         if unchanged is None:
             unchanged = accepted - inserted - updated - duplicates
-        if rows_in != accepted + quarantined or min(unchanged, duplicates) < 0 or \
-                accepted != inserted + updated + unchanged + duplicates:
+        if (
+            rows_in != accepted + quarantined
+            or min(unchanged, duplicates) < 0
+            or accepted != inserted + updated + unchanged + duplicates
+        ):
             raise ReconciliationError(
                 f"{self.pipeline}.{self.table}: {rows_in} rows in but {accepted} accepted + {quarantined} quarantined, "
                 f"and {inserted} inserted + {updated} updated + {unchanged} unchanged + {duplicates} duplicates"
@@ -98,12 +113,30 @@ class TableRun:
 
     def as_row(self) -> tuple:
         return (
-            self.run_id, self.pipeline, self.table, self.layer, self.mode,
+            self.run_id,
+            self.pipeline,
+            self.table,
+            self.layer,
+            self.mode,
             datetime.fromtimestamp(self.started, tz=timezone.utc).replace(tzinfo=None),
-            round(time.time() - self.started, 3), self.batches, self.rows_read, self.rows_in, self.rows_accepted,
-            self.rows_quarantined, self.rows_inserted, self.rows_updated, self.rows_unchanged,
-            dict(self.broken_rules), self.status, self.error, self.rows_duplicate, self.rows_late,
-            dict(self.schema_drift), dict(self.checks), self.fingerprint, dict(self.unread_files),
+            round(time.time() - self.started, 3),
+            self.batches,
+            self.rows_read,
+            self.rows_in,
+            self.rows_accepted,
+            self.rows_quarantined,
+            self.rows_inserted,
+            self.rows_updated,
+            self.rows_unchanged,
+            dict(self.broken_rules),
+            self.status,
+            self.error,
+            self.rows_duplicate,
+            self.rows_late,
+            dict(self.schema_drift),
+            dict(self.checks),
+            self.fingerprint,
+            dict(self.unread_files),
         )
 
 
@@ -117,17 +150,28 @@ def read_batches(spark: SparkSession, path: str, run_id: str, pipeline: str, tab
     """The batch rows one run of one table recorded (in batch-id order of recording)."""
     from pyspark.sql import functions as F
 
-    rows = (spark.read.format("delta").load(path)
-            .where((F.col("run_id") == run_id) & (F.col("pipeline") == pipeline) & (F.col("table") == table))
-            .orderBy("started_at").collect())
+    rows = (
+        spark.read.format("delta")
+        .load(path)
+        .where((F.col("run_id") == run_id) & (F.col("pipeline") == pipeline) & (F.col("table") == table))
+        .orderBy("started_at")
+        .collect()
+    )
     return [row.asDict() for row in rows]
 
 
 def add_recorded(total: TableRun, batch: dict) -> None:
     """Add one recorded batch row to a table's totals for the run."""
     total.batches += batch["batches"] or 0
-    for name in ("rows_in", "rows_quarantined", "rows_inserted", "rows_updated", "rows_unchanged", "rows_duplicate",
-                 "rows_late"):
+    for name in (
+        "rows_in",
+        "rows_quarantined",
+        "rows_inserted",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_duplicate",
+        "rows_late",
+    ):
         setattr(total, name, getattr(total, name) + (batch[name] or 0))
     for source, target in ((batch["broken_rules"], total.broken_rules), (batch["schema_drift"], total.schema_drift)):
         for key, count in (source or {}).items():
@@ -143,9 +187,14 @@ def fingerprints(spark: SparkSession, path: str, pipeline: str) -> dict[str, str
     log = spark.read.format("delta").load(path)
     if "fingerprint" not in log.columns:
         return {}
-    rows = (log.where((F.col("pipeline") == pipeline) & F.col("status").isin("ok", "skipped")
-                      & F.col("fingerprint").isNotNull())
-            .groupBy("table").agg(F.max_by("fingerprint", "started_at").alias("fingerprint")).collect())
+    rows = (
+        log.where(
+            (F.col("pipeline") == pipeline) & F.col("status").isin("ok", "skipped") & F.col("fingerprint").isNotNull()
+        )
+        .groupBy("table")
+        .agg(F.max_by("fingerprint", "started_at").alias("fingerprint"))
+        .collect()
+    )
     return {row["table"]: row["fingerprint"] for row in rows}
 
 

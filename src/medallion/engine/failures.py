@@ -1,4 +1,5 @@
 """Spark and Delta errors a user can act on, as one clear message; anything else unchanged."""
+
 from __future__ import annotations
 
 from medallion.declare.tables import Table
@@ -6,21 +7,37 @@ from medallion.engine import checkpoints, runlock
 from medallion.engine.context import RunContext
 from medallion.errors import MedallionError
 
-CHECKPOINT_ERRORS = ("checkpoint", "Checkpoint", "HDFSMetadataLog", "Incomplete log file", "ChecksumException",
-                     "StateStore", "STATE_STORE", "state store", "offset log", "commit log")
+CHECKPOINT_ERRORS = (
+    "checkpoint",
+    "Checkpoint",
+    "HDFSMetadataLog",
+    "Incomplete log file",
+    "ChecksumException",
+    "StateStore",
+    "STATE_STORE",
+    "state store",
+    "offset log",
+    "commit log",
+)
 
 CONCURRENT_WRITE_ERRORS = (
-    "ConcurrentAppendException", "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException",
-    "ConcurrentTransactionException", "MetadataChangedException", "ProtocolChangedException",
-    "ConcurrentWriteException", "Multiple streaming queries are concurrently using",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
+    "ConcurrentWriteException",
+    "Multiple streaming queries are concurrently using",
 )
 
 
 def checkpoint_error(err: Exception, checkpoint: str, context: RunContext, table: Table) -> Exception:
     text = str(err)
     if checkpoint.removeprefix("file:") in text or any(marker in text for marker in CHECKPOINT_ERRORS):
-        return checkpoints.damaged(checkpoint, table.name, context.pipeline.name,
-                                   f"Spark cannot read it ({text.splitlines()[0][:200]})")
+        return checkpoints.damaged(
+            checkpoint, table.name, context.pipeline.name, f"Spark cannot read it ({text.splitlines()[0][:200]})"
+        )
     return err
 
 

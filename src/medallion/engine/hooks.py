@@ -1,4 +1,5 @@
 """Calling a pipeline's hooks (see medallion.declare.pipeline) with the context they are owed."""
+
 from __future__ import annotations
 
 import logging

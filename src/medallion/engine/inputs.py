@@ -1,4 +1,5 @@
 """Opening a table's declared inputs and calling its pure build function."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,7 +59,11 @@ def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFra
     database = context.runtime.settings.database(source.database)
     password = context.runtime.secrets.get(database.password_secret)
     return jdbc.read_changes(
-        context.spark, source, database, password, context.location(table).path,
+        context.spark,
+        source,
+        database,
+        password,
+        context.location(table).path,
         progress=lambda message: context.say(table, f": {message}"),
     )
 
@@ -67,7 +72,10 @@ def _open_kafka(context: RunContext, source: KafkaSource) -> DataFrame:
     """The topic as a stream: its offsets live in the reading table's checkpoint (see sources.kafka)."""
     settings = context.runtime.settings
     kafka_settings = kafka.require_settings(settings)
-    secret = (context.runtime.secrets.get(kafka_settings.connection_string_secret).reveal()
-              if kafka_settings.security == "eventhubs" else None)
+    secret = (
+        context.runtime.secrets.get(kafka_settings.connection_string_secret).reveal()
+        if kafka_settings.security == "eventhubs"
+        else None
+    )
     options = kafka.reader_options(settings, source, settings.pipeline(context.pipeline.name), secret)
     return context.spark.readStream.format("kafka").options(**options).load()

@@ -7,6 +7,7 @@ run writes under names of its own: the storage root ``<root>/_test_runs/<id>``, 
 exactly those of the data sets it produced, however often it runs, and the run removes all of it
 afterwards, passed or failed.
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,11 +5,12 @@ token still work, and not reversible or guessable without the key (a plain hash 
 address can be brute-forced; a keyed one cannot). The key lives only inside the UDF's closure: it never
 appears in a query plan, a log line or Delta commit info.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Mapping
+from collections.abc import Mapping
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -45,8 +46,12 @@ def apply_policy(df: DataFrame, policy: Mapping[str, str], key: Secret | bytes |
             df = df.withColumn(column, tokenize(F.col(column).cast("string")))
         elif rule == "mask":
             text = F.col(column).cast("string")
-            df = df.withColumn(column, F.when(text.isNull(), None).otherwise(
-                F.concat(F.expr(f"repeat('*', greatest(length({column}) - 4, 0))"), F.substring(text, -4, 4))))
+            df = df.withColumn(
+                column,
+                F.when(text.isNull(), None).otherwise(
+                    F.concat(F.expr(f"repeat('*', greatest(length({column}) - 4, 0))"), F.substring(text, -4, 4))
+                ),
+            )
         elif rule == "drop":
             df = df.drop(column)
     return df

@@ -1,9 +1,10 @@
 """A pipeline run, once: every selected table in dependency order, each skipped when nothing it reads
 changed, under the pipeline's run lock; the run's event-log rows are written in one commit at its end.
 A table with retry policies first releases the quarantined rows whose reference arrived (engine.requeue)."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from medallion.declare.pipeline import Pipeline, get_pipeline
 from medallion.declare.tables import FileSource, KafkaSource, Layer, Model, Table
@@ -96,8 +97,10 @@ def select(pipeline: Pipeline, layers, tables) -> list[Table]:
     for name in names or ():
         pipeline.get(name)
     return [
-        t for t in pipeline.ordered()
-        if (layer_set is None or t.layer in layer_set) and (names is None or t.name in names)
+        t
+        for t in pipeline.ordered()
+        if (layer_set is None or t.layer in layer_set)
+        and (names is None or t.name in names)
         and (names is not None or not t.history)
     ]
 
@@ -115,11 +118,16 @@ def unloaded_history(context: RunContext, selected: list[Table]) -> list[Table]:
             needed.add(name)
             pending.extend(pipeline.get(name).upstream)
     chosen = {t.name for t in selected}
-    unloaded = [t for t in pipeline.ordered()
-                if t.history and t.name in needed and t.name not in chosen and changes.version(context, t.name) <= 0]
+    unloaded = [
+        t
+        for t in pipeline.ordered()
+        if t.history and t.name in needed and t.name not in chosen and changes.version(context, t.name) <= 0
+    ]
     if unloaded:
-        context.progress(f"[{pipeline.name}] {', '.join(t.name for t in unloaded)} never loaded: landing the "
-                         "reference data and loading it first")
+        context.progress(
+            f"[{pipeline.name}] {', '.join(t.name for t in unloaded)} never loaded: landing the "
+            "reference data and loading it first"
+        )
         hooks.land_history(context.runtime, pipeline)
     return unloaded
 
@@ -129,8 +137,17 @@ def record_crashed_run(context: RunContext, lock: runlock.RunLock) -> None:
     crashed = lock.replaced
     if crashed is None:
         return
-    row = TableRun(crashed.run_id, context.pipeline.name, "*", "-", context.mode, started=crashed.started,
-                   status="crashed", error=f"process {crashed.pid} ended without finishing; run {context.run_id} "
-                   "resumed from the checkpoints")
+    row = TableRun(
+        crashed.run_id,
+        context.pipeline.name,
+        "*",
+        "-",
+        context.mode,
+        started=crashed.started,
+        status="crashed",
+        error=f"process {crashed.pid} ended without finishing; run {context.run_id} resumed from the checkpoints",
+    )
     eventlog.record(context.spark, context.runtime.system_path("event_log"), [row])
-    context.progress(f"[{context.pipeline.name}] the previous run {crashed.run_id} crashed; resuming from its checkpoints")
+    context.progress(
+        f"[{context.pipeline.name}] the previous run {crashed.run_id} crashed; resuming from its checkpoints"
+    )

@@ -9,17 +9,18 @@ Tables fed by landing files get the source rules on top of their declared ones (
 same name wins): ``parsed`` (the record fits the schema), ``valid_utf8`` and ``no_new_columns``, with the
 actions the source's drift policy gives them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion.declare.tables import Check, Expectation, FileSource
 from medallion.errors import ExpectationFailed, MedallionError
 from medallion.sources.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
-from medallion.declare.tables import Check, Expectation, FileSource
 
 FAILED = "_failed_rules"
 QUARANTINE_SCHEMA = (
@@ -41,8 +42,9 @@ class BatchQuality:
 
 
 # ------------------------------------------------------------------------------------------------ rules
-def rules_for(table: str, expectations: tuple[Expectation, ...], source: FileSource | None,
-              columns: list[str]) -> tuple[Expectation, ...]:
+def rules_for(
+    table: str, expectations: tuple[Expectation, ...], source: FileSource | None, columns: list[str]
+) -> tuple[Expectation, ...]:
     """A table's declared expectations plus the source rules of its landing-file input (``source``)."""
     if source is None:
         return tuple(expectations)
@@ -60,12 +62,17 @@ def source_rules(source: FileSource, has_rescued: bool) -> tuple[Expectation, ..
     parse_action = "fail" if source.on_type_change == "fail" else "drop"
     rules = [
         Expectation("parsed", f"{CORRUPT} IS NULL", parse_action),
-        Expectation("valid_utf8", f"{CORRUPT} IS NULL OR instr({CORRUPT}, '{REPLACEMENT_CHARACTER}') = 0 "
-                    f"AND cast({CORRUPT} AS BINARY) = encode(decode(cast({CORRUPT} AS BINARY), 'UTF-8'), 'UTF-8')",
-                    parse_action),
+        Expectation(
+            "valid_utf8",
+            f"{CORRUPT} IS NULL OR instr({CORRUPT}, '{REPLACEMENT_CHARACTER}') = 0 "
+            f"AND cast({CORRUPT} AS BINARY) = encode(decode(cast({CORRUPT} AS BINARY), 'UTF-8'), 'UTF-8')",
+            parse_action,
+        ),
     ]
     if has_rescued:
-        rules.append(Expectation("no_new_columns", f"{RESCUED} IS NULL", "fail" if source.on_new_column == "fail" else "warn"))
+        rules.append(
+            Expectation("no_new_columns", f"{RESCUED} IS NULL", "fail" if source.on_new_column == "fail" else "warn")
+        )
     return tuple(rules)
 
 
@@ -140,7 +147,9 @@ def quarantine_rows(
 
 
 # ----------------------------------------------------------------------------------------- table checks
-def evaluate_checks(table: DataFrame, checks: tuple[Check, ...], read_table: Callable[[str], DataFrame]) -> dict[str, int]:
+def evaluate_checks(
+    table: DataFrame, checks: tuple[Check, ...], read_table: Callable[[str], DataFrame]
+) -> dict[str, int]:
     """Violations per check (0 = passed): rows sharing a key with another row, rows whose key is missing
     from the referenced table, 1 for an empty table that must not be."""
     return {check.name: _violations(table, check, read_table) for check in checks}

@@ -18,6 +18,7 @@ the table, in the quarantine, or (for a moment) both, never in neither. The even
 table that released rows: mode ``requeue``, ``rows_read`` the rows waiting, ``rows_in`` the rows released
 (inserted, updated or unchanged as the write counted them), ``broken_rules`` the rows released per rule.
 """
+
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
@@ -44,8 +45,10 @@ def tables_with_retries(context: RunContext, rule: str | None = None) -> list[Ta
     found = [t for t in context.pipeline.ordered() if policies(t, rule)]
     if rule is not None and not found:
         declared = sorted({p.rule for t in context.pipeline.ordered() for p in t.retries})
-        raise ConfigError(f"No table of {context.pipeline.name} has a retry policy for rule '{rule}' "
-                          f"(retried rules: {', '.join(declared) or 'none'}).")
+        raise ConfigError(
+            f"No table of {context.pipeline.name} has a retry policy for rule '{rule}' "
+            f"(retried rules: {', '.join(declared) or 'none'})."
+        )
     return found
 
 
@@ -76,17 +79,30 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
         F.count(F.lit(1)).alias("rows"),
         F.count_distinct(F.struct(*[F.col(f"_row.{k}") for k in keys])).alias("keys"),
         *[F.sum(F.array_contains("rules", p.rule).cast("int")).alias(f"rule_{i}") for i, p in enumerate(chosen)],
-    ).first()
+    ).collect()[0]
     rows = int(counted["rows"])
     if rows:
-        written = io.write(released.select("_row.*"), target, table.write, f"{context.pipeline.name}.{table.name}.{MODE}",
-                           0, table.partition_by)
+        written = io.write(
+            released.select("_row.*"),
+            target,
+            table.write,
+            f"{context.pipeline.name}.{table.name}.{MODE}",
+            0,
+            table.partition_by,
+        )
         duplicates, unchanged = eventlog.reconcile_write(table.name, rows, int(counted["keys"]), written)
         io.delete_matching(spark, quarantine_path, released, IDENTITY)
         changes.forget(context, table.name)
-        stats.add_batch(rows_in=rows, quarantined=0, accepted=rows, inserted=written.inserted, updated=written.updated,
-                        broken={p.rule: int(counted[f"rule_{i}"] or 0) for i, p in enumerate(chosen)},
-                        duplicates=duplicates, unchanged=unchanged)
+        stats.add_batch(
+            rows_in=rows,
+            quarantined=0,
+            accepted=rows,
+            inserted=written.inserted,
+            updated=written.updated,
+            broken={p.rule: int(counted[f"rule_{i}"] or 0) for i, p in enumerate(chosen)},
+            duplicates=duplicates,
+            unchanged=unchanged,
+        )
     stats.status = "ok"
     context.say(table, f": {rows:,} of {stats.rows_read:,} quarantined rows waiting for a reference released")
     return stats
@@ -97,24 +113,31 @@ def waiting_rows(quarantine: DataFrame, table: Table, chosen: tuple[RetryWhenRef
     retried = F.array(*[F.lit(p.rule) for p in table.retries])
     wanted = F.array(*[F.lit(p.rule) for p in chosen])
     return quarantine.where(
-        (F.col("table") == table.name) & F.arrays_overlap("rules", wanted)
-        & (F.size(F.array_except("rules", retried)) == 0))
+        (F.col("table") == table.name)
+        & F.arrays_overlap("rules", wanted)
+        & (F.size(F.array_except("rules", retried)) == 0)
+    )
 
 
 def with_resolved(records: DataFrame, policy: RetryWhenReferenced, context: RunContext, index: int) -> DataFrame:
     """``records`` with ``_resolved_<index>``: the referenced table now holds the row's ``columns``."""
     referenced_path = context.location(context.pipeline.get(policy.table)).path
-    present = (context.spark.read.format("delta").load(referenced_path)
-               .select(*[F.col(c).alias(f"_ref_{index}_{i}") for i, c in enumerate(policy.to_columns)])
-               .where(" AND ".join(f"_ref_{index}_{i} IS NOT NULL" for i in range(len(policy.to_columns))))
-               .distinct().withColumn(f"_resolved_{index}", F.lit(True)))
+    present = (
+        context.spark.read.format("delta")
+        .load(referenced_path)
+        .select(*[F.col(c).alias(f"_ref_{index}_{i}") for i, c in enumerate(policy.to_columns)])
+        .where(" AND ".join(f"_ref_{index}_{i} IS NOT NULL" for i in range(len(policy.to_columns))))
+        .distinct()
+        .withColumn(f"_resolved_{index}", F.lit(True))
+    )
     condition = None
     for i, column in enumerate(policy.columns):
         part = F.col(f"_row.{column}") == F.col(f"_ref_{index}_{i}")
         condition = part if condition is None else condition & part
     joined = records.join(present, condition, "left")
     return joined.withColumn(f"_resolved_{index}", F.coalesce(F.col(f"_resolved_{index}"), F.lit(False))).drop(
-        *[f"_ref_{index}_{i}" for i in range(len(policy.to_columns))])
+        *[f"_ref_{index}_{i}" for i in range(len(policy.to_columns))]
+    )
 
 
 def release_all(context: RunContext, rule: str | None = None) -> list[TableRun]:

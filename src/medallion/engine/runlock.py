@@ -11,6 +11,7 @@ is stale (the run crashed): the next run takes it over and reports which run it 
 Databricks there is no shared local disk; the deployment configures every job with
 ``max_concurrent_runs: 1``, which gives the same guarantee, and the lock is not used.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,13 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from medallion.platform.config import Settings
 from medallion.errors import MedallionError
+from medallion.platform.config import Settings
 
 
 class ConcurrentRunError(MedallionError):

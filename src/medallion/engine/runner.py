@@ -5,6 +5,7 @@
 - ``prepare``, ``ensure_tables``, ``load_history``: setup (setup.py);
 - ``run_table``, ``build``, ``RunContext``: one table (table.py, inputs.py, context.py).
 """
+
 from medallion.declare.pipeline import get_pipeline
 from medallion.engine.context import RunContext
 from medallion.engine.failures import CONCURRENT_WRITE_ERRORS
@@ -15,6 +16,16 @@ from medallion.engine.streams import StreamingRun, start_streams
 from medallion.engine.table import run_table
 
 __all__ = [
-    "CONCURRENT_WRITE_ERRORS", "RunContext", "StreamingRun", "build", "ensure_tables", "get_pipeline", "load_history",
-    "preflight", "prepare", "run", "run_table", "start_streams",
+    "CONCURRENT_WRITE_ERRORS",
+    "RunContext",
+    "StreamingRun",
+    "build",
+    "ensure_tables",
+    "get_pipeline",
+    "load_history",
+    "preflight",
+    "prepare",
+    "run",
+    "run_table",
+    "start_streams",
 ]

@@ -1,5 +1,8 @@
 """Everything a pipeline needs before its first run (notebook 02, ``medallion setup``), idempotent."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from pyspark.sql.types import StructType
 
@@ -55,7 +58,9 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
 
     for table in pipeline.ordered():
         location = runtime.location(pipeline.name, table.layer, table.name)
-        if (existing is not None and table.name in existing) or (existing is None and io.table_exists(spark, location.path)):
+        if (existing is not None and table.name in existing) or (
+            existing is None and io.table_exists(spark, location.path)
+        ):
             continue
         if waiting.intersection(table.upstream):
             waiting.add(table.name)
@@ -75,10 +80,10 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
 def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: dict):
     """The schema ``table``'s build gives on empty inputs (after its personal-data drops and working columns)."""
     spark = runtime.spark
-    empty_inputs = {}
+    empty_inputs: dict[str, Any] = {}
     for param, read in table.inputs.items():
         if isinstance(read, FileSource):
-            schema = source_schema(read).add("source_file", "string").add("load_time", "timestamp")
+            schema: StructType | str = source_schema(read).add("source_file", "string").add("load_time", "timestamp")
         elif isinstance(read, JdbcSource):
             schema = jdbc.source_schema(read)
         elif isinstance(read, Model):  # the build needs the model itself (its output columns may depend on it)

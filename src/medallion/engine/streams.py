@@ -5,12 +5,13 @@ Each micro-batch with rows records its own event-log row from inside the batch (
 stateful operator dropped (late, deduplicated) are known only from the query's progress: they are logged
 by the driver when the stream stops.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from medallion import io
 from medallion.declare.pipeline import get_pipeline
@@ -66,10 +67,13 @@ def _start_query(context: RunContext, table: Table, interval: str):
     built = inputs.build(context, table)
     event_log = context.runtime.system_path("event_log")
     try:
-        return (built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "stream", event_log)))
-                .option("checkpointLocation", location.checkpoint)
-                .queryName(f"{context.pipeline.name}.{table.name}")
-                .trigger(processingTime=interval).start())
+        return (
+            built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "stream", event_log)))
+            .option("checkpointLocation", location.checkpoint)
+            .queryName(f"{context.pipeline.name}.{table.name}")
+            .trigger(processingTime=interval)
+            .start()
+        )
     except Exception as err:
         raise checkpoint_error(err, location.checkpoint, context, table) from None
 
@@ -117,8 +121,9 @@ class StreamingRun:
         rows = []
         for query in self.queries:
             table = self.context.pipeline.get(query.name.split(".", 1)[1])
-            counts = TableRun(self.context.run_id, self.context.pipeline.name, table.name, table.layer.value, "stream",
-                              status="ok")
+            counts = TableRun(
+                self.context.run_id, self.context.pipeline.name, table.name, table.layer.value, "stream", status="ok"
+            )
             count_dropped_by_state(query.recentProgress, counts)
             if counts.rows_in:
                 counts.rows_read = counts.rows_in
@@ -174,8 +179,10 @@ class StreamingRun:
 
     def _input_versions(self, view: Table) -> tuple:
         pipeline = self.context.pipeline
-        return tuple(io.table_version(self.context.spark, self.context.location(pipeline.get(name)).path)
-                     for name in view.upstream)
+        return tuple(
+            io.table_version(self.context.spark, self.context.location(pipeline.get(name)).path)
+            for name in view.upstream
+        )
 
     def _raise_failures(self) -> None:
         if self.errors:

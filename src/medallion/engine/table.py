@@ -3,10 +3,12 @@
 A streaming table runs its query with the ``availableNow`` trigger (every new input in as many micro-batches
 as the source gives, then stop); a materialized view is recomputed from pinned snapshots and merged.
 """
+
 from __future__ import annotations
 
 import time
 
+from medallion import errors
 from medallion.declare.tables import Layer, Table
 from medallion.engine import batch, changes, checkpoints, eventlog, inputs, quality
 from medallion.engine.context import RunContext
@@ -15,8 +17,6 @@ from medallion.engine.failures import checkpoint_error, translate
 from medallion.engine.unread_files import unread_files
 from medallion.errors import MedallionError
 from medallion.platform import failpoints
-
-from medallion import errors
 
 
 def run_table(context: RunContext, table: Table, previous: str | None = None) -> TableRun:
@@ -38,8 +38,9 @@ def run_table(context: RunContext, table: Table, previous: str | None = None) ->
         if table.layer == Layer.BRONZE:
             failpoints.hit("after_bronze_commit", table.name)
         if table.checks and stats.rows_written:  # an unchanged table cannot have broken a check
-            stats.checks = quality.evaluate_checks(_read(context, table.name), table.checks,
-                                                   lambda name: _read(context, name))
+            stats.checks = quality.evaluate_checks(
+                _read(context, table.name), table.checks, lambda name: _read(context, name)
+            )
             quality.enforce_checks(stats.checks, table.checks, f"{context.pipeline.name}.{table.name}")
         stats.status = "ok"
         if consumed is not None:
@@ -52,8 +53,11 @@ def run_table(context: RunContext, table: Table, previous: str | None = None) ->
         if translated is not err:
             raise translated from None
         raise
-    context.say(table, f": {stats.rows_in:,} rows in, {stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, "
-                       f"{stats.rows_quarantined:,} quarantined ({time.time() - stats.started:.1f} s)")
+    context.say(
+        table,
+        f": {stats.rows_in:,} rows in, {stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, "
+        f"{stats.rows_quarantined:,} quarantined ({time.time() - stats.started:.1f} s)",
+    )
     return _finish(context, stats)
 
 
@@ -77,9 +81,16 @@ def _finish(context: RunContext, stats: TableRun) -> TableRun:
 
 
 def job(context: RunContext, table: Table, mode: str, log_path: str) -> batch.BatchJob:
-    return batch.job_for(table, context.pipeline.name, mode, context.run_id, context.location(table),
-                         context.runtime.quarantine_path(context.pipeline.name), log_path,
-                         batch.pii_key_for(table, context.runtime.secrets))
+    return batch.job_for(
+        table,
+        context.pipeline.name,
+        mode,
+        context.run_id,
+        context.location(table),
+        context.runtime.quarantine_path(context.pipeline.name),
+        log_path,
+        batch.pii_key_for(table, context.runtime.secrets),
+    )
 
 
 # ------------------------------------------------------------------------------------ materialized views
@@ -103,10 +114,13 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
     batch_log = context.runtime.system_path("batch_log")
     built = inputs.build(context, table)
     try:
-        query = (built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "once", batch_log)))
-                 .option("checkpointLocation", location.checkpoint)
-                 .queryName(f"{context.pipeline.name}.{table.name}")
-                 .trigger(availableNow=True).start())
+        query = (
+            built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "once", batch_log)))
+            .option("checkpointLocation", location.checkpoint)
+            .queryName(f"{context.pipeline.name}.{table.name}")
+            .trigger(availableNow=True)
+            .start()
+        )
     except Exception as err:
         raise checkpoint_error(err, location.checkpoint, context, table) from None
     failure = None
@@ -118,8 +132,11 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
     stats.rows_read = sum(p.get("numInputRows", 0) for p in progress)
     # Every batch that ran recorded itself. numInputRows alone cannot tell whether one did: a union of
     # streams whose other side had nothing new may report 0 input rows for a batch that wrote rows.
-    recorded = eventlog.read_batches(context.spark, batch_log, context.run_id, context.pipeline.name, table.name) \
-        if progress or failure is not None else []
+    recorded = (
+        eventlog.read_batches(context.spark, batch_log, context.run_id, context.pipeline.name, table.name)
+        if progress or failure is not None
+        else []
+    )
     for row in recorded:
         if row["status"] == "failed":
             raise _original(row["error"]) from None
@@ -148,7 +165,8 @@ def count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
         for operator in update.get("stateOperators", []):
             stats.add_dropped_before_batch(
                 late=int(operator.get("numRowsDroppedByWatermark", 0) or 0),
-                duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0))
+                duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0),
+            )
 
 
 def _read(context: RunContext, name: str):

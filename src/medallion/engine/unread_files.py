@@ -10,6 +10,7 @@
 Only local (and volume) folders are listed; on cloud storage Auto Loader keeps its own file state and
 nothing is reported.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ from urllib.parse import unquote
 from medallion.declare.tables import FileSource, Table
 
 HIDDEN = "ignored: its name starts with '.' or '_', which Spark never reads; land it under a visible name"
-CHANGED = ("changed after it was read: re-landed under a name the stream has read, so its new content is never "
-           "read; land it under a new name")
+CHANGED = (
+    "changed after it was read: re-landed under a name the stream has read, so its new content is never "
+    "read; land it under a new name"
+)
 
 
 def unread_files(landing_path, table: Table, checkpoint: str | None) -> dict[str, str]:

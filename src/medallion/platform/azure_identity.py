@@ -10,6 +10,7 @@ sources that can work where the command runs (a laptop, a pipeline agent), each 
 - a managed identity, only where Azure says there is one (``IDENTITY_ENDPOINT`` / ``MSI_ENDPOINT``).
 A token is asked for once up front, so a missing identity is reported before any work starts.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,14 +21,20 @@ TIMEOUT_S = 10
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 MISSING_IDENTITY = (
     "No Azure identity for {what}: set AZURE_CLIENT_ID and AZURE_TENANT_ID with AZURE_CLIENT_SECRET (a service "
-    "principal) or with AZURE_FEDERATED_TOKEN_FILE (workload identity federation), or run `az login`. ({detail})")
+    "principal) or with AZURE_FEDERATED_TOKEN_FILE (workload identity federation), or run `az login`. ({detail})"
+)
 TRANSPORT = {"connection_timeout": TIMEOUT_S, "read_timeout": TIMEOUT_S, "retry_total": 1}
 
 
 def credential():
     """The chain described above (nothing is requested yet)."""
-    from azure.identity import (AzureCliCredential, ChainedTokenCredential, EnvironmentCredential,
-                                ManagedIdentityCredential, WorkloadIdentityCredential)
+    from azure.identity import (
+        AzureCliCredential,
+        ChainedTokenCredential,
+        EnvironmentCredential,
+        ManagedIdentityCredential,
+        WorkloadIdentityCredential,
+    )
 
     chain = [EnvironmentCredential(**TRANSPORT)]
     if os.environ.get("AZURE_FEDERATED_TOKEN_FILE"):

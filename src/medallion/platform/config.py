@@ -4,15 +4,17 @@
 keep the type base gives it (when base gives one). A wrong key or type stops with a message naming the
 file, the key path and what is allowed, before anything runs.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -90,7 +92,9 @@ class Settings:
             raise ConfigError(f"No database '{name}' under 'databases' in conf/base.yml. Known: {known}.")
         database = self.databases[name]
         if not database.url:
-            raise ConfigError(f"databases.{name}.url is not set for environment '{self.env}': set it in conf/{self.env}.yml.")
+            raise ConfigError(
+                f"databases.{name}.url is not set for environment '{self.env}': set it in conf/{self.env}.yml."
+            )
         return database
 
     def path(self, *parts: str) -> str:
@@ -124,7 +128,9 @@ def load_conf(
     env_file = conf_dir / f"{env}.yml"
     if not env_file.exists():
         known = sorted(p.stem for p in conf_dir.glob("*.yml") if p.stem != "base")
-        raise UnknownEnvironmentError(f"Unknown environment '{env}': no {env_file}. Known environments: {', '.join(known)}.")
+        raise UnknownEnvironmentError(
+            f"Unknown environment '{env}': no {env_file}. Known environments: {', '.join(known)}."
+        )
     base = _read_yaml(base_file)
     base["pipelines"] = {**pipeline_defaults(), **(base.get("pipelines") or {})}
     merged = _overlay(base, _read_yaml(env_file), source=env_file.name)
@@ -210,11 +216,18 @@ def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
         max_files_per_trigger=int(conf["streaming"]["max_files_per_trigger"]),
         secrets=SecretsSettings(**secrets),
         pipelines=MappingProxyType({k: MappingProxyType(dict(v or {})) for k, v in conf["pipelines"].items()}),
-        databases=MappingProxyType({
-            name: DatabaseSettings(name=name, url=_expand_env(db["url"]), user=db["user"],
-                                   password_secret=db["password_secret"], driver=db["driver"])
-            for name, db in (conf.get("databases") or {}).items()
-        }),
+        databases=MappingProxyType(
+            {
+                name: DatabaseSettings(
+                    name=name,
+                    url=_expand_env(db["url"]),
+                    user=db["user"],
+                    password_secret=db["password_secret"],
+                    driver=db["driver"],
+                )
+                for name, db in (conf.get("databases") or {}).items()
+            }
+        ),
         kafka=_kafka_settings(conf.get("kafka")),
     )
 
@@ -224,8 +237,11 @@ def _kafka_settings(kafka: Mapping[str, Any] | None) -> KafkaSettings | None:
         return None
     if kafka["security"] not in ("plaintext", "eventhubs"):
         raise ConfigError(f"'kafka.security' must be plaintext or eventhubs, got {kafka['security']!r}.")
-    return KafkaSettings(bootstrap_servers=_expand_env(kafka["bootstrap_servers"]) or "", security=kafka["security"],
-                         connection_string_secret=kafka["connection_string_secret"])
+    return KafkaSettings(
+        bootstrap_servers=_expand_env(kafka["bootstrap_servers"]) or "",
+        security=kafka["security"],
+        connection_string_secret=kafka["connection_string_secret"],
+    )
 
 
 _ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")

@@ -13,6 +13,7 @@ test arms a failpoint in a child process only. The value is a comma-separated li
 
 Examples: ``after_sink_commit:users``, ``between_writes:kafka_multiplex_bz@2``, ``mid_merge:user_profile``.
 """
+
 from __future__ import annotations
 
 import os
@@ -107,8 +108,11 @@ def kill_while_reading(df, name: str, table: str | None = None):
 
     driver_pid = os.getpid()
     # Announced here: what a Python worker prints passes through the JVM, which is about to die.
-    print(f"failpoint {point.name} armed in {table}: its Spark job will kill driver {driver_pid} and the JVM running it",
-          file=sys.stderr, flush=True)
+    print(  # noqa: T201 - the fault is announced on the console on purpose
+        f"failpoint {point.name} armed in {table}: its Spark job will kill driver {driver_pid} and the JVM running it",
+        file=sys.stderr,
+        flush=True,
+    )
 
     def kill(_value) -> bool:  # runs in a Python worker process, inside the job
         jvm_pid = java_ancestor(os.getpid())
@@ -138,4 +142,4 @@ def java_ancestor(pid: int, proc: str = "/proc") -> int | None:
 
 
 def _announce(point: Failpoint, table: str | None) -> None:
-    print(f"failpoint {point.name} hit in {table} ({POINTS[point.name]}): {point.action}", file=sys.stderr, flush=True)
+    print(f"failpoint {point.name} hit in {table} ({POINTS[point.name]}): {point.action}", file=sys.stderr, flush=True)  # noqa: T201 - on purpose, as above

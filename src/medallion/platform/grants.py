@@ -12,13 +12,14 @@ Two parts, because they need different rights:
 
 ``medallion grants --env E`` prints both; the tests hold them as golden SQL.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medallion.platform.config import load_conf
-from medallion.errors import ConfigError
 from medallion.declare.tables import Layer
+from medallion.errors import ConfigError
+from medallion.platform.config import load_conf
 
 WRITER_SCHEMA_PRIVILEGES = "USE SCHEMA, CREATE TABLE, SELECT, MODIFY"
 
@@ -43,8 +44,16 @@ def access_for(env: str, conf_dir=None) -> Access:
     from medallion.declare.pipeline import pipeline_names
 
     pipelines = tuple(section["pipelines"] or pipeline_names())
-    return Access(env, conf["catalog"], section["job_principal"], section["reader_group"], section["external_location"],
-                  pipelines, section["landing_external_location"], section["landing_volume"])
+    return Access(
+        env,
+        conf["catalog"],
+        section["job_principal"],
+        section["reader_group"],
+        section["external_location"],
+        pipelines,
+        section["landing_external_location"],
+        section["landing_volume"],
+    )
 
 
 def quote(name: str) -> str:
@@ -58,11 +67,15 @@ def bootstrap_statements(access: Access) -> list[str]:
         writer = quote(access.job_principal)
         statements.append(f"GRANT USE CATALOG, CREATE SCHEMA ON CATALOG {catalog} TO {writer};")
         if access.external_location:
-            statements.append(f"GRANT READ FILES, WRITE FILES, CREATE EXTERNAL TABLE ON EXTERNAL LOCATION "
-                              f"{quote(access.external_location)} TO {writer};")
+            statements.append(
+                f"GRANT READ FILES, WRITE FILES, CREATE EXTERNAL TABLE ON EXTERNAL LOCATION "
+                f"{quote(access.external_location)} TO {writer};"
+            )
         if access.landing_external_location:  # the producers write, Auto Loader reads (and archives)
-            statements.append(f"GRANT READ FILES, WRITE FILES ON EXTERNAL LOCATION "
-                              f"{quote(access.landing_external_location)} TO {writer};")
+            statements.append(
+                f"GRANT READ FILES, WRITE FILES ON EXTERNAL LOCATION "
+                f"{quote(access.landing_external_location)} TO {writer};"
+            )
         if access.landing_volume:
             volume = ".".join(quote(part) for part in access.landing_volume.split("."))
             statements.append(f"GRANT READ VOLUME, WRITE VOLUME ON VOLUME {volume} TO {writer};")
@@ -78,13 +91,17 @@ def object_statements(access: Access, gold_tables: dict[str, list[str]]) -> list
         for layer in Layer:
             schema = f"{quote(access.catalog)}.{quote(f'{pipeline}_{layer.value}')}"
             if access.job_principal:
-                statements.append(f"GRANT {WRITER_SCHEMA_PRIVILEGES} ON SCHEMA {schema} TO {quote(access.job_principal)};")
+                statements.append(
+                    f"GRANT {WRITER_SCHEMA_PRIVILEGES} ON SCHEMA {schema} TO {quote(access.job_principal)};"
+                )
             if not access.reader_group:
                 continue
             reader = quote(access.reader_group)
             if layer is Layer.GOLD:
                 statements.append(f"GRANT USE SCHEMA ON SCHEMA {schema} TO {reader};")
-                statements += [f"GRANT SELECT ON TABLE {schema}.{quote(t)} TO {reader};" for t in sorted(gold_tables[pipeline])]
+                statements += [
+                    f"GRANT SELECT ON TABLE {schema}.{quote(t)} TO {reader};" for t in sorted(gold_tables[pipeline])
+                ]
             else:
                 statements.append(f"REVOKE ALL PRIVILEGES ON SCHEMA {schema} FROM {reader};")
     return statements
@@ -97,8 +114,11 @@ def render(access: Access, gold_tables: dict[str, list[str]]) -> str:
         f"readers, gold only: {access.reader_group or '(not set)'}.",
     ]
     bootstrap = ["", "-- 1. Bootstrap: once, by the catalog owner or a metastore admin.", *bootstrap_statements(access)]
-    objects = ["", "-- 2. Schemas and tables: applied by `medallion setup` / notebook 02-setup on every run.",
-               *object_statements(access, gold_tables)]
+    objects = [
+        "",
+        "-- 2. Schemas and tables: applied by `medallion setup` / notebook 02-setup on every run.",
+        *object_statements(access, gold_tables),
+    ]
     return "\n".join(header + bootstrap + objects) + "\n"
 
 

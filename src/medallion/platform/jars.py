@@ -10,6 +10,7 @@ session starts without the network once set up, and changing a version resolves 
 - ``connect``: the Spark Connect server of the pinned Spark (``scripts/spark-connect.sh``).
 - ``kafka``: an Apache Kafka broker in KRaft mode (``scripts/kafka.sh``): its own class path, never Spark's.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from medallion.platform.config import PROJECT_DIR
 from medallion.errors import MedallionError
+from medallion.platform.config import PROJECT_DIR
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +86,33 @@ def _retrieve(organisation: str, module: str, revision: str, into: Path) -> None
         raise MedallionError("PySpark's Ivy jar was not found: reinstall the pinned pyspark (make setup).")
     java = shutil.which("java")
     if java is None:
-        raise MedallionError("java was not found on the PATH: install a JDK 17 (apt-get install openjdk-17-jre-headless).")
+        raise MedallionError(
+            "java was not found on the PATH: install a JDK 17 (apt-get install openjdk-17-jre-headless)."
+        )
     log.info("resolving %s:%s:%s", organisation, module, revision)
     IVY_CACHE.mkdir(parents=True, exist_ok=True)
-    command = [java, "-jar", str(ivy), "-cache", str(IVY_CACHE), "-dependency", organisation, module, revision,
-               "-confs", "default", "-retrieve", str(into / "[organisation]__[artifact]-[revision](-[classifier]).[ext]")]
+    command = [
+        java,
+        "-jar",
+        str(ivy),
+        "-cache",
+        str(IVY_CACHE),
+        "-dependency",
+        organisation,
+        module,
+        revision,
+        "-confs",
+        "default",
+        "-retrieve",
+        str(into / "[organisation]__[artifact]-[revision](-[classifier]).[ext]"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0 or "UNRESOLVED DEPENDENCIES" in done.stdout:
         last = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
-        raise MedallionError(f"Could not resolve {organisation}:{module}:{revision} from Maven Central "
-                             f"(check the network or proxy, then run `make jars`):\n{last}")
+        raise MedallionError(
+            f"Could not resolve {organisation}:{module}:{revision} from Maven Central "
+            f"(check the network or proxy, then run `make jars`):\n{last}"
+        )
 
 
 def _drop_jars_spark_ships(folder: Path) -> None:

@@ -5,6 +5,7 @@ by name in ``<pipeline>_<layer>`` databases at session start (the storage folder
 several processes may share it). On Databricks: the cluster's session and Unity Catalog names
 ``<catalog>.<pipeline>_<layer>.<table>``.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from medallion.platform.config import Settings
-from medallion.errors import MedallionError
-from medallion.platform.secrets import SecretStore, secret_store
 from medallion.declare.tables import Layer
+from medallion.errors import MedallionError
+from medallion.platform.config import Settings
+from medallion.platform.secrets import SecretStore, secret_store
 
 # The JVM's logging (errors only), set by configuration: no handle on the JVM from Python.
 LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
@@ -53,7 +54,9 @@ class Runtime:
 
             active = SparkSession.getActiveSession()
             if active is None:
-                raise MedallionError("runtime is databricks but no active Spark session: run inside a Databricks job or notebook.")
+                raise MedallionError(
+                    "runtime is databricks but no active Spark session: run inside a Databricks job or notebook."
+                )
             return active
         remote = os.environ.get(REMOTE_ENV_VAR)
         if remote:
@@ -116,8 +119,10 @@ def local_spark_session(settings: Settings):
         .config("spark.sql.streaming.schemaInference", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.driver.extraJavaOptions",
-                f"-Dderby.system.home={settings.path('_derby')} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES}")
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={settings.path('_derby')} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES}",
+        )
     )
     return builder.getOrCreate()
 

@@ -9,6 +9,7 @@
 Values are wrapped in :class:`Secret`, whose ``str``/``repr`` never show the value, so a secret cannot
 reach a log line, an exception or an f-string by accident; ``reveal()`` is the one explicit way out.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,8 @@ from typing import Protocol
 
 import yaml
 
-from medallion.platform.config import PROJECT_DIR, Settings
 from medallion.errors import ConfigError, MedallionError
+from medallion.platform.config import PROJECT_DIR, Settings
 
 ENV_PREFIX = "MEDALLION_SECRET_"
 
@@ -56,7 +57,9 @@ class EnvSecretStore:
         variable = ENV_PREFIX + name.upper().replace("-", "_")
         value = os.environ.get(variable)
         if value is None:
-            raise MissingSecretError(f"Secret '{name}' is not set: export {variable}=… (or use secrets.provider: file).")
+            raise MissingSecretError(
+                f"Secret '{name}' is not set: export {variable}=… (or use secrets.provider: file)."
+            )
         return Secret(name, value)
 
 
@@ -113,8 +116,9 @@ class KeyVaultSecretStore:
         from azure.identity import DefaultAzureCredential
         from azure.keyvault.secrets import SecretClient
 
-        client = SecretClient(vault_url=self.vault_url, credential=self._credential or DefaultAzureCredential(),
-                              **self._client_options)
+        client = SecretClient(
+            vault_url=self.vault_url, credential=self._credential or DefaultAzureCredential(), **self._client_options
+        )
         try:
             value = client.get_secret(name).value
         except Exception as err:

@@ -4,6 +4,7 @@ What an on-call engineer asks first: did the last run of each table succeed, how
 in, write, quarantine, drop on purpose (duplicates, late events), which table checks fail, and is a
 run going on or did one crash.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,13 +13,25 @@ from datetime import datetime
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from medallion.declare.pipeline import get_pipeline
 from medallion.engine import runlock
 from medallion.io import table_exists
-from medallion.declare.pipeline import get_pipeline
 from medallion.platform.runtime import Runtime
 
-HEADER = ["layer", "table", "last run (UTC)", "status", "rows in", "written", "quarantined", "late", "duplicates",
-          "quarantine total", "failing checks", "error"]
+HEADER = [
+    "layer",
+    "table",
+    "last run (UTC)",
+    "status",
+    "rows in",
+    "written",
+    "quarantined",
+    "late",
+    "duplicates",
+    "quarantine total",
+    "failing checks",
+    "error",
+]
 
 
 @dataclass
@@ -41,9 +54,20 @@ class TableHealth:
         return self.status in ("ok", "never run") and not self.failing_checks
 
     def as_list(self) -> list:
-        return [self.layer, self.table, self.last_run.strftime("%Y-%m-%d %H:%M:%S") if self.last_run else None,
-                self.status, self.rows_in, self.written, self.quarantined, self.late, self.duplicates,
-                self.quarantine_total, ", ".join(self.failing_checks) or None, self.error]
+        return [
+            self.layer,
+            self.table,
+            self.last_run.strftime("%Y-%m-%d %H:%M:%S") if self.last_run else None,
+            self.status,
+            self.rows_in,
+            self.written,
+            self.quarantined,
+            self.late,
+            self.duplicates,
+            self.quarantine_total,
+            ", ".join(self.failing_checks) or None,
+            self.error,
+        ]
 
 
 @dataclass
@@ -66,8 +90,10 @@ class PipelineHealth:
         if self.running:
             lines.append(f"running now: {self.running}")
         if self.dead_lock:
-            lines.append(f"not running: {self.dead_lock} ended without finishing (its process is gone); "
-                         "the next run takes its lock over and resumes from the checkpoints")
+            lines.append(
+                f"not running: {self.dead_lock} ended without finishing (its process is gone); "
+                "the next run takes its lock over and resumes from the checkpoints"
+            )
         if self.last_crash:
             lines.append(f"last crash: {self.last_crash}")
         for table, files in sorted(self.unread_files.items()):
@@ -84,13 +110,19 @@ def last_runs(event_log: DataFrame, pipeline: str) -> dict[str, dict]:
     newest = Window.partitionBy("table").orderBy(F.col("started_at").desc())
     latest = rows.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").select("table", "run_id")
     failed = F.col("status") == "failed"
-    runs = rows.join(latest, ["table", "run_id"]).groupBy("table", "run_id").agg(
-        F.min("started_at").alias("started_at"),
-        *[F.sum(c).alias(c) for c in ("rows_in", "rows_inserted", "rows_updated", "rows_quarantined", "rows_late",
-                                      "rows_duplicate")],
-        F.max_by("status", F.struct(failed, "started_at")).alias("status"),
-        F.max_by("error", F.struct(failed, "started_at")).alias("error"),
-        F.max_by("checks", "started_at").alias("checks"),
+    runs = (
+        rows.join(latest, ["table", "run_id"])
+        .groupBy("table", "run_id")
+        .agg(
+            F.min("started_at").alias("started_at"),
+            *[
+                F.sum(c).alias(c)
+                for c in ("rows_in", "rows_inserted", "rows_updated", "rows_quarantined", "rows_late", "rows_duplicate")
+            ],
+            F.max_by("status", F.struct(failed, "started_at")).alias("status"),
+            F.max_by("error", F.struct(failed, "started_at")).alias("error"),
+            F.max_by("checks", "started_at").alias("checks"),
+        )
     )
     return {row["table"]: row.asDict() for row in runs.collect()}
 
@@ -122,7 +154,9 @@ def pipeline_health(runtime: Runtime, pipeline_name: str) -> PipelineHealth:
     if table_exists(spark, quarantine_path):
         counts = spark.read.format("delta").load(quarantine_path).groupBy("table").count().collect()
         quarantined = {row["table"]: row["count"] for row in counts}
-    tables = [table_health(t.layer.value, t.name, last.get(t.name), quarantined.get(t.name, 0)) for t in pipeline.ordered()]
+    tables = [
+        table_health(t.layer.value, t.name, last.get(t.name), quarantined.get(t.name, 0)) for t in pipeline.ordered()
+    ]
     running, dead = lock_holder(runtime, pipeline_name)
     unread = newest_unread_files(log, pipeline_name) if log is not None else {}
     return PipelineHealth(pipeline_name, tables, running, _last_crash(log, pipeline_name), dead, unread)
@@ -133,8 +167,12 @@ def newest_unread_files(event_log: DataFrame, pipeline: str) -> dict[str, dict[s
     table reads) found it will never read; a table whose newest run found none is left out."""
     if "unread_files" not in event_log.columns:
         return {}
-    rows = (event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
-            .groupBy("table").agg(F.max_by("unread_files", "started_at").alias("unread_files")).collect())
+    rows = (
+        event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
+        .groupBy("table")
+        .agg(F.max_by("unread_files", "started_at").alias("unread_files"))
+        .collect()
+    )
     return {row["table"]: dict(row["unread_files"]) for row in rows if row["unread_files"]}
 
 
@@ -153,6 +191,9 @@ def lock_holder(runtime: Runtime, pipeline_name: str) -> tuple[str | None, str |
 def _last_crash(log: DataFrame | None, pipeline_name: str) -> str | None:
     if log is None:
         return None
-    crash = (log.where((F.col("pipeline") == pipeline_name) & (F.col("status") == "crashed"))
-             .orderBy(F.col("started_at").desc()).first())
+    crash = (
+        log.where((F.col("pipeline") == pipeline_name) & (F.col("status") == "crashed"))
+        .orderBy(F.col("started_at").desc())
+        .first()
+    )
     return f"run {crash['run_id']} started {crash['started_at']:%Y-%m-%d %H:%M:%S}: {crash['error']}" if crash else None

@@ -9,17 +9,18 @@ No JVM starts: a notebook, a script or ``medallion show`` reads a table in well 
 are SQL over the table (Apache DataFusion, inside ``deltalake``). For an ``abfss://`` root pass
 ``storage_options`` as delta-rs expects them (e.g. ``{"use_azure_cli": "true"}``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Mapping, Sequence
 
 import pyarrow as pa
 from deltalake import DeltaTable, QueryBuilder
 
-from medallion.platform.config import load_settings
 from medallion.errors import MedallionError, UnknownTableError
+from medallion.platform.config import load_settings
 
 GOLD = "gold"
 
@@ -36,12 +37,21 @@ class TableInfo:
     columns: tuple[str, ...]
 
 
-def read_table(path: str, where: str | None = None, columns: Sequence[str] | None = None,
-               limit: int | None = None, storage_options: Mapping[str, str] | None = None) -> pa.Table:
+def read_table(
+    path: str,
+    where: str | None = None,
+    columns: Sequence[str] | None = None,
+    limit: int | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> pa.Table:
     """Rows of the Delta table at ``path`` (latest version), optionally filtered by a SQL condition."""
     table = _open(path, storage_options)
     select = ", ".join(_quote(c) for c in columns) if columns else "*"
-    sql = f"SELECT {select} FROM t" + (f" WHERE {where}" if where else "") + (f" LIMIT {int(limit)}" if limit is not None else "")
+    sql = (
+        f"SELECT {select} FROM t"
+        + (f" WHERE {where}" if where else "")
+        + (f" LIMIT {int(limit)}" if limit is not None else "")
+    )
     return _query(table, sql)
 
 
@@ -81,7 +91,9 @@ class Lakehouse:
         self.storage_options = dict(storage_options or {})
 
     @classmethod
-    def open(cls, env: str = "local", root: str | None = None, storage_options: Mapping[str, str] | None = None) -> "Lakehouse":
+    def open(
+        cls, env: str = "local", root: str | None = None, storage_options: Mapping[str, str] | None = None
+    ) -> Lakehouse:
         return cls(load_settings(env, root=root).root, storage_options)
 
     def path(self, name: str, layer: str = GOLD) -> str:
@@ -102,8 +114,14 @@ class Lakehouse:
                     found.append(name)
         return found
 
-    def read(self, name: str, where: str | None = None, columns: Sequence[str] | None = None,
-             limit: int | None = None, layer: str = GOLD) -> pa.Table:
+    def read(
+        self,
+        name: str,
+        where: str | None = None,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+        layer: str = GOLD,
+    ) -> pa.Table:
         return read_table(self._existing(name, layer), where, columns, limit, self.storage_options)
 
     def count(self, name: str, where: str | None = None, layer: str = GOLD) -> int:

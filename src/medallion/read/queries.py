@@ -5,6 +5,7 @@ as an analyst writes it with the gold schema as the default; named parameters ar
 ``run_query`` binds each bare name to the table's current data, wherever the runtime stores it, for
 the time the query is analysed.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -12,11 +13,11 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
+from medallion.declare.pipeline import get_pipeline
+from medallion.declare.tables import Layer
 from medallion.errors import MedallionError
 from medallion.io import table_exists
-from medallion.declare.pipeline import get_pipeline
 from medallion.platform.runtime import Runtime
-from medallion.declare.tables import Layer
 
 
 def query_names(pipeline_name: str) -> list[str]:
@@ -29,7 +30,9 @@ def query_names(pipeline_name: str) -> list[str]:
 def query_text(pipeline_name: str, name: str) -> str:
     names = query_names(pipeline_name)
     if name not in names:
-        raise MedallionError(f"{pipeline_name} has no saved query '{name}'. Saved queries: {', '.join(names) or 'none'}.")
+        raise MedallionError(
+            f"{pipeline_name} has no saved query '{name}'. Saved queries: {', '.join(names) or 'none'}."
+        )
     return (resources.files(f"medallion.pipelines.{pipeline_name}") / "queries" / f"{name}.sql").read_text("utf-8")
 
 

@@ -9,27 +9,36 @@ driver JVM, so it also runs over Spark Connect and on shared or serverless Datab
 The password is read from the secret store at the last moment and handed only to the driver: it never
 enters a log line, an error message, a table or a query plan's text.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterator, Sequence
+from typing import Any
 
+from medallion.errors import ConfigError, SourceError
 from medallion.platform.config import DatabaseSettings
-from medallion.errors import SourceError
 from medallion.sources import dbapi
 
 # SQLSTATE classes and codes (ISO/ANSI, and the drivers' own) → what happened.
-UNREACHABLE_STATES = ("08",)           # connection exception: refused, reset, timed out
+UNREACHABLE_STATES = ("08",)  # connection exception: refused, reset, timed out
 SHUTDOWN_STATES = ("57P01", "57P02", "57P03")  # PostgreSQL: admin shutdown, crash shutdown, cannot connect now
-AUTH_STATES = ("28",)                  # invalid authorization
+AUTH_STATES = ("28",)  # invalid authorization
 MISSING_TABLE_STATES = ("42P01", "42S02", "S0002")  # undefined table: PostgreSQL, ANSI, SQL Server
 MISSING_DATABASE_STATES = ("3D000",)
-UNREACHABLE_WORDS = ("connection refused", "connect timed out", "i/o error", "connection reset",
-                     "terminating connection", "the connection attempt failed", "broken pipe")
+UNREACHABLE_WORDS = (
+    "connection refused",
+    "connect timed out",
+    "i/o error",
+    "connection reset",
+    "terminating connection",
+    "the connection attempt failed",
+    "broken pipe",
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,11 @@ def explain(error: BaseException, database: DatabaseSettings, what: str) -> Sour
     names the object being read, for the message."""
     states, text = sql_states(error), _text(error).lower()
     where = f"database '{database.name}' ({redact_url(database.url or '')})"
-    if _matches(states, SHUTDOWN_STATES) or _matches(states, UNREACHABLE_STATES) or any(w in text for w in UNREACHABLE_WORDS):
+    if (
+        _matches(states, SHUTDOWN_STATES)
+        or _matches(states, UNREACHABLE_STATES)
+        or any(w in text for w in UNREACHABLE_WORDS)
+    ):
         return SourceError(
             f"The {where} is unreachable (reading {what}): {first_line(error)}. Nothing was written. "
             "Start the server (locally: scripts/postgres.sh start) or check the network/firewall, then run again."
@@ -102,7 +115,7 @@ def _matches(states: list[str], prefixes: Sequence[str]) -> bool:
     return any(state.startswith(prefix) for state in states for prefix in prefixes)
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
     """The error and the Python errors it was raised from (a driver error wrapped by ours, say)."""
     seen: list[BaseException] = []
     while error is not None and error not in seen and len(seen) < 20:
@@ -118,15 +131,19 @@ _STATES_IN_TEXT = (
     (re.compile(r'relation "[^"]*" does not exist', re.I), "42P01"),
     (re.compile(r'database "[^"]*" does not exist|cannot open database', re.I), "3D000"),
     (re.compile(r"password authentication failed|login failed for user", re.I), "28P01"),
-    (re.compile(r"connection refused|connection to \S+ refused|connect timed out|the connection attempt failed", re.I),
-     "08001"),
+    (
+        re.compile(
+            r"connection refused|connection to \S+ refused|connect timed out|the connection attempt failed", re.I
+        ),
+        "08001",
+    ),
 )
 
 
 def sql_states(error: BaseException) -> list[str]:
     """SQLSTATEs of a failure: the Python driver's own (psycopg's ``sqlstate``), then those its message
     implies (for errors that arrive as text, such as Spark's)."""
-    states = [str(e.sqlstate) for e in _chain(error) if getattr(e, "sqlstate", None)]
+    states = [str(getattr(e, "sqlstate")) for e in _chain(error) if getattr(e, "sqlstate", None)]
     text = _text(error)
     states += [state for pattern, state in _STATES_IN_TEXT if pattern.search(text) and state not in states]
     return states
@@ -185,7 +202,9 @@ class SqlClient:
             return [tuple(_python_value(value) for value in row) for row in cursor.fetchall()]
 
     def table_exists(self, table: str) -> bool:
-        found = self.query("SELECT COUNT(*) FROM information_schema.tables WHERE LOWER(table_name) = LOWER(?)", (table,))
+        found = self.query(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE LOWER(table_name) = LOWER(?)", (table,)
+        )
         return found[0][0] > 0
 
     def _statement(self, sql: str, parameters: Sequence[Any]) -> tuple:
@@ -204,17 +223,20 @@ def connect(spark, database: DatabaseSettings, password, autocommit: bool = Fals
 
     ``spark`` is not used (the client needs no session); it stays in the signature so callers written
     for the JVM client keep working."""
-    dialect = dialect_of(database.url)
+    url = database.url
+    if url is None:
+        raise ConfigError(f"databases.{database.name}.url is not set in conf/<env>.yml.")
+    dialect = dialect_of(url)
     try:
-        connection = dbapi.open_connection(database.url, database.user, password.reveal(), autocommit)
+        connection = dbapi.open_connection(url, database.user, password.reveal(), autocommit)
     except SourceError:
         raise
     except Exception as err:
         raise explain(err, database, "a new connection") or SourceError(
-            f"Cannot connect to database '{database.name}' ({redact_url(database.url)}): {first_line(err)}"
+            f"Cannot connect to database '{database.name}' ({redact_url(url)}): {first_line(err)}"
         ) from None
     try:
-        yield SqlClient(connection, dialect, dbapi.driver_arguments(database.url).paramstyle)
+        yield SqlClient(connection, dialect, dbapi.driver_arguments(url).paramstyle)
         if not autocommit:
             connection.commit()
     except BaseException:

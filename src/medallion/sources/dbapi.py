@@ -9,11 +9,13 @@ Connect and on Databricks' shared and serverless compute (where the driver's JVM
 - ``jdbc:sqlserver://host[:port];database=...;encrypt=...`` → pymssql, imported only when such a URL
   is opened (Azure SQL; not needed locally or in CI).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from medallion.errors import SourceError
@@ -45,8 +47,9 @@ def _postgresql(url: str) -> DriverArguments:
         "host": parts.hostname or "localhost",
         "port": parts.port or 5432,
         "dbname": parts.path.lstrip("/") or "postgres",
-        "connect_timeout": int(properties.get("connecttimeout") or properties.get("logintimeout")
-                               or CONNECT_TIMEOUT_SECONDS),
+        "connect_timeout": int(
+            properties.get("connecttimeout") or properties.get("logintimeout") or CONNECT_TIMEOUT_SECONDS
+        ),
     }
     if "sslmode" in properties:
         arguments["sslmode"] = properties["sslmode"]
@@ -81,8 +84,10 @@ def open_connection(url: str, user: str, password: str, autocommit: bool):
     try:
         import pymssql
     except ImportError:
-        raise SourceError("A jdbc:sqlserver: database needs the pymssql package: pip install pymssql "
-                          "(on Databricks, add it to the job's libraries).") from None
+        raise SourceError(
+            "A jdbc:sqlserver: database needs the pymssql package: pip install pymssql "
+            "(on Databricks, add it to the job's libraries)."
+        ) from None
     connection = pymssql.connect(user=user, password=password, autocommit=autocommit, **target.arguments)
     return connection
 
@@ -95,6 +100,7 @@ def format_placeholders(sql: str) -> str:
     """``?`` parameters as ``%s`` (and a literal ``%`` doubled), leaving string literals, quoted names,
     comments and dollar-quoted bodies alone: the one spelling of :class:`~medallion.sources.databases.SqlClient`, for drivers of the
     ``format`` style."""
+
     def replace(match: re.Match) -> str:
         token = match.group(0)
         if token == "?":

@@ -15,6 +15,7 @@ Blank lines are not records (as in Spark's own JSON and CSV readers) and an empt
 A CSV file carries no field names per value, so a file whose header adds a column has more fields per
 line than the schema: its lines are quarantined whole (rule ``parsed``) until the schema declares it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,11 +24,10 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from medallion.sources.schemas import struct_type
-
-from medallion.platform.config import Settings
-from medallion.errors import SourceError
 from medallion.declare.tables import FileSource
+from medallion.errors import SourceError
+from medallion.platform.config import Settings
+from medallion.sources.schemas import struct_type
 
 CORRUPT = "_corrupt_record"
 RESCUED = "_rescued_data"
@@ -45,17 +45,21 @@ def source_schema(source: FileSource) -> StructType:
     return schema
 
 
-def read_files(spark: SparkSession, settings: Settings, source: FileSource, checkpoint: str, pipeline: str) -> DataFrame:
+def read_files(
+    spark: SparkSession, settings: Settings, source: FileSource, checkpoint: str, pipeline: str
+) -> DataFrame:
     """A streaming DataFrame of the files in the source's landing folder (``<landing>/<pipeline>/<folder>``)."""
     folder = settings.landing_path(pipeline, source.folder)
     if not settings.is_databricks and not folder.startswith(("abfss:", "dbfs:")):
         Path(folder).mkdir(parents=True, exist_ok=True)
     format_name, options = _reader_format(source)
     if settings.is_databricks:
-        reader = (spark.readStream.format("cloudFiles")
-                  .option("cloudFiles.format", format_name)
-                  .option("cloudFiles.schemaLocation", f"{checkpoint}/_schema")
-                  .option("cloudFiles.maxFilesPerTrigger", settings.max_files_per_trigger))
+        reader = (
+            spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", format_name)
+            .option("cloudFiles.schemaLocation", f"{checkpoint}/_schema")
+            .option("cloudFiles.maxFilesPerTrigger", settings.max_files_per_trigger)
+        )
     else:
         reader = spark.readStream.format(format_name).option("maxFilesPerTrigger", settings.max_files_per_trigger)
     return _typed(reader.options(**options).schema(_read_schema(source)).load(folder), source)
@@ -89,12 +93,12 @@ def parse_json(text: Column | str, schema: str, options: dict | None = None) -> 
     text = F.col(text) if isinstance(text, str) else text
     declared = struct_type(schema)
     with_corrupt = StructType([*declared.fields, StructField(CORRUPT, StringType())])
-    parsed = F.from_json(text, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **(options or {})})
+    parsed = F.from_json(
+        text, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **(options or {})}
+    )
     raw = text.cast("binary")
     not_utf8 = raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")
-    corrupt = (F.when(text.isNull(), F.lit(None))
-               .when(parsed.isNull() | not_utf8, text)
-               .otherwise(parsed[CORRUPT]))
+    corrupt = F.when(text.isNull(), F.lit(None)).when(parsed.isNull() | not_utf8, text).otherwise(parsed[CORRUPT])
     value = F.struct(*[parsed[f.name].alias(f.name) for f in declared.fields])
     known = F.array(*[F.lit(f.name) for f in declared.fields])
     extra = F.map_filter(F.from_json(text, "map<string,string>"), lambda key, _value: ~F.array_contains(known, key))
@@ -107,8 +111,11 @@ def _reads_json_as_text(source: FileSource) -> bool:
     """JSON lines (UTF-8) are read as text and parsed by :func:`parse_json`; multi-line JSON or another
     declared encoding keeps Spark's JSON reader (without rescued fields)."""
     options = {key.lower(): str(value).lower() for key, value in source.options.items()}
-    return (source.format == "json" and options.get("multiline", "false") != "true"
-            and options.get("encoding", options.get("charset", "utf-8")) in ("utf-8", "utf8"))
+    return (
+        source.format == "json"
+        and options.get("multiline", "false") != "true"
+        and options.get("encoding", options.get("charset", "utf-8")) in ("utf-8", "utf8")
+    )
 
 
 def _reader_format(source: FileSource) -> tuple[str, dict]:

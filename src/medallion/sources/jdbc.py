@@ -42,26 +42,26 @@ Timestamps travel as wall-clock values (``TIMESTAMP_NTZ``) and are cast to the d
 session time zone, and the mark is written back into SQL as text in that same zone: the JVM's own time
 zone never takes part.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Callable
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.types import StructType
 
-from medallion.sources.schemas import struct_type
-
 from medallion import io
+from medallion.declare.tables import JdbcSource, lookback_amount
+from medallion.errors import ConfigError, SourceError
 from medallion.platform.config import DatabaseSettings
 from medallion.sources.databases import explain, first_line, spark_options, sql_states
-from medallion.errors import ConfigError, SourceError
-from medallion.declare.tables import JdbcSource, lookback_amount
+from medallion.sources.schemas import struct_type
 
 LOAD_TIME = "load_time"
 DELETED = "deleted"  # true on a tombstone: a row the database deleted (sources that declare ``deletes``)
@@ -150,7 +150,13 @@ def change_marker(spark: SparkSession, source: JdbcSource, database: DatabaseSet
     raised before anything is written."""
     query = f"SELECT COUNT(*) AS n, MAX({source.change_column}) AS m FROM {source.table}"
     try:
-        row = spark.read.format("jdbc").options(**spark_options(database, password)).option("query", query).load().first()
+        row = (
+            spark.read.format("jdbc")
+            .options(**spark_options(database, password))
+            .option("query", query)
+            .load()
+            .collect()[0]
+        )
     except Exception as err:
         explained = explain(err, database, f"table {source.table}")
         if explained is None:
@@ -170,8 +176,9 @@ def window_start(mark: str | None, lookback: str | None, change_type) -> str | N
         start = datetime.strptime(mark, "%Y-%m-%d %H:%M:%S.%f") - timedelta(seconds=amount)
         return start.strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(change_type, T.DateType):
-        return (datetime.strptime(mark, "%Y-%m-%d") - timedelta(seconds=amount if is_time else amount * 86400)
-                ).strftime("%Y-%m-%d")
+        return (
+            datetime.strptime(mark, "%Y-%m-%d") - timedelta(seconds=amount if is_time else amount * 86400)
+        ).strftime("%Y-%m-%d")
     if is_time:
         raise ConfigError(f"lookback {lookback!r}: a numeric change column needs a number, not a time.")
     window = Decimal(str(amount))
@@ -206,7 +213,7 @@ def high_water_mark(spark: SparkSession, target_path: str, change_column: str) -
             "its change column, which holds the copy's high-water mark."
         )
     column_type = table.schema[change_column].dataType
-    return table.agg(_as_text(F.max(change_column), column_type).alias("mark")).first()["mark"]
+    return table.agg(_as_text(F.max(change_column), column_type).alias("mark")).collect()[0]["mark"]
 
 
 def relation(source: JdbcSource, schema: StructType) -> str:
@@ -216,16 +223,20 @@ def relation(source: JdbcSource, schema: StructType) -> str:
         return source.table
     kept = set(source.keys) | {source.change_column}
     tombstone = ", ".join(c if c in kept else f"NULL AS {c}" for c in declared)
-    return (f"(SELECT {', '.join(declared)}, 0 AS {DELETED} FROM {source.table} "
-            f"UNION ALL SELECT {tombstone}, 1 AS {DELETED} FROM {source.deletes}) copied_rows")
+    return (
+        f"(SELECT {', '.join(declared)}, 0 AS {DELETED} FROM {source.table} "
+        f"UNION ALL SELECT {tombstone}, 1 AS {DELETED} FROM {source.deletes}) copied_rows"
+    )
 
 
 # -------------------------------------------------------------------------------------------- queries
 def _bounds(spark, options, source: JdbcSource, mark, change_type, schema) -> ChangedSlice:
     key = source.partition_column
     key_bounds = f", MIN({key}) AS low_key, MAX({key}) AS high_key" if key else ", NULL AS low_key, NULL AS high_key"
-    query = (f"SELECT COUNT(*) AS row_count, MAX({source.change_column}) AS high{key_bounds} "
-             f"FROM {relation(source, schema)}{_after(source, mark, change_type)}")
+    query = (
+        f"SELECT COUNT(*) AS row_count, MAX({source.change_column}) AS high{key_bounds} "
+        f"FROM {relation(source, schema)}{_after(source, mark, change_type)}"
+    )
     found = spark.read.format("jdbc").options(**options).option("query", query).load()
     key_type = schema[key].dataType if key else T.StringType()
     row = found.select(
@@ -233,21 +244,28 @@ def _bounds(spark, options, source: JdbcSource, mark, change_type, schema) -> Ch
         _as_text(F.col("high").cast(_spark_type(change_type)), change_type).alias("high"),
         _as_text(F.col("low_key").cast(_spark_type(key_type)), key_type).alias("low_key"),
         _as_text(F.col("high_key").cast(_spark_type(key_type)), key_type).alias("high_key"),
-    ).first()
+    ).collect()[0]
     return ChangedSlice(int(row["rows"] or 0), row["high"], row["low_key"], row["high_key"])
 
 
 def _read_slice(spark, options, source: JdbcSource, mark, changed: ChangedSlice, change_type, schema) -> DataFrame:
     columns = ", ".join(schema.names)
+    assert changed.high is not None  # a slice is read only when the source has changed rows
     condition = _after(source, mark, change_type) + (" AND " if mark is not None else " WHERE ")
     condition += f"{source.change_column} <= {_literal(changed.high, change_type)}"
-    reader = (spark.read.format("jdbc").options(**options)
-              .option("dbtable", f"(SELECT {columns} FROM {relation(source, schema)}{condition}) changed_rows"))
+    reader = (
+        spark.read.format("jdbc")
+        .options(**options)
+        .option("dbtable", f"(SELECT {columns} FROM {relation(source, schema)}{condition}) changed_rows")
+    )
     partitions = _partitions(source, changed)
     if partitions > 1:
-        reader = (reader.option("partitionColumn", source.partition_column)
-                  .option("lowerBound", _bound(changed.low_key)).option("upperBound", _bound(changed.high_key))
-                  .option("numPartitions", str(partitions)))
+        reader = (
+            reader.option("partitionColumn", source.partition_column)
+            .option("lowerBound", _bound(changed.low_key))
+            .option("upperBound", _bound(changed.high_key))
+            .option("numPartitions", str(partitions))
+        )
     rows = reader.load()
     by_lower_name = {c.lower(): c for c in rows.columns}
     return rows.select(

@@ -13,17 +13,21 @@ The Spark Kafka source (``spark-sql-kafka-0-10``) reads both; only its options d
 The connection string lives only in the options handed to the reader: :func:`redacted` is what may be
 logged, and :func:`require_reachable` tells a stopped broker in one sentence before any table changes.
 """
+
 from __future__ import annotations
 
 import socket
-from typing import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from medallion.declare.tables import KafkaSource
 from medallion.errors import SourceError
 from medallion.platform.config import KafkaSettings, Settings
 
 # The columns of Spark's Kafka source (without headers).
-SOURCE_SCHEMA = "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT"
+SOURCE_SCHEMA = (
+    "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT"
+)
 JAAS_OPTION = "kafka.sasl.jaas.config"
 REDACTED = "***"
 SHADED_LOGIN_MODULE = "kafkashaded.org.apache.kafka.common.security.plain.PlainLoginModule"
@@ -36,31 +40,43 @@ def topic_name(source: KafkaSource | str, pipeline_conf: Mapping) -> str:
     return str((pipeline_conf.get("topics") or {}).get(topic, topic))
 
 
-def connection_options(kafka: KafkaSettings, connection_string: str | None = None, shaded: bool = False) -> dict[str, str]:
+def connection_options(
+    kafka: KafkaSettings, connection_string: str | None = None, shaded: bool = False
+) -> dict[str, str]:
     """The ``kafka.*`` client options of the endpoint (the connection string only for ``eventhubs``)."""
     options = {"kafka.bootstrap.servers": kafka.bootstrap_servers}
     if kafka.security == "eventhubs":
         if not connection_string:
-            raise SourceError(f"kafka.security is eventhubs: the secret '{kafka.connection_string_secret}' "
-                              "(the Event Hubs namespace's connection string) is needed.")
+            raise SourceError(
+                f"kafka.security is eventhubs: the secret '{kafka.connection_string_secret}' "
+                "(the Event Hubs namespace's connection string) is needed."
+            )
         module = SHADED_LOGIN_MODULE if shaded else LOGIN_MODULE
         password = connection_string.replace("\\", "\\\\").replace('"', '\\"')
-        options.update({
-            "kafka.security.protocol": "SASL_SSL",
-            "kafka.sasl.mechanism": "PLAIN",
-            JAAS_OPTION: f'{module} required username="$ConnectionString" password="{password}";',
-            "kafka.request.timeout.ms": "60000",
-            "kafka.session.timeout.ms": "30000",
-        })
+        options.update(
+            {
+                "kafka.security.protocol": "SASL_SSL",
+                "kafka.sasl.mechanism": "PLAIN",
+                JAAS_OPTION: f'{module} required username="$ConnectionString" password="{password}";',
+                "kafka.request.timeout.ms": "60000",
+                "kafka.session.timeout.ms": "30000",
+            }
+        )
     return options
 
 
-def reader_options(settings: Settings, source: KafkaSource, pipeline_conf: Mapping,
-                   connection_string: str | None = None) -> dict[str, str]:
+def reader_options(
+    settings: Settings, source: KafkaSource, pipeline_conf: Mapping, connection_string: str | None = None
+) -> dict[str, str]:
     """Every option of the Spark Kafka source for ``source``."""
     options = connection_options(require_settings(settings), connection_string, shaded=settings.is_databricks)
-    options.update({"subscribe": topic_name(source, pipeline_conf), "startingOffsets": source.starting_offsets,
-                    "includeHeaders": "false"})
+    options.update(
+        {
+            "subscribe": topic_name(source, pipeline_conf),
+            "startingOffsets": source.starting_offsets,
+            "includeHeaders": "false",
+        }
+    )
     if source.max_offsets_per_trigger:
         options["maxOffsetsPerTrigger"] = str(source.max_offsets_per_trigger)
     return options
@@ -91,26 +107,38 @@ def require_reachable(settings: Settings, timeout: float = 3.0) -> None:
                 return
         except (OSError, ValueError):
             continue
-    raise SourceError(f"The Kafka broker at {kafka.bootstrap_servers} is not reachable: start it with "
-                      "`scripts/kafka.sh start` (port: $MEDALLION_KAFKA_PORT), or check kafka.bootstrap_servers "
-                      f"in conf/{settings.env}.yml. No table was changed.")
+    raise SourceError(
+        f"The Kafka broker at {kafka.bootstrap_servers} is not reachable: start it with "
+        "`scripts/kafka.sh start` (port: $MEDALLION_KAFKA_PORT), or check kafka.bootstrap_servers "
+        f"in conf/{settings.env}.yml. No table was changed."
+    )
 
 
 # ------------------------------------------------------------------------------------------- publishing
 def producer_config(kafka: KafkaSettings, connection_string: str | None = None) -> dict[str, object]:
     """The confluent-kafka (librdkafka) settings of the same endpoint: idempotent, acknowledged by all
     replicas, so a retried send is never written twice."""
-    config: dict[str, object] = {"bootstrap.servers": kafka.bootstrap_servers, "enable.idempotence": True,
-                                 "acks": "all", "linger.ms": 5}
+    config: dict[str, object] = {
+        "bootstrap.servers": kafka.bootstrap_servers,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+    }
     if kafka.security == "eventhubs":
         if not connection_string:
             raise SourceError(f"kafka.security is eventhubs: the secret '{kafka.connection_string_secret}' is needed.")
-        config.update({"security.protocol": "SASL_SSL", "sasl.mechanisms": "PLAIN",
-                       "sasl.username": "$ConnectionString", "sasl.password": connection_string})
+        config.update(
+            {
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanisms": "PLAIN",
+                "sasl.username": "$ConnectionString",
+                "sasl.password": connection_string,
+            }
+        )
     return config
 
 
-def ensure_topic(config: Mapping[str, object], topic: str, partitions: int) -> None:
+def ensure_topic(config: Mapping[str, Any], topic: str, partitions: int) -> None:
     """Create ``topic`` when the broker lacks it (Event Hubs: the event hub must exist already)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -125,8 +153,9 @@ def ensure_topic(config: Mapping[str, object], topic: str, partitions: int) -> N
                 raise SourceError(f"Could not create Kafka topic {topic}: {err}") from None
 
 
-def publish(config: Mapping[str, object], topic: str, messages: list[tuple[bytes | None, bytes]],
-            timeout: float = 60) -> int:
+def publish(
+    config: Mapping[str, Any], topic: str, messages: Sequence[tuple[bytes | None, bytes]], timeout: float = 60
+) -> int:
     """Send ``messages`` (key, value) to ``topic`` in order and wait until the broker has them all."""
     from confluent_kafka import Producer
 
@@ -142,7 +171,9 @@ def publish(config: Mapping[str, object], topic: str, messages: list[tuple[bytes
         producer.poll(0)
     left = producer.flush(timeout)
     if left or failures:
-        raise SourceError(f"Kafka topic {topic}: {left} message(s) not delivered within {timeout:.0f} s"
-                          + (f"; first error: {failures[0]}" if failures else "")
-                          + " (is the broker running? scripts/kafka.sh start)")
+        raise SourceError(
+            f"Kafka topic {topic}: {left} message(s) not delivered within {timeout:.0f} s"
+            + (f"; first error: {failures[0]}" if failures else "")
+            + " (is the broker running? scripts/kafka.sh start)"
+        )
     return len(messages)

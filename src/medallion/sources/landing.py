@@ -16,17 +16,19 @@ root is classified once (:func:`store_for`) and each kind has its own :class:`La
 file is written under a hidden name and renamed into place, so Auto Loader or the file stream source never
 sees half a file, and a file already landed is left alone: landing twice changes nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 from urllib.parse import urlparse
 
-from medallion.platform.config import Settings
 from medallion.errors import ConfigError, MedallionError
+from medallion.platform.config import Settings
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class AdlsLanding:
         from azure.storage.filedatalake import DataLakeServiceClient
 
         self.where = f"{account_url.rstrip('/')}/{file_system}/{base}".rstrip("/")
-        service = DataLakeServiceClient(account_url, credential=credential or DefaultAzureCredential(), **client_options)
+        service = DataLakeServiceClient(
+            account_url, credential=credential or DefaultAzureCredential(), **client_options
+        )
         self.file_system = service.get_file_system_client(file_system)
         self.base = base.strip("/")
         self._ready = False
@@ -99,7 +103,8 @@ class AdlsLanding:
             raise MedallionError(
                 f"Upload of {file.relative} to {self.where} failed ({err.status_code} {err.reason}): check that your "
                 "identity (az login, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) has Storage Blob Data "
-                "Contributor on the landing container.") from None
+                "Contributor on the landing container."
+            ) from None
 
     def _put(self, file: LandingFile) -> bool:
         from azure.core.exceptions import ResourceNotFoundError
@@ -118,8 +123,12 @@ class AdlsLanding:
         directory, _, name = path.rpartition("/")
         hidden = self.file_system.get_file_client(f"{directory}/.{name}.uploading".lstrip("/"))
         with open(file.local, "rb") as data:
-            hidden.upload_data(data, length=file.local.stat().st_size, overwrite=True,
-                               content_settings=ContentSettings(content_md5=bytearray(digest)))
+            hidden.upload_data(
+                data,
+                length=file.local.stat().st_size,
+                overwrite=True,
+                content_settings=ContentSettings(content_md5=bytearray(digest)),
+            )
         hidden.rename_file(f"{self.file_system.file_system_name}/{path}")
         return True
 
@@ -163,8 +172,9 @@ def store_for(root: str, credential=None, adls=None) -> LandingStore:
         account_url, file_system, base = parse_abfss(root)
         return (adls or AdlsLanding)(account_url, file_system, base, credential)
     if is_url(root):
-        raise ConfigError(f"storage.landing {root!r}: a landing zone is a local folder, a /Volumes/ path "
-                          "or an abfss:// URL.")
+        raise ConfigError(
+            f"storage.landing {root!r}: a landing zone is a local folder, a /Volumes/ path or an abfss:// URL."
+        )
     return LocalLanding(Path(root))
 
 
@@ -184,7 +194,8 @@ def reachable_root(root: str, upload_root: str | None, env: str = "") -> str:
         raise ConfigError(
             f"storage.landing is the volume {root}, which only a Databricks cluster can write as a path: set "
             f"storage.landing_upload in {where} to the volume's storage location "
-            "(abfss://<container>@<account>.dfs.core.windows.net/<dir>) to land files from here.")
+            "(abfss://<container>@<account>.dfs.core.windows.net/<dir>) to land files from here."
+        )
     return upload_root
 
 
@@ -243,8 +254,14 @@ class LandingZone:
     cluster (through ``upload_root``, its storage location). The content is staged in a local temporary
     file first either way. ``store`` replaces the store :func:`store_for` would pick (tests)."""
 
-    def __init__(self, root: str, pipeline: str, credential=None, store: LandingStore | None = None,
-                 upload_root: str | None = None):
+    def __init__(
+        self,
+        root: str,
+        pipeline: str,
+        credential=None,
+        store: LandingStore | None = None,
+        upload_root: str | None = None,
+    ):
         self.root = root.rstrip("/")
         self.pipeline = pipeline
         self._credential = credential

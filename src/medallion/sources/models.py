@@ -8,11 +8,13 @@ workspace (``databricks``), models live in Unity Catalog (``databricks-uc``) as
 ``/Shared/medallion/<env>/<pipeline>``. A pipeline's ``conf.yml`` may set ``mlflow_tracking_uri``,
 ``mlflow_registry_uri`` and ``mlflow_experiment`` to choose otherwise per environment.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from medallion.errors import SourceError
 from medallion.platform.config import Settings

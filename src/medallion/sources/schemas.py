@@ -4,6 +4,7 @@ The session's own parser reads them through a public API (``createDataFrame`` wi
 same code runs on classic Spark and over Spark Connect, where the parser lives on the server. A parsed
 schema does not depend on the session, so each text is parsed once per process.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,7 +20,7 @@ def struct_type(ddl: str) -> StructType:
     return StructType.fromJson(_parsed(ddl))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(ddl: str) -> dict:
     spark = SparkSession.getActiveSession()
     if spark is None:

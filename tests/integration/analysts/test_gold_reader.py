@@ -1,4 +1,5 @@
 """medallion.read.lakehouse and `medallion show`: gold read by delta-rs, no Spark session."""
+
 import subprocess
 import sys
 from datetime import date
@@ -7,9 +8,9 @@ import pytest
 from deltalake import DeltaTable
 
 from medallion import io
+from medallion.declare.tables import Layer
 from medallion.errors import MedallionError, UnknownTableError
 from medallion.read.lakehouse import Lakehouse
-from medallion.declare.tables import Layer
 from tests.integration.analysts.conftest import write_gold
 
 
@@ -17,8 +18,10 @@ def test_the_lakehouse_lists_and_reads_gold_tables(gold_root):
     lake = Lakehouse(str(gold_root))
     assert lake.tables() == ["fitness.gym_summary", "fitness.workout_bpm_summary"]
     rows = lake.read("fitness.gym_summary", where="gym = 2 AND minutes_in_gym > 70", columns=["date", "minutes_in_gym"])
-    assert rows.to_pylist() == [{"date": date(2019, 12, 2), "minutes_in_gym": 72.0},
-                                {"date": date(2019, 12, 3), "minutes_in_gym": 82.0}]
+    assert rows.to_pylist() == [
+        {"date": date(2019, 12, 2), "minutes_in_gym": 72.0},
+        {"date": date(2019, 12, 3), "minutes_in_gym": 82.0},
+    ]
     assert lake.count("fitness.workout_bpm_summary", where="age = '<18'") == 2
     info = lake.info("fitness.gym_summary")
     assert (info.num_rows, info.version, info.columns[:2]) == (6, 0, ("date", "gym"))
@@ -63,8 +66,9 @@ def test_gold_tables_created_by_spark_keep_the_protocol_synapse_reads(make_runti
     bronze = runtime.location("fitness", Layer.BRONZE, "gym_logins_bz")
     for location in (gold, bronze):
         io.create_if_missing(spark, location, spark.createDataFrame([], schema).schema)
-    spark.createDataFrame([("2019-12-01", 1, 61.0)], "d STRING, gym BIGINT, minutes_in_gym DOUBLE") \
-        .selectExpr("CAST(d AS DATE) AS date", "gym", "minutes_in_gym").write.format("delta").mode("append").save(gold.path)
+    spark.createDataFrame([("2019-12-01", 1, 61.0)], "d STRING, gym BIGINT, minutes_in_gym DOUBLE").selectExpr(
+        "CAST(d AS DATE) AS date", "gym", "minutes_in_gym"
+    ).write.format("delta").mode("append").save(gold.path)
 
     table = DeltaTable(gold.path)
     protocol = table.protocol()
@@ -73,4 +77,5 @@ def test_gold_tables_created_by_spark_keep_the_protocol_synapse_reads(make_runti
     assert table.metadata().configuration["delta.enableDeletionVectors"] == "false"
     assert "delta.enableDeletionVectors" not in DeltaTable(bronze.path).metadata().configuration
     assert Lakehouse(runtime.settings.root).read("fitness.gym_summary").to_pylist() == [
-        {"date": date(2019, 12, 1), "gym": 1, "minutes_in_gym": 61.0}]
+        {"date": date(2019, 12, 1), "gym": 1, "minutes_in_gym": 61.0}
+    ]

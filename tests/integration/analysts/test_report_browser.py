@@ -1,4 +1,5 @@
 """`medallion report` opened in a real headless Chromium: what a person would see."""
+
 import re
 
 from medallion.cli import main
@@ -8,7 +9,7 @@ from tests.integration.analysts.conftest import write_gold
 
 
 def hex_rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def test_the_report_shows_every_gold_table_with_its_chart_in_a_browser(gold_root, tmp_path, capsys):
@@ -20,7 +21,8 @@ def test_the_report_shows_every_gold_table_with_its_chart_in_a_browser(gold_root
     assert re.findall(r'<article id="([\w-]+)"', dom) == ["fitness-gym_summary", "fitness-workout_bpm_summary"]
     assert re.findall(r"<figcaption>([^<]+)</figcaption>", dom) == [
         "Minutes in gym and minutes exercising per day (total)",
-        "Heart rate (bpm) by age: lowest to highest, mean marked"]
+        "Heart rate (bpm) by age: lowest to highest, mean marked",
+    ]
     assert dom.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 2
     kpis = re.findall(r'<span class="value">([^<]+)</span><span class="label">([^<]+)</span>', dom)
     assert ("6", "rows") in kpis and ("429", "total minutes in gym") in kpis
@@ -29,8 +31,9 @@ def test_the_report_shows_every_gold_table_with_its_chart_in_a_browser(gold_root
     assert "<script" not in dom and "http://" not in dom.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
     shot = screenshot(page, tmp_path / "report.png")
-    seen = count_colours(shot, {"bars": hex_rgb(PALETTE[0]), "second series": hex_rgb(PALETTE[1]),
-                                "ranges": hex_rgb("#bfdbfe")})
+    seen = count_colours(
+        shot, {"bars": hex_rgb(PALETTE[0]), "second series": hex_rgb(PALETTE[1]), "ranges": hex_rgb("#bfdbfe")}
+    )
     assert seen["bars"] > 2000 and seen["second series"] > 1000 and seen["ranges"] > 2000, f"charts not drawn: {seen}"
 
 

@@ -1,6 +1,7 @@
 """The cltv pipeline on the real Telco file: reconciliation, typing against pandas, the regressor against
 its baseline, reproducible retraining, champion promotion, one prediction and one segment per customer,
 idempotent and incremental scoring."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,8 +27,12 @@ SETTINGS = {"segments_k_max": 3, "new_customers": NEW_CUSTOMERS}
 @pytest.fixture(scope="module")
 def lakehouse(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("cltv-lakehouse")
-    runtime = Runtime(load_settings("local", root=str(root), overrides={
-        "secrets": {"provider": "env"}, "pipelines": {"cltv": SETTINGS}}), spark=spark)
+    runtime = Runtime(
+        load_settings(
+            "local", root=str(root), overrides={"secrets": {"provider": "env"}, "pipelines": {"cltv": SETTINGS}}
+        ),
+        spark=spark,
+    )
     pipeline = get_pipeline("cltv")
     hooks.produce(runtime, pipeline, 1)
     first = runner.run(runtime, "cltv", progress=lambda _: None)
@@ -53,8 +58,11 @@ def test_the_7043_training_rows_reconcile(lakehouse):
     assert table(runtime, "customers_train_raw").count() == TRAINING_ROWS
     loaded = table(runtime, "customers").where("source = 'train'").count()
     path = runtime.quarantine_path("cltv")  # written by the first quarantined row: none in this file
-    quarantined = 0 if io.table_version(runtime.spark, path) < 0 else \
-        runtime.spark.read.format("delta").load(path).where("`table` = 'customers'").count()
+    quarantined = (
+        0
+        if io.table_version(runtime.spark, path) < 0
+        else runtime.spark.read.format("delta").load(path).where("`table` = 'customers'").count()
+    )
     assert (loaded, quarantined) == (TRAINING_ROWS, 0)  # the 11 blank totals are all at tenure 0 → 0
     assert loaded + quarantined == TRAINING_ROWS
     by_table = {r.table: r for r in runs if r.status == "ok"}
@@ -67,8 +75,15 @@ def test_the_typed_silver_equals_an_independent_pandas_read_of_the_csv(lakehouse
     expected.columns = [name for _, name in TRAIN_COLUMNS]
     blank = expected["total_charges"].astype(str).str.strip() == ""
     expected["total_charges"] = pd.to_numeric(expected["total_charges"].where(~blank, "0"))
-    for column in ("senior_citizen", "partner", "dependents", "phone_service", "paperless_billing", "churn_label",
-                   *ADD_ONS):
+    for column in (
+        "senior_citizen",
+        "partner",
+        "dependents",
+        "phone_service",
+        "paperless_billing",
+        "churn_label",
+        *ADD_ONS,
+    ):
         expected[column] = expected[column].eq("Yes")
     actual = table(runtime, "customers").where("source = 'train'").toPandas()
     actual = actual.set_index("customer_id").loc[expected["customer_id"]].reset_index()
@@ -96,8 +111,9 @@ def test_retraining_with_the_same_seed_reproduces_the_metrics_and_keeps_the_cham
     runtime, _, _ = lakehouse
     features = table(runtime, "customer_features")
     before = champion_metrics(runtime, tracking.REGRESSOR)
-    again = tracking.train_regressor(registry(runtime), features, runtime.settings.pipeline("cltv"), "retrain",
-                                     force=True, log=lambda _: None)
+    again = tracking.train_regressor(
+        registry(runtime), features, runtime.settings.pipeline("cltv"), "retrain", force=True, log=lambda _: None
+    )
     assert {k: again.metrics[k] for k in ("rmse", "mae", "r2")} == {k: before[k] for k in ("rmse", "mae", "r2")}
     assert (again.version, again.promoted, again.champion) == ("2", False, "1")  # equal is not better
 
@@ -105,8 +121,15 @@ def test_retraining_with_the_same_seed_reproduces_the_metrics_and_keeps_the_cham
 def test_a_worse_model_does_not_take_the_champion_alias(lakehouse):
     runtime, _, _ = lakehouse
     features = table(runtime, "customer_features")
-    worse = tracking.train_regressor(registry(runtime), features, runtime.settings.pipeline("cltv"), "one-feature",
-                                     feature_columns=("senior_citizen",), force=True, log=lambda _: None)
+    worse = tracking.train_regressor(
+        registry(runtime),
+        features,
+        runtime.settings.pipeline("cltv"),
+        "one-feature",
+        feature_columns=("senior_citizen",),
+        force=True,
+        log=lambda _: None,
+    )
     assert not worse.promoted and "does not beat the champion" in worse.message
     assert models.alias_version(registry(runtime), tracking.REGRESSOR, "champion") == "1"
     assert worse.metrics["rmse"] > champion_metrics(runtime, tracking.REGRESSOR)["rmse"]
@@ -125,12 +148,16 @@ def test_every_customer_has_one_prediction_and_one_segment_and_segments_add_up(l
     by_dimension = table(runtime, "cltv_by_dimension")
     for dimension in ("city", "contract", "payment_method"):
         assert by_dimension.where(f"dimension = '{dimension}'").agg(F.sum("customers")).first()[0] == TRAINING_ROWS
-    assert sorted(r.value for r in by_dimension.where("dimension = 'contract'").collect()) == \
-        ["Month-to-month", "One year", "Two year"]
+    assert sorted(r.value for r in by_dimension.where("dimension = 'contract'").collect()) == [
+        "Month-to-month",
+        "One year",
+        "Two year",
+    ]
     by_contract = {r.contract: r for r in table(runtime, "cltv_by_contract").collect()}
     contract_rows = {r.value: r for r in by_dimension.where("dimension = 'contract'").collect()}
-    assert {c: (r.customers, r.avg_predicted_cltv) for c, r in by_contract.items()} == \
-        {c: (r.customers, r.avg_predicted_cltv) for c, r in contract_rows.items()}
+    assert {c: (r.customers, r.avg_predicted_cltv) for c, r in by_contract.items()} == {
+        c: (r.customers, r.avg_predicted_cltv) for c, r in contract_rows.items()
+    }
 
 
 def test_new_customers_are_scored_incrementally_and_a_rerun_changes_nothing(lakehouse):

@@ -1,5 +1,6 @@
 """The commerce pipeline against the project's real Kafka broker: each test gets its own topics, so it
 never reads another test's (or a developer's) messages."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,8 +20,9 @@ GOLD_TABLES = ("daily_sales", "customer_360", "sessions", "funnel_daily", "iot_5
 @pytest.fixture
 def commerce_runtime(make_runtime, kafka_broker):  # noqa: F811
     suffix = uuid.uuid4().hex[:8]
-    return make_runtime(pipelines={"commerce": {"topics": {"clickstream": f"clickstream-{suffix}",
-                                                           "iot": f"iot-{suffix}"}}})
+    return make_runtime(
+        pipelines={"commerce": {"topics": {"clickstream": f"clickstream-{suffix}", "iot": f"iot-{suffix}"}}}
+    )
 
 
 def produce(runtime, set_number: int) -> dict:
@@ -51,4 +53,6 @@ def assert_gold_equals_manifest(runtime, truths: dict) -> None:
     for table in GOLD_TABLES:
         expected = truths["gold"][table]
         columns = list(expected[0])
-        assert gold_rows(runtime, table, columns) == sorted(expected, key=lambda r: tuple(str(r[c]) for c in columns)), table
+        assert gold_rows(runtime, table, columns) == sorted(
+            expected, key=lambda r: tuple(str(r[c]) for c in columns)
+        ), table

@@ -1,5 +1,6 @@
 """Batch mode against the real broker: every gold table equals the generator's manifest, and every input
 row and message is accounted for (loaded, quarantined or counted as a duplicate)."""
+
 import pytest
 from pyspark.sql import functions as F
 
@@ -26,11 +27,28 @@ def test_two_daily_sets_in_two_runs_give_the_manifest(commerce_runtime):
 
     history = read(Layer.SILVER, "customers")
     key = TEST_PII_KEY.encode()
-    stored = sorted((r.customer_id, r.city, r.email, r.valid_from.strftime("%Y-%m-%d %H:%M:%S"),
-                     r.valid_to.strftime("%Y-%m-%d %H:%M:%S") if r.valid_to else None, r.is_current)
-                    for r in history.collect())
-    expected = sorted((h["customer_id"], h["city"], personal_data.token(h["email_normalised"], key), h["valid_from"],
-                       h["valid_to"], h["is_current"] == "true") for h in truths["customers_history"])
+    stored = sorted(
+        (
+            r.customer_id,
+            r.city,
+            r.email,
+            r.valid_from.strftime("%Y-%m-%d %H:%M:%S"),
+            r.valid_to.strftime("%Y-%m-%d %H:%M:%S") if r.valid_to else None,
+            r.is_current,
+        )
+        for r in history.collect()
+    )
+    expected = sorted(
+        (
+            h["customer_id"],
+            h["city"],
+            personal_data.token(h["email_normalised"], key),
+            h["valid_from"],
+            h["valid_to"],
+            h["is_current"] == "true",
+        )
+        for h in truths["customers_history"]
+    )
     assert stored == expected
     silver = truths["silver"]
     assert read(Layer.SILVER, "sales").count() == silver["sales"]
@@ -50,8 +68,12 @@ def test_two_daily_sets_in_two_runs_give_the_manifest(commerce_runtime):
     per_table = {r.table: r.n for r in quarantine.groupBy("table").agg(F.count(F.lit(1)).alias("n")).collect()}
     # sales_bz: a line with a non-numeric quantity per set, and the two lines of set 2's file with an extra
     # column; sales: the quantity-0 and negative-price lines of each set
-    assert per_table == {"sales_bz": 1 + 3, "sales": 2 * 2, "clicks": sources["click_quarantined"],
-                         "iot_readings": sources["iot_quarantined"]}
+    assert per_table == {
+        "sales_bz": 1 + 3,
+        "sales": 2 * 2,
+        "clicks": sources["click_quarantined"],
+        "iot_readings": sources["iot_quarantined"],
+    }
     assert per_table["sales_bz"] + per_table["sales"] == sources["sales_quarantined"]
     broken = quarantine.where("table = 'iot_readings'").first()
     assert "value_parsed" in broken.rules
@@ -59,8 +81,9 @@ def test_two_daily_sets_in_two_runs_give_the_manifest(commerce_runtime):
     assert broken.source.startswith(runtime.settings.pipeline("commerce")["topics"]["iot"] + "/")
 
     log = spark.read.format("delta").load(runtime.system_path("event_log")).where("pipeline = 'commerce'")
-    unaccounted = log.where("rows_in != rows_quarantined + rows_inserted + rows_updated + rows_unchanged"
-                            " + rows_duplicate + rows_late")
+    unaccounted = log.where(
+        "rows_in != rows_quarantined + rows_inserted + rows_updated + rows_unchanged + rows_duplicate + rows_late"
+    )
     assert unaccounted.count() == 0
     assert log.where("status != 'ok' AND status != 'skipped'").count() == 0
     rows_in = {r.table: r.n for r in log.groupBy("table").agg(F.sum("rows_in").alias("n")).collect()}

@@ -1,4 +1,5 @@
 """The broker stopped: one clear message, and no table created or changed."""
+
 from pathlib import Path
 
 import pytest
@@ -17,5 +18,6 @@ def test_a_run_with_the_broker_down_stops_before_any_table_changes(make_runtime)
         run(runtime, "commerce")
     assert str(raised.value) == (
         "The Kafka broker at 127.0.0.1:1 is not reachable: start it with `scripts/kafka.sh start` (port: "
-        "$MEDALLION_KAFKA_PORT), or check kafka.bootstrap_servers in conf/local.yml. No table was changed.")
+        "$MEDALLION_KAFKA_PORT), or check kafka.bootstrap_servers in conf/local.yml. No table was changed."
+    )
     assert not Path(runtime.settings.path("commerce")).exists()

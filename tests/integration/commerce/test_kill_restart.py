@@ -1,5 +1,6 @@
 """A batch run killed mid-merge, a stream run killed in the middle of a batch, then a restart: the same gold as a clean run (the
 manifest), no message lost or doubled. Each run is a child process with its own JVM, killed for real."""
+
 import os
 import shutil
 import subprocess
@@ -22,8 +23,13 @@ def medallion(conf_dir, root, *args: str, failpoint: str | None = None) -> subpr
     env.pop("MEDALLION_FAILPOINTS", None)
     if failpoint:
         env["MEDALLION_FAILPOINTS"] = failpoint
-    return subprocess.run([sys.executable, "-m", "medallion", *args, "--env", "test", "--root", str(root)],
-                          capture_output=True, text=True, timeout=1500, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "medallion", *args, "--env", "test", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env=env,
+    )
 
 
 def test_a_stream_run_killed_mid_batch_then_restarted_ends_with_the_manifest(commerce_runtime, tmp_path):
@@ -32,9 +38,17 @@ def test_a_stream_run_killed_mid_batch_then_restarted_ends_with_the_manifest(com
     conf_dir.mkdir()
     shutil.copy(DEFAULT_CONF_DIR / "base.yml", conf_dir / "base.yml")
     topics = dict(runtime.settings.pipeline("commerce")["topics"])
-    (conf_dir / "test.yml").write_text(yaml.safe_dump({
-        "runtime": "local", "spark": {"shuffle_partitions": 2}, "secrets": {"provider": "env"},
-        "streaming": {"trigger_interval": "1 second"}, "pipelines": {"commerce": {"topics": topics}}}))
+    (conf_dir / "test.yml").write_text(
+        yaml.safe_dump(
+            {
+                "runtime": "local",
+                "spark": {"shuffle_partitions": 2},
+                "secrets": {"provider": "env"},
+                "streaming": {"trigger_interval": "1 second"},
+                "pipelines": {"commerce": {"topics": topics}},
+            }
+        )
+    )
     root = runtime.settings.root
     produce(runtime, 1)
     truths = produce(runtime, 2)
@@ -44,8 +58,9 @@ def test_a_stream_run_killed_mid_batch_then_restarted_ends_with_the_manifest(com
     assert killed.returncode != 0, killed.stderr[-3000:]
     # Then a stream run, killed after the first clickstream batch reached silver but before its
     # checkpoint recorded it (clicks had not run yet, so its first batch is certain to come).
-    killed = medallion(conf_dir, root, "run", "commerce", "--mode", "stream", "--timeout", "900",
-                       failpoint="after_sink_commit:clicks")
+    killed = medallion(
+        conf_dir, root, "run", "commerce", "--mode", "stream", "--timeout", "900", failpoint="after_sink_commit:clicks"
+    )
     assert killed.returncode == CRASH_EXIT_CODE, killed.stderr[-3000:]
     restarted = medallion(conf_dir, root, "run", "commerce")
     assert restarted.returncode == 0, restarted.stderr[-3000:]

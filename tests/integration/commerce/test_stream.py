@@ -1,5 +1,6 @@
 """Stream mode against the real broker: the Kafka and file tables run as continuous streams while a set is
 published; after the same events every gold table equals the manifest, hence the batch result."""
+
 import pytest
 
 from medallion.engine.streams import start_streams

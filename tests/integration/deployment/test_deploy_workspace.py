@@ -1,5 +1,6 @@
 """`medallion deploy` end to end against a local workspace that speaks the Databricks REST API:
 plan without writing, deploy, deploy again with no change, follow a conf change, destroy only ours."""
+
 import base64
 import copy
 
@@ -40,11 +41,16 @@ def test_plan_lists_everything_it_would_create_and_writes_nothing(checkout, work
     assert code == 0
     assert workspace.writes == []
     assert out.count("  + notebook ") == 10 and out.count("  + file ") == 2
-    assert "+ job          medallion-qa-fitness" in out and "setup → bronze → silver → gold; 0 0 4 * * ? unpaused" in out
+    assert (
+        "+ job          medallion-qa-fitness" in out and "setup → bronze → silver → gold; 0 0 4 * * ? unpaused" in out
+    )
     assert "+ job          medallion-qa-integration-tests" in out
     assert "+ permissions  medallion-qa-fitness" in out and "group medallion-operators CAN_MANAGE_RUN" in out
     assert f"+ folder-acl   {FOLDER}" in out and "group medallion-engineers CAN_READ" in out
-    assert "service_principal 22222222-2222-2222-2222-222222222222 CAN_READ" in out and "user deployer@example.com CAN_MANAGE" in out
+    assert (
+        "service_principal 22222222-2222-2222-2222-222222222222 CAN_READ" in out
+        and "user deployer@example.com CAN_MANAGE" in out
+    )
     assert "25 to create, 0 to change, 0 to remove, 0 unchanged." in out
 
 
@@ -73,8 +79,12 @@ def test_the_deployed_job_is_what_the_jobs_api_stores(checkout, workspace, wheel
     wheel_paths = {lib["whl"] for task in settings["tasks"] for lib in task["libraries"]}
     assert len(wheel_paths) == 1 and wheel_paths.pop().startswith(f"/Workspace{FOLDER}/artifacts/")
     grants = {(g.get("group_name") or g.get("user_name"), g["permission_level"]) for g in workspace.acls[job["job_id"]]}
-    assert grants == {("deployer@example.com", "IS_OWNER"), ("medallion-engineers", "CAN_MANAGE"),
-                      ("medallion-operators", "CAN_MANAGE_RUN"), ("medallion-readers-qa", "CAN_VIEW")}
+    assert grants == {
+        ("deployer@example.com", "IS_OWNER"),
+        ("medallion-engineers", "CAN_MANAGE"),
+        ("medallion-operators", "CAN_MANAGE_RUN"),
+        ("medallion-readers-qa", "CAN_VIEW"),
+    }
 
 
 def test_a_conf_change_updates_the_jobs_and_the_conf_file_only(checkout, workspace, wheel):
@@ -125,7 +135,9 @@ def test_edits_made_in_the_workspace_are_reported_and_put_back(checkout, workspa
     assert {"user_name": "deployer@example.com", "permission_level": "IS_OWNER"} in workspace.acls[job_id]
 
 
-def test_a_hand_edit_of_a_deployed_notebook_shows_in_the_plan_and_apply_puts_it_back(checkout, workspace, wheel, capsys):
+def test_a_hand_edit_of_a_deployed_notebook_shows_in_the_plan_and_apply_puts_it_back(
+    checkout, workspace, wheel, capsys
+):
     cli(capsys, *deploy_args(checkout, wheel))
     path = f"{FOLDER}/notebooks/04-bronze"
     deployed = workspace.objects[path]["content"]
@@ -134,8 +146,13 @@ def test_a_hand_edit_of_a_deployed_notebook_shows_in_the_plan_and_apply_puts_it_
 
     hand = WorkspaceClient(host=workspace.url, token="local-test-token")
     edited = deployed + b"print('quick fix')\n"
-    hand.workspace.import_(path, content=base64.b64encode(edited).decode(), format=ImportFormat.SOURCE,
-                           language=Language.PYTHON, overwrite=True)
+    hand.workspace.import_(
+        path,
+        content=base64.b64encode(edited).decode(),
+        format=ImportFormat.SOURCE,
+        language=Language.PYTHON,
+        overwrite=True,
+    )
 
     code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
     assert code == 0 and workspace.objects[path]["content"] == edited
@@ -150,8 +167,11 @@ def test_a_hand_edit_of_a_deployed_notebook_shows_in_the_plan_and_apply_puts_it_
 
 
 def test_a_job_of_the_same_name_that_is_not_ours_stops_the_deploy(checkout, workspace, wheel, capsys):
-    workspace.jobs[1] = {"job_id": 1, "creator_user_name": "someone@example.com",
-                         "settings": {"name": "medallion-qa-fitness", "tasks": [], "tags": {"team": "other"}}}
+    workspace.jobs[1] = {
+        "job_id": 1,
+        "creator_user_name": "someone@example.com",
+        "settings": {"name": "medallion-qa-fitness", "tasks": [], "tags": {"team": "other"}},
+    }
     workspace.acls[1] = [{"user_name": "someone@example.com", "permission_level": "IS_OWNER"}]
     code, _, err = cli(capsys, *deploy_args(checkout, wheel))
     assert code == 1  # a runtime failure; 2 is for usage errors
@@ -161,10 +181,16 @@ def test_a_job_of_the_same_name_that_is_not_ours_stops_the_deploy(checkout, work
 
 def test_destroy_removes_only_what_this_project_created(checkout, workspace, wheel, capsys):
     cli(capsys, *deploy_args(checkout, wheel))
-    workspace.objects[f"{FOLDER}/notebooks/my-scratch"] = {"object_type": "NOTEBOOK", "language": "PYTHON",
-                                                          "content": b"# Databricks notebook source\n"}
-    workspace.jobs[7] = {"job_id": 7, "creator_user_name": "someone@example.com",
-                         "settings": {"name": "nightly-report", "tasks": [], "tags": {"team": "bi"}}}
+    workspace.objects[f"{FOLDER}/notebooks/my-scratch"] = {
+        "object_type": "NOTEBOOK",
+        "language": "PYTHON",
+        "content": b"# Databricks notebook source\n",
+    }
+    workspace.jobs[7] = {
+        "job_id": 7,
+        "creator_user_name": "someone@example.com",
+        "settings": {"name": "nightly-report", "tasks": [], "tags": {"team": "bi"}},
+    }
     writes = len(workspace.writes)
 
     code, out, err = cli(capsys, "deploy", "--env", "qa", "--destroy")
@@ -174,8 +200,15 @@ def test_destroy_removes_only_what_this_project_created(checkout, workspace, whe
     code, out, _ = cli(capsys, "deploy", "--env", "qa", "--destroy", "--yes")
     assert code == 0
     assert [j["settings"]["name"] for j in workspace.jobs.values()] == ["nightly-report"]
-    assert sorted(workspace.objects) == ["/", "/Deployments", "/Deployments/medallion", FOLDER, f"{FOLDER}/notebooks",
-                                         f"{FOLDER}/notebooks/my-scratch", "/Shared"]
+    assert sorted(workspace.objects) == [
+        "/",
+        "/Deployments",
+        "/Deployments/medallion",
+        FOLDER,
+        f"{FOLDER}/notebooks",
+        f"{FOLDER}/notebooks/my-scratch",
+        "/Shared",
+    ]
     assert f"kept folder {FOLDER}/notebooks: it holds objects this project did not create" in out
 
     code, out, _ = cli(capsys, "deploy", "--env", "qa", "--destroy", "--yes")
@@ -189,7 +222,9 @@ def test_other_environments_are_untouched(checkout, workspace, wheel):
 
     destroy("qa", checkout, confirmed=True, progress=lambda _: None)
     assert sorted(j["settings"]["name"] for j in workspace.jobs.values()) == [
-        "[dev deployer] medallion-dev-fitness", "[dev deployer] medallion-dev-integration-tests"]
+        "[dev deployer] medallion-dev-fitness",
+        "[dev deployer] medallion-dev-integration-tests",
+    ]
     assert all(not path.startswith(FOLDER) for path in workspace.objects)
     assert "/Users/deployer@example.com/medallion/dev/notebooks/04-bronze" in workspace.objects
 
@@ -198,7 +233,9 @@ def test_without_credentials_the_error_says_how_to_authenticate(checkout, wheel,
     monkeypatch.delenv("DATABRICKS_TOKEN")
     code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
     assert code == 1  # a runtime failure; 2 is for usage errors
-    assert "Cannot authenticate" in err and "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID" in err and "az login" in err
+    assert (
+        "Cannot authenticate" in err and "ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID" in err and "az login" in err
+    )
 
 
 def test_local_is_not_a_deployment_target(checkout, wheel, capsys):
@@ -219,7 +256,10 @@ def test_run_tests_fails_with_the_failing_assertion(checkout, workspace, wheel, 
     cli(capsys, *deploy_args(checkout, wheel))
     message = "AssertionError: fitness.gym_summary has 3 rows, expected 4"
     workspace.run_plan.outcomes["test_fitness"] = (
-        "FAILED", message, f'Traceback (most recent call last):\n  File "08-batch-test", line 12\n{message}')
+        "FAILED",
+        message,
+        f'Traceback (most recent call last):\n  File "08-batch-test", line 12\n{message}',
+    )
     code, out, _ = cli(capsys, "deploy", "--env", "qa", "--run-tests", "--poll", "0.01")
     assert code == 1
     assert f"FAILED test_fitness (FAILED): {message}" in out
@@ -240,7 +280,9 @@ def test_the_approved_plan_is_the_one_applied(checkout, workspace, wheel, tmp_pa
     code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--apply", str(saved)))
     assert code == 0 and "This is the approved plan" in out and "Deployed qa." in out
     assert sorted(j["settings"]["name"] for j in workspace.jobs.values()) == [
-        "medallion-qa-fitness", "medallion-qa-integration-tests"]
+        "medallion-qa-fitness",
+        "medallion-qa-integration-tests",
+    ]
 
 
 def test_apply_refuses_when_the_workspace_changed_since_the_plan(checkout, workspace, wheel, tmp_path, capsys):
@@ -259,11 +301,18 @@ def test_apply_refuses_when_the_workspace_changed_since_the_plan(checkout, works
 
 
 # ------------------------------------------------------------------------------------ locked down
-def test_the_folder_is_readable_not_editable_by_engineers_and_managed_by_the_deployer(checkout, workspace, wheel, capsys):
+def test_the_folder_is_readable_not_editable_by_engineers_and_managed_by_the_deployer(
+    checkout, workspace, wheel, capsys
+):
     cli(capsys, *deploy_args(checkout, wheel))
-    assert workspace.folder_grants(FOLDER) == {("deployer@example.com", "CAN_MANAGE"), ("medallion-engineers", "CAN_READ"),
-                                               ("22222222-2222-2222-2222-222222222222", "CAN_READ")}
-    workspace.folder_acls[workspace.objects[FOLDER]["object_id"]].append({"group_name": "users", "permission_level": "CAN_EDIT"})
+    assert workspace.folder_grants(FOLDER) == {
+        ("deployer@example.com", "CAN_MANAGE"),
+        ("medallion-engineers", "CAN_READ"),
+        ("22222222-2222-2222-2222-222222222222", "CAN_READ"),
+    }
+    workspace.folder_acls[workspace.objects[FOLDER]["object_id"]].append(
+        {"group_name": "users", "permission_level": "CAN_EDIT"}
+    )
     code, out, _ = cli(capsys, *deploy_args(checkout, wheel))
     assert code == 0 and f"  ~ folder-acl   {FOLDER}" in out and "  -group users CAN_EDIT" in out
     assert ("users", "CAN_EDIT") not in workspace.folder_grants(FOLDER)
@@ -281,20 +330,29 @@ def test_each_engineer_gets_their_own_dev_target_with_paused_schedules(checkout,
         workspace.current_user = engineer
         deploy("dev", checkout, wheel=wheel, progress=lambda _: None)
     names = sorted(j["settings"]["name"] for j in workspace.jobs.values())
-    assert names == ["[dev ann] medallion-dev-fitness", "[dev ann] medallion-dev-integration-tests",
-                     "[dev bob] medallion-dev-fitness", "[dev bob] medallion-dev-integration-tests"]
-    ann = next(j["settings"] for j in workspace.jobs.values() if j["settings"]["name"] == "[dev ann] medallion-dev-fitness")
+    assert names == [
+        "[dev ann] medallion-dev-fitness",
+        "[dev ann] medallion-dev-integration-tests",
+        "[dev bob] medallion-dev-fitness",
+        "[dev bob] medallion-dev-integration-tests",
+    ]
+    ann = next(
+        j["settings"] for j in workspace.jobs.values() if j["settings"]["name"] == "[dev ann] medallion-dev-fitness"
+    )
     assert ann["schedule"]["pause_status"] == "PAUSED" and ann["tags"]["medallion-user"] == "ann@example.com"
     setup = next(t for t in ann["tasks"] if t["task_key"] == "setup")
     assert setup["notebook_task"]["notebook_path"] == "/Users/ann@example.com/medallion/dev/notebooks/02-setup"
     assert "/Users/bob@example.com/medallion/dev/notebooks/04-bronze" in workspace.objects
 
 
-@pytest.mark.parametrize("scopes, acls, message", [
-    ({}, {}, "The secret scope 'medallion-qa' (conf/qa.yml secrets.scope) does not exist."),
-    ({"medallion-qa": "DATABRICKS"}, {}, "is DATABRICKS-backed, not Key Vault-backed"),
-    ({"medallion-qa": "AZURE_KEYVAULT"}, {}, "cannot read the secret scope 'medallion-qa'"),
-])
+@pytest.mark.parametrize(
+    "scopes, acls, message",
+    [
+        ({}, {}, "The secret scope 'medallion-qa' (conf/qa.yml secrets.scope) does not exist."),
+        ({"medallion-qa": "DATABRICKS"}, {}, "is DATABRICKS-backed, not Key Vault-backed"),
+        ({"medallion-qa": "AZURE_KEYVAULT"}, {}, "cannot read the secret scope 'medallion-qa'"),
+    ],
+)
 def test_the_plan_checks_the_secret_scope(checkout, workspace, wheel, capsys, scopes, acls, message):
     workspace.scopes.clear()
     workspace.secret_acls.clear()

@@ -5,6 +5,7 @@ the counts of the data sets it produced, leave the scheduled jobs' tables as the
 The pipeline is the small ``toy`` pipeline (five orders) with expected counts, so three runs stay quick;
 the isolation it proves does not depend on the pipeline.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,12 +57,17 @@ def toy_with_counts(tmp_path):
 
 def local_overrides(shared_root: Path) -> dict:
     """The qa conf, run on this machine: local Spark, the shared qa storage root in a temporary folder."""
-    return {"runtime": "local", "catalog": None, "storage": {"root": str(shared_root), "landing": None},
-            "secrets": {"provider": "env"}}
+    return {
+        "runtime": "local",
+        "catalog": None,
+        "storage": {"root": str(shared_root), "landing": None},
+        "secrets": {"provider": "env"},
+    }
 
 
 def notebook_executor(workspace, spark, shared_root: Path):
     """Run a job task as Databricks would: the notebook the deploy uploaded, with the job's parameters."""
+
     def execute(task: dict, parameters: dict) -> tuple[str, str, str]:
         notebook = task["notebook_task"]
         source = workspace.objects[notebook["notebook_path"]]["content"]
@@ -74,17 +80,22 @@ def notebook_executor(workspace, spark, shared_root: Path):
             except Exception as err:  # the task fails with the notebook's error, as on Databricks
                 return "FAILED", f"{type(err).__name__}: {err}", traceback.format_exc()
         return "SUCCESS", "", ""
+
     return execute
 
 
 def tree(root: Path) -> dict[str, str]:
     """Every file under ``root`` with its content hash, outside the test runs' folder."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and "_test_runs" not in p.parts}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "_test_runs" not in p.parts
+    }
 
 
 def test_run_tests_passes_three_times_in_a_row_and_leaves_the_scheduled_tables_alone(
-        checkout, workspace, toy_with_counts, spark, tmp_path, capsys):
+    checkout, workspace, toy_with_counts, spark, tmp_path, capsys
+):
     shared_root = tmp_path / "qa-lakehouse"
     # What the scheduled qa job wrote before: set 1 in the shared tables. A test run reading these would
     # count 8 orders, not 4, and fail.

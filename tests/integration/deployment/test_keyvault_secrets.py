@@ -1,4 +1,5 @@
 """KeyVaultSecretStore against a local HTTPS server speaking the Key Vault protocol, challenge included."""
+
 import pytest
 
 from medallion.platform.config import load_settings
@@ -37,8 +38,11 @@ def test_a_secret_is_read_after_the_bearer_challenge(vault):
 
 def test_a_missing_secret_says_where_and_what_to_check(vault):
     secrets, _ = store(vault)
-    with pytest.raises(MissingSecretError, match=r"Secret 'jdbc-password' not readable from https://127\.0\.0\.1:\d+ "
-                                                 r"\(ResourceNotFoundError\): check the vault name and the identity's 'get' permission"):
+    with pytest.raises(
+        MissingSecretError,
+        match=r"Secret 'jdbc-password' not readable from https://127\.0\.0\.1:\d+ "
+        r"\(ResourceNotFoundError\): check the vault name and the identity's 'get' permission",
+    ):
         secrets.get("jdbc-password")
 
 

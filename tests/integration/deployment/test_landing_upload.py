@@ -1,11 +1,12 @@
 """`medallion upload`: ADLS Gen2 through azure-storage-file-datalake against a local HTTPS server that
 speaks the Blob/DFS protocol, and the local landing folder."""
+
 import pytest
 import yaml
 
 from medallion.cli import main
-from medallion.platform.config import DEFAULT_CONF_DIR
 from medallion.errors import MedallionError
+from medallion.platform.config import DEFAULT_CONF_DIR
 from medallion.sources.landing import AdlsLanding, files_under, parse_abfss, upload
 from tests.support.adls import TOKEN, FakeDataLake
 from tests.support.credentials import FixedTokenCredential
@@ -42,10 +43,12 @@ def test_files_land_under_a_hidden_name_then_are_renamed_into_place(lake, data_s
         "registered_users_bz/1-registered_users_1.csv": b"user_id,device_id\n1,2\n",
     }
     gym = [op for op in lake.operations if "gym_logins" in op]
-    assert gym == ["create gym_logins_bz/.5-gym_logins_1.csv.uploading",
-                   "append gym_logins_bz/.5-gym_logins_1.csv.uploading 40",
-                   "flush gym_logins_bz/.5-gym_logins_1.csv.uploading",
-                   "rename gym_logins_bz/.5-gym_logins_1.csv.uploading -> gym_logins_bz/5-gym_logins_1.csv"]
+    assert gym == [
+        "create gym_logins_bz/.5-gym_logins_1.csv.uploading",
+        "append gym_logins_bz/.5-gym_logins_1.csv.uploading 40",
+        "flush gym_logins_bz/.5-gym_logins_1.csv.uploading",
+        "rename gym_logins_bz/.5-gym_logins_1.csv.uploading -> gym_logins_bz/5-gym_logins_1.csv",
+    ]
 
 
 def test_uploading_the_same_set_again_changes_nothing(lake, data_set):
@@ -66,8 +69,10 @@ def test_a_base_directory_from_the_abfss_url_prefixes_every_path(lake, data_set)
     account_url, file_system, base = parse_abfss("abfss://landing@medallionqa.dfs.core.windows.net/incoming/2024")
     assert (account_url, file_system, base) == ("https://medallionqa.dfs.core.windows.net", "landing", "incoming/2024")
     upload(landing(lake, base), files_under(data_set), progress=lambda _: None)
-    assert sorted(lake.files("landing")) == ["incoming/2024/gym_logins_bz/5-gym_logins_1.csv",
-                                             "incoming/2024/registered_users_bz/1-registered_users_1.csv"]
+    assert sorted(lake.files("landing")) == [
+        "incoming/2024/gym_logins_bz/5-gym_logins_1.csv",
+        "incoming/2024/registered_users_bz/1-registered_users_1.csv",
+    ]
 
 
 def test_a_refused_identity_gives_one_actionable_error(lake, data_set):
@@ -89,9 +94,13 @@ def test_locally_a_pipeline_data_set_is_copied_to_the_landing_folder(tmp_path, m
     assert main(["upload", "fitness", "--set", "1", "--root", str(root)]) == 0
     zone = root / "landing" / "fitness"  # each pipeline's own zone
     landed = sorted(p.relative_to(zone).as_posix() for p in zone.rglob("*") if p.is_file())
-    assert landed == ["gym_logins_bz/5-gym_logins_1.csv", "kafka_multiplex_bz/2-user_info_1.json",
-                      "kafka_multiplex_bz/3-bpm_1.json", "kafka_multiplex_bz/4-workout_1.json",
-                      "registered_users_bz/1-registered_users_1.csv"]
+    assert landed == [
+        "gym_logins_bz/5-gym_logins_1.csv",
+        "kafka_multiplex_bz/2-user_info_1.json",
+        "kafka_multiplex_bz/3-bpm_1.json",
+        "kafka_multiplex_bz/4-workout_1.json",
+        "registered_users_bz/1-registered_users_1.csv",
+    ]
     assert len((zone / "kafka_multiplex_bz" / "3-bpm_1.json").read_text().splitlines()) == 3
     assert "5 files landed" in capsys.readouterr().out
 

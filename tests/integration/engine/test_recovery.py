@@ -3,6 +3,7 @@ and a streaming table that lost its checkpoint stops the run instead of skipping
 
 A small pipeline in a temporary package folder (the toy orders, plus a customer → region reference table
 loaded by the history loader and a gold view joining the two) keeps these tests quick."""
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,12 @@ def order_regions(orders, regions):
     """Each order with its customer's region (NULL when the customer has none)."""
     return orders.join(regions, "customer", "left").select("order_id", "region")
 ''',
-    "hooks.py": FILES["hooks.py"] + '''
+    "hooks.py": FILES["hooks.py"]
+    + """
 
 def load_history(context: PipelineContext) -> list[str]:
     return [context.landing.write_text("regions", "regions.csv", "customer,region\\nann,north\\nbob,south\\n")]
-''',
+""",
 }
 
 
@@ -60,8 +62,9 @@ def toy(tmp_path, spark):
         (package / name).write_text(text.lstrip("\n"))
     medallion.pipelines.__path__.append(str(tmp_path / "pipelines"))
     declared._LOADED.pop(f"medallion.pipelines.{NAME}", None)
-    runtime = Runtime(load_settings("local", root=str(tmp_path / "lake"), overrides={"secrets": {"provider": "env"}}),
-                      spark=spark)
+    runtime = Runtime(
+        load_settings("local", root=str(tmp_path / "lake"), overrides={"secrets": {"provider": "env"}}), spark=spark
+    )
     pipeline = declared.get_pipeline(NAME)
     runner.prepare(runtime, pipeline)
     hooks.produce(runtime, pipeline, set_number=1)
@@ -78,18 +81,26 @@ def rows(runtime, layer: Layer, table: str) -> list[tuple]:
 
 def test_after_the_advised_reset_a_plain_run_rebuilds_every_table(toy):
     runtime, _pipeline = toy
-    before = {t: rows(runtime, layer, t) for layer, t in
-              [(Layer.BRONZE, "regions"), (Layer.SILVER, "orders"), (Layer.GOLD, "order_regions")]}
+    before = {
+        t: rows(runtime, layer, t)
+        for layer, t in [(Layer.BRONZE, "regions"), (Layer.SILVER, "orders"), (Layer.GOLD, "order_regions")]
+    }
     assert before[(Layer.GOLD, "order_regions")[1]] == [(1, "north"), (2, "north"), (3, "south")]
 
     reset_pipeline(argparse.Namespace(pipeline=NAME, keep_landing=True, env="local", root=runtime.settings.root))
     runs = runner.run(runtime, NAME, **QUIET)
 
     assert {r.table: (r.status, r.rows_inserted) for r in runs} == {
-        "regions": ("ok", 2), "orders_bz": ("ok", 4), "orders": ("ok", 3), "customer_totals": ("ok", 2),
-        "order_regions": ("ok", 3)}
-    assert {t: rows(runtime, layer, t) for layer, t in
-            [(Layer.BRONZE, "regions"), (Layer.SILVER, "orders"), (Layer.GOLD, "order_regions")]} == before
+        "regions": ("ok", 2),
+        "orders_bz": ("ok", 4),
+        "orders": ("ok", 3),
+        "customer_totals": ("ok", 2),
+        "order_regions": ("ok", 3),
+    }
+    assert {
+        t: rows(runtime, layer, t)
+        for layer, t in [(Layer.BRONZE, "regions"), (Layer.SILVER, "orders"), (Layer.GOLD, "order_regions")]
+    } == before
 
 
 def test_a_table_holding_rows_without_its_checkpoint_stops_the_run(toy):
@@ -104,7 +115,8 @@ def test_a_table_holding_rows_without_its_checkpoint_stops_the_run(toy):
 
     assert str(raised.value).startswith(
         f"The streaming checkpoint of {NAME}.orders at {checkpoint} is missing, but the table holds rows. "
-        "Nothing was written")
+        "Nothing was written"
+    )
     assert f"`medallion reset {NAME} --keep-landing` then `medallion run {NAME}`" in str(raised.value)
     assert rows(runtime, Layer.BRONZE, "orders_bz") == orders_bz_before  # checked before anything ran
     assert not checkpoint.exists()

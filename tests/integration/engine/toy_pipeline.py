@@ -1,5 +1,6 @@
 """The files of a sixth pipeline, ``toy``, written into a temporary package folder by the tests: a landing
 CSV into bronze, a silver streaming table, a gold view reading a setting. Nothing outside its folder knows it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,7 +44,7 @@ def customer_totals(orders, conf):
     counted = orders.where(F.col("amount") >= int(conf["minimum_amount"]))
     return counted.groupBy("customer").agg(F.sum("amount").cast("bigint").alias("total"))
 ''',
-    "hooks.py": '''
+    "hooks.py": """
 from medallion.declare.context import PipelineContext
 
 SETS = {
@@ -54,7 +55,7 @@ SETS = {
 
 def produce(context: PipelineContext, set_number: int = 1, **_options) -> list[str]:
     return [context.landing.write_text("orders", f"orders_{set_number}.csv", SETS[set_number])]
-''',
+""",
 }
 
 

@@ -3,6 +3,7 @@
 It reads the JSON lines as an analyst would, applies the definitions the README states, and counts.
 The statistics come from SciPy. Nothing here imports the pipeline's transforms.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ TESTS = {
     "T004": ("running", None, 3),
     "T005": ("running", None, 2),
 }
-TEST_METRICS = {"T001": ("M001", "M002", "M003", "M004"), "T002": ("M001", "M002", "M003"),
-                "T003": ("M003", "M004"), "T004": ("M001", "M003", "M004"), "T005": ("M002", "M003", "M004")}
+TEST_METRICS = {
+    "T001": ("M001", "M002", "M003", "M004"),
+    "T002": ("M001", "M002", "M003"),
+    "T003": ("M003", "M004"),
+    "T004": ("M001", "M003", "M004"),
+    "T005": ("M002", "M003", "M004"),
+}
 METRICS = {  # metric_code → (kind, value of one user's events)
     "M001": ("mean", lambda evs: sum(e["event_name"] == "click" for e in evs)),
     "M002": ("mean", lambda evs: sum(e["event_name"] == "screen_view" for e in evs)),
@@ -35,7 +41,7 @@ METRICS = {  # metric_code → (kind, value of one user's events)
 
 @dataclass
 class Landed:
-    platform_rows: list[dict] = field(default_factory=list)   # every parsed row, duplicates included
+    platform_rows: list[dict] = field(default_factory=list)  # every parsed row, duplicates included
     business_rows: list[dict] = field(default_factory=list)
     malformed: int = 0
 
@@ -66,8 +72,11 @@ def test_users(landed: Landed) -> dict[tuple[str, str], dict]:
     users = {}
     for key, rows in grouped.items():
         first = min(rows, key=lambda r: (r["event_time"], r["variation"], r["event_id"]))
-        users[key] = {"variation": first["variation"], "first": first["event_time"],
-                      "contaminated": len({r["variation"] for r in rows}) > 1}
+        users[key] = {
+            "variation": first["variation"],
+            "first": first["event_time"],
+            "contaminated": len({r["variation"] for r in rows}) > 1,
+        }
     return users
 
 
@@ -82,12 +91,17 @@ def business_metrics(landed: Landed) -> dict[tuple[str, str, str], dict]:
         status, finished, _ = TESTS[test_code]
         if status not in STATUS_REPORTED or user["contaminated"]:
             continue
-        in_window = [e for e in events_by_user[user_id]
-                     if e["event_time"] >= user["first"] and (finished is None or e["event_time"] < finished)]
+        in_window = [
+            e
+            for e in events_by_user[user_id]
+            if e["event_time"] >= user["first"] and (finished is None or e["event_time"] < finished)
+        ]
         for metric_code in TEST_METRICS[test_code]:
             values[(test_code, metric_code, user["variation"])].append(METRICS[metric_code][1](in_window))
-    return {key: {"users": len(v), "value": float(np.mean(v)), "values": np.array(v, dtype=float)}
-            for key, v in values.items()}
+    return {
+        key: {"users": len(v), "value": float(np.mean(v)), "values": np.array(v, dtype=float)}
+        for key, v in values.items()
+    }
 
 
 def comparison(metrics: dict, test_code: str, metric_code: str, variation: str) -> tuple[float, float]:
@@ -96,8 +110,10 @@ def comparison(metrics: dict, test_code: str, metric_code: str, variation: str) 
     control, treatment = metrics[(test_code, metric_code, "A")], metrics[(test_code, metric_code, variation)]
     difference = treatment["value"] - control["value"]
     if METRICS[metric_code][0] == "proportion":
-        table = [[treatment["values"].sum(), treatment["users"] - treatment["values"].sum()],
-                 [control["values"].sum(), control["users"] - control["values"].sum()]]
+        table = [
+            [treatment["values"].sum(), treatment["users"] - treatment["values"].sum()],
+            [control["values"].sum(), control["users"] - control["values"].sum()],
+        ]
         return difference, float(scipy_stats.chi2_contingency(table, correction=False)[1])
     return difference, float(scipy_stats.ttest_ind(treatment["values"], control["values"], equal_var=False).pvalue)
 

@@ -7,19 +7,26 @@ comparisons come out significant only at the alpha rate is proven by simulation 
 ``stats``; on seeds 1 to 8 of this generator 6 of 128 no-effect comparisons (4.7 %) had p < 0.05, and
 this seed is one where none of the 16 is a false positive.
 """
+
 from __future__ import annotations
 
-from medallion.platform.config import load_settings
 from medallion.pipelines.experiments import generator, gold, gold_quality, silver
 from medallion.pipelines.experiments.operational import METRICS, STATUSES, TEST_METRICS, TESTS
+from medallion.platform.config import load_settings
 
-PLATFORM = ("event_id STRING, user_id STRING, test_code STRING, variation STRING, event_time TIMESTAMP, "
-            "event_type STRING, arrival_date DATE")
-BUSINESS = ("event_id STRING, user_id STRING, event_time TIMESTAMP, event_name STRING, event_path STRING, "
-            "event_device STRING, revenue DOUBLE, arrival_date DATE")
-TESTS_SCHEMA = ("test_code STRING, test_name STRING, owner_name STRING, created_at TIMESTAMP, started_at TIMESTAMP, "
-                "finished_at TIMESTAMP, test_status INT, status_name STRING, variation_count INT, "
-                "control_variation STRING, updated_at TIMESTAMP")
+PLATFORM = (
+    "event_id STRING, user_id STRING, test_code STRING, variation STRING, event_time TIMESTAMP, "
+    "event_type STRING, arrival_date DATE"
+)
+BUSINESS = (
+    "event_id STRING, user_id STRING, event_time TIMESTAMP, event_name STRING, event_path STRING, "
+    "event_device STRING, revenue DOUBLE, arrival_date DATE"
+)
+TESTS_SCHEMA = (
+    "test_code STRING, test_name STRING, owner_name STRING, created_at TIMESTAMP, started_at TIMESTAMP, "
+    "finished_at TIMESTAMP, test_status INT, status_name STRING, variation_count INT, "
+    "control_variation STRING, updated_at TIMESTAMP"
+)
 NO_EFFECT_SEED = 3
 
 
@@ -28,12 +35,14 @@ def frames(spark, data):
         names = [column.split()[0] for column in schema.split(", ")]
         return spark.createDataFrame([tuple(e[n] for n in names) for e in events], schema)
 
-    tests = spark.createDataFrame([(t[0], t[1], t[2], t[3], t[4], t[5], t[6], STATUSES[t[6]], t[7], t[8], t[3])
-                                   for t in TESTS], TESTS_SCHEMA)
+    tests = spark.createDataFrame(
+        [(t[0], t[1], t[2], t[3], t[4], t[5], t[6], STATUSES[t[6]], t[7], t[8], t[3]) for t in TESTS], TESTS_SCHEMA
+    )
     metrics = {m[0]: m for m in METRICS}
     definitions = spark.createDataFrame(
         [(test, code, *metrics[code][1:]) for test, codes in TEST_METRICS.items() for code in codes],
-        "test_code STRING, metric_code STRING, metric_name STRING, metric_kind STRING, metric_query STRING")
+        "test_code STRING, metric_code STRING, metric_name STRING, metric_kind STRING, metric_query STRING",
+    )
     return rows(data.platform_events, PLATFORM), rows(data.business_events, BUSINESS), tests, definitions
 
 

@@ -5,6 +5,7 @@ stopped in the middle of a run (clear error, nothing downstream), restarted, the
 and a second run changes nothing. Every number in gold is then checked against an independent
 computation from the landed files (``direct``).
 """
+
 from __future__ import annotations
 
 import os
@@ -13,14 +14,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from medallion.engine import hooks, runner
-from medallion.platform.config import load_settings
-from medallion.errors import SourceError
-from medallion.platform.runtime import Runtime
-from tests.support import postgres
 from medallion.declare.tables import Layer
+from medallion.engine import hooks, runner
+from medallion.errors import SourceError
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime
 from tests.integration.conftest import new_database
 from tests.integration.experiments import direct
+from tests.support import postgres
 
 SCALE, SEED = 1000, 7
 ALPHA = 0.05
@@ -39,8 +40,11 @@ def table_counts(runtime) -> dict[str, int]:
 def lakehouse(spark, postgres_server, tmp_path_factory):
     quiet = lambda message: None  # noqa: E731
     with new_database(spark) as database:
-        settings = load_settings("local", root=str(tmp_path_factory.mktemp("experiments")), overrides={
-            "secrets": {"provider": "env"}, "databases": {"operational": {"url": database.url}}})
+        settings = load_settings(
+            "local",
+            root=str(tmp_path_factory.mktemp("experiments")),
+            overrides={"secrets": {"provider": "env"}, "databases": {"operational": {"url": database.url}}},
+        )
         runtime = Runtime(settings, spark=spark)
         pipeline = runner.get_pipeline("experiments")
         seeded = [hooks.setup(runtime, pipeline), hooks.setup(runtime, pipeline)]
@@ -58,9 +62,17 @@ def lakehouse(spark, postgres_server, tmp_path_factory):
         first = runner.run(runtime, "experiments", progress=quiet)
         counts = table_counts(runtime)
         second = runner.run(runtime, "experiments", progress=quiet)
-        yield SimpleNamespace(runtime=runtime, seeded=seeded, manifest=manifest, stopped=stopped.value,
-                              after_failure=after_failure, first=first, counts=counts, second=second,
-                              landed=direct.read_landing(Path(settings.landing_path("experiments"))))
+        yield SimpleNamespace(
+            runtime=runtime,
+            seeded=seeded,
+            manifest=manifest,
+            stopped=stopped.value,
+            after_failure=after_failure,
+            first=first,
+            counts=counts,
+            second=second,
+            landed=direct.read_landing(Path(settings.landing_path("experiments"))),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +88,12 @@ def quality(lakehouse):
 
 
 def test_setup_creates_and_seeds_the_schema_once(lakehouse):
-    assert lakehouse.seeded[0] == {"status_management": 5, "test_management": 5, "metric_management": 4,
-                                   "test_metric_relation": 15}
+    assert lakehouse.seeded[0] == {
+        "status_management": 5,
+        "test_management": 5,
+        "metric_management": 4,
+        "test_metric_relation": 15,
+    }
     assert set(lakehouse.seeded[1].values()) == {0}
 
 
@@ -91,14 +107,17 @@ def test_a_stopped_database_is_a_clear_error_and_nothing_downstream_changes(lake
 
 def test_the_restarted_run_copies_each_source_row_once_and_a_rerun_adds_nothing(lakehouse):
     counts = lakehouse.counts
-    assert [counts[t] for t in ("status_management_bz", "test_management_bz", "metric_management_bz",
-                                "test_metric_relation_bz")] == [5, 5, 4, 15]
+    assert [
+        counts[t]
+        for t in ("status_management_bz", "test_management_bz", "metric_management_bz", "test_metric_relation_bz")
+    ] == [5, 5, 4, 15]
     rows = lakehouse.manifest["rows"]
     assert counts["platform_events_bz"] == rows["platform_events"]
     assert counts["business_events_bz"] == rows["business_events"]
     assert counts["events"] == rows["business_events"] - lakehouse.manifest["duplicates"]["business_events"]
     assert {(r.table, r.rows_inserted, r.rows_updated) for r in lakehouse.second} == {
-        (r.table, 0, 0) for r in lakehouse.second}
+        (r.table, 0, 0) for r in lakehouse.second
+    }
     assert table_counts(lakehouse.runtime) == counts
 
 
@@ -152,5 +171,10 @@ def test_quality_metrics_equal_a_direct_count_and_flag_the_planted_defects(lakeh
 
 def test_metric_dates_are_the_latest_data_each_test_includes(business, quality):
     dates = {(r.test_code, str(r.metric_date)) for r in [*business.values(), *quality.values()]}
-    assert dates == {("T001", "2024-03-15"), ("T002", "2024-03-15"), ("T003", "2024-03-05"),
-                     ("T004", "2024-03-19"), ("T005", "2024-03-19")}
+    assert dates == {
+        ("T001", "2024-03-15"),
+        ("T002", "2024-03-15"),
+        ("T003", "2024-03-05"),
+        ("T004", "2024-03-19"),
+        ("T005", "2024-03-19"),
+    }

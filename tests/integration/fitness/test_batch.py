@@ -1,4 +1,5 @@
 """The spec's acceptance table in batch mode, gold checked against an independent computation, re-runs."""
+
 import csv
 import json
 from datetime import date, datetime, timezone
@@ -7,9 +8,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from medallion.declare.pipeline import get_pipeline
 from medallion.engine import acceptance, hooks, runner
 from medallion.engine.personal_data import token
-from medallion.declare.pipeline import get_pipeline
 from tests.conftest import TEST_PII_KEY
 
 pytestmark = pytest.mark.integration
@@ -64,7 +65,9 @@ def test_blank_lines_of_the_users_file_are_not_rows(after_set_1):
 
 
 def test_date_and_week_part_come_from_epoch_seconds(after_set_1):
-    workout_days = table(after_set_1, "kafka_multiplex_bz").where("topic = 'workout'").select("date", "week_part").distinct()
+    workout_days = (
+        table(after_set_1, "kafka_multiplex_bz").where("topic = 'workout'").select("date", "week_part").distinct()
+    )
     assert sorted(tuple(r) for r in workout_days.collect()) == [(date(2023, 3, 11), "2023-10")]
 
 
@@ -72,7 +75,10 @@ def test_set_1_profile_changes_applied(after_set_1):
     profiles = {r.user_id: r for r in table(after_set_1, "user_profile").collect()}
     key = TEST_PII_KEY.encode()
     assert profiles[12140].last_name == token("Castillo", key)
-    assert (profiles[13559].city, profiles[13559].street_address) == ("Santa Monica", token("634 Acevedo Mountain", key))
+    assert (profiles[13559].city, profiles[13559].street_address) == (
+        "Santa Monica",
+        token("634 Acevedo Mountain", key),
+    )
 
 
 def test_set_2_acceptance_counts(after_set_2):
@@ -92,7 +98,9 @@ def test_workout_bpm_summary_equals_an_independent_computation(after_set_2):
         with open(landing(after_set_2, "kafka_multiplex_bz", f"3-bpm_{set_number}.json")) as lines:
             for line in lines:
                 value = json.loads(json.loads(line)["value"])
-                second = int(datetime.strptime(value["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+                second = int(
+                    datetime.strptime(value["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+                )
                 readings[(value["device_id"], second)] = value["heartrate"]
     sessions = {(12474, 118440): (1678521900, 1678525800), (14633, 175406): (1678608300, 1678610700)}
     expected = {}
@@ -120,17 +128,29 @@ def test_gym_summary_equals_an_independent_computation(after_set_2):
         with open(landing(after_set_2, "kafka_multiplex_bz", f"4-workout_{n}.json")) as f:
             for line in f:
                 v = json.loads(json.loads(line)["value"])
-                workouts.setdefault((v["user_id"], v["workout_id"], v["session_id"]), {})[v["action"]] = int(v["timestamp"])
+                workouts.setdefault((v["user_id"], v["workout_id"], v["session_id"]), {})[v["action"]] = int(
+                    v["timestamp"]
+                )
     expected = set()
     for visit in visits:
         login, logout = int(visit["login"]), int(visit["logout"])
         for (user, workout, session), times in workouts.items():
             if user == users[visit["mac_address"]] and login <= times["start"] <= logout:
-                expected.add((datetime.fromtimestamp(login, tz=timezone.utc).date(), int(visit["gym"]),
-                              token(visit["mac_address"], key), workout, session,
-                              round((logout - login) / 60, 2), round((times["stop"] - times["start"]) / 60, 2)))
-    actual = {(r.date, r.gym, r.mac_address, r.workout_id, r.session_id, float(r.minutes_in_gym),
-               float(r.minutes_exercising)) for r in table(after_set_2, "gym_summary").collect()}
+                expected.add(
+                    (
+                        datetime.fromtimestamp(login, tz=timezone.utc).date(),
+                        int(visit["gym"]),
+                        token(visit["mac_address"], key),
+                        workout,
+                        session,
+                        round((logout - login) / 60, 2),
+                        round((times["stop"] - times["start"]) / 60, 2),
+                    )
+                )
+    actual = {
+        (r.date, r.gym, r.mac_address, r.workout_id, r.session_id, float(r.minutes_in_gym), float(r.minutes_exercising))
+        for r in table(after_set_2, "gym_summary").collect()
+    }
     assert len(expected) == 16
     assert actual == expected
 

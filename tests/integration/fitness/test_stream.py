@@ -1,4 +1,5 @@
 """The spec's acceptance table in stream mode: every layer as processingTime streams while sets land."""
+
 import pytest
 from pyspark.sql import functions as F
 
@@ -17,12 +18,17 @@ def test_stream_mode_reaches_the_acceptance_counts_of_both_sets(make_runtime):
     # Every micro-batch with rows is in the event log: its rows add up to the tables, and each row's
     # rows in are accounted for (how many readings a watermark drops depends on the batches: not fixed).
     log = runtime.spark.read.format("delta").load(runtime.system_path("event_log")).where("mode = 'stream'")
-    unaccounted = log.where("rows_in != rows_quarantined + rows_inserted + rows_updated + rows_unchanged"
-                            " + rows_duplicate + rows_late")
+    unaccounted = log.where(
+        "rows_in != rows_quarantined + rows_inserted + rows_updated + rows_unchanged + rows_duplicate + rows_late"
+    )
     assert unaccounted.count() == 0
     assert log.where("status != 'ok'").count() == 0
-    totals = {r.table: (r.inserted, r.quarantined) for r in log.groupBy("table").agg(
-        F.sum("rows_inserted").alias("inserted"), F.sum("rows_quarantined").alias("quarantined")).collect()}
+    totals = {
+        r.table: (r.inserted, r.quarantined)
+        for r in log.groupBy("table")
+        .agg(F.sum("rows_inserted").alias("inserted"), F.sum("rows_quarantined").alias("quarantined"))
+        .collect()
+    }
     assert totals["registered_users_bz"] == (10, 0)
     assert totals["users"] == (10, 0)
     assert totals["heart_rate"] == (507_602, 0)

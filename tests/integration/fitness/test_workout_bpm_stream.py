@@ -1,6 +1,7 @@
 """workout_bpm as a stream, whatever order its inputs arrive in: a user's registration may reach
 ``users`` after the user's workouts and readings, and one device's readings may land behind a later
 workout of another device (devices sync in bulk)."""
+
 import os
 from datetime import datetime
 
@@ -32,8 +33,12 @@ class Streams:
     def run(self):
         inputs = {name: self.spark.readStream.format("delta").load(self.paths[name]) for name in SCHEMAS}
         built = silver.workout_bpm(inputs["workouts"], inputs["users"], inputs["readings"], self.conf)
-        query = (built.writeStream.format("delta").option("checkpointLocation", str(self.folder / "checkpoint"))
-                 .trigger(availableNow=True).start(self.paths["out"]))
+        query = (
+            built.writeStream.format("delta")
+            .option("checkpointLocation", str(self.folder / "checkpoint"))
+            .trigger(availableNow=True)
+            .start(self.paths["out"])
+        )
         query.awaitTermination()
         if not os.path.exists(self.paths["out"]):
             return []
@@ -45,14 +50,19 @@ def at(hour, minute=0, second=0):
     return datetime(2023, 3, 11, hour, minute, second)
 
 
-@pytest.mark.parametrize("order", [("workouts", "readings", "users"), ("users", "readings", "workouts"),
-                                   ("readings", "users", "workouts")])
+@pytest.mark.parametrize(
+    "order", [("workouts", "readings", "users"), ("users", "readings", "workouts"), ("readings", "users", "workouts")]
+)
 def test_readings_are_attributed_whichever_input_arrives_last(spark, tmp_path, order):
     streams = Streams(spark, tmp_path, "30 seconds")
     batches = {
         "workouts": [(1, 1, 1, at(8), at(8, 0, 3))],
-        "readings": [(77, at(8, 0, 1), 61.0, True), (77, at(8, 0, 3), 63.0, True), (77, at(8, 0, 4), 64.0, True),
-                     (88, at(8, 0, 2), 99.0, True)],
+        "readings": [
+            (77, at(8, 0, 1), 61.0, True),
+            (77, at(8, 0, 3), 63.0, True),
+            (77, at(8, 0, 4), 64.0, True),
+            (88, at(8, 0, 2), 99.0, True),
+        ],
         "users": [(1, 77), (2, 88)],  # user 2 has a reading but no workout
     }
     expected = [(1, "08:00:01", 61.0), (1, "08:00:03", 63.0)]

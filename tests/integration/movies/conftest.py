@@ -1,4 +1,5 @@
 """A lakehouse and an operational database on the project's PostgreSQL server, shared by one test module."""
+
 from __future__ import annotations
 
 import os
@@ -6,16 +7,21 @@ import uuid
 
 import pytest
 
-from medallion.sources import databases
 from medallion.platform.config import DatabaseSettings, load_settings
 from medallion.platform.runtime import Runtime
 from medallion.platform.secrets import Secret
+from medallion.sources import databases
 from tests.support import postgres
 
 
 def database_settings(url: str) -> DatabaseSettings:
-    return DatabaseSettings(name="operational", url=url, user="medallion",
-                            password_secret=postgres.PASSWORD_SECRET, driver="org.postgresql.Driver")
+    return DatabaseSettings(
+        name="operational",
+        url=url,
+        user="medallion",
+        password_secret=postgres.PASSWORD_SECRET,
+        driver="org.postgresql.Driver",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """The spec of the movies pipeline computed in plain Python from the generated files: what the tables
 must hold. Independent of the pipeline's code: CSV by Python's csv module, XML by ElementTree, the
 classification by str.split(). Only the generator (the input) and the stop-word list are shared."""
+
 from __future__ import annotations
 
 import csv
@@ -15,12 +16,22 @@ from decimal import Decimal
 from medallion.pipelines.movies.classification import english_stop_words
 from medallion.pipelines.movies.generator import DayFiles, logs_csv, reviews_csv
 
-BROWSER = {"Microsoft Windows": "Edge", "Linux": "Firefox", "Apple MacOS": "Safari", "Apple iOS": "Safari",
-           "Google Android": "Chrome"}
+BROWSER = {
+    "Microsoft Windows": "Edge",
+    "Linux": "Firefox",
+    "Apple MacOS": "Safari",
+    "Apple iOS": "Safari",
+    "Google Android": "Chrome",
+}
 DEVICES = {"Mobile", "Computer", "Tablet"}
 ELEMENTS = ("logDate", "device", "location", "os", "ipAddress", "phoneNumber")
-DIMENSIONS = {"dim_date": "log_date", "dim_devices": "device", "dim_location": "location", "dim_os": "os",
-              "dim_browser": "browser"}
+DIMENSIONS = {
+    "dim_date": "log_date",
+    "dim_devices": "device",
+    "dim_location": "location",
+    "dim_os": "os",
+    "dim_browser": "browser",
+}
 
 
 def positive(text: str) -> int:
@@ -50,9 +61,18 @@ def session(log: str) -> tuple[dict | None, list[str]]:
     if entry is None:
         return None, ["log_is_well_formed_xml"]
     values = {name: (entry.findtext(name) or "").strip() or None for name in ELEMENTS}
-    rules = [f"{column}_present" for column, name in
-             (("log_date", "logDate"), ("device", "device"), ("location", "location"), ("os", "os"),
-              ("ip", "ipAddress"), ("phone_number", "phoneNumber")) if values[name] is None]
+    rules = [
+        f"{column}_present"
+        for column, name in (
+            ("log_date", "logDate"),
+            ("device", "device"),
+            ("location", "location"),
+            ("os", "os"),
+            ("ip", "ipAddress"),
+            ("phone_number", "phoneNumber"),
+        )
+        if values[name] is None
+    ]
     if values["device"] and values["device"] not in DEVICES:
         rules.append("known_device")
     if values["os"] and values["os"] not in BROWSER:
@@ -63,8 +83,13 @@ def session(log: str) -> tuple[dict | None, list[str]]:
             log_date = datetime.strptime(values["logDate"], "%m-%d-%Y").date()
         except ValueError:
             rules.append("log_date_valid")
-    fields = {"log_date": log_date, "device": values["device"], "location": values["location"], "os": values["os"],
-              "browser": BROWSER.get(values["os"] or "")}
+    fields = {
+        "log_date": log_date,
+        "device": values["device"],
+        "location": values["location"],
+        "os": values["os"],
+        "browser": BROWSER.get(values["os"] or ""),
+    }
     return fields, rules
 
 
@@ -76,9 +101,9 @@ class Expected:
     purchases: list[tuple]  # (customer_id, quantity, unit_price) of the loaded purchase rows
     seen_reviews: set[int] = field(default_factory=set)
     seen_logs: set[int] = field(default_factory=set)
-    reviews: dict[int, tuple[int, int]] = field(default_factory=dict)   # review_id → (customer_id, positive)
-    logs: dict[int, dict] = field(default_factory=dict)                # log_id → fields
-    quarantined: Counter = field(default_factory=Counter)              # (table, rules tuple) → rows
+    reviews: dict[int, tuple[int, int]] = field(default_factory=dict)  # review_id → (customer_id, positive)
+    logs: dict[int, dict] = field(default_factory=dict)  # log_id → fields
+    quarantined: Counter = field(default_factory=Counter)  # (table, rules tuple) → rows
     keys: dict[str, dict] = field(default_factory=lambda: {name: {} for name in DIMENSIONS})
 
     def add_day(self, files: DayFiles) -> None:
@@ -143,8 +168,10 @@ class Expected:
                 key = (customer, *(self.keys[table][fields[column]] for table, column in DIMENSIONS.items()))
                 groups[key].append(is_positive)
         spend = self.spend()
-        return {(*key, spend.get(key[0], Decimal(0)).quantize(Decimal("0.00001")), sum(p), len(p))
-                for key, p in groups.items()}
+        return {
+            (*key, spend.get(key[0], Decimal(0)).quantize(Decimal("0.00001")), sum(p), len(p))
+            for key, p in groups.items()
+        }
 
     def review_counts(self, column: str, where=lambda fields: True) -> Counter:
         """Reviews (with a session) per value of a log column, for the sessions ``where`` accepts."""

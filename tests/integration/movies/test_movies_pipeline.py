@@ -1,5 +1,6 @@
 """The movies pipeline end to end: purchases in PostgreSQL, three days of generated vendor files (with
 their defects), a re-run. Every table is checked against the plain-Python reference of the spec."""
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,14 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from medallion import io
-from medallion.engine import hooks as engine_hooks, runner
-from medallion.platform.config import PROJECT_DIR
-from medallion.notebook import run_notebook
 from medallion.declare.pipeline import get_pipeline
+from medallion.engine import hooks as engine_hooks
+from medallion.engine import runner
+from medallion.notebook import run_notebook
 from medallion.pipelines.movies import generator, hooks
-
 from medallion.pipelines.movies.acceptance import expected_counts
 from medallion.pipelines.movies.gold import DIMENSIONS as GOLD_DIMENSIONS
+from medallion.platform.config import PROJECT_DIR
 from medallion.read.queries import query_names, run_query
 from tests.integration.movies.reference import DIMENSIONS, Expected
 
@@ -56,16 +57,21 @@ def quarantine(runtime):
 
 def versions(runtime) -> dict[str, int]:
     spark = runtime.spark
-    return {name: io.table_version(spark, runtime.location("movies", t.layer, name).path)
-            for name, t in PIPELINE.tables.items()}
+    return {
+        name: io.table_version(spark, runtime.location("movies", t.layer, name).path)
+        for name, t in PIPELINE.tables.items()
+    }
 
 
 def commits_changing_rows(runtime, name, after: int) -> list:
     declared = PIPELINE.get(name)
     history = DeltaTable.forPath(runtime.spark, runtime.location("movies", declared.layer, name).path).history()
     metrics = ("numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted")
-    return [(r["version"], r["operation"]) for r in history.where(F.col("version") > after).collect()
-            if r["operation"] != "MERGE" or any(int((r["operationMetrics"] or {}).get(m, 0)) for m in metrics)]
+    return [
+        (r["version"], r["operation"])
+        for r in history.where(F.col("version") > after).collect()
+        if r["operation"] != "MERGE" or any(int((r["operationMetrics"] or {}).get(m, 0)) for m in metrics)
+    ]
 
 
 def dimension_keys(runtime) -> dict[str, dict]:
@@ -77,18 +83,40 @@ def dimension_keys(runtime) -> dict[str, dict]:
 
 
 def fact_rows(runtime) -> set:
-    return {(r["customer_id"], r["id_dim_date"], r["id_dim_devices"], r["id_dim_location"], r["id_dim_os"],
-             r["id_dim_browser"], r["amount_spent"], r["review_score"], r["review_count"])
-            for r in table(runtime, "fact_movie_analytics").collect()}
+    return {
+        (
+            r["customer_id"],
+            r["id_dim_date"],
+            r["id_dim_devices"],
+            r["id_dim_location"],
+            r["id_dim_os"],
+            r["id_dim_browser"],
+            r["amount_spent"],
+            r["review_score"],
+            r["review_count"],
+        )
+        for r in table(runtime, "fact_movie_analytics").collect()
+    }
 
 
 def extra_purchases(customer: int) -> str:
     """Later purchases of one reviewing customer: two sales (12.5 + 3 × 1.125) and a cancellation."""
-    return generator.purchases_csv([
-        ("581001", "22423", "REGENCY CAKESTAND 3 TIER", "1", "12/9/2011 12:50", "12.5", str(customer), "France"),
-        ("581001", "22138", "BAKING SET 9 PIECE RETROSPOT ", "3", "12/9/2011 12:50", "1.125", str(customer), "France"),
-        ("C581002", "22423", "REGENCY CAKESTAND 3 TIER", "-1", "12/9/2011 12:55", "12.5", str(customer), "France"),
-    ])
+    return generator.purchases_csv(
+        [
+            ("581001", "22423", "REGENCY CAKESTAND 3 TIER", "1", "12/9/2011 12:50", "12.5", str(customer), "France"),
+            (
+                "581001",
+                "22138",
+                "BAKING SET 9 PIECE RETROSPOT ",
+                "3",
+                "12/9/2011 12:50",
+                "1.125",
+                str(customer),
+                "France",
+            ),
+            ("C581002", "22423", "REGENCY CAKESTAND 3 TIER", "-1", "12/9/2011 12:55", "12.5", str(customer), "France"),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +140,12 @@ def pipeline_run(movies_runtime_factory, spark):
         if day == 1:
             notebook_results["setup"] = notebook("02-setup")
             notebook_results["produce"] = notebook("10-producer", set="1")
-            notebook_results.update({layer: notebook(name) for layer, name in
-                                     (("bronze", "04-bronze"), ("silver", "05-silver"), ("gold", "06-gold"))})
+            notebook_results.update(
+                {
+                    layer: notebook(name)
+                    for layer, name in (("bronze", "04-bronze"), ("silver", "05-silver"), ("gold", "06-gold"))
+                }
+            )
         elif day == 2:
             notebook("10-producer", set="2")
             notebook_results["run"] = notebook("07-run")
@@ -122,25 +154,39 @@ def pipeline_run(movies_runtime_factory, spark):
             _load_extra_purchases(runtime, extra_customer, expected)
             engine_hooks.produce(runtime, PIPELINE, set_number=day)
             runner.run(runtime, "movies", progress=lambda message: None)
-        expected.add_day(generator.day_files(day, SETTINGS["seed"], SETTINGS["reviews_per_day"],
-                                             hooks.customers(conf), hooks.start_date(conf)))
-        state = DayState(fact_rows(runtime), {r[0] for r in table(runtime, "fact_movie_analytics")
-                                              .select("insert_date").distinct().collect()},
-                         dimension_keys(runtime), versions(runtime))
+        expected.add_day(
+            generator.day_files(
+                day, SETTINGS["seed"], SETTINGS["reviews_per_day"], hooks.customers(conf), hooks.start_date(conf)
+            )
+        )
+        state = DayState(
+            fact_rows(runtime),
+            {r[0] for r in table(runtime, "fact_movie_analytics").select("insert_date").distinct().collect()},
+            dimension_keys(runtime),
+            versions(runtime),
+        )
         state.expected_fact = expected.fact()
         state.expected_keys = {name: dict(keys) for name, keys in expected.keys.items()}
         state.counts = {name: table(runtime, name).count() for name in PIPELINE.tables}
         states.append(state)
     second_load = engine_hooks.setup(runtime, PIPELINE)
     rerun = runner.run(runtime, "movies", progress=lambda message: None)
-    return {"runtime": runtime, "expected": expected, "states": states, "notebooks": notebook_results,
-            "purchase_lines": len(purchases_text.splitlines()) - 1, "second_load": second_load, "rerun": rerun,
-            "started": started, "extra_customer": extra_customer}
+    return {
+        "runtime": runtime,
+        "expected": expected,
+        "states": states,
+        "notebooks": notebook_results,
+        "purchase_lines": len(purchases_text.splitlines()) - 1,
+        "second_load": second_load,
+        "rerun": rerun,
+        "started": started,
+        "extra_customer": extra_customer,
+    }
 
 
 def _load_extra_purchases(runtime, customer, expected):
-    from medallion.sources import databases
     from medallion.pipelines.movies import purchases
+    from medallion.sources import databases
 
     database = runtime.settings.database("operational")
     text = extra_purchases(customer)
@@ -154,9 +200,13 @@ def test_every_review_and_log_is_loaded_or_quarantined_with_its_reason(pipeline_
     runtime, expected = pipeline_run["runtime"], pipeline_run["expected"]
     reviews_landed = logs_landed = 0
     for day in range(1, DAYS + 1):
-        files = generator.day_files(day, SETTINGS["seed"], SETTINGS["reviews_per_day"],
-                                    hooks.customers(runtime.settings.pipeline("movies")),
-                                    hooks.start_date(runtime.settings.pipeline("movies")))
+        files = generator.day_files(
+            day,
+            SETTINGS["seed"],
+            SETTINGS["reviews_per_day"],
+            hooks.customers(runtime.settings.pipeline("movies")),
+            hooks.start_date(runtime.settings.pipeline("movies")),
+        )
         reviews_landed += len(files.reviews)
         logs_landed += len(files.logs)
     quarantined = Counter((r["table"], tuple(sorted(r["rules"]))) for r in quarantine(runtime).collect())
@@ -166,7 +216,8 @@ def test_every_review_and_log_is_loaded_or_quarantined_with_its_reason(pipeline_
     # reviews: file lines = bronze + bronze quarantine; bronze = silver + silver quarantine
     assert reviews_landed == table(runtime, "movie_review_bz").count() + by_table["movie_review_bz"]
     assert table(runtime, "movie_review_bz").count() == (
-        table(runtime, "classified_movie_review").count() + by_table["classified_movie_review"])
+        table(runtime, "classified_movie_review").count() + by_table["classified_movie_review"]
+    )
     assert logs_landed == table(runtime, "log_reviews_bz").count() + by_table["log_reviews_bz"]
     assert table(runtime, "log_reviews_bz").count() == table(runtime, "review_logs").count() + by_table["review_logs"]
     # and each quarantined row carries the reason the reference gives it
@@ -180,9 +231,11 @@ def test_every_review_and_log_is_loaded_or_quarantined_with_its_reason(pipeline_
     assert rules["known_customer"] == DAYS and rules["log_is_well_formed_xml"] == DAYS
     assert sum(n for rule, n in rules.items() if rule.endswith("_present")) == DAYS  # one missing element a day
     # purchases without a customer are quarantined, returns kept but out of amount_spent
-    assert set(purchase_rules) <= {("user_purchase", ("customer_id_present",)),
-                                   ("user_purchase", ("customer_id_present", "positive_quantity")),
-                                   ("user_purchase", ("customer_id_present", "positive_unit_price"))}
+    assert set(purchase_rules) <= {
+        ("user_purchase", ("customer_id_present",)),
+        ("user_purchase", ("customer_id_present", "positive_quantity")),
+        ("user_purchase", ("customer_id_present", "positive_unit_price")),
+    }
     purchase_lines = pipeline_run["purchase_lines"] + 3
     assert table(runtime, "user_purchase").count() + sum(purchase_rules.values()) == purchase_lines
 
@@ -198,8 +251,10 @@ def test_quarantined_records_keep_source_file_and_no_raw_personal_data(pipeline_
 # -------------------------------------------------------------------------------------------- silver
 def test_classified_reviews_match_the_reference(pipeline_run):
     runtime, expected = pipeline_run["runtime"], pipeline_run["expected"]
-    loaded = {r["review_id"]: (r["customer_id"], r["positive_review"])
-              for r in table(runtime, "classified_movie_review").collect()}
+    loaded = {
+        r["review_id"]: (r["customer_id"], r["positive_review"])
+        for r in table(runtime, "classified_movie_review").collect()
+    }
     assert loaded == expected.reviews
     assert 0 < sum(p for _, p in loaded.values()) < len(loaded)  # both classes present
     dates = {r[0] for r in table(runtime, "classified_movie_review").select("insert_date").distinct().collect()}
@@ -209,8 +264,16 @@ def test_classified_reviews_match_the_reference(pipeline_run):
 def test_review_logs_match_the_reference_with_personal_data_tokenised(pipeline_run):
     runtime, expected = pipeline_run["runtime"], pipeline_run["expected"]
     rows = table(runtime, "review_logs").collect()
-    assert {r["log_id"]: {"log_date": r["log_date"], "device": r["device"], "location": r["location"],
-                          "os": r["os"], "browser": r["browser"]} for r in rows} == expected.logs
+    assert {
+        r["log_id"]: {
+            "log_date": r["log_date"],
+            "device": r["device"],
+            "location": r["location"],
+            "os": r["os"],
+            "browser": r["browser"],
+        }
+        for r in rows
+    } == expected.logs
     assert all(re.fullmatch("[0-9a-f]{64}", r["ip"]) and re.fullmatch("[0-9a-f]{64}", r["phone_number"]) for r in rows)
     assert len({r["ip"] for r in rows}) == len(rows)  # distinct addresses keep distinct tokens
 
@@ -232,8 +295,10 @@ def test_dimension_keys_are_stable_over_three_daily_loads(pipeline_run):
 def test_fact_rows_match_the_reference_after_every_day(pipeline_run):
     for state in pipeline_run["states"]:
         assert state.fact == state.expected_fact
-    assert all(state.fact_insert_dates <= {pipeline_run["started"], datetime.now(timezone.utc).date()}
-               for state in pipeline_run["states"])
+    assert all(
+        state.fact_insert_dates <= {pipeline_run["started"], datetime.now(timezone.utc).date()}
+        for state in pipeline_run["states"]
+    )
 
 
 def test_every_fact_key_resolves_to_a_dimension_row(pipeline_run):
@@ -291,7 +356,9 @@ def test_saved_queries_answer_the_analysts_questions(pipeline_run):
     runtime, expected = pipeline_run["runtime"], pipeline_run["expected"]
     three = ("California", "New York", "Texas")
     by_state = expected.review_counts("location")
-    assert rows_of(run_query(runtime, "movies", "reviews_in_ca_ny_tx")) == [(s, by_state[s]) for s in three if by_state[s]]
+    assert rows_of(run_query(runtime, "movies", "reviews_in_ca_ny_tx")) == [
+        (s, by_state[s]) for s in three if by_state[s]
+    ]
     assert sum(by_state[s] for s in three) > 0
 
     apple = Counter()
@@ -299,30 +366,53 @@ def test_saved_queries_answer_the_analysts_questions(pipeline_run):
         if fields["location"] in three and fields["os"] in ("Apple iOS", "Apple MacOS"):
             apple[(fields["location"], fields["os"])] += 1
     assert rows_of(run_query(runtime, "movies", "apple_reviews_in_ca_ny_tx")) == sorted(
-        (state, os_name, n) for (state, os_name), n in apple.items())
+        (state, os_name, n) for (state, os_name), n in apple.items()
+    )
 
     chrome = expected.review_counts("location", lambda f: f["browser"] == "Chrome")
     assert rows_of(run_query(runtime, "movies", "chrome_reviews_by_state")) == sorted(
-        chrome.items(), key=lambda item: (-item[1], item[0]))
+        chrome.items(), key=lambda item: (-item[1], item[0])
+    )
 
     in_2021 = expected.review_counts("location", lambda f: f["log_date"].year == 2021)
     assert rows_of(run_query(runtime, "movies", "reviews_by_state_in_year", year=2021)) == sorted(
-        in_2021.items(), key=lambda item: (-item[1], item[0]))
+        in_2021.items(), key=lambda item: (-item[1], item[0])
+    )
     assert rows_of(run_query(runtime, "movies", "reviews_by_state_in_year", year=1999)) == []
 
     west = {"California", "Oregon", "Washington"}
-    east = {"Maine", "New Hampshire", "Massachusetts", "Rhode Island", "Connecticut", "New York", "New Jersey",
-            "Delaware", "Maryland", "Virginia", "North Carolina", "South Carolina", "Georgia", "Florida"}
+    east = {
+        "Maine",
+        "New Hampshire",
+        "Massachusetts",
+        "Rhode Island",
+        "Connecticut",
+        "New York",
+        "New Jersey",
+        "Delaware",
+        "Maryland",
+        "Virginia",
+        "North Carolina",
+        "South Carolina",
+        "Georgia",
+        "Florida",
+    }
     coasts = Counter()
     for fields in (expected.logs[i] for i in expected.reviews if i in expected.logs):
         coast = "West" if fields["location"] in west else "East" if fields["location"] in east else None
         if coast:
             coasts[(coast, fields["device"])] += 1
     assert rows_of(run_query(runtime, "movies", "devices_by_coast")) == sorted(
-        ((coast, device, n) for (coast, device), n in coasts.items()), key=lambda r: (r[0], -r[2], r[1]))
+        ((coast, device, n) for (coast, device), n in coasts.items()), key=lambda r: (r[0], -r[2], r[1])
+    )
     assert set(query_names("movies")) == {
-        "reviews_in_ca_ny_tx", "apple_reviews_in_ca_ny_tx", "chrome_reviews_by_state", "reviews_by_state_in_year",
-        "devices_by_coast", "spend_of_reviewing_customers"}
+        "reviews_in_ca_ny_tx",
+        "apple_reviews_in_ca_ny_tx",
+        "chrome_reviews_by_state",
+        "reviews_by_state_in_year",
+        "devices_by_coast",
+        "spend_of_reviewing_customers",
+    }
 
 
 # ----------------------------------------------------------------------------- notebooks, acceptance
@@ -331,8 +421,11 @@ def test_the_generic_notebooks_run_the_pipeline_by_its_widget(pipeline_run):
     assert (results["setup"]["pipeline"], results["setup"]["tables"]) == ("movies", len(PIPELINE.tables))
     assert results["produce"] == {"pipeline": "movies", "files": 2}
     assert results["bronze"]["movie_review_bz"] == {
-        "rows_in": SETTINGS["reviews_per_day"] + 2, "inserted": SETTINGS["reviews_per_day"] + 1, "updated": 0,
-        "quarantined": 1}
+        "rows_in": SETTINGS["reviews_per_day"] + 2,
+        "inserted": SETTINGS["reviews_per_day"] + 1,
+        "updated": 0,
+        "quarantined": 1,
+    }
     assert results["silver"]["classified_movie_review"]["inserted"] == first.counts["classified_movie_review"]
     assert results["gold"]["fact_movie_analytics"]["inserted"] == len(first.fact)
     assert set(results["run"]) == set(PIPELINE.tables)  # 07: every table of the pipeline, in one job

@@ -1,5 +1,6 @@
 """Fixtures of the reliability suite: a test configuration for child processes, the canary secret, and
 one clean in-process run of the fault-injection data set that the other tests compare against."""
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from medallion.declare.pipeline import get_pipeline
 from medallion.engine import runner
 from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, load_settings
 from medallion.platform.failpoints import ENV_VAR as FAILPOINTS_ENV_VAR
-from medallion.declare.pipeline import get_pipeline
 from medallion.platform.runtime import Runtime
 from tests.integration.reliability import faults
 
@@ -23,13 +24,15 @@ CANARY = "canary-3f9c2b71-never-print-me"  # the tokenisation key of every run i
 # Every run of the suite, in this process or a child: the fault data holds a reading an hour late, which
 # must be counted late, so readings may lag 30 seconds here (3 days by default).
 SUITE_OVERRIDES = {"pipelines": {"fitness": {"readings_lateness": "30 seconds"}}}
-TEST_ENV = yaml.safe_dump({
-    "runtime": "local",
-    "spark": {"shuffle_partitions": 2},
-    "streaming": {"trigger_interval": "1 second"},
-    "secrets": {"provider": "env"},
-    **SUITE_OVERRIDES,
-})
+TEST_ENV = yaml.safe_dump(
+    {
+        "runtime": "local",
+        "spark": {"shuffle_partitions": 2},
+        "streaming": {"trigger_interval": "1 second"},
+        "secrets": {"provider": "env"},
+        **SUITE_OVERRIDES,
+    }
+)
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +63,11 @@ class CleanRun:
 def clean_run(spark, tmp_path_factory, canary_secrets_file) -> CleanRun:
     """Set A processed once, in this process, with the canary as the tokenisation key (file provider)."""
     root = tmp_path_factory.mktemp("clean")
-    settings = load_settings("local", root=str(root), overrides={
-        "secrets": {"provider": "file", "file": str(canary_secrets_file)}, **SUITE_OVERRIDES})
+    settings = load_settings(
+        "local",
+        root=str(root),
+        overrides={"secrets": {"provider": "file", "file": str(canary_secrets_file)}, **SUITE_OVERRIDES},
+    )
     runtime = Runtime(settings, spark=spark)
     faults.land_set_a(settings)
     runner.load_history(runtime, get_pipeline("fitness"))
@@ -71,16 +77,26 @@ def clean_run(spark, tmp_path_factory, canary_secrets_file) -> CleanRun:
 
 def child_env(conf_dir: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != FAILPOINTS_ENV_VAR}
-    env.update({CONF_DIR_ENV_VAR: str(conf_dir), "MEDALLION_SECRET_PII_TOKEN_KEY": CANARY,
-                "MEDALLION_DRIVER_MEMORY": os.environ.get("MEDALLION_DRIVER_MEMORY", "2g")})
+    env.update(
+        {
+            CONF_DIR_ENV_VAR: str(conf_dir),
+            "MEDALLION_SECRET_PII_TOKEN_KEY": CANARY,
+            "MEDALLION_DRIVER_MEMORY": os.environ.get("MEDALLION_DRIVER_MEMORY", "2g"),
+        }
+    )
     env.update(extra)
     return env
 
 
 def medallion(conf_dir: Path, root: Path, *args: str, env: str = "test", timeout: float = 400, **extra_env: str):
     """``python -m medallion ARGS --env test --root ROOT`` in a child process (its own JVM)."""
-    return subprocess.run([sys.executable, "-m", "medallion", *args, "--env", env, "--root", str(root)],
-                          capture_output=True, text=True, timeout=timeout, env=child_env(conf_dir, **extra_env))
+    return subprocess.run(
+        [sys.executable, "-m", "medallion", *args, "--env", env, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env(conf_dir, **extra_env),
+    )
 
 
 def prepared_root(clean: CleanRun, root: Path) -> Path:

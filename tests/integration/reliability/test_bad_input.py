@@ -3,6 +3,7 @@ duplicates, NULL/blank keys, stale CDC, drift, changed types and late events are
 
 One in-process lakehouse: set A (the published set 1 plus fault files), then set B (drift, late, stale),
 then a run with nothing new."""
+
 from __future__ import annotations
 
 import json
@@ -13,37 +14,48 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from medallion.engine import runner
-from medallion.read.health import pipeline_health
-from medallion.engine.personal_data import token
 from medallion.declare.pipeline import get_pipeline
+from medallion.engine import runner
+from medallion.engine.personal_data import token
+from medallion.read.health import pipeline_health
 from tests.integration.reliability import faults
 from tests.integration.reliability.conftest import CANARY
 
 FITNESS = get_pipeline("fitness")
 
 ROWS_AFTER_A = {
-    "date_lookup": 365, "registered_users_bz": 8, "gym_logins_bz": 10, "kafka_multiplex_bz": 438,
-    "users": 5, "gym_logs": 8, "user_profile": 6, "workouts": 16, "heart_rate": 410, "user_bins": 5,
-    "completed_workouts": 8, "workout_bpm": 390, "gym_summary": 8, "workout_bpm_summary": 0,
+    "date_lookup": 365,
+    "registered_users_bz": 8,
+    "gym_logins_bz": 10,
+    "kafka_multiplex_bz": 438,
+    "users": 5,
+    "gym_logs": 8,
+    "user_profile": 6,
+    "workouts": 16,
+    "heart_rate": 410,
+    "user_bins": 5,
+    "completed_workouts": 8,
+    "workout_bpm": 390,
+    "gym_summary": 8,
+    "workout_bpm_summary": 0,
 }
 QUARANTINE_AFTER_A = {
     ("registered_users_bz", ("parsed",), "7-registered_users_faults.csv"): 3,
-    ("kafka_multiplex_bz", ("date_in_lookup", "parsed"), "9-kafka_faults.json"): 1,   # malformed JSON
-    ("kafka_multiplex_bz", ("parsed",), "9-kafka_faults.json"): 1,                    # offset "abc"
+    ("kafka_multiplex_bz", ("date_in_lookup", "parsed"), "9-kafka_faults.json"): 1,  # malformed JSON
+    ("kafka_multiplex_bz", ("parsed",), "9-kafka_faults.json"): 1,  # offset "abc"
     ("kafka_multiplex_bz", ("parsed", "valid_utf8"), "9-kafka_latin1.json"): 1,
     ("users", ("user_id_present",), "7-registered_users_faults.csv"): 1,
     ("gym_logs", ("login_present",), "8-gym_logins_faults.csv"): 1,
-    ("user_profile", ("value_parsed",), "9-kafka_faults.json"): 1,                    # zip "abc"
-    ("heart_rate", ("value_parsed",), "9-kafka_faults.json"): 1,                      # heartrate "high"
+    ("user_profile", ("value_parsed",), "9-kafka_faults.json"): 1,  # zip "abc"
+    ("heart_rate", ("value_parsed",), "9-kafka_faults.json"): 1,  # heartrate "high"
 }
 # table: rows_in, quarantined, inserted, updated, unchanged, duplicate
 EVENTS_AFTER_A = {
     "registered_users_bz": (11, 3, 8, 0, 0, 0),
     "gym_logins_bz": (10, 0, 10, 0, 0, 0),
     "kafka_multiplex_bz": (441, 3, 438, 0, 0, 0),
-    "users": (8, 1, 5, 0, 0, 2),          # one exact duplicate dropped by the streaming dedupe, one in-batch key
-    "gym_logs": (10, 1, 8, 0, 0, 1),      # the same visit twice: the later logout kept
+    "users": (8, 1, 5, 0, 0, 2),  # one exact duplicate dropped by the streaming dedupe, one in-batch key
+    "gym_logs": (10, 1, 8, 0, 0, 1),  # the same visit twice: the later logout kept
     "user_profile": (10, 1, 6, 0, 0, 3),  # new + update of two users and the stale update collapse per key
     "workouts": (17, 0, 16, 0, 0, 1),
     "heart_rate": (411, 1, 410, 0, 0, 0),
@@ -86,8 +98,11 @@ def test_every_bad_record_is_quarantined_with_its_rules_raw_text_and_source(lake
     found = Counter((r["table"], tuple(r["rules"]), source_name(r["source"])) for r in rows)
     assert dict(found) == QUARANTINE_AFTER_A
     records = {json.loads(r["record"]).get("_corrupt_record") for r in rows if r["table"] == "registered_users_bz"}
-    assert records == {"13000,abc,cc:cc:cc:cc:cc:cc,1678451171", "13001,118443,dd:dd:dd:dd:dd:dd,1678451172,surplus",
-                       "13002,118444"}
+    assert records == {
+        "13000,abc,cc:cc:cc:cc:cc:cc,1678451171",
+        "13001,118443,dd:dd:dd:dd:dd:dd,1678451172,surplus",
+        "13002,118444",
+    }
     profile = next(r for r in rows if r["table"] == "user_profile")
     assert profile["source"].endswith("/kafka_multiplex_bz/9-kafka_faults.json#user_info/0@12901")
     latin1 = next(r for r in rows if os.path.basename(r["source"] or "") == "9-kafka_latin1.json")
@@ -109,12 +124,19 @@ def test_every_landed_line_ends_in_exactly_one_place(lakehouse):
     """Data lines of each landing file = its rows in bronze + its rows in quarantine (blank lines and CSV
     headers are not records; an empty file has none)."""
     landing = Path(lakehouse.settings.landing_path("fitness"))
-    bronze = {"registered_users_bz": "registered_users_bz", "gym_logins_bz": "gym_logins_bz",
-              "kafka_multiplex_bz": "kafka_multiplex_bz"}
-    quarantined = Counter(os.path.basename(r["source"]) for r in quarantine(lakehouse).where("source IS NOT NULL")
-                          .where(F.col("table").isin(*bronze)).collect())
+    bronze = {
+        "registered_users_bz": "registered_users_bz",
+        "gym_logins_bz": "gym_logins_bz",
+        "kafka_multiplex_bz": "kafka_multiplex_bz",
+    }
+    quarantined = Counter(
+        os.path.basename(r["source"])
+        for r in quarantine(lakehouse).where("source IS NOT NULL").where(F.col("table").isin(*bronze)).collect()
+    )
     for folder, table in bronze.items():
-        loaded = Counter(os.path.basename(r["source_file"]) for r in read(lakehouse, table).select("source_file").collect())
+        loaded = Counter(
+            os.path.basename(r["source_file"]) for r in read(lakehouse, table).select("source_file").collect()
+        )
         for path in sorted((landing / folder).iterdir()):
             lines = [line for line in path.read_bytes().split(b"\n") if line.strip()]
             records = len(lines) - (1 if path.suffix == ".csv" and lines else 0)
@@ -126,15 +148,32 @@ def test_every_batch_reconciles_and_the_event_log_counts_what_was_dropped_on_pur
     recorded = events(lakehouse, clean_run.runs[0].run_id)
     for table, expected in EVENTS_AFTER_A.items():
         row = recorded[table]
-        assert (row["rows_in"], row["rows_quarantined"], row["rows_inserted"], row["rows_updated"],
-                row["rows_unchanged"], row["rows_duplicate"]) == expected, table
+        assert (
+            row["rows_in"],
+            row["rows_quarantined"],
+            row["rows_inserted"],
+            row["rows_updated"],
+            row["rows_unchanged"],
+            row["rows_duplicate"],
+        ) == expected, table
     for table, row in recorded.items():
         assert row["status"] == "ok", table
-        assert row["rows_in"] == (row["rows_quarantined"] + row["rows_inserted"] + row["rows_updated"]
-                                  + row["rows_unchanged"] + row["rows_duplicate"] + row["rows_late"]), table
+        assert row["rows_in"] == (
+            row["rows_quarantined"]
+            + row["rows_inserted"]
+            + row["rows_updated"]
+            + row["rows_unchanged"]
+            + row["rows_duplicate"]
+            + row["rows_late"]
+        ), table
         assert row["rows_accepted"] == row["rows_inserted"] + row["rows_updated"] + row["rows_unchanged"], table
     assert recorded["kafka_multiplex_bz"]["broken_rules"] == {
-        "date_in_lookup": 1, "date_in_range": 0, "parsed": 3, "valid_utf8": 1, "no_new_columns": 0}
+        "date_in_lookup": 1,
+        "date_in_range": 0,
+        "parsed": 3,
+        "valid_utf8": 1,
+        "no_new_columns": 0,
+    }
     assert recorded["kafka_multiplex_bz"]["rows_read"] == 444  # 441 records + 3 blank lines
 
 
@@ -210,9 +249,9 @@ def test_a_changed_type_is_quarantined_never_cast_to_null(lakehouse, after_set_b
 
 def test_a_late_event_beyond_the_watermark_is_counted_not_lost(lakehouse, after_set_b):
     late = f"time = timestamp_seconds({faults.LATE_READING_TIME})"
-    assert read(lakehouse, "heart_rate").where(late).count() == 1       # kept in silver
-    assert read(lakehouse, "workout_bpm").where(late).count() == 0      # too late for the stream-stream join
-    assert after_set_b["workout_bpm"].rows_late == 1                    # and counted in the event log
+    assert read(lakehouse, "heart_rate").where(late).count() == 1  # kept in silver
+    assert read(lakehouse, "workout_bpm").where(late).count() == 0  # too late for the stream-stream join
+    assert after_set_b["workout_bpm"].rows_late == 1  # and counted in the event log
     assert count(lakehouse, "workout_bpm") == 390
 
 

@@ -11,6 +11,7 @@ The chain, on one storage root with set A landed (each step is a new process):
 
 The tokenisation key of every run is a canary; no output, log, table or commit of any step may hold it.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,11 +21,11 @@ import pytest
 import yaml
 from pyspark.sql import functions as F
 
-from medallion.platform.failpoints import CRASH_EXIT_CODE
-from medallion.engine.personal_data import token
 from medallion.declare.pipeline import get_pipeline
-from medallion.platform.runtime import Runtime
+from medallion.engine.personal_data import token
 from medallion.platform.config import load_settings
+from medallion.platform.failpoints import CRASH_EXIT_CODE
+from medallion.platform.runtime import Runtime
 from tests.integration.reliability import faults
 from tests.integration.reliability.conftest import CANARY, SUITE_OVERRIDES, medallion, prepared_root
 
@@ -37,9 +38,16 @@ def chain(clean_run, conf_dir, canary_secrets_file, tmp_path_factory):
     """Runs the six steps; returns the root, the runtime reading it and every finished child process,
     with what each step left behind (read between the steps)."""
     root = prepared_root(clean_run, tmp_path_factory.mktemp("crash"))
-    (conf_dir / "testfile.yml").write_text(yaml.safe_dump({
-        "runtime": "local", "spark": {"shuffle_partitions": 2},
-        "secrets": {"provider": "file", "file": str(canary_secrets_file)}, **SUITE_OVERRIDES}))
+    (conf_dir / "testfile.yml").write_text(
+        yaml.safe_dump(
+            {
+                "runtime": "local",
+                "spark": {"shuffle_partitions": 2},
+                "secrets": {"provider": "file", "file": str(canary_secrets_file)},
+                **SUITE_OVERRIDES,
+            }
+        )
+    )
     runtime = Runtime(load_settings("local", root=str(root)), spark=clean_run.runtime.spark)
     steps, seen = {}, {}
 
@@ -49,8 +57,12 @@ def chain(clean_run, conf_dir, canary_secrets_file, tmp_path_factory):
         seen[name] = {t.name: _count(runtime, t.name) for t in FITNESS.ordered()}
         seen[name]["users quarantined"] = _quarantined(runtime, "users")
         seen[name]["user_profile versions"] = _versions(runtime, "user_profile")
-        seen[name]["workout_bpm commits"] = sorted(p.name for p in Path(
-            runtime.location("fitness", FITNESS.get("workout_bpm").layer, "workout_bpm").checkpoint, "commits").glob("[0-9]*"))
+        seen[name]["workout_bpm commits"] = sorted(
+            p.name
+            for p in Path(
+                runtime.location("fitness", FITNESS.get("workout_bpm").layer, "workout_bpm").checkpoint, "commits"
+            ).glob("[0-9]*")
+        )
 
     step("after_bronze_commit", "after_bronze_commit:kafka_multiplex_bz")
     step("between_writes", "between_writes:users")
@@ -69,6 +81,7 @@ def _count(runtime, table):
 def _quarantined(runtime, table):
     path = runtime.quarantine_path("fitness")
     from medallion.io import table_exists
+
     if not table_exists(runtime.spark, path):
         return 0
     return runtime.spark.read.format("delta").load(path).where(F.col("table") == table).count()
@@ -76,7 +89,9 @@ def _quarantined(runtime, table):
 
 def _versions(runtime, table):
     declared = FITNESS.get(table)
-    return sorted(p.stem for p in Path(runtime.location("fitness", declared.layer, table).path, "_delta_log").glob("*.json"))
+    return sorted(
+        p.stem for p in Path(runtime.location("fitness", declared.layer, table).path, "_delta_log").glob("*.json")
+    )
 
 
 def test_crash_after_a_bronze_commit(chain):
@@ -140,8 +155,12 @@ def test_every_crash_is_in_the_event_log(chain):
 
 def test_the_canary_secret_appears_nowhere(chain, clean_run):
     root, runtime, steps, _ = chain
-    tokens = {r["mac_address"] for r in runtime.spark.read.format("delta").load(
-        runtime.location("fitness", FITNESS.get("users").layer, "users").path).collect()}
+    tokens = {
+        r["mac_address"]
+        for r in runtime.spark.read.format("delta")
+        .load(runtime.location("fitness", FITNESS.get("users").layer, "users").path)
+        .collect()
+    }
     assert token("4c:c5:9f:cb:13:bd", CANARY.encode()) in tokens  # the canary really was the key
     for name, process in steps.items():
         assert CANARY not in process.stdout and CANARY not in process.stderr, name

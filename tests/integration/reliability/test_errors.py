@@ -1,4 +1,5 @@
 """Clear errors: one actionable message, a non-zero exit code, and the tables as they were."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from medallion.engine import runner
 from medallion.cli import main
-from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR
+from medallion.declare.pipeline import get_pipeline
+from medallion.engine import runner
 from medallion.errors import CheckpointError
 from medallion.io import table_version
-from medallion.declare.pipeline import get_pipeline
+from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR
 
 producer = import_module("medallion.pipelines.fitness.producer")
 FITNESS = get_pipeline("fitness")
@@ -42,8 +43,10 @@ def test_a_damaged_checkpoint_stops_the_run_before_any_table_changes(make_runtim
     with pytest.raises(CheckpointError) as raised:
         runner.run(runtime, "fitness", tables=tables, progress=lambda _m: None)
     message = str(raised.value)
-    assert f"The streaming checkpoint of fitness.users at {offsets.parent.parent} is damaged: offsets/0 does not " \
-           "match its checksum. Nothing was written." in message
+    assert (
+        f"The streaming checkpoint of fitness.users at {offsets.parent.parent} is damaged: offsets/0 does not "
+        "match its checksum. Nothing was written." in message
+    )
     assert "`medallion reset fitness --keep-landing` then `medallion run fitness`" in message
     assert versions(runtime, *tables) == before
 
@@ -52,7 +55,12 @@ def test_a_damaged_checkpoint_stops_the_run_before_any_table_changes(make_runtim
 
     offsets.write_bytes(sound)  # restored from a backup: the run carries on where it stopped
     runner.run(runtime, "fitness", tables=tables, progress=lambda _m: None)
-    assert runtime.spark.read.format("delta").load(runtime.location("fitness", FITNESS.get("users").layer, "users").path).count() == 10
+    assert (
+        runtime.spark.read.format("delta")
+        .load(runtime.location("fitness", FITNESS.get("users").layer, "users").path)
+        .count()
+        == 10
+    )
 
 
 @pytest.fixture
@@ -61,15 +69,23 @@ def conf_with(tmp_path, monkeypatch):
         shutil.copy(DEFAULT_CONF_DIR / "base.yml", tmp_path / "base.yml")
         (tmp_path / f"{env}.yml").write_text(text)
         monkeypatch.setenv(CONF_DIR_ENV_VAR, str(tmp_path))
+
     return write
 
 
-@pytest.mark.parametrize("text, message", [
-    ("streaming:\n  trigger_intervall: 5 seconds\n",
-     "error: bad.yml: unknown setting 'streaming.trigger_intervall'. Allowed here: max_files_per_trigger, trigger_interval."),
-    ("spark:\n  shuffle_partitions: four\n",
-     "error: bad.yml: 'spark.shuffle_partitions' must be int like its default 4, got 'four'."),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "streaming:\n  trigger_intervall: 5 seconds\n",
+            "error: bad.yml: unknown setting 'streaming.trigger_intervall'. Allowed here: max_files_per_trigger, trigger_interval.",
+        ),
+        (
+            "spark:\n  shuffle_partitions: four\n",
+            "error: bad.yml: 'spark.shuffle_partitions' must be int like its default 4, got 'four'.",
+        ),
+    ],
+)
 def test_a_wrong_config_key_or_type_is_named_with_what_is_allowed(conf_with, tmp_path, capsys, text, message):
     conf_with("bad", text)
     assert main(["run", "fitness", "--env", "bad", "--root", str(tmp_path / "root")]) == 2
@@ -92,7 +108,9 @@ def test_an_unknown_pipeline_is_refused_with_the_choices(capsys):
 
 def test_an_unknown_table_changes_nothing(tmp_path, capsys):
     assert main(["run", "fitness", "--table", "userz", "--root", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.startswith("error: Pipeline 'fitness' has no table 'userz'. Tables: completed_workouts,")
+    assert capsys.readouterr().err.startswith(
+        "error: Pipeline 'fitness' has no table 'userz'. Tables: completed_workouts,"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -100,5 +118,6 @@ def test_a_missing_landing_folder_says_how_to_fix_it_and_changes_nothing(tmp_pat
     assert main(["run", "fitness", "--root", str(tmp_path)]) == 1  # a runtime failure: the data is not there
     assert capsys.readouterr().err.strip() == (
         f"error: Landing folder {tmp_path}/landing/fitness/registered_users_bz does not exist: run `medallion produce "
-        "fitness` or put the source's files there (check storage.landing in conf/local.yml).")
+        "fitness` or put the source's files there (check storage.landing in conf/local.yml)."
+    )
     assert list(tmp_path.iterdir()) == []

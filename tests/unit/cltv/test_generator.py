@@ -1,4 +1,5 @@
 """The new-customer generator: seeded, no labels, and every column within the training data's values."""
+
 import csv
 import io
 
@@ -9,10 +10,33 @@ from medallion.pipelines.cltv.columns import LABELS, NEW_COLUMNS
 
 TRAINING = generator.read_training()
 MODEL = generator.fit(TRAINING)
-CATEGORICAL = ("count", "country", "state", "city", "zip_code", "lat_long", "latitude", "longitude", "gender",
-               "senior_citizen", "partner", "dependents", "phone_service", "multiple_lines", "internet_service",
-               "online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
-               "streaming_movies", "contract", "paperless_billing", "payment_method", "tenure_months")
+CATEGORICAL = (
+    "count",
+    "country",
+    "state",
+    "city",
+    "zip_code",
+    "lat_long",
+    "latitude",
+    "longitude",
+    "gender",
+    "senior_citizen",
+    "partner",
+    "dependents",
+    "phone_service",
+    "multiple_lines",
+    "internet_service",
+    "online_security",
+    "online_backup",
+    "device_protection",
+    "tech_support",
+    "streaming_tv",
+    "streaming_movies",
+    "contract",
+    "paperless_billing",
+    "payment_method",
+    "tenure_months",
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """The models' helpers on tiny frames: the seeded held-out split, the mean baseline, segment naming."""
+
 import math
 
 import pytest
@@ -32,10 +33,14 @@ def test_the_mean_baseline_predicts_the_training_mean(spark):
 
 
 def test_segments_are_chosen_by_silhouette_and_named_from_their_centroids(spark):
-    rows = [(f"L{i}", 60 + i % 5, 100.0 + i % 3, 6, 0) for i in range(20)] + \
-           [(f"S{i}", 1 + i % 3, 20.0 + i % 4, 1, 1) for i in range(20)]
-    frame = spark.createDataFrame(rows, "customer_id STRING, tenure_months INT, monthly_charges DOUBLE, "
-                                        "number_of_services INT, contract_month_to_month INT")
+    rows = [(f"L{i}", 60 + i % 5, 100.0 + i % 3, 6, 0) for i in range(20)] + [
+        (f"S{i}", 1 + i % 3, 20.0 + i % 4, 1, 1) for i in range(20)
+    ]
+    frame = spark.createDataFrame(
+        rows,
+        "customer_id STRING, tenure_months INT, monthly_charges DOUBLE, "
+        "number_of_services INT, contract_month_to_month INT",
+    )
     chosen = training.choose_segmentation(frame, training.SEGMENT_FEATURES, 2, 4, seed=1, max_iter=10)
     assert chosen.k == 2 and set(chosen.silhouettes) == {2, 3, 4}
     assert chosen.silhouette == max(chosen.silhouettes.values()) and chosen.silhouette > 0.9
@@ -53,12 +58,13 @@ def test_a_centroid_coordinate_in_words():
 def test_the_logged_signature_names_the_feature_columns_with_their_types_and_the_output(spark):
     from medallion.pipelines.cltv import tracking
 
-    frame = spark.createDataFrame([("A", 3, 20.5, 1000.0)], "customer_id STRING, tenure_months INT, "
-                                  "monthly_charges DOUBLE, cltv DOUBLE")
+    frame = spark.createDataFrame(
+        [("A", 3, 20.5, 1000.0)], "customer_id STRING, tenure_months INT, monthly_charges DOUBLE, cltv DOUBLE"
+    )
     signature = tracking.signature(frame, ("tenure_months", "monthly_charges"), ("predicted_cltv", "double"))
     assert signature.to_dict() == {
         "inputs": '[{"type": "integer", "name": "tenure_months", "required": true}, '
-                  '{"type": "double", "name": "monthly_charges", "required": true}]',
+        '{"type": "double", "name": "monthly_charges", "required": true}]',
         "outputs": '[{"type": "double", "name": "predicted_cltv", "required": true}]',
         "params": None,
     }

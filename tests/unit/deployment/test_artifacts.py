@@ -1,8 +1,8 @@
 import pytest
 
 from deployment.artifacts import collect, notebook_uploads, wheel_upload
-from medallion.platform.config import DEFAULT_CONF_DIR
 from medallion.errors import MedallionError
+from medallion.platform.config import DEFAULT_CONF_DIR
 from tests.support.checkout import NOTEBOOKS, write_notebooks, write_wheel
 
 
@@ -29,5 +29,8 @@ def test_the_wheel_path_carries_its_content_hash_so_a_new_wheel_gets_a_new_path(
 
 def test_only_the_base_and_environment_conf_are_uploaded(tmp_path):
     artifacts = collect("/Shared/m/qa", write_notebooks(tmp_path / "nb"), DEFAULT_CONF_DIR, "qa", write_wheel(tmp_path))
-    assert [u.remote for u in artifacts.uploads if u.kind == "file"] == ["/Shared/m/qa/conf/base.yml", "/Shared/m/qa/conf/qa.yml"]
+    assert [u.remote for u in artifacts.uploads if u.kind == "file"] == [
+        "/Shared/m/qa/conf/base.yml",
+        "/Shared/m/qa/conf/qa.yml",
+    ]
     assert artifacts.notebook("batch_test") == "/Shared/m/qa/notebooks/08-batch-test"

@@ -1,5 +1,6 @@
 """azure-pipelines.yml: the stages, triggers, approvals and secrets where Azure DevOps users look for
 them, and every command it runs exists in this project (make targets, medallion commands and options)."""
+
 import re
 import shlex
 
@@ -10,8 +11,12 @@ from medallion.cli import build_parser
 from medallion.platform.config import PROJECT_DIR
 
 PIPELINE = yaml.safe_load((PROJECT_DIR / "azure-pipelines.yml").read_text())
-CONNECTIONS = {"Deploy_QA": "medallion-qa", "IntegrationTest_QA": "medallion-qa",
-               "Plan_Prod": "medallion-prod-reader", "Deploy_Prod": "medallion-prod"}
+CONNECTIONS = {
+    "Deploy_QA": "medallion-qa",
+    "IntegrationTest_QA": "medallion-qa",
+    "Plan_Prod": "medallion-prod-reader",
+    "Deploy_Prod": "medallion-prod",
+}
 
 
 def stages() -> dict:
@@ -44,8 +49,13 @@ def makefile_targets() -> set[str]:
 
 def test_the_stages_run_in_release_order():
     order = {name: stage.get("dependsOn") for name, stage in stages().items()}
-    assert order == {"Build": None, "Deploy_QA": "Build", "IntegrationTest_QA": "Deploy_QA",
-                     "Plan_Prod": "IntegrationTest_QA", "Deploy_Prod": "Plan_Prod"}
+    assert order == {
+        "Build": None,
+        "Deploy_QA": "Build",
+        "IntegrationTest_QA": "Deploy_QA",
+        "Plan_Prod": "IntegrationTest_QA",
+        "Deploy_Prod": "Plan_Prod",
+    }
 
 
 def test_triggers_build_pull_requests_and_main_and_release_tags():
@@ -62,7 +72,9 @@ def test_every_stage_says_in_its_header_comment_when_it_runs():
     text = (PROJECT_DIR / "azure-pipelines.yml").read_text()
     for name in stages():
         header = re.search(rf"((?:^#.*\n)+)- stage: {name}\n", text, re.M)
-        assert header and re.search(r"\b(every|on|after)\b", header.group(1)), f"{name} has no header comment saying when it runs"
+        assert header and re.search(r"\b(every|on|after)\b", header.group(1)), (
+            f"{name} has no header comment saying when it runs"
+        )
 
 
 def test_prod_is_deployed_through_the_environment_that_carries_the_approval():
@@ -80,7 +92,9 @@ def test_no_client_secret_every_deploy_signs_in_by_workload_identity_federation(
     text = (PROJECT_DIR / "azure-pipelines.yml").read_text()
     assert "ARM_CLIENT_SECRET" not in text and "variables" not in str([s.get("variables") for s in PIPELINE["stages"]])
     for name, connection in CONNECTIONS.items():
-        medallion = [s for s in steps(stages()[name]) if "medallion" in str(s.get("script", "")) + str(s.get("inputs", {}))]
+        medallion = [
+            s for s in steps(stages()[name]) if "medallion" in str(s.get("script", "")) + str(s.get("inputs", {}))
+        ]
         medallion = [s for s in medallion if "deploy" in str(s)]
         assert medallion and all(s.get("task") == "AzureCLI@2" for s in medallion), name
         assert {s["inputs"]["azureSubscription"] for s in medallion} == {connection}
@@ -91,19 +105,29 @@ def test_no_client_secret_every_deploy_signs_in_by_workload_identity_federation(
 def test_the_prod_deployer_identity_is_used_only_inside_the_approved_environments_deployment_job():
     for name, stage in stages().items():
         for job in stage["jobs"]:
-            job_steps = job.get("steps", []) + job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
+            job_steps = job.get("steps", []) + job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get(
+                "steps", []
+            )
             if any(s.get("inputs", {}).get("azureSubscription") == "medallion-prod" for s in job_steps):
-                assert (name, job.get("deployment"), job.get("environment")) == ("Deploy_Prod", "deploy_prod", "medallion-prod")
+                assert (name, job.get("deployment"), job.get("environment")) == (
+                    "Deploy_Prod",
+                    "deploy_prod",
+                    "medallion-prod",
+                )
     plan_steps = azure_cli_steps(stages()["Plan_Prod"])
     assert "--plan" in plan_steps[0]["inputs"]["inlineScript"] and "Plan_Prod" not in [
-        n for n, s in stages().items() for j in s["jobs"] if j.get("environment") == "medallion-prod"]
+        n for n, s in stages().items() for j in s["jobs"] if j.get("environment") == "medallion-prod"
+    ]
 
 
 def test_the_plan_is_saved_as_an_artifact_and_the_same_plan_is_applied():
     plan_script = azure_cli_steps(stages()["Plan_Prod"])[0]["inputs"]["inlineScript"]
     assert "--plan --out $(Build.ArtifactStagingDirectory)/plan-prod/plan.json" in plan_script
-    assert {"publish": "$(Build.ArtifactStagingDirectory)/plan-prod", "artifact": "plan-prod",
-            "displayName": "Publish the plan for the approver"} in steps(stages()["Plan_Prod"])
+    assert {
+        "publish": "$(Build.ArtifactStagingDirectory)/plan-prod",
+        "artifact": "plan-prod",
+        "displayName": "Publish the plan for the approver",
+    } in steps(stages()["Plan_Prod"])
     deploy_steps = steps(stages()["Deploy_Prod"])
     assert {"download": "current", "artifact": "plan-prod"} in deploy_steps
     apply_script = azure_cli_steps(stages()["Deploy_Prod"])[0]["inputs"]["inlineScript"]

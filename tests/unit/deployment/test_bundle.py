@@ -1,5 +1,6 @@
 """databricks.yml + resources/: the bundle agrees with the SDK deployer job by job, and the committed files
 are what `medallion bundle` renders from conf/ today."""
+
 import pytest
 import yaml
 
@@ -38,8 +39,10 @@ def test_every_job_of_the_sdk_plan_is_in_the_bundle_with_the_same_settings(env):
         # only the paths differ: the bundle names its files relative to itself and syncs to file_path
         expected.pop("run_as", None)
         for want, have in zip(expected["tasks"], resource["tasks"]):
-            assert have["notebook_task"].pop("notebook_path") == "../notebooks/" + \
-                want["notebook_task"].pop("notebook_path").rsplit("/", 1)[1] + ".py"
+            assert (
+                have["notebook_task"].pop("notebook_path")
+                == "../notebooks/" + want["notebook_task"].pop("notebook_path").rsplit("/", 1)[1] + ".py"
+            )
             assert have.pop("libraries") == [{"whl": WHEEL_FROM_RESOURCES}] and len(want.pop("libraries")) == 1
         for want, have in zip(expected["job_clusters"], resource["job_clusters"]):
             assert have["new_cluster"]["spark_env_vars"].pop("MEDALLION_CONF_DIR") == CONF_ON_CLUSTER

@@ -1,4 +1,5 @@
 """Unity Catalog grants as golden SQL: readers see gold only, the job principal writes."""
+
 from pathlib import Path
 
 from medallion.platform import grants
@@ -26,8 +27,10 @@ def test_readers_get_gold_tables_and_no_privilege_on_bronze_or_silver():
         "GRANT SELECT ON TABLE `cat`.`shop_gold`.`revenue` TO `readers`;",
     ]
     writer = [s for s in statements if "`sp-app-id`" in s]
-    assert writer == [f"GRANT USE SCHEMA, CREATE TABLE, SELECT, MODIFY ON SCHEMA `cat`.`shop_{layer}` TO `sp-app-id`;"
-                      for layer in ("bronze", "silver", "gold")]
+    assert writer == [
+        f"GRANT USE SCHEMA, CREATE TABLE, SELECT, MODIFY ON SCHEMA `cat`.`shop_{layer}` TO `sp-app-id`;"
+        for layer in ("bronze", "silver", "gold")
+    ]
 
 
 def test_names_are_quoted_so_a_backtick_cannot_break_out():
@@ -37,8 +40,10 @@ def test_names_are_quoted_so_a_backtick_cannot_break_out():
 
 def test_prod_bootstrap_grants_the_external_location_to_the_job_principal():
     statements = grants.bootstrap_statements(grants.access_for("prod"))
-    assert ("GRANT READ FILES, WRITE FILES, CREATE EXTERNAL TABLE ON EXTERNAL LOCATION `medallion_prod_lakehouse` "
-            "TO `33333333-3333-3333-3333-333333333333`;") in statements
+    assert (
+        "GRANT READ FILES, WRITE FILES, CREATE EXTERNAL TABLE ON EXTERNAL LOCATION `medallion_prod_lakehouse` "
+        "TO `33333333-3333-3333-3333-333333333333`;"
+    ) in statements
 
 
 class RecordingSession:

@@ -1,4 +1,5 @@
 """The jobs an environment gets, checked as the SDK's own JobSettings."""
+
 from dataclasses import replace
 
 import pytest
@@ -7,8 +8,8 @@ from databricks.sdk.service import compute, jobs
 from deployment.artifacts import collect
 from deployment.jobs import desired_jobs, desired_permissions
 from deployment.settings import load_deployment
-from medallion.platform.config import DEFAULT_CONF_DIR
 from medallion.errors import MedallionError
+from medallion.platform.config import DEFAULT_CONF_DIR
 from tests.support.checkout import write_notebooks, write_wheel
 
 
@@ -25,17 +26,32 @@ def test_a_batch_job_runs_setup_then_bronze_silver_gold_on_the_pinned_runtime(tm
     settings, artifacts, wanted = _jobs("qa", tmp_path)
     job = wanted["medallion-qa-fitness"]
     assert [(t.task_key, [d.task_key for d in t.depends_on or []]) for t in job.tasks] == [
-        ("setup", []), ("bronze", ["setup"]), ("silver", ["bronze"]), ("gold", ["silver"])]
+        ("setup", []),
+        ("bronze", ["setup"]),
+        ("silver", ["bronze"]),
+        ("gold", ["silver"]),
+    ]
     assert [t.notebook_task.notebook_path for t in job.tasks] == [
-        "/Deployments/medallion/qa/notebooks/02-setup", "/Deployments/medallion/qa/notebooks/04-bronze",
-        "/Deployments/medallion/qa/notebooks/05-silver", "/Deployments/medallion/qa/notebooks/06-gold"]
+        "/Deployments/medallion/qa/notebooks/02-setup",
+        "/Deployments/medallion/qa/notebooks/04-bronze",
+        "/Deployments/medallion/qa/notebooks/05-silver",
+        "/Deployments/medallion/qa/notebooks/06-gold",
+    ]
     wheel = "/Workspace" + artifacts.wheel.remote
     assert all(t.libraries == [compute.Library(whl=wheel)] and t.job_cluster_key == "medallion" for t in job.tasks)
     cluster = job.job_clusters[0].new_cluster
-    assert (cluster.spark_version, cluster.node_type_id, cluster.num_workers) == ("15.4.x-scala2.12", "Standard_D4ds_v5", 1)
+    assert (cluster.spark_version, cluster.node_type_id, cluster.num_workers) == (
+        "15.4.x-scala2.12",
+        "Standard_D4ds_v5",
+        1,
+    )
     assert cluster.data_security_mode.value == "SINGLE_USER"
     assert cluster.spark_env_vars == {"MEDALLION_CONF_DIR": "/Workspace/Deployments/medallion/qa/conf"}
-    assert {(p.name, p.default) for p in job.parameters} == {("env", "qa"), ("pipeline", "fitness"), ("run_type", "once")}
+    assert {(p.name, p.default) for p in job.parameters} == {
+        ("env", "qa"),
+        ("pipeline", "fitness"),
+        ("run_type", "once"),
+    }
     assert job.schedule == jobs.CronSchedule("0 0 4 * * ?", "UTC", pause_status=jobs.PauseStatus.UNPAUSED)
     assert job.run_as == jobs.JobRunAs(service_principal_name="22222222-2222-2222-2222-222222222222")
     assert job.email_notifications.on_failure == ["medallion-oncall@example.com"]
@@ -65,7 +81,8 @@ def test_the_integration_tests_job_runs_the_batch_test_notebook_per_pipeline_on_
     _, _, wanted = _jobs("qa", tmp_path)
     job = wanted["medallion-qa-integration-tests"]
     assert [(t.task_key, t.notebook_task.base_parameters) for t in job.tasks] == [
-        ("test_fitness", {"env": "qa", "pipeline": "fitness", "run_type": "once"})]
+        ("test_fitness", {"env": "qa", "pipeline": "fitness", "run_type": "once"})
+    ]
     assert job.tasks[0].notebook_task.notebook_path.endswith("/notebooks/08-batch-test")
     assert job.schedule is None and job.continuous is None and job.timeout_seconds == 3600
 
@@ -85,27 +102,39 @@ def test_a_missing_notebook_names_the_file_the_job_needs(tmp_path):
 def test_permissions_come_from_conf():
     acl = desired_permissions(load_deployment("prod", known_pipelines=["fitness"]))
     assert [(e.group_name, e.permission_level.value) for e in acl] == [
-        ("medallion-platform", "CAN_MANAGE"), ("medallion-operators", "CAN_MANAGE_RUN"),
-        ("medallion-engineers", "CAN_VIEW"), ("medallion-readers", "CAN_VIEW")]
+        ("medallion-platform", "CAN_MANAGE"),
+        ("medallion-operators", "CAN_MANAGE_RUN"),
+        ("medallion-engineers", "CAN_VIEW"),
+        ("medallion-readers", "CAN_VIEW"),
+    ]
 
 
 def test_cluster_policy_autoscale_and_spot_come_from_conf(tmp_path):
     from deployment.settings import ClusterSettings
 
-    spot = ClusterSettings("15.4.x-scala2.12", "Standard_D4ds_v5", 1, "SINGLE_USER", policy_id="ABC123",
-                           autoscale={"min_workers": 1, "max_workers": 4}, availability="SPOT_WITH_FALLBACK_AZURE",
-                           first_on_demand=1)
+    spot = ClusterSettings(
+        "15.4.x-scala2.12",
+        "Standard_D4ds_v5",
+        1,
+        "SINGLE_USER",
+        policy_id="ABC123",
+        autoscale={"min_workers": 1, "max_workers": 4},
+        availability="SPOT_WITH_FALLBACK_AZURE",
+        first_on_demand=1,
+    )
     _, _, wanted = _jobs("qa", tmp_path, cluster=spot)
     cluster = wanted["medallion-qa-fitness"].job_clusters[0].new_cluster
     assert (cluster.policy_id, cluster.apply_policy_default_values) == ("ABC123", True)
     assert cluster.autoscale == compute.AutoScale(min_workers=1, max_workers=4) and cluster.num_workers is None
     assert cluster.azure_attributes == compute.AzureAttributes(
-        availability=compute.AzureAvailability.SPOT_WITH_FALLBACK_AZURE, first_on_demand=1, spot_bid_max_price=-1)
+        availability=compute.AzureAvailability.SPOT_WITH_FALLBACK_AZURE, first_on_demand=1, spot_bid_max_price=-1
+    )
 
 
 def test_by_default_a_fixed_size_on_demand_cluster_without_policy(tmp_path):
     _, _, wanted = _jobs("prod", tmp_path)
     cluster = wanted["medallion-prod-fitness"].job_clusters[0].new_cluster
     assert (cluster.num_workers, cluster.autoscale, cluster.policy_id) == (4, None, None)
-    assert cluster.azure_attributes == compute.AzureAttributes(availability=compute.AzureAvailability.ON_DEMAND_AZURE,
-                                                               first_on_demand=1)
+    assert cluster.azure_attributes == compute.AzureAttributes(
+        availability=compute.AzureAvailability.ON_DEMAND_AZURE, first_on_demand=1
+    )

@@ -3,8 +3,8 @@ import shutil
 import pytest
 
 from deployment.settings import https_location, load_deployment
-from medallion.platform.config import DEFAULT_CONF_DIR, load_conf
 from medallion.errors import ConfigError
+from medallion.platform.config import DEFAULT_CONF_DIR, load_conf
 from tests.support.checkout import edit_conf
 
 KNOWN = ["fitness"]
@@ -17,11 +17,14 @@ def conf_dir(tmp_path):
     return target
 
 
-@pytest.mark.parametrize("env, folder, paused, workers", [
-    ("dev", "/Deployments/medallion/dev", True, 1),
-    ("qa", "/Deployments/medallion/qa", False, 1),
-    ("prod", "/Deployments/medallion/prod", False, 4),
-])
+@pytest.mark.parametrize(
+    "env, folder, paused, workers",
+    [
+        ("dev", "/Deployments/medallion/dev", True, 1),
+        ("qa", "/Deployments/medallion/qa", False, 1),
+        ("prod", "/Deployments/medallion/prod", False, 4),
+    ],
+)
 def test_every_environment_has_its_deployment_settings(env, folder, paused, workers):
     settings = load_deployment(env, known_pipelines=KNOWN)
     assert settings.workspace_folder == folder
@@ -49,14 +52,17 @@ def test_permissions_keep_their_conf_order_and_levels():
     )
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"workspace_folder": "/Shared"}, "must be a folder of its own"),
-    ({"stream_pipelines": ["movies"]}, "stream_pipelines .* unknown pipeline"),
-    ({"pipelines": ["nope"]}, "deployment.pipelines: unknown pipeline"),
-    ({"cluster": {"data_security_mode": "NONE"}}, "data_security_mode must be one of"),
-    ({"host": "adb-1.azuredatabricks.net"}, "must be a workspace URL"),
-    ({"synapse": {"auth": "password"}}, "synapse.auth must be one of"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"workspace_folder": "/Shared"}, "must be a folder of its own"),
+        ({"stream_pipelines": ["movies"]}, "stream_pipelines .* unknown pipeline"),
+        ({"pipelines": ["nope"]}, "deployment.pipelines: unknown pipeline"),
+        ({"cluster": {"data_security_mode": "NONE"}}, "data_security_mode must be one of"),
+        ({"host": "adb-1.azuredatabricks.net"}, "must be a workspace URL"),
+        ({"synapse": {"auth": "password"}}, "synapse.auth must be one of"),
+    ],
+)
 def test_a_wrong_setting_stops_with_the_key_named(conf_dir, change, message):
     edit_conf(conf_dir, "qa", **change)
     with pytest.raises(ConfigError, match=message):
@@ -75,7 +81,9 @@ def test_the_workspace_prefix_is_accepted_and_dropped_for_api_paths(conf_dir):
 
 
 def test_abfss_roots_become_the_https_locations_synapse_reads():
-    assert https_location("abfss://lakehouse@medallionqa.dfs.core.windows.net/medallion") == \
-        "https://medallionqa.dfs.core.windows.net/lakehouse/medallion"
+    assert (
+        https_location("abfss://lakehouse@medallionqa.dfs.core.windows.net/medallion")
+        == "https://medallionqa.dfs.core.windows.net/lakehouse/medallion"
+    )
     with pytest.raises(ConfigError, match="not an abfss:// URL"):
         https_location("/Volumes/main/lake/files")

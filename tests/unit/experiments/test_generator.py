@@ -1,4 +1,5 @@
 """The seeded generator: same seed, same events; the manifest says exactly what was planted."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from medallion.platform.config import load_settings
 from medallion.errors import MedallionError
 from medallion.pipelines.experiments import generator, landing
-from medallion.sources.landing import LandingZone
 from medallion.pipelines.experiments.operational import TESTS
+from medallion.platform.config import load_settings
+from medallion.sources.landing import LandingZone
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,10 @@
 """The operational schema in both dialects, the seed rows, and the producer's CLI options."""
+
 from __future__ import annotations
 
 from medallion.cli import build_parser
-from medallion.sources.databases import POSTGRESQL, SQLSERVER
 from medallion.pipelines.experiments.operational import TABLES, create_table_sql, seed_rows
+from medallion.sources.databases import POSTGRESQL, SQLSERVER
 
 
 def test_the_schema_is_written_for_postgresql_and_azure_sql():
@@ -18,8 +19,19 @@ def test_the_schema_is_written_for_postgresql_and_azure_sql():
 def test_seed_rows_are_the_specs():
     rows = seed_rows()
     assert [r[1] for r in rows["status_management"]] == ["running", "done", "failed", "cancelled", "waiting"]
-    assert [(r[0], r[6]) for r in rows["test_management"]] == [("T001", 2), ("T002", 2), ("T003", 3), ("T004", 1), ("T005", 1)]
-    assert {r[1] for r in rows["metric_management"]} == {"clicks", "screen views", "conversion rate", "revenue per user"}
+    assert [(r[0], r[6]) for r in rows["test_management"]] == [
+        ("T001", 2),
+        ("T002", 2),
+        ("T003", 3),
+        ("T004", 1),
+        ("T005", 1),
+    ]
+    assert {r[1] for r in rows["metric_management"]} == {
+        "clicks",
+        "screen views",
+        "conversion rate",
+        "revenue per user",
+    }
     for table, table_rows in rows.items():
         assert all(len(row) == len(TABLES[table][0]) for row in table_rows)
 

@@ -1,4 +1,5 @@
 """Each statistic against values computed independently with SciPy from the raw observations."""
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,9 @@ from medallion.pipelines.experiments import stats
 ALPHA = 0.05
 
 
-@pytest.mark.parametrize("x_c, n_c, x_t, n_t", [(100, 1000, 130, 1000), (12, 80, 5, 95), (500, 2000, 498, 2000), (0, 50, 3, 60)])
+@pytest.mark.parametrize(
+    "x_c, n_c, x_t, n_t", [(100, 1000, 130, 1000), (12, 80, 5, 95), (500, 2000, 498, 2000), (0, 50, 3, 60)]
+)
 def test_two_proportion_z_test_p_value_is_the_chi_square_of_the_two_by_two_table(x_c, n_c, x_t, n_t):
     result = stats.two_proportion_z_test(x_c, n_c, x_t, n_t, ALPHA)
     expected_p = scipy_stats.chi2_contingency([[x_t, n_t - x_t], [x_c, n_c - x_c]], correction=False)[1]
@@ -33,8 +36,15 @@ def test_two_proportion_confidence_interval_is_wald_at_one_minus_alpha():
 def test_welch_t_test_matches_scipy_on_raw_values():
     generator = np.random.default_rng(11)
     control, treatment = generator.normal(10, 2, 300), generator.normal(10.6, 3.5, 180)
-    result = stats.welch_t_test(control.mean(), control.var(ddof=1), len(control),
-                                treatment.mean(), treatment.var(ddof=1), len(treatment), ALPHA)
+    result = stats.welch_t_test(
+        control.mean(),
+        control.var(ddof=1),
+        len(control),
+        treatment.mean(),
+        treatment.var(ddof=1),
+        len(treatment),
+        ALPHA,
+    )
     reference = scipy_stats.ttest_ind(treatment, control, equal_var=False)
     low, high = reference.confidence_interval(confidence_level=1 - ALPHA)
     assert result.p_value == pytest.approx(reference.pvalue, rel=1e-9)
@@ -45,19 +55,24 @@ def test_welch_t_test_matches_scipy_on_raw_values():
 def test_welch_t_test_on_count_data_with_many_zeros():
     control = np.array([0] * 40 + [1] * 30 + [2] * 20 + [7] * 10, dtype=float)
     treatment = np.array([0] * 30 + [1] * 30 + [3] * 25 + [9] * 15, dtype=float)
-    result = stats.welch_t_test(control.mean(), control.var(ddof=1), 100, treatment.mean(), treatment.var(ddof=1), 100, 0.01)
+    result = stats.welch_t_test(
+        control.mean(), control.var(ddof=1), 100, treatment.mean(), treatment.var(ddof=1), 100, 0.01
+    )
     reference = scipy_stats.ttest_ind(treatment, control, equal_var=False)
     assert result.p_value == pytest.approx(reference.pvalue, rel=1e-9)
     assert (result.ci_low, result.ci_high) == pytest.approx(reference.confidence_interval(0.99), rel=1e-9)
 
 
-@pytest.mark.parametrize("observed, shares", [([600, 400], [1, 1]), ([512, 488], [0.5, 0.5]), ([300, 310, 250], [1, 1, 1]),
-                                              ([700, 300], [0.7, 0.3])])
+@pytest.mark.parametrize(
+    "observed, shares",
+    [([600, 400], [1, 1]), ([512, 488], [0.5, 0.5]), ([300, 310, 250], [1, 1, 1]), ([700, 300], [0.7, 0.3])],
+)
 def test_sample_ratio_p_value_is_pearsons_chi_square(observed, shares):
     total = sum(observed)
     expected = [total * s / sum(shares) for s in shares]
     assert stats.sample_ratio_p_value(observed, shares) == pytest.approx(
-        scipy_stats.chisquare(observed, expected).pvalue, rel=1e-9)
+        scipy_stats.chisquare(observed, expected).pvalue, rel=1e-9
+    )
 
 
 def test_comparisons_that_cannot_be_made_give_no_numbers():
@@ -99,6 +114,8 @@ def test_without_an_effect_the_welch_test_is_significant_at_the_alpha_rate():
     significant = 0
     for _ in range(trials):
         control, treatment = generator.exponential(10, 150), generator.exponential(10, 120)
-        result = stats.welch_t_test(control.mean(), control.var(ddof=1), 150, treatment.mean(), treatment.var(ddof=1), 120, ALPHA)
+        result = stats.welch_t_test(
+            control.mean(), control.var(ddof=1), 150, treatment.mean(), treatment.var(ddof=1), 120, ALPHA
+        )
         significant += result.p_value < ALPHA
     assert abs(significant / trials - ALPHA) < 3 * math.sqrt(ALPHA * (1 - ALPHA) / trials)

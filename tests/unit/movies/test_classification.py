@@ -1,4 +1,5 @@
 """The review classification rule: exact token ``good`` after lower-casing, whitespace split, stop words."""
+
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
@@ -22,7 +23,7 @@ BR_TAGS = [
 ]
 LOOKALIKES = [
     ("good, but long", 0),
-    ("\"good\"", 0),
+    ('"good"', 0),
     ("(good)", 0),
     ("Goodbye", 0),
     ("so-good", 0),
@@ -42,8 +43,9 @@ def classify(spark, texts, strip_br_tags=True):
     return [row[0] for row in frame.select(positive_review(F.col("review_str"), strip_br_tags)).collect()]
 
 
-@pytest.mark.parametrize("examples", [GOLDEN, BR_TAGS, LOOKALIKES, WHITESPACE],
-                         ids=["golden", "br_tags", "lookalikes", "whitespace"])
+@pytest.mark.parametrize(
+    "examples", [GOLDEN, BR_TAGS, LOOKALIKES, WHITESPACE], ids=["golden", "br_tags", "lookalikes", "whitespace"]
+)
 def test_positive_review_examples(spark, examples):
     texts = [text for text, _ in examples]
     assert classify(spark, texts) == [expected for _, expected in examples]

@@ -1,4 +1,5 @@
 """The seeded generator: the same seed gives the same files; every day carries each defect it promises."""
+
 import csv
 import io
 import xml.etree.ElementTree as ET

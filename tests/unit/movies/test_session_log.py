@@ -1,4 +1,5 @@
 """XML session logs: parsed by an XML parser (anything well-formed is read), browser, quarantine rules."""
+
 import random
 import re
 import xml.etree.ElementTree as ET
@@ -8,45 +9,46 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from medallion.engine import quality
 from medallion.declare.pipeline import get_pipeline
+from medallion.engine import quality
 from medallion.pipelines.movies import session_log
-
 from medallion.pipelines.movies.silver import review_logs
 
 PIPELINE = get_pipeline("movies")
 
-GOOD_LOG = ("<reviewlog><log><logDate>04-25-2021</logDate><device>Mobile</device><location>Texas</location>"
-            "<os>Google Android</os><ipAddress>10.1.2.3</ipAddress><phoneNumber>555-010-2030</phoneNumber>"
-            "</log></reviewlog>")
+GOOD_LOG = (
+    "<reviewlog><log><logDate>04-25-2021</logDate><device>Mobile</device><location>Texas</location>"
+    "<os>Google Android</os><ipAddress>10.1.2.3</ipAddress><phoneNumber>555-010-2030</phoneNumber>"
+    "</log></reviewlog>"
+)
 WELL_FORMED = [
     GOOD_LOG,
     '<?xml version="1.0" encoding="UTF-8"?>\n' + GOOD_LOG,
-    GOOD_LOG.replace("><", ">\n  <"),                                   # pretty-printed
+    GOOD_LOG.replace("><", ">\n  <"),  # pretty-printed
     GOOD_LOG.replace("<os>Google Android</os>", "").replace("</log>", "<os>Google Android</os></log>"),  # reordered
-    GOOD_LOG.replace("<location>Texas</location>", "<location/>"),       # empty element
-    GOOD_LOG.replace("Texas", "Texas &amp; more"),                       # predefined entity
-    GOOD_LOG.replace("</log>", "<browser>Opera</browser></log>"),        # an element we do not read
+    GOOD_LOG.replace("<location>Texas</location>", "<location/>"),  # empty element
+    GOOD_LOG.replace("Texas", "Texas &amp; more"),  # predefined entity
+    GOOD_LOG.replace("</log>", "<browser>Opera</browser></log>"),  # an element we do not read
     "<reviewlog><log></log></reviewlog>",
 ]
 MALFORMED = [
-    GOOD_LOG[:-12],                                                      # truncated
-    GOOD_LOG.replace("</device>", "</devices>"),                         # mismatched end tag
-    GOOD_LOG.replace("Texas", "Texas & Co"),                             # bare ampersand
-    GOOD_LOG.replace("<os>", "<os>", 1).replace("</os>", ""),            # unclosed element
-    GOOD_LOG + "<reviewlog/>",                                           # two roots
+    GOOD_LOG[:-12],  # truncated
+    GOOD_LOG.replace("</device>", "</devices>"),  # mismatched end tag
+    GOOD_LOG.replace("Texas", "Texas & Co"),  # bare ampersand
+    GOOD_LOG.replace("<os>", "<os>", 1).replace("</os>", ""),  # unclosed element
+    GOOD_LOG + "<reviewlog/>",  # two roots
     "",
     "not xml at all",
-    GOOD_LOG.replace("10.1.2.3", "10.1.2.3&#0;"),                        # character XML forbids
+    GOOD_LOG.replace("10.1.2.3", "10.1.2.3&#0;"),  # character XML forbids
 ]
 XML_CONSTRUCTS = [  # well-formed XML that a hand-written grammar used to reject: read like any other log
-    GOOD_LOG.replace("Texas", "&#84;exas"),                               # decimal character reference
-    GOOD_LOG.replace("Texas", "&#x54;exas"),                              # hexadecimal character reference
-    GOOD_LOG.replace("Texas", "<![CDATA[Texas]]>"),                       # CDATA section
-    GOOD_LOG.replace("<device>", "<!-- c --><device>"),                   # comment
+    GOOD_LOG.replace("Texas", "&#84;exas"),  # decimal character reference
+    GOOD_LOG.replace("Texas", "&#x54;exas"),  # hexadecimal character reference
+    GOOD_LOG.replace("Texas", "<![CDATA[Texas]]>"),  # CDATA section
+    GOOD_LOG.replace("<device>", "<!-- c --><device>"),  # comment
     GOOD_LOG.replace("<log>", '<log id="1">').replace("<os>", "<os kind='name'>"),  # attributes
-    GOOD_LOG.replace("<log>", "<log><?vendor note?>"),                    # processing instruction
-    GOOD_LOG.replace("Texas", "Te<!-- inside -->xas"),                    # comment inside the text
+    GOOD_LOG.replace("<log>", "<log><?vendor note?>"),  # processing instruction
+    GOOD_LOG.replace("Texas", "Te<!-- inside -->xas"),  # comment inside the text
 ]
 OUTSIDE_LAYOUT = [  # well-formed XML, but not the vendor's layout (or a DTD): quarantined
     "<other><log><os>Linux</os></log></other>",
@@ -72,8 +74,14 @@ def test_well_formed_logs_of_the_layout_are_accepted(log):
 @pytest.mark.parametrize("log", XML_CONSTRUCTS)
 def test_references_cdata_comments_and_attributes_are_read_as_xml(log):
     assert session_log.parse_log(log) == {
-        "well_formed": True, "log_date_text": "04-25-2021", "device": "Mobile", "location": "Texas",
-        "os": "Google Android", "ip": "10.1.2.3", "phone_number": "555-010-2030"}
+        "well_formed": True,
+        "log_date_text": "04-25-2021",
+        "device": "Mobile",
+        "location": "Texas",
+        "os": "Google Android",
+        "ip": "10.1.2.3",
+        "phone_number": "555-010-2030",
+    }
 
 
 @pytest.mark.parametrize("log", MALFORMED + OUTSIDE_LAYOUT + [None])
@@ -82,8 +90,11 @@ def test_malformed_xml_and_other_layouts_are_rejected(log):
 
 
 def test_empty_and_absent_elements_are_null_and_the_first_repeat_wins():
-    log = GOOD_LOG.replace("<location>Texas</location>", "<location> </location>").replace(
-        "</log>", "<device>Tablet</device></log>").replace("<phoneNumber>555-010-2030</phoneNumber>", "")
+    log = (
+        GOOD_LOG.replace("<location>Texas</location>", "<location> </location>")
+        .replace("</log>", "<device>Tablet</device></log>")
+        .replace("<phoneNumber>555-010-2030</phoneNumber>", "")
+    )
     parsed = session_log.parse_log(log)
     assert (parsed["location"], parsed["device"], parsed["phone_number"]) == (None, "Mobile", None)
 
@@ -117,7 +128,9 @@ def test_the_parser_agrees_with_elementtree_on_mutated_logs():
 def test_spark_reads_what_python_reads(spark):
     texts = mutated_logs(300, seed=11) + WELL_FORMED + XML_CONSTRUCTS + MALFORMED + OUTSIDE_LAYOUT
     frame = spark.createDataFrame([(i, t) for i, t in enumerate(texts)], "i INT, log STRING")
-    in_spark = {r["i"]: r["ok"] for r in frame.select("i", session_log.is_well_formed(F.col("log")).alias("ok")).collect()}
+    in_spark = {
+        r["i"]: r["ok"] for r in frame.select("i", session_log.is_well_formed(F.col("log")).alias("ok")).collect()
+    }
     assert in_spark == {i: in_layout(t) for i, t in enumerate(texts)}
 
 
@@ -150,41 +163,96 @@ def checked_logs(spark, rows):
 
 
 def test_good_logs_are_parsed_with_browser(spark):
-    rows = [(1, GOOD_LOG), (2, WELL_FORMED[1].replace("Google Android", "Apple MacOS").replace("Mobile", "Computer")),
-            (3, WELL_FORMED[2].replace("Google Android", "Linux"))]
+    rows = [
+        (1, GOOD_LOG),
+        (2, WELL_FORMED[1].replace("Google Android", "Apple MacOS").replace("Mobile", "Computer")),
+        (3, WELL_FORMED[2].replace("Google Android", "Linux")),
+    ]
     result = checked_logs(spark, rows).select(
-        "log_id", "log_date", "device", "os", "location", "browser", "ip", "phone_number", quality.FAILED)
-    expected = spark.createDataFrame([
-        (1, LOADED.date().replace(day=25), "Mobile", "Google Android", "Texas", "Chrome", "10.1.2.3", "555-010-2030", []),
-        (2, LOADED.date().replace(day=25), "Computer", "Apple MacOS", "Texas", "Safari", "10.1.2.3", "555-010-2030", []),
-        (3, LOADED.date().replace(day=25), "Mobile", "Linux", "Texas", "Firefox", "10.1.2.3", "555-010-2030", []),
-    ], "log_id INT, log_date DATE, device STRING, os STRING, location STRING, browser STRING, ip STRING, "
-       "phone_number STRING, _failed_rules ARRAY<STRING>")
+        "log_id", "log_date", "device", "os", "location", "browser", "ip", "phone_number", quality.FAILED
+    )
+    expected = spark.createDataFrame(
+        [
+            (
+                1,
+                LOADED.date().replace(day=25),
+                "Mobile",
+                "Google Android",
+                "Texas",
+                "Chrome",
+                "10.1.2.3",
+                "555-010-2030",
+                [],
+            ),
+            (
+                2,
+                LOADED.date().replace(day=25),
+                "Computer",
+                "Apple MacOS",
+                "Texas",
+                "Safari",
+                "10.1.2.3",
+                "555-010-2030",
+                [],
+            ),
+            (3, LOADED.date().replace(day=25), "Mobile", "Linux", "Texas", "Firefox", "10.1.2.3", "555-010-2030", []),
+        ],
+        "log_id INT, log_date DATE, device STRING, os STRING, location STRING, browser STRING, ip STRING, "
+        "phone_number STRING, _failed_rules ARRAY<STRING>",
+    )
     assert_df_equality(result, expected, ignore_nullable=True, ignore_row_order=True)
 
 
 def test_bad_logs_break_the_rule_that_names_their_defect(spark):
-    without = {element: GOOD_LOG.replace(re.search(f"<{element}>[^<]*</{element}>", GOOD_LOG).group(0), "")
-               for element in session_log.FIELDS.values()}
+    without = {
+        element: GOOD_LOG.replace(re.search(f"<{element}>[^<]*</{element}>", GOOD_LOG).group(0), "")
+        for element in session_log.FIELDS.values()
+    }
     rows = [
-        (1, MALFORMED[0]), (2, MALFORMED[1]), (3, MALFORMED[2]), (4, None),
-        (5, without["logDate"]), (6, without["device"]), (7, without["location"]), (8, without["os"]),
-        (9, without["ipAddress"]), (10, without["phoneNumber"]),
-        (11, GOOD_LOG.replace("Google Android", "BeOS")), (12, GOOD_LOG.replace("Mobile", "Watch")),
-        (13, GOOD_LOG.replace("04-25-2021", "2021-04-25")), (14, GOOD_LOG.replace("Texas", " ")),
-        (None, GOOD_LOG), (15, GOOD_LOG), (15, GOOD_LOG.replace("Texas", "Ohio")),
-        (16, XML_CONSTRUCTS[2]), (17, XML_CONSTRUCTS[4].replace("Texas", "Iowa")),
+        (1, MALFORMED[0]),
+        (2, MALFORMED[1]),
+        (3, MALFORMED[2]),
+        (4, None),
+        (5, without["logDate"]),
+        (6, without["device"]),
+        (7, without["location"]),
+        (8, without["os"]),
+        (9, without["ipAddress"]),
+        (10, without["phoneNumber"]),
+        (11, GOOD_LOG.replace("Google Android", "BeOS")),
+        (12, GOOD_LOG.replace("Mobile", "Watch")),
+        (13, GOOD_LOG.replace("04-25-2021", "2021-04-25")),
+        (14, GOOD_LOG.replace("Texas", " ")),
+        (None, GOOD_LOG),
+        (15, GOOD_LOG),
+        (15, GOOD_LOG.replace("Texas", "Ohio")),
+        (16, XML_CONSTRUCTS[2]),
+        (17, XML_CONSTRUCTS[4].replace("Texas", "Iowa")),
     ]
-    result = {(r["log_id"], r["location"]): r[quality.FAILED]
-              for r in checked_logs(spark, rows).select("log_id", "location", quality.FAILED).collect()}
+    result = {
+        (r["log_id"], r["location"]): r[quality.FAILED]
+        for r in checked_logs(spark, rows).select("log_id", "location", quality.FAILED).collect()
+    }
     assert result == {
-        (1, None): ["log_is_well_formed_xml"], (2, None): ["log_is_well_formed_xml"],
-        (3, None): ["log_is_well_formed_xml"], (4, None): ["log_is_well_formed_xml"],
-        (5, "Texas"): ["log_date_present"], (6, "Texas"): ["device_present"], (7, None): ["location_present"],
-        (8, "Texas"): ["os_present"], (9, "Texas"): ["ip_present"], (10, "Texas"): ["phone_number_present"],
-        (11, "Texas"): ["known_os"], (12, "Texas"): ["known_device"], (13, "Texas"): ["log_date_valid"],
-        (14, None): ["location_present"], (None, "Texas"): ["log_id_present"],
-        (15, "Texas"): [], (15, "Ohio"): ["unique_log_id"], (16, "Texas"): [], (17, "Iowa"): [],
+        (1, None): ["log_is_well_formed_xml"],
+        (2, None): ["log_is_well_formed_xml"],
+        (3, None): ["log_is_well_formed_xml"],
+        (4, None): ["log_is_well_formed_xml"],
+        (5, "Texas"): ["log_date_present"],
+        (6, "Texas"): ["device_present"],
+        (7, None): ["location_present"],
+        (8, "Texas"): ["os_present"],
+        (9, "Texas"): ["ip_present"],
+        (10, "Texas"): ["phone_number_present"],
+        (11, "Texas"): ["known_os"],
+        (12, "Texas"): ["known_device"],
+        (13, "Texas"): ["log_date_valid"],
+        (14, None): ["location_present"],
+        (None, "Texas"): ["log_id_present"],
+        (15, "Texas"): [],
+        (15, "Ohio"): ["unique_log_id"],
+        (16, "Texas"): [],
+        (17, "Iowa"): [],
     }
 
 

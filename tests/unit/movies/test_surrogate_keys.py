@@ -1,18 +1,22 @@
 """The SurrogateKey write mode: a value keeps its key across runs and loads; new values get the next keys."""
+
 from datetime import date
 
 from medallion import io
-from medallion.pipelines.movies.gold import dim_date, dim_location
 from medallion.declare.tables import Layer, SurrogateKey
+from medallion.pipelines.movies.gold import dim_date, dim_location
 
-LOGS_SCHEMA = ("log_id INT, log_date DATE, device STRING, os STRING, location STRING, browser STRING, "
-               "ip STRING, phone_number STRING")
+LOGS_SCHEMA = (
+    "log_id INT, log_date DATE, device STRING, os STRING, location STRING, browser STRING, "
+    "ip STRING, phone_number STRING"
+)
 
 
 def logs(spark, day_values):
     return spark.createDataFrame(
         [(i, day, "Mobile", "Linux", state, "Firefox", "t", "t") for i, (day, state) in enumerate(day_values)],
-        LOGS_SCHEMA)
+        LOGS_SCHEMA,
+    )
 
 
 def load(runtime, table_name, build, mode, frame):
@@ -52,4 +56,7 @@ def test_a_value_that_vanishes_from_the_input_keeps_its_key_and_a_late_earlier_d
     result, rows = load(runtime, "dim_date", dim_date, mode, logs(spark, [(date(2021, 4, 1), "Ohio")]))
     assert result.inserted == 1
     assert sorted((r["log_date"], r["id_dim_date"], r["season"]) for r in rows) == [
-        (date(2021, 4, 1), 3, "Spring"), (date(2021, 4, 2), 1, "Spring"), (date(2021, 4, 3), 2, "Spring")]
+        (date(2021, 4, 1), 3, "Spring"),
+        (date(2021, 4, 2), 1, "Spring"),
+        (date(2021, 4, 3), 2, "Spring"),
+    ]

@@ -5,6 +5,7 @@ volume side records what a cluster's file APIs would be asked to write. No landi
 into a local ``Path`` here: a stray ``Path("abfss://…")`` would write under the working directory, which
 each test checks stays empty.
 """
+
 from __future__ import annotations
 
 import types
@@ -22,7 +23,7 @@ VOLUME = "/Volumes/medallion_dev/landing/files"
 class FakeAdls:
     """The ADLS Gen2 store's interface, in memory: what would be written where."""
 
-    made: list["FakeAdls"] = []
+    made: list[FakeAdls] = []
 
     def __init__(self, account_url: str, file_system: str, base: str = "", credential=None):
         self.address = (account_url, file_system, base)
@@ -91,10 +92,17 @@ def test_the_fitness_producer_and_history_loader():
     for zone in zones("fitness"):
         landed = producer.produce(zone, conf, 1, log=lambda _: None)
         landed.append(producer.land_date_lookup(zone))
-        expected = [f"{zone.root}/fitness/{folder}/{name}" for folder, name in [
-            ("date_lookup", "6-date-lookup.json"), ("gym_logins_bz", "5-gym_logins_1.csv"),
-            ("kafka_multiplex_bz", "2-user_info_1.json"), ("kafka_multiplex_bz", "3-bpm_1.json"),
-            ("kafka_multiplex_bz", "4-workout_1.json"), ("registered_users_bz", "1-registered_users_1.csv")]]
+        expected = [
+            f"{zone.root}/fitness/{folder}/{name}"
+            for folder, name in [
+                ("date_lookup", "6-date-lookup.json"),
+                ("gym_logins_bz", "5-gym_logins_1.csv"),
+                ("kafka_multiplex_bz", "2-user_info_1.json"),
+                ("kafka_multiplex_bz", "3-bpm_1.json"),
+                ("kafka_multiplex_bz", "4-workout_1.json"),
+                ("registered_users_bz", "1-registered_users_1.csv"),
+            ]
+        ]
         assert sorted(landed) == expected
         assert written(zone) == [e.replace(zone.root, zone.store.where.rstrip("/")) for e in expected]
         before = dict(zone.store.files)
@@ -108,11 +116,14 @@ def test_the_experiments_producer():
     for zone in zones("experiments"):
         manifest = experiments.produce(zone, scale=40, seed=1, progress=lambda _: None)
         paths = written(zone)
-        assert paths == sorted([f"{zone.store.where}/experiments/{f}" for f in manifest["files"]]
-                               + [f"{zone.store.where}/experiments/manifest.json"])
+        assert paths == sorted(
+            [f"{zone.store.where}/experiments/{f}" for f in manifest["files"]]
+            + [f"{zone.store.where}/experiments/manifest.json"]
+        )
         days = [p.split("/experiments/")[1].split("/") for p in paths if not p.endswith("/manifest.json")]
-        assert days and all(stream in experiments.STREAMS and folder.startswith("arrival_date=")
-                            for stream, folder, _ in days)
+        assert days and all(
+            stream in experiments.STREAMS and folder.startswith("arrival_date=") for stream, folder, _ in days
+        )
         assert experiments.read_manifest(zone) == manifest
 
 
@@ -123,8 +134,10 @@ def test_the_movies_producer():
     for zone in zones("movies"):
         context = types.SimpleNamespace(conf=conf, landing=zone, log=lambda _: None)
         landed = hooks.produce(context, set_number=2)
-        assert landed == [f"{zone.root}/movies/movie_review/movie_review_2021-04-02.csv",
-                          f"{zone.root}/movies/log_reviews/log_reviews_2021-04-02.csv"]
+        assert landed == [
+            f"{zone.root}/movies/movie_review/movie_review_2021-04-02.csv",
+            f"{zone.root}/movies/log_reviews/log_reviews_2021-04-02.csv",
+        ]
         assert written(zone) == sorted(p.replace(zone.root, zone.store.where) for p in landed)
 
 
@@ -137,15 +150,25 @@ def test_upload_to_an_abfss_landing_and_to_a_volume_from_outside_the_workspace(t
     store = landing_for(on_adls, adls=FakeAdls)
     assert upload(store, files_under(data), progress=lambda _: None) == (1, 0)
     assert (store.address, sorted(store.files)) == (
-        ("https://medalliondev.dfs.core.windows.net", "landing", ""), ["gym_logins_bz/5-gym_logins_1.csv"])
+        ("https://medalliondev.dfs.core.windows.net", "landing", ""),
+        ["gym_logins_bz/5-gym_logins_1.csv"],
+    )
 
-    on_volume = load_settings("dev", overrides={"storage": {
-        "landing": VOLUME, "landing_upload": "abfss://volumes@medalliondev.dfs.core.windows.net/landing/files"}})
+    on_volume = load_settings(
+        "dev",
+        overrides={
+            "storage": {
+                "landing": VOLUME,
+                "landing_upload": "abfss://volumes@medalliondev.dfs.core.windows.net/landing/files",
+            }
+        },
+    )
     store = landing_for(on_volume, adls=FakeAdls)
     assert upload(store, files_under(data, "fitness"), progress=lambda _: None) == (1, 0)
     assert (store.address, sorted(store.files)) == (
         ("https://medalliondev.dfs.core.windows.net", "volumes", "landing/files"),
-        ["fitness/gym_logins_bz/5-gym_logins_1.csv"])
+        ["fitness/gym_logins_bz/5-gym_logins_1.csv"],
+    )
 
     without_location = load_settings("dev", overrides={"storage": {"landing": VOLUME}})
     with pytest.raises(ConfigError, match="set storage.landing_upload in conf/dev.yml"):
@@ -159,9 +182,13 @@ def test_a_producer_outside_the_workspace_lands_a_volume_through_its_storage_loc
 
     monkeypatch.setattr(landing, "AdlsLanding", FakeAdls)
     zone = LandingZone(VOLUME, "fitness", upload_root=ABFSS)
-    assert producer.land_date_lookup(zone) == f"{VOLUME}/fitness/date_lookup/6-date-lookup.json"  # as Auto Loader reads it
+    assert (
+        producer.land_date_lookup(zone) == f"{VOLUME}/fitness/date_lookup/6-date-lookup.json"
+    )  # as Auto Loader reads it
     assert (zone.store.address, sorted(zone.store.files)) == (
-        ("https://medalliondev.dfs.core.windows.net", "landing", "incoming"), ["fitness/date_lookup/6-date-lookup.json"])
+        ("https://medalliondev.dfs.core.windows.net", "landing", "incoming"),
+        ["fitness/date_lookup/6-date-lookup.json"],
+    )
     with pytest.raises(ConfigError, match="only a Databricks cluster can write as a path"):
         LandingZone(VOLUME, "fitness").exists("date_lookup", "x.json")
 
@@ -171,10 +198,12 @@ def test_the_writers_hold_no_file_api_of_their_own():
     import inspect
 
     from medallion.pipelines.experiments import landing as experiments
-    from medallion.pipelines.fitness import hooks as fitness_hooks, producer
+    from medallion.pipelines.fitness import hooks as fitness_hooks
+    from medallion.pipelines.fitness import producer
     from medallion.pipelines.movies import hooks as movies_hooks
 
     for module in (experiments, producer, fitness_hooks, movies_hooks):
         source = inspect.getsource(module)
-        assert not [call for call in (".mkdir(", ".rename(", ".write_bytes(", "Path(landing", "landing_path(")
-                    if call in source], module.__name__
+        assert not [
+            call for call in (".mkdir(", ".rename(", ".write_bytes(", "Path(landing", "landing_path(") if call in source
+        ], module.__name__

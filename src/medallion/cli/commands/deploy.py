@@ -3,6 +3,7 @@
 ``deploy`` and ``export-sql`` run from a checkout of the repository: their code lives in the top-level
 ``deployment/`` package, which is not part of the wheel they ship.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,25 +11,40 @@ import importlib
 import sys
 from pathlib import Path
 
-from medallion.platform.config import PROJECT_DIR
 from medallion.errors import MedallionError, UsageError
+from medallion.platform.config import PROJECT_DIR
 
 
 def register(commands) -> None:
     deploy = commands.add_parser(
-        "deploy", help="deploy to Databricks: the wheel, notebooks and conf, and one job per pipeline",
+        "deploy",
+        help="deploy to Databricks: the wheel, notebooks and conf, and one job per pipeline",
         description="Plan, then apply: upload the wheel, notebooks/ and conf/ to the environment's workspace "
-                    "folder and create or update its jobs, all from conf/<env>.yml. Re-running changes nothing.")
+        "folder and create or update its jobs, all from conf/<env>.yml. Re-running changes nothing.",
+    )
     deploy.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
-    deploy.add_argument("--plan", action="store_true", help="show what would be created, changed or removed; write nothing")
-    deploy.add_argument("--out", type=Path, metavar="PLAN.json",
-                        help="with --plan: save the plan there (the artifact an approver reads)")
-    deploy.add_argument("--apply", type=Path, metavar="PLAN.json",
-                        help="apply only if the plan computed now is exactly this saved plan; else change nothing")
+    deploy.add_argument(
+        "--plan", action="store_true", help="show what would be created, changed or removed; write nothing"
+    )
+    deploy.add_argument(
+        "--out",
+        type=Path,
+        metavar="PLAN.json",
+        help="with --plan: save the plan there (the artifact an approver reads)",
+    )
+    deploy.add_argument(
+        "--apply",
+        type=Path,
+        metavar="PLAN.json",
+        help="apply only if the plan computed now is exactly this saved plan; else change nothing",
+    )
     deploy.add_argument("--destroy", action="store_true", help="remove what this project deployed to the environment")
     deploy.add_argument("--yes", action="store_true", help="with --destroy: really remove")
-    deploy.add_argument("--run-tests", action="store_true",
-                        help="run the deployed integration-tests job (notebook 08-batch-test), wait, fail if a test fails")
+    deploy.add_argument(
+        "--run-tests",
+        action="store_true",
+        help="run the deployed integration-tests job (notebook 08-batch-test), wait, fail if a test fails",
+    )
     deploy.add_argument("--poll", type=float, default=15.0, help="with --run-tests: seconds between status checks")
     deploy.add_argument("--wheel", type=Path, help="the wheel to deploy (default: build it from this checkout)")
     deploy.add_argument("--notebooks", type=Path, default=PROJECT_DIR / "notebooks", help="the notebooks folder")
@@ -39,18 +55,27 @@ def register(commands) -> None:
     grants.set_defaults(handler=print_grants)
 
     bundle = commands.add_parser(
-        "bundle", help="write databricks.yml and resources/ (Declarative Automation Bundles) from the same jobs",
+        "bundle",
+        help="write databricks.yml and resources/ (Declarative Automation Bundles) from the same jobs",
         description="For `databricks bundle deploy`: the jobs `medallion deploy` creates, as bundle resources "
-                    "with dev (development mode), qa and prod (production mode) targets.")
-    bundle.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if the committed files differ from what conf/ renders")
+        "with dev (development mode), qa and prod (production mode) targets.",
+    )
+    bundle.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the committed files differ from what conf/ renders",
+    )
     bundle.set_defaults(handler=write_bundle)
 
     export = commands.add_parser("export-sql", help="write the SQL that exposes the gold tables to another engine")
     export.add_argument("--target", choices=["synapse"], required=True, help="the engine the SQL is for")
     export.add_argument("--env", required=True, help="the environment: conf/<env>.yml (dev, qa, prod)")
-    export.add_argument("--schemas-from", metavar="ROOT", default=None,
-                        help="storage root whose gold tables give the views' column types (default: the local lakehouse)")
+    export.add_argument(
+        "--schemas-from",
+        metavar="ROOT",
+        default=None,
+        help="storage root whose gold tables give the views' column types (default: the local lakehouse)",
+    )
     export.add_argument("--out", type=Path, help="file to write (default: dist/<target>-<env>.sql); '-' prints it")
     export.set_defaults(handler=export_sql)
 
@@ -67,8 +92,15 @@ def run_deploy(args: argparse.Namespace) -> int:
         raise UsageError("--out saves a plan: use it with --plan (then deploy with --apply PLAN.json).")
     if args.apply and args.plan:
         raise UsageError("--apply applies a saved plan: leave out --plan.")
-    commands.deploy(args.env, project, wheel=args.wheel, plan_only=args.plan, progress=print,
-                    save_plan=args.out, approved_plan=args.apply)
+    commands.deploy(
+        args.env,
+        project,
+        wheel=args.wheel,
+        plan_only=args.plan,
+        progress=print,
+        save_plan=args.out,
+        approved_plan=args.apply,
+    )
     return 0
 
 
@@ -81,10 +113,9 @@ def print_grants(args: argparse.Namespace) -> int:
 
 
 def export_sql(args: argparse.Namespace) -> int:
-    from medallion.platform.grants import gold_tables_of
     from medallion.declare.pipeline import pipeline_names
-
     from medallion.platform.config import load_settings
+    from medallion.platform.grants import gold_tables_of
 
     settings = _deployment("settings").load_deployment(args.env, known_pipelines=pipeline_names())
     gold = gold_tables_of(list(settings.pipelines))
@@ -102,16 +133,20 @@ def export_sql(args: argparse.Namespace) -> int:
 
 
 def write_bundle(args: argparse.Namespace) -> int:
+    import os
+
     from medallion.declare.pipeline import pipeline_names
     from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR
-    import os
 
     bundle = _deployment("bundle")
     conf_dir = Path(os.environ.get(CONF_DIR_ENV_VAR) or DEFAULT_CONF_DIR)
     files = bundle.render(conf_dir, PROJECT_DIR / "notebooks", pipeline_names())
     if args.check:
-        stale = [name for name, text in files.items()
-                 if not (PROJECT_DIR / name).is_file() or (PROJECT_DIR / name).read_text() != text]
+        stale = [
+            name
+            for name, text in files.items()
+            if not (PROJECT_DIR / name).is_file() or (PROJECT_DIR / name).read_text() != text
+        ]
         if stale:
             raise MedallionError(f"{', '.join(stale)} differ from conf/: run `medallion bundle` and commit them.")
         print("databricks.yml and resources/ match conf/")
@@ -128,7 +163,9 @@ def _has_deployment() -> bool:
 def _deployment(module: str):
     """Import ``deployment.<module>`` from the checkout (it is not installed with the package)."""
     if not _has_deployment():
-        raise MedallionError("This command runs from a checkout of the repository: deployment/ is not in the installed package.")
+        raise MedallionError(
+            "This command runs from a checkout of the repository: deployment/ is not in the installed package."
+        )
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
     try:

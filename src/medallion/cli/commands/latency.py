@@ -5,6 +5,7 @@ events (one-event sessions) at a fixed rate, and polls ``clicks`` (silver) and `
 them; it reports p50/p95 of publish → visible in each table, and messages per second end to end. The
 time to see a row includes the polling interval (``--poll``), so the numbers are upper bounds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,9 @@ def measure(args: argparse.Namespace) -> int:
     conf = runtime.settings.pipeline(pipeline.name)
     endpoint = kafka.require_settings(runtime.settings)
     kafka.require_reachable(runtime.settings)
-    secret = (runtime.secrets.get(endpoint.connection_string_secret).reveal()
-              if endpoint.security == "eventhubs" else None)
+    secret = (
+        runtime.secrets.get(endpoint.connection_string_secret).reveal() if endpoint.security == "eventhubs" else None
+    )
     config = kafka.producer_config(endpoint, secret)
     topic = kafka.topic_name("clickstream", conf)
     if endpoint.security == "plaintext":  # every topic the streams subscribe to must exist before they start
@@ -78,9 +80,19 @@ def _publish(config: dict, topic: str, run_id: str, rate: float, seconds: float)
     for i in range(count):
         time.sleep(max(0.0, started + i / rate - time.time()))
         session = f"lat-{run_id}-{i}"
-        event = {"event_id": f"e-{session}", "session_id": session, "customer_id": None, "event_type": "page_view",
-                 "page_url": "/", "referrer": None, "product_id": None, "device": "desktop", "browser": "bench",
-                 "ip": "10.9.9.9", "event_ts": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")}
+        event = {
+            "event_id": f"e-{session}",
+            "session_id": session,
+            "customer_id": None,
+            "event_type": "page_view",
+            "page_url": "/",
+            "referrer": None,
+            "product_id": None,
+            "device": "desktop",
+            "browser": "bench",
+            "ip": "10.9.9.9",
+            "event_ts": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        }
         producer.produce(topic, key=session.encode(), value=json.dumps(event).encode())
         producer.poll(0)
         published[session] = time.time()
@@ -88,15 +100,23 @@ def _publish(config: dict, topic: str, run_id: str, rate: float, seconds: float)
     return published
 
 
-def _watch(runtime, pipeline, run_id: str, sessions: set[str], poll: float, timeout: float) -> dict[str, dict[str, float]]:
+def _watch(
+    runtime, pipeline, run_id: str, sessions: set[str], poll: float, timeout: float
+) -> dict[str, dict[str, float]]:
     """When each session first shows in silver ``clicks`` and gold ``sessions``."""
     seen: dict[str, dict[str, float]] = {"clicks": {}, "sessions": {}}
     deadline = time.time() + timeout
     while time.time() < deadline and any(len(t) < len(sessions) for t in seen.values()):
         for table in seen:
             path = runtime.location(pipeline.name, pipeline.get(table).layer, table).path
-            rows = (runtime.spark.read.format("delta").load(path).where(f"session_id LIKE 'lat-{run_id}-%'")
-                    .select("session_id").distinct().collect())
+            rows = (
+                runtime.spark.read.format("delta")
+                .load(path)
+                .where(f"session_id LIKE 'lat-{run_id}-%'")
+                .select("session_id")
+                .distinct()
+                .collect()
+            )
             now = time.time()
             for row in rows:
                 seen[table].setdefault(row.session_id, now)

@@ -1,16 +1,17 @@
 """setup, produce, run, reset, history: operating a pipeline."""
+
 from __future__ import annotations
 
 import argparse
 import shutil
 from pathlib import Path
 
-from medallion.engine import hooks, runner
 from medallion.cli.common import add_environment_options, runtime_from
-from medallion.errors import MedallionError
 from medallion.declare.pipeline import get_pipeline, pipeline_names
-from medallion.display import print_counts
 from medallion.declare.tables import Layer
+from medallion.display import print_counts
+from medallion.engine import hooks, runner
+from medallion.errors import MedallionError
 
 
 def register(commands) -> None:
@@ -39,13 +40,24 @@ def register(commands) -> None:
     run.add_argument("pipeline", choices=pipeline_names(), help="the pipeline to run")
     run.add_argument("--layer", choices=[layer.value for layer in Layer], help="only this layer (default: all)")
     run.add_argument("--table", action="append", help="only this table (repeatable)")
-    run.add_argument("--mode", choices=["once", "stream"], default="once",
-                     help="once: incremental availableNow run; stream: processingTime triggers until stopped")
-    run.add_argument("--timeout", type=float, default=None, help="stream mode: stop after this many seconds (default: run until stopped)")
+    run.add_argument(
+        "--mode",
+        choices=["once", "stream"],
+        default="once",
+        help="once: incremental availableNow run; stream: processingTime triggers until stopped",
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="stream mode: stop after this many seconds (default: run until stopped)",
+    )
     add_environment_options(run)
     run.set_defaults(handler=run_pipeline)
 
-    train = commands.add_parser("train", help="train the pipeline's models (its train hook); a run trains before scoring")
+    train = commands.add_parser(
+        "train", help="train the pipeline's models (its train hook); a run trains before scoring"
+    )
     train.add_argument("pipeline", choices=pipeline_names())
     train.add_argument("--force", action="store_true", help="retrain even when the training data did not change")
     add_environment_options(train)
@@ -79,8 +91,10 @@ def setup_pipeline(args: argparse.Namespace) -> int:
     runtime = runtime_from(args)
     pipeline = get_pipeline(args.pipeline)
     granted = runner.prepare(runtime, pipeline)  # grants: Unity Catalog only; nothing locally
-    print(f"{args.pipeline}: {len(pipeline.tables)} tables ready under {runtime.settings.root}"
-          + (f", {len(granted)} grants applied" if granted else ""))
+    print(
+        f"{args.pipeline}: {len(pipeline.tables)} tables ready under {runtime.settings.root}"
+        + (f", {len(granted)} grants applied" if granted else "")
+    )
     return 0
 
 

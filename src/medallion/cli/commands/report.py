@@ -1,22 +1,29 @@
 """report: a static HTML page of the gold tables, read without Spark."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from medallion.read import report
-from medallion.cli.common import add_environment_options
 from medallion.cli.commands.tables import refuse_remote
-from medallion.platform.config import load_settings
-from medallion.read.lakehouse import Lakehouse
+from medallion.cli.common import add_environment_options
 from medallion.declare.pipeline import pipeline_names
+from medallion.platform.config import load_settings
+from medallion.read import report
+from medallion.read.lakehouse import Lakehouse
 
 
 def register(commands) -> None:
     parser = commands.add_parser("report", help="write an HTML page with every gold table and a chart per table")
-    parser.add_argument("--pipeline", action="append", choices=pipeline_names(),
-                        help="only this pipeline (repeatable; default: every pipeline with gold tables written)")
-    parser.add_argument("--out", default="reports/index.html", help="the HTML file to write (default reports/index.html)")
+    parser.add_argument(
+        "--pipeline",
+        action="append",
+        choices=pipeline_names(),
+        help="only this pipeline (repeatable; default: every pipeline with gold tables written)",
+    )
+    parser.add_argument(
+        "--out", default="reports/index.html", help="the HTML file to write (default reports/index.html)"
+    )
     add_environment_options(parser)
     parser.set_defaults(handler=write_report)
 

@@ -1,4 +1,5 @@
 """requeue: release quarantined rows whose late-arriving reference has arrived (see engine.requeue)."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,8 @@ from medallion.engine.context import RunContext
 
 def register(commands) -> None:
     parser = commands.add_parser(
-        "requeue", help="release quarantined rows whose reference arrived (tables with a retry policy)")
+        "requeue", help="release quarantined rows whose reference arrived (tables with a retry policy)"
+    )
     parser.add_argument("pipeline", choices=pipeline_names())
     parser.add_argument("--rule", default=None, help="only rows waiting on this rule (default: every retried rule)")
     add_environment_options(parser)
@@ -26,8 +28,10 @@ def requeue_pipeline(args: argparse.Namespace) -> int:
         released = requeue.release_all(context, args.rule)
         eventlog.record(runtime.spark, runtime.system_path("event_log"), [r for r in released if r.rows_in])
     for stats in released:
-        print(f"{args.pipeline}.{stats.table}: {stats.rows_in:,} of {stats.rows_read:,} waiting rows released "
-              f"({stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, {stats.rows_unchanged:,} already there)")
+        print(
+            f"{args.pipeline}.{stats.table}: {stats.rows_in:,} of {stats.rows_read:,} waiting rows released "
+            f"({stats.rows_inserted:,} inserted, {stats.rows_updated:,} updated, {stats.rows_unchanged:,} already there)"
+        )
     if not released:
         print(f"{args.pipeline}: no quarantined row is waiting for a reference")
     return 0

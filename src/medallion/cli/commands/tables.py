@@ -1,4 +1,5 @@
 """show, runs: reading tables and the event log."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,18 +7,18 @@ import argparse
 from pyspark.sql import functions as F
 
 from medallion.cli.common import add_environment_options, runtime_from
-from medallion.read import lakehouse as gold
+from medallion.declare.pipeline import get_pipeline, pipeline_names
 from medallion.display import format_rows, print_dataframe
 from medallion.errors import UnknownTableError, UsageError
 from medallion.io import table_exists
-from medallion.declare.pipeline import get_pipeline, pipeline_names
+from medallion.read import lakehouse as gold
 
 
 def register(commands) -> None:
     show = commands.add_parser("show", help="print a table: PIPELINE.TABLE, or TABLE when the name is unique")
     show.add_argument("table", help="PIPELINE.TABLE, or TABLE when only one pipeline has it")
     show.add_argument("--limit", type=int, default=50, help="print at most this many rows (default 50)")
-    show.add_argument("--where", help="a SQL filter, e.g. \"user_id = 12474\" (read without Spark, by delta-rs)")
+    show.add_argument("--where", help='a SQL filter, e.g. "user_id = 12474" (read without Spark, by delta-rs)')
     add_environment_options(show)
     show.set_defaults(handler=show_table)
 
@@ -61,7 +62,8 @@ def refuse_remote(settings, command: str) -> None:
         raise UsageError(
             f"`medallion {command}` reads a local storage root; conf/{settings.env}.yml is a Databricks environment "
             f"({settings.root}). Query {settings.catalog or 'the catalog'}.<pipeline>_<layer>.<table> in the "
-            f"workspace (SQL editor or a notebook), or the gold views from Synapse (`medallion export-sql`).")
+            f"workspace (SQL editor or a notebook), or the gold views from Synapse (`medallion export-sql`)."
+        )
 
 
 def show_runs(args: argparse.Namespace) -> int:
@@ -76,8 +78,20 @@ def show_runs(args: argparse.Namespace) -> int:
         log = log.where(F.col("pipeline") == args.pipeline)
     print_dataframe(
         log.orderBy(F.col("started_at").desc()).select(
-            "started_at", "pipeline", "table", "mode", "status", "rows_in", "rows_inserted", "rows_updated",
-            "rows_quarantined", "rows_duplicate", "rows_late", F.round("duration_s", 1).alias("seconds"), "error"),
+            "started_at",
+            "pipeline",
+            "table",
+            "mode",
+            "status",
+            "rows_in",
+            "rows_inserted",
+            "rows_updated",
+            "rows_quarantined",
+            "rows_duplicate",
+            "rows_late",
+            F.round("duration_s", 1).alias("seconds"),
+            "error",
+        ),
         args.limit,
     )
     return 0

@@ -1,4 +1,5 @@
 """upload: send a data set to the landing zone (ADLS Gen2 on Azure, the local landing folder locally)."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,22 +7,27 @@ import tempfile
 from pathlib import Path
 
 from medallion.cli.common import add_environment_options
+from medallion.declare.pipeline import get_pipeline, pipeline_names
+from medallion.errors import MedallionError, UsageError
 from medallion.platform.azure_identity import checked_credential
 from medallion.platform.config import load_settings
-from medallion.errors import MedallionError, UsageError
-from medallion.sources.landing import files_under, landing_for, single_file, upload
-from medallion.declare.pipeline import get_pipeline, pipeline_names
 from medallion.platform.runtime import Runtime
+from medallion.sources.landing import files_under, landing_for, single_file, upload
 
 
 def register(commands) -> None:
     parser = commands.add_parser(
-        "upload", help="send a pipeline's data set (or your own files) to the environment's landing zone")
+        "upload", help="send a pipeline's data set (or your own files) to the environment's landing zone"
+    )
     parser.add_argument("pipeline", nargs="?", choices=pipeline_names(), help="land this pipeline's data set --set N")
     parser.add_argument("--set", dest="set_number", type=int, default=1, help="which data set (default 1)")
     parser.add_argument("--path", type=Path, help="instead: a local file or folder to upload")
-    parser.add_argument("--to", dest="folder", default="",
-                        help="with --path: the landing folder to put it in (inside the pipeline's zone when one is named)")
+    parser.add_argument(
+        "--to",
+        dest="folder",
+        default="",
+        help="with --path: the landing folder to put it in (inside the pipeline's zone when one is named)",
+    )
     add_environment_options(parser)
     parser.set_defaults(handler=upload_data_set)
 
@@ -55,9 +61,15 @@ def _produce_locally(env: str, pipeline_name: str, set_number: int, scratch: Pat
     if pipeline.hook("produce") is None:
         raise MedallionError(f"{pipeline_name} has no producer: upload its files with --path.")
     staged = scratch / "landing"
-    settings = load_settings(env, root=str(scratch / "root"), overrides={
-        "runtime": "local", "storage": {"root": str(scratch / "root"), "landing": str(staged)},
-        "secrets": {"provider": "env"}})
+    settings = load_settings(
+        env,
+        root=str(scratch / "root"),
+        overrides={
+            "runtime": "local",
+            "storage": {"root": str(scratch / "root"), "landing": str(staged)},
+            "secrets": {"provider": "env"},
+        },
+    )
     from medallion.engine import hooks
 
     hooks.produce(Runtime(settings), pipeline, set_number=set_number)

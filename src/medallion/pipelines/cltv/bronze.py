@@ -5,9 +5,10 @@ The file starts with a byte-order mark and ends its lines with CRLF; the header 
 (an explicit schema, never inferred), so neither reaches a value. A line with extra or missing fields is
 quarantined with its raw text by the framework's source rule ``parsed``.
 """
+
 from pyspark.sql import DataFrame
 
-from medallion.declare.tables import table, Append, FileSource, Layer
+from medallion.declare.tables import Append, FileSource, Layer, table
 from medallion.pipelines.cltv.columns import NEW_COLUMNS, TRAIN_COLUMNS, string_schema
 
 TRAIN_FOLDER = "customers_train"

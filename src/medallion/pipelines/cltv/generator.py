@@ -13,6 +13,7 @@ What is kept from the training data:
 
 No label columns (churn, CLTV) are generated: they are what the models predict.
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,7 +47,7 @@ class Categorical:
     weights: tuple[float, ...]
 
     @classmethod
-    def of(cls, observations) -> "Categorical":
+    def of(cls, observations) -> Categorical:
         counts = sorted(Counter(observations).items())  # sorted: the same fit whatever the row order
         total = sum(count for _, count in counts)
         return cls(tuple(value for value, _ in counts), tuple(count / total for _, count in counts))
@@ -86,8 +87,9 @@ def fit(rows: list[dict[str, str]]) -> FittedModel:
     coefficients, *_ = np.linalg.lstsq(design, monthly, rcond=None)
     residuals = monthly - design @ coefficients
     billed = [r for r in rows if r["total_charges"].strip() and int(r["tenure_months"]) > 0]
-    ratios = np.array([float(r["total_charges"]) / (float(r["monthly_charges"]) * int(r["tenure_months"]))
-                       for r in billed])
+    ratios = np.array(
+        [float(r["total_charges"]) / (float(r["monthly_charges"]) * int(r["tenure_months"])) for r in billed]
+    )
     return FittedModel(
         locations=tuple(sorted({tuple(r[c] for c in LOCATION) for r in rows})),
         gender=Categorical.of(r["gender"] for r in rows),
@@ -109,8 +111,12 @@ def fit(rows: list[dict[str, str]]) -> FittedModel:
 
 def charge_design(row: dict[str, str]) -> list[float]:
     """Monthly charges are (nearly) a tariff: a constant, fibre or DSL, plus each charged service."""
-    return [1.0, float(row["internet_service"] == "Fiber optic"), float(row["internet_service"] == "DSL"),
-            *[float(row[s] == "Yes") for s in CHARGED_SERVICES]]
+    return [
+        1.0,
+        float(row["internet_service"] == "Fiber optic"),
+        float(row["internet_service"] == "DSL"),
+        *[float(row[s] == "Yes") for s in CHARGED_SERVICES],
+    ]
 
 
 def sample(model: FittedModel, count: int, seed: int, id_prefix: str) -> list[dict[str, str]]:
@@ -149,5 +155,3 @@ def to_csv(rows: list[dict[str, str]]) -> str:
     writer.writerow([header for header, _ in NEW_COLUMNS])
     writer.writerows([[row[name] for _, name in NEW_COLUMNS] for row in rows])
     return out.getvalue()
-
-

@@ -7,6 +7,7 @@ scored once (insert-only on customer_id) and the row records the model version t
 the same customers again changes nothing, and new customers of a later set are scored by the champion of
 that time. ``segment_summary`` and ``cltv_by_dimension`` are recomputed whole when their inputs change.
 """
+
 from typing import Any
 
 from pyspark.sql import DataFrame
@@ -24,41 +25,60 @@ def scored_rows(model_version: Any) -> list:
     return [F.lit(int(model_version.version)).alias("model_version"), F.current_timestamp().alias("scored_at")]
 
 
-@table(Layer.GOLD, InsertOnly(("customer_id",)),
-       {"features": stream("customer_features"), "regressor": model(REGRESSOR)}, checks=(unique("customer_id"),))
+@table(
+    Layer.GOLD,
+    InsertOnly(("customer_id",)),
+    {"features": stream("customer_features"), "regressor": model(REGRESSOR)},
+    checks=(unique("customer_id"),),
+)
 def cltv_predictions(features: DataFrame, regressor: Any) -> DataFrame:
     """Predicted lifetime value of every customer, with the regressor version that predicted it."""
     predicted = regressor.model.transform(features)
     return predicted.select(
-        "customer_id", F.round(training.PREDICTION, 2).cast(CLTV_TYPE).alias("predicted_cltv"),
+        "customer_id",
+        F.round(training.PREDICTION, 2).cast(CLTV_TYPE).alias("predicted_cltv"),
         *scored_rows(regressor),
     )
 
 
-@table(Layer.GOLD, InsertOnly(("customer_id",)),
-       {"features": stream("customer_features"), "segmentation": model(SEGMENTATION)},
-       checks=(unique("customer_id"),))
+@table(
+    Layer.GOLD,
+    InsertOnly(("customer_id",)),
+    {"features": stream("customer_features"), "segmentation": model(SEGMENTATION)},
+    checks=(unique("customer_id"),),
+)
 def customer_segments(features: DataFrame, segmentation: Any) -> DataFrame:
     """The segment of every customer, named from its centroid, with the segmentation version."""
     labels = training.segment_labels(segmentation.model)
     label_of = F.create_map(*[F.lit(value) for pair in sorted(labels.items()) for value in pair])
     segmented = segmentation.model.transform(features)
     return segmented.select(
-        "customer_id", F.col(training.SEGMENT).cast("int").alias("segment_id"),
-        label_of[F.col(training.SEGMENT)].alias("segment_label"), *scored_rows(segmentation),
+        "customer_id",
+        F.col(training.SEGMENT).cast("int").alias("segment_id"),
+        label_of[F.col(training.SEGMENT)].alias("segment_label"),
+        *scored_rows(segmentation),
     )
 
 
 def scored_customers(customers: DataFrame, predictions: DataFrame, segments: DataFrame) -> DataFrame:
     """Customers that have both a prediction and a segment, with what the aggregates need."""
-    return (segments.select("customer_id", "segment_id", "segment_label", F.col("model_version").alias("segmentation_version"))
-            .join(predictions.select("customer_id", "predicted_cltv"), "customer_id")
-            .join(customers.select("customer_id", "monthly_charges", "tenure_months", "churn_value", *DIMENSIONS),
-                  "customer_id"))
+    return (
+        segments.select(
+            "customer_id", "segment_id", "segment_label", F.col("model_version").alias("segmentation_version")
+        )
+        .join(predictions.select("customer_id", "predicted_cltv"), "customer_id")
+        .join(
+            customers.select("customer_id", "monthly_charges", "tenure_months", "churn_value", *DIMENSIONS),
+            "customer_id",
+        )
+    )
 
 
-SCORED = {"customers": snapshot("customers"), "predictions": snapshot("cltv_predictions"),
-          "segments": snapshot("customer_segments")}
+SCORED = {
+    "customers": snapshot("customers"),
+    "predictions": snapshot("cltv_predictions"),
+    "segments": snapshot("customer_segments"),
+}
 
 
 @table(Layer.GOLD, Overwrite(), SCORED, checks=(not_empty(action="warn"), unique("segmentation_version", "segment_id")))

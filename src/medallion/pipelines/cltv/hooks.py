@@ -1,5 +1,6 @@
 """Operational hooks: the producer lands the training file (set 1) or a batch of synthetic new customers
 (set N ≥ 2); ``train`` trains, tracks and registers the two models (a run calls it before scoring)."""
+
 from __future__ import annotations
 
 from medallion.declare.context import PipelineContext
@@ -38,6 +39,7 @@ def train(context: PipelineContext, force: bool = False) -> list:
     from medallion.pipelines.cltv import tracking
     from medallion.sources import models
 
+    assert context.read_table is not None  # the engine gives every hook its tables
     features, version = context.read_table("customer_features")
     if version < 0:
         context.log("[cltv] nothing to train on yet: customer_features does not exist")
@@ -61,8 +63,10 @@ def expected_counts(context: PipelineContext) -> dict[int, list[ExpectedCount]]:
     for set_number in (1, 2):
         new = per_set * (set_number - 1)
         counts[set_number] = [
-            ExpectedCount("customers_train_raw", TRAINING_ROWS), ExpectedCount("customers_new_raw", new),
-            ExpectedCount("customers", TRAINING_ROWS + new), ExpectedCount("customer_features", TRAINING_ROWS + new),
+            ExpectedCount("customers_train_raw", TRAINING_ROWS),
+            ExpectedCount("customers_new_raw", new),
+            ExpectedCount("customers", TRAINING_ROWS + new),
+            ExpectedCount("customer_features", TRAINING_ROWS + new),
             ExpectedCount("cltv_predictions", TRAINING_ROWS + new),
             ExpectedCount("customer_segments", TRAINING_ROWS + new),
         ]

@@ -12,35 +12,52 @@ Typing rules of ``customers``:
   the row to the quarantine with its raw values (rule ``typed``), never a NULL;
 - ``source`` is ``train`` for the labelled file, ``new`` for new customers (whose labels are NULL).
 """
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from medallion.declare.tables import table, InsertOnly, Layer, expect_or_drop, stream, unique
+from medallion.declare.tables import InsertOnly, Layer, expect_or_drop, stream, table, unique
 from medallion.pipelines.cltv.columns import (
-    ADD_ONS, CONTRACTS, INTERNET_SERVICES, LABELS, PAYMENT_METHODS,
+    ADD_ONS,
+    CONTRACTS,
+    INTERNET_SERVICES,
+    LABELS,
+    PAYMENT_METHODS,
 )
 
 MONTHLY_TYPE = "decimal(8,2)"
 TOTAL_TYPE = "decimal(10,2)"
 TYPED_COLUMNS = (
-    "count", "latitude", "longitude", "tenure_months", "monthly_charges", "senior_citizen", "partner",
-    "dependents", "phone_service", "paperless_billing", *ADD_ONS,
+    "count",
+    "latitude",
+    "longitude",
+    "tenure_months",
+    "monthly_charges",
+    "senior_citizen",
+    "partner",
+    "dependents",
+    "phone_service",
+    "paperless_billing",
+    *ADD_ONS,
 )
 LABEL_COLUMNS = ("churn_label", "churn_value", "churn_score", "cltv")
 
 
 def yes_no(column: str) -> Column:
     value = F.trim(F.col(column))
-    return (F.when(value == "Yes", True)
-            .when(value.isin("No", "No phone service", "No internet service"), False)
-            .otherwise(F.lit(None).cast("boolean")))
+    return (
+        F.when(value == "Yes", True)
+        .when(value.isin("No", "No phone service", "No internet service"), False)
+        .otherwise(F.lit(None).cast("boolean"))
+    )
 
 
 def total_charges(raw: Column, tenure: Column) -> Column:
     """Blank → 0 for a customer in month 0; blank otherwise → NULL (quarantined by total_charges_known)."""
     blank = F.trim(raw) == ""
-    return (F.when(raw.isNull() | blank, F.when(tenure == 0, F.lit(0).cast(TOTAL_TYPE)))
-            .otherwise(F.trim(raw).cast(TOTAL_TYPE)))
+    return F.when(raw.isNull() | blank, F.when(tenure == 0, F.lit(0).cast(TOTAL_TYPE))).otherwise(
+        F.trim(raw).cast(TOTAL_TYPE)
+    )
 
 
 def typed(raw: DataFrame, source: str) -> DataFrame:
@@ -55,7 +72,10 @@ def typed(raw: DataFrame, source: str) -> DataFrame:
         F.trim("customer_id").alias("customer_id"),
         F.lit(source).alias("source"),
         F.trim("count").cast("int").alias("count"),
-        "country", "state", "city", "zip_code",
+        "country",
+        "state",
+        "city",
+        "zip_code",
         F.trim("latitude").cast("double").alias("latitude"),
         F.trim("longitude").cast("double").alias("longitude"),
         "gender",
@@ -71,10 +91,13 @@ def typed(raw: DataFrame, source: str) -> DataFrame:
         F.trim("monthly_charges").cast(MONTHLY_TYPE).alias("monthly_charges"),
         total_charges(F.col("total_charges"), tenure).alias("total_charges"),
         (yes_no("churn_label") if labelled else F.lit(None).cast("boolean")).alias("churn_label"),
-        label("churn_value", "int"), label("churn_score", "int"), label("cltv", "int"),
+        label("churn_value", "int"),
+        label("churn_score", "int"),
+        label("cltv", "int"),
         (F.col("churn_reason") if labelled else F.lit(None).cast("string")).alias("churn_reason"),
         F.lit(labelled).alias("_labelled"),
-        "source_file", "load_time",
+        "source_file",
+        "load_time",
     )
 
 
@@ -85,17 +108,22 @@ def all_present(columns) -> str:
 CUSTOMER_RULES = (
     expect_or_drop("customer_id_present", "customer_id IS NOT NULL AND customer_id <> ''"),
     expect_or_drop("typed", all_present(TYPED_COLUMNS)),
-    expect_or_drop("known_categories", f"contract IN {tuple(CONTRACTS)} AND internet_service IN "
-                   f"{tuple(INTERNET_SERVICES)} AND payment_method IN {tuple(PAYMENT_METHODS)}"),
+    expect_or_drop(
+        "known_categories",
+        f"contract IN {tuple(CONTRACTS)} AND internet_service IN "
+        f"{tuple(INTERNET_SERVICES)} AND payment_method IN {tuple(PAYMENT_METHODS)}",
+    ),
     expect_or_drop("total_charges_known", "total_charges IS NOT NULL"),
     expect_or_drop("labels_typed", f"NOT _labelled OR ({all_present(LABEL_COLUMNS)})"),
 )
 
 
 @table(
-    Layer.SILVER, InsertOnly(("customer_id",)),
+    Layer.SILVER,
+    InsertOnly(("customer_id",)),
     {"train": stream("customers_train_raw"), "new": stream("customers_new_raw")},
-    expectations=CUSTOMER_RULES, checks=(unique("customer_id"),),
+    expectations=CUSTOMER_RULES,
+    checks=(unique("customer_id"),),
 )
 def customers(train: DataFrame, new: DataFrame) -> DataFrame:
     """Every customer, typed: the labelled training customers and the new ones (source train | new)."""
@@ -119,18 +147,20 @@ def number_of_services(customers_frame_columns=SERVICES) -> Column:
     return sum((F.col(c).cast("int") for c in customers_frame_columns), internet)
 
 
-@table(Layer.SILVER, InsertOnly(("customer_id",)), {"customers": stream("customers")},
-       checks=(unique("customer_id"),))
+@table(Layer.SILVER, InsertOnly(("customer_id",)), {"customers": stream("customers")}, checks=(unique("customer_id"),))
 def customer_features(customers: DataFrame) -> DataFrame:
     """The models' features per customer: spend, services, one-hot contract / internet / payment, flags."""
     tenure = F.col("tenure_months")
     monthly = F.col("monthly_charges").cast("double")
     return customers.select(
-        "customer_id", "source", tenure.alias("tenure_months"),
+        "customer_id",
+        "source",
+        tenure.alias("tenure_months"),
         monthly.alias("monthly_charges"),
         F.col("total_charges").cast("double").alias("total_charges"),
         # average actually billed per month; a customer in month 0 has been billed nothing yet: their tariff
-        F.when(tenure > 0, F.col("total_charges").cast("double") / tenure).otherwise(monthly)
+        F.when(tenure > 0, F.col("total_charges").cast("double") / tenure)
+        .otherwise(monthly)
         .alias("avg_monthly_spend"),
         number_of_services().alias("number_of_services"),
         *one_hot("contract", CONTRACTS, "contract"),
@@ -142,8 +172,16 @@ def customer_features(customers: DataFrame) -> DataFrame:
 
 
 FEATURE_COLUMNS = (
-    "tenure_months", "monthly_charges", "total_charges", "avg_monthly_spend", "number_of_services",
-    *[f"contract_{slug(v)}" for v in CONTRACTS], *[f"internet_{slug(v)}" for v in INTERNET_SERVICES],
+    "tenure_months",
+    "monthly_charges",
+    "total_charges",
+    "avg_monthly_spend",
+    "number_of_services",
+    *[f"contract_{slug(v)}" for v in CONTRACTS],
+    *[f"internet_{slug(v)}" for v in INTERNET_SERVICES],
     *[f"payment_{slug(v)}" for v in PAYMENT_METHODS],
-    "senior_citizen", "partner", "dependents", "paperless_billing",
+    "senior_citizen",
+    "partner",
+    "dependents",
+    "paperless_billing",
 )

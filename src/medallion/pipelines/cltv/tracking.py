@@ -7,12 +7,14 @@ A training is skipped when a run of the same model already used the same trainin
 version of ``customer_features``) and the same settings, unless forced: a re-run of the notebooks does
 not register a new version each time.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
@@ -53,12 +55,25 @@ def signature(features: DataFrame, feature_columns, output: tuple[str, str]):
     return ModelSignature(inputs=inputs, outputs=Schema([ColSpec(output[1], output[0])]))
 
 
-def train_regressor(registry: models.Registry, features: DataFrame, conf: Mapping[str, Any], data_tag: str,
-                    feature_columns=FEATURE_COLUMNS, force: bool = False, log=print) -> Outcome:
+def train_regressor(
+    registry: models.Registry,
+    features: DataFrame,
+    conf: Mapping[str, Any],
+    data_tag: str,
+    feature_columns=FEATURE_COLUMNS,
+    force: bool = False,
+    log=print,
+) -> Outcome:
     seed, percent = int(conf["training_seed"]), int(conf["holdout_percent"])
     train, test = training.split(features, seed, percent)
-    params = {"seed": seed, "holdout_percent": percent, "max_iter": int(conf["regressor_max_iter"]),
-              "max_depth": int(conf["regressor_max_depth"]), "algorithm": "GBTRegressor", "label": training.LABEL}
+    params = {
+        "seed": seed,
+        "holdout_percent": percent,
+        "max_iter": int(conf["regressor_max_iter"]),
+        "max_depth": int(conf["regressor_max_depth"]),
+        "algorithm": "GBTRegressor",
+        "label": training.LABEL,
+    }
 
     def fit():
         model = training.regressor(feature_columns, seed, params["max_iter"], params["max_depth"]).fit(train)
@@ -71,36 +86,89 @@ def train_regressor(registry: models.Registry, features: DataFrame, conf: Mappin
     def score(model: PipelineModel) -> float:
         return training.regression_metrics(model.transform(test))["rmse"]
 
-    return _tracked(registry, REGRESSOR, conf, data_tag, feature_columns, params, fit, "rmse", score,
-                    lower_is_better=True, force=force, log=log,
-                    model_signature=signature(features, feature_columns, (training.PREDICTION, "double")))
+    return _tracked(
+        registry,
+        REGRESSOR,
+        conf,
+        data_tag,
+        feature_columns,
+        params,
+        fit,
+        "rmse",
+        score,
+        lower_is_better=True,
+        force=force,
+        log=log,
+        model_signature=signature(features, feature_columns, (training.PREDICTION, "double")),
+    )
 
 
-def train_segmentation(registry: models.Registry, features: DataFrame, conf: Mapping[str, Any], data_tag: str,
-                       feature_columns=training.SEGMENT_FEATURES, force: bool = False, log=print) -> Outcome:
+def train_segmentation(
+    registry: models.Registry,
+    features: DataFrame,
+    conf: Mapping[str, Any],
+    data_tag: str,
+    feature_columns=training.SEGMENT_FEATURES,
+    force: bool = False,
+    log=print,
+) -> Outcome:
     seed = int(conf["training_seed"])
-    params = {"seed": seed, "k_min": int(conf["segments_k_min"]), "k_max": int(conf["segments_k_max"]),
-              "max_iter": int(conf["segments_max_iter"]), "algorithm": "KMeans on standardised features"}
+    params = {
+        "seed": seed,
+        "k_min": int(conf["segments_k_min"]),
+        "k_max": int(conf["segments_k_max"]),
+        "max_iter": int(conf["segments_max_iter"]),
+        "algorithm": "KMeans on standardised features",
+    }
 
     def fit():
-        chosen = training.choose_segmentation(features, feature_columns, params["k_min"], params["k_max"], seed,
-                                              params["max_iter"])
-        metrics = {"silhouette": chosen.silhouette, "k": float(chosen.k),
-                   **{f"silhouette_k{k}": s for k, s in chosen.silhouettes.items()}}
+        chosen = training.choose_segmentation(
+            features, feature_columns, params["k_min"], params["k_max"], seed, params["max_iter"]
+        )
+        metrics = {
+            "silhouette": chosen.silhouette,
+            "k": float(chosen.k),
+            **{f"silhouette_k{k}": s for k, s in chosen.silhouettes.items()},
+        }
         return chosen.model, metrics
 
     def score(model: PipelineModel) -> float:
         return training.silhouette(model, features)
 
-    return _tracked(registry, SEGMENTATION, conf, data_tag, feature_columns, params, fit, "silhouette", score,
-                    lower_is_better=False, force=force, log=log,
-                    extra=lambda model: {"segment_labels.json": training.segment_labels(model)},
-                    model_signature=signature(features, feature_columns, (training.SEGMENT, "integer")))
+    return _tracked(
+        registry,
+        SEGMENTATION,
+        conf,
+        data_tag,
+        feature_columns,
+        params,
+        fit,
+        "silhouette",
+        score,
+        lower_is_better=False,
+        force=force,
+        log=log,
+        extra=lambda model: {"segment_labels.json": training.segment_labels(model)},
+        model_signature=signature(features, feature_columns, (training.SEGMENT, "integer")),
+    )
 
 
-def _tracked(registry: models.Registry, name: str, conf: Mapping[str, Any], data_tag: str, feature_columns,
-             params: dict, fit: Callable, metric: str, score: Callable[[PipelineModel], float], lower_is_better: bool,
-             force: bool, log, extra: Callable[[PipelineModel], dict] | None = None, model_signature=None) -> Outcome:
+def _tracked(
+    registry: models.Registry,
+    name: str,
+    conf: Mapping[str, Any],
+    data_tag: str,
+    feature_columns,
+    params: dict,
+    fit: Callable,
+    metric: str,
+    score: Callable[[PipelineModel], float],
+    lower_is_better: bool,
+    force: bool,
+    log,
+    extra: Callable[[PipelineModel], dict] | None = None,
+    model_signature=None,
+) -> Outcome:
     import mlflow
     import mlflow.spark
     import pyspark
@@ -111,12 +179,17 @@ def _tracked(registry: models.Registry, name: str, conf: Mapping[str, Any], data
     full_name = registry.full_name(name)
     tags = {"model": name, "training_data": data_tag, "settings": settings_digest(conf, feature_columns)}
     if not force:
-        earlier = client.search_runs([experiment.experiment_id], max_results=1, filter_string=" and ".join(
-            f"tags.{key} = '{value}'" for key, value in tags.items()))
+        earlier = client.search_runs(
+            [experiment.experiment_id],
+            max_results=1,
+            filter_string=" and ".join(f"tags.{key} = '{value}'" for key, value in tags.items()),
+        )
         if earlier:
             champion = models.alias_version(registry, name, alias)
-            message = (f"{full_name}: already trained on {data_tag} with these settings (run {earlier[0].info.run_id}); "
-                       f"champion stays version {champion}")
+            message = (
+                f"{full_name}: already trained on {data_tag} with these settings (run {earlier[0].info.run_id}); "
+                f"champion stays version {champion}"
+            )
             log(f"[cltv] {message}")
             return Outcome(name, None, champion, False, dict(earlier[0].data.metrics), message)
     model, metrics = fit()
@@ -127,7 +200,10 @@ def _tracked(registry: models.Registry, name: str, conf: Mapping[str, Any], data
         for file_name, content in (extra(model) if extra else {}).items():
             mlflow.log_dict(content, file_name)
         info = mlflow.spark.log_model(
-            model, "model", registered_model_name=full_name, signature=model_signature,
+            model,
+            "model",
+            registered_model_name=full_name,
+            signature=model_signature,
             pip_requirements=[f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"],
         )
         version = str(info.registered_model_version)
@@ -138,9 +214,14 @@ def _tracked(registry: models.Registry, name: str, conf: Mapping[str, Any], data
             current = score(models.load(registry, name, alias).model)
             better = metrics[metric] < current if lower_is_better else metrics[metric] > current
             promoted = better
-            comparison = f"{metric} {metrics[metric]:.4f} vs champion version {champion}'s {current:.4f} on the same data"
-            reason = (f"beats the champion: {comparison}" if better
-                      else f"does not beat the champion, alias {alias} left on version {champion}: {comparison}")
+            comparison = (
+                f"{metric} {metrics[metric]:.4f} vs champion version {champion}'s {current:.4f} on the same data"
+            )
+            reason = (
+                f"beats the champion: {comparison}"
+                if better
+                else f"does not beat the champion, alias {alias} left on version {champion}: {comparison}"
+            )
         if promoted:
             client.set_registered_model_alias(full_name, alias, version)
         client.set_model_version_tag(full_name, version, "promotion", reason)

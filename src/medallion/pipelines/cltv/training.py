@@ -9,13 +9,14 @@
 - Segmentation: KMeans on standardised ``SEGMENT_FEATURES``, k chosen by the silhouette (squared
   Euclidean) over ``k_min``..``k_max``; each segment is named from its centroid.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from pyspark.ml import Pipeline, PipelineModel
-from pyspark.ml.clustering import KMeans
+from pyspark.ml.clustering import KMeans, KMeansModel
 from pyspark.ml.evaluation import ClusteringEvaluator, RegressionEvaluator
 from pyspark.ml.feature import StandardScaler, VectorAssembler
 from pyspark.ml.regression import GBTRegressor
@@ -40,30 +41,40 @@ def split(features: DataFrame, seed: int, percent: int) -> tuple[DataFrame, Data
 
 
 def regressor(feature_columns: Sequence[str], seed: int, max_iter: int, max_depth: int) -> Pipeline:
-    return Pipeline(stages=[
-        VectorAssembler(inputCols=list(feature_columns), outputCol="features"),
-        GBTRegressor(featuresCol="features", labelCol=LABEL, predictionCol=PREDICTION, maxIter=max_iter,
-                     maxDepth=max_depth, seed=seed),
-    ])
+    return Pipeline(
+        stages=[
+            VectorAssembler(inputCols=list(feature_columns), outputCol="features"),
+            GBTRegressor(
+                featuresCol="features",
+                labelCol=LABEL,
+                predictionCol=PREDICTION,
+                maxIter=max_iter,
+                maxDepth=max_depth,
+                seed=seed,
+            ),
+        ]
+    )
 
 
 def regression_metrics(predictions: DataFrame, prediction: str = PREDICTION) -> dict[str, float]:
     evaluator = RegressionEvaluator(labelCol=LABEL, predictionCol=prediction)
-    return {name: float(evaluator.setMetricName(name).evaluate(predictions)) for name in REGRESSION_METRICS}
+    return {name: float(evaluator.setMetricName(name).evaluate(predictions)) for name in REGRESSION_METRICS}  # type: ignore[arg-type]
 
 
 def mean_baseline(train: DataFrame, test: DataFrame) -> dict[str, float]:
     """The figures of predicting the training mean CLTV for every held-out customer."""
-    mean = train.agg(F.avg(LABEL)).first()[0]
+    mean = train.agg(F.avg(LABEL)).collect()[0][0]
     return regression_metrics(test.withColumn(PREDICTION, F.lit(float(mean))))
 
 
 def segmentation(feature_columns: Sequence[str], k: int, seed: int, max_iter: int) -> Pipeline:
-    return Pipeline(stages=[
-        VectorAssembler(inputCols=list(feature_columns), outputCol="raw_features"),
-        StandardScaler(inputCol="raw_features", outputCol="features", withMean=True, withStd=True),
-        KMeans(featuresCol="features", predictionCol=SEGMENT, k=k, seed=seed, maxIter=max_iter),
-    ])
+    return Pipeline(
+        stages=[
+            VectorAssembler(inputCols=list(feature_columns), outputCol="raw_features"),
+            StandardScaler(inputCol="raw_features", outputCol="features", withMean=True, withStd=True),
+            KMeans(featuresCol="features", predictionCol=SEGMENT, k=k, seed=seed, maxIter=max_iter),
+        ]
+    )
 
 
 def silhouette(model: PipelineModel, frame: DataFrame) -> float:
@@ -79,8 +90,9 @@ class Segmentation:
     silhouettes: Mapping[int, float]
 
 
-def choose_segmentation(frame: DataFrame, feature_columns: Sequence[str], k_min: int, k_max: int, seed: int,
-                        max_iter: int) -> Segmentation:
+def choose_segmentation(
+    frame: DataFrame, feature_columns: Sequence[str], k_min: int, k_max: int, seed: int, max_iter: int
+) -> Segmentation:
     """KMeans for every k of the range; the one with the best silhouette (the smaller k on a tie)."""
     fitted = {}
     for k in range(k_min, k_max + 1):
@@ -100,6 +112,7 @@ def segment_labels(model: PipelineModel) -> dict[int, str]:
     monthly charges, tenure from tenure months (both standardised), the contract when the centroid's
     month-to-month share is clearly high or low. Two segments with the same words get their id too."""
     assembler, _, kmeans = model.stages
+    assert isinstance(assembler, VectorAssembler) and isinstance(kmeans, KMeansModel)
     columns = list(assembler.getInputCols())
     labels = {}
     for segment, center in enumerate(kmeans.clusterCenters()):

@@ -19,6 +19,7 @@ gives the same data. Planted faults, each counted in the manifest:
 
 :func:`manifest` computes every gold table's rows from the same events with Python alone (no Spark).
 """
+
 from __future__ import annotations
 
 import json
@@ -30,15 +31,39 @@ from decimal import Decimal
 CATEGORIES = ("books", "garden", "toys", "electronics")
 CHANNELS = ("web", "store", "app")
 CITIES = ("Oslo", "Bergen", "Lyon", "Porto", "Turin", "Gdansk")
-SALES_COLUMNS = ("order_id", "order_line", "order_ts", "customer_id", "product_id", "product_category", "quantity",
-                 "unit_price", "discount_pct", "currency", "channel", "store_id", "status")
+SALES_COLUMNS = (
+    "order_id",
+    "order_line",
+    "order_ts",
+    "customer_id",
+    "product_id",
+    "product_category",
+    "quantity",
+    "unit_price",
+    "discount_pct",
+    "currency",
+    "channel",
+    "store_id",
+    "status",
+)
 UNKNOWN_CUSTOMER = 99_999
-DEVICES = {"dev-1": ("temperature", "humidity"), "dev-2": ("vibration", "pressure"),
-           "dev-3": ("temperature", "pressure")}
-BASE_READING = {"temperature": Decimal("21.0"), "humidity": Decimal("45.0"), "vibration": Decimal("3.0"),
-                "pressure": Decimal("1000.0")}
-PHYSICAL_RANGE = {"temperature": (Decimal(-40), Decimal(125)), "humidity": (Decimal(0), Decimal(100)),
-                  "vibration": (Decimal(0), None), "pressure": (Decimal(300), Decimal(1100))}
+DEVICES = {
+    "dev-1": ("temperature", "humidity"),
+    "dev-2": ("vibration", "pressure"),
+    "dev-3": ("temperature", "pressure"),
+}
+BASE_READING = {
+    "temperature": Decimal("21.0"),
+    "humidity": Decimal("45.0"),
+    "vibration": Decimal("3.0"),
+    "pressure": Decimal("1000.0"),
+}
+PHYSICAL_RANGE = {
+    "temperature": (Decimal(-40), Decimal(125)),
+    "humidity": (Decimal(0), Decimal(100)),
+    "vibration": (Decimal(0), None),
+    "pressure": (Decimal(300), Decimal(1100)),
+}
 IOT_MINUTES = 30  # readings each minute from 12:00 of the set's day
 SILENT_DEVICE, SILENT_FROM, SILENT_TO = "dev-3", 6, 25  # dev-3 sends nothing in minutes 6..25 (20 min)
 CENT, WINDOW = Decimal("0.01"), 300
@@ -90,12 +115,21 @@ def generate(set_number: int, scale: int, seed: int, first_day: str) -> DataSet:
 # ------------------------------------------------------------------------------------------------ sales
 def _sales_line(order_id: int, line: int, when: datetime, customer: int, rng: random.Random, status: str) -> dict:
     channel = CHANNELS[order_id % 3]
-    return {"order_id": order_id, "order_line": line, "order_ts": when.strftime("%Y-%m-%dT%H:%M:%S"),
-            "customer_id": customer, "product_id": f"p-{rng.randint(1, 40)}",
-            "product_category": CATEGORIES[(order_id + line) % len(CATEGORIES)], "quantity": rng.randint(1, 4),
-            "unit_price": str(Decimal(rng.randint(199, 9999)) / 100), "discount_pct": ("0", "10", "12.5")[line % 3],
-            "currency": "EUR", "channel": channel, "store_id": f"st-{order_id % 4}" if channel == "store" else "",
-            "status": status}
+    return {
+        "order_id": order_id,
+        "order_line": line,
+        "order_ts": when.strftime("%Y-%m-%dT%H:%M:%S"),
+        "customer_id": customer,
+        "product_id": f"p-{rng.randint(1, 40)}",
+        "product_category": CATEGORIES[(order_id + line) % len(CATEGORIES)],
+        "quantity": rng.randint(1, 4),
+        "unit_price": str(Decimal(rng.randint(199, 9999)) / 100),
+        "discount_pct": ("0", "10", "12.5")[line % 3],
+        "currency": "EUR",
+        "channel": channel,
+        "store_id": f"st-{order_id % 4}" if channel == "store" else "",
+        "status": status,
+    }
 
 
 def _csv(rows: list[dict], columns=SALES_COLUMNS) -> str:
@@ -129,8 +163,13 @@ def _sales(data: DataSet, n: int, day: date, scale: int, seed: int) -> None:
     data.faults.update(sales_lines=len(rows) + len(repeated) + 1, sales_quarantined=3, sales_duplicates=len(repeated))
     if n >= 2:
         rng = rng_for(seed, n, "sales-extra")
-        extra = [dict(_sales_line(n * 1_000 + 950 + k, 1, datetime(day.year, day.month, day.day, 20), 1, rng,
-                                  "completed"), promo_code="WINTER") for k in range(2)]
+        extra = [
+            dict(
+                _sales_line(n * 1_000 + 950 + k, 1, datetime(day.year, day.month, day.day, 20), 1, rng, "completed"),
+                promo_code="WINTER",
+            )
+            for k in range(2)
+        ]
         columns = (*SALES_COLUMNS, "promo_code")
         data.sales_extra_csv = ",".join(columns) + "\n" + _csv(extra, columns)
         data.faults.update(sales_lines=data.faults["sales_lines"] + 2, sales_quarantined=5)
@@ -138,19 +177,32 @@ def _sales(data: DataSet, n: int, day: date, scale: int, seed: int) -> None:
 
 # -------------------------------------------------------------------------------------------- customers
 def _customer(customer_id: int, when: datetime, op: str, city: str, email: str) -> dict:
-    return {"customer_id": customer_id, "first_name": f"First{customer_id}", "last_name": f"Last{customer_id}",
-            "email": email, "phone": f"+47 400 {customer_id:05d}", "address": f"{customer_id} Main Street",
-            "city": city, "state": "", "country": "NO", "postal_code": f"{1000 + customer_id}",
-            "birth_date": f"{1960 + customer_id % 40}-0{1 + customer_id % 9}-15",
-            "signup_ts": "2025-06-01T10:00:00", "segment": ("gold", "silver", "bronze")[customer_id % 3],
-            "op": op, "updated_at": when.strftime("%Y-%m-%dT%H:%M:%S")}
+    return {
+        "customer_id": customer_id,
+        "first_name": f"First{customer_id}",
+        "last_name": f"Last{customer_id}",
+        "email": email,
+        "phone": f"+47 400 {customer_id:05d}",
+        "address": f"{customer_id} Main Street",
+        "city": city,
+        "state": "",
+        "country": "NO",
+        "postal_code": f"{1000 + customer_id}",
+        "birth_date": f"{1960 + customer_id % 40}-0{1 + customer_id % 9}-15",
+        "signup_ts": "2025-06-01T10:00:00",
+        "segment": ("gold", "silver", "bronze")[customer_id % 3],
+        "op": op,
+        "updated_at": when.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
 
 
 def _customers(data: DataSet, n: int, day: date, scale: int, rng: random.Random) -> None:
     at = lambda hour, minute=0, d=day: datetime(d.year, d.month, d.day, hour, minute)  # noqa: E731
     if n == 1:
-        changes = [_customer(c, at(8, c), "I", CITIES[c % len(CITIES)], f"  Customer{c}@Example.COM ")
-                   for c in range(1, scale + 1)]
+        changes = [
+            _customer(c, at(8, c), "I", CITIES[c % len(CITIES)], f"  Customer{c}@Example.COM ")
+            for c in range(1, scale + 1)
+        ]
         sent = changes
     else:
         moved, ordered, deleted = 1 + n % scale, 1 + (n + 2) % scale, 1 + (n + 4) % scale
@@ -159,7 +211,8 @@ def _customers(data: DataSet, n: int, day: date, scale: int, rng: random.Random)
         earlier = _customer(ordered, at(10), "U", rng.choice(CITIES), f"C{ordered}@example.com")
         changes = [
             _customer(moved, at(9), "U", rng.choice(CITIES), f"Customer{moved}@Example.com"),
-            later_first, earlier,  # listed before the change that happened first
+            later_first,
+            earlier,  # listed before the change that happened first
             _customer(deleted, at(11), "D", "", ""),
             # happened yesterday at 12:00, between yesterday's changes and today's: arrives a day late
             _customer(late, at(12, 0, day - timedelta(days=1)), "U", rng.choice(CITIES), f"late{late}@example.com"),
@@ -172,16 +225,29 @@ def _customers(data: DataSet, n: int, day: date, scale: int, rng: random.Random)
 
 
 # ------------------------------------------------------------------------------------------- clickstream
-SESSION_SHAPES = (("page_view",), ("page_view", "page_view", "page_view"),
-                  ("page_view", "add_to_cart", "remove_from_cart"), ("page_view", "add_to_cart", "checkout"),
-                  ("page_view", "add_to_cart", "checkout", "purchase"))
+SESSION_SHAPES = (
+    ("page_view",),
+    ("page_view", "page_view", "page_view"),
+    ("page_view", "add_to_cart", "remove_from_cart"),
+    ("page_view", "add_to_cart", "checkout"),
+    ("page_view", "add_to_cart", "checkout", "purchase"),
+)
 
 
 def _event(n: int, session: str, i: int, kind: str, when: datetime, customer: int | None) -> dict:
-    return {"event_id": f"e-{session}-{i}", "session_id": session, "customer_id": customer, "event_type": kind,
-            "page_url": f"/p/{i}", "referrer": "search" if i == 0 else None, "product_id": f"p-{i + n}",
-            "device": ("mobile", "desktop")[i % 2], "browser": "firefox", "ip": f"10.0.{n}.{i}",
-            "event_ts": when.strftime("%Y-%m-%dT%H:%M:%S")}
+    return {
+        "event_id": f"e-{session}-{i}",
+        "session_id": session,
+        "customer_id": customer,
+        "event_type": kind,
+        "page_url": f"/p/{i}",
+        "referrer": "search" if i == 0 else None,
+        "product_id": f"p-{i + n}",
+        "device": ("mobile", "desktop")[i % 2],
+        "browser": "firefox",
+        "ip": f"10.0.{n}.{i}",
+        "event_ts": when.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
 
 
 def _clicks(data: DataSet, n: int, day: date, scale: int) -> None:
@@ -190,11 +256,19 @@ def _clicks(data: DataSet, n: int, day: date, scale: int) -> None:
     for j in range(scale // 2 + 3):
         session, customer = f"s{n}-{j}", (None if j % 3 == 0 else 1 + (j + n) % scale)
         shape = SESSION_SHAPES[j % len(SESSION_SHAPES)]
-        sessions.append([_event(n, session, i, kind, start + timedelta(minutes=10 * j, seconds=45 * i), customer)
-                         for i, kind in enumerate(shape)])
+        sessions.append(
+            [
+                _event(n, session, i, kind, start + timedelta(minutes=10 * j, seconds=45 * i), customer)
+                for i, kind in enumerate(shape)
+            ]
+        )
     midnight = datetime(day.year, day.month, day.day, 23, 55)
-    sessions.append([_event(n, f"s{n}-night", i, kind, midnight + timedelta(minutes=offset), 1 + n % scale)
-                     for i, (kind, offset) in enumerate((("page_view", 0), ("add_to_cart", 3), ("purchase", 9)))])
+    sessions.append(
+        [
+            _event(n, f"s{n}-night", i, kind, midnight + timedelta(minutes=offset), 1 + n % scale)
+            for i, (kind, offset) in enumerate((("page_view", 0), ("add_to_cart", 3), ("purchase", 9)))
+        ]
+    )
     events = [e for s in sessions for e in s]
     sessions[2].reverse()  # sent newest first
     late = sessions[1].pop(0)  # sent after everything else of the set
@@ -211,8 +285,16 @@ def _clicks(data: DataSet, n: int, day: date, scale: int) -> None:
 
 # ---------------------------------------------------------------------------------------------------- IoT
 def _reading(device: str, sensor: str, when: datetime, value: Decimal) -> dict:
-    return {"device_id": device, "sensor_type": sensor, "reading": float(value), "unit": sensor[:4],
-            "battery_pct": 80, "lat": 59.9, "lon": 10.7, "event_ts": when.strftime("%Y-%m-%dT%H:%M:%S")}
+    return {
+        "device_id": device,
+        "sensor_type": sensor,
+        "reading": float(value),
+        "unit": sensor[:4],
+        "battery_pct": 80,
+        "lat": 59.9,
+        "lon": 10.7,
+        "event_ts": when.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
 
 
 def _iot(data: DataSet, n: int, day: date, rng: random.Random) -> None:

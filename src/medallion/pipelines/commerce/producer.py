@@ -4,10 +4,12 @@ messages to the Kafka topics and writes the manifest of the planted truths of ev
 Producing a set twice changes nothing: files already landed are kept, and a set's messages are published
 once (a marker in the landing zone's ``published/`` folder says they were).
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from medallion.pipelines.commerce.generator import day_of, generate
 from medallion.pipelines.commerce.manifest import manifest
@@ -20,8 +22,9 @@ def marker(set_number: int, scale: int, seed: int) -> str:
     return f"set-{set_number}-scale-{scale}-seed-{seed}.json"
 
 
-def produce(landing, conf: Mapping, settings, secret: Callable[[str], Any], set_number: int, scale: int, seed: int,
-            log=print) -> dict:
+def produce(
+    landing, conf: Mapping, settings, secret: Callable[[str], Any], set_number: int, scale: int, seed: int, log=print
+) -> dict:
     """Land and publish set ``set_number``; returns the manifest of the sets produced so far (with this
     scale and seed)."""
     data = generate(set_number, scale, seed, conf["first_day"])
@@ -43,10 +46,15 @@ def produce(landing, conf: Mapping, settings, secret: Callable[[str], Any], set_
     produced = [n for n in range(1, set_number + 1) if landing.exists(PUBLISHED, marker(n, scale, seed))]
     truths = manifest(produced, scale, seed, conf)
     sets = "-".join(str(n) for n in produced)
-    landing.write_text(MANIFESTS, f"manifest-scale-{scale}-seed-{seed}-sets-{sets}.json",
-                       json.dumps(truths, indent=1, sort_keys=True) + "\n")
-    log(f"[commerce] set {set_number} ({day}): files in {landing.path()}, {len(data.clicks)} clickstream and "
-        f"{len(data.iot)} IoT messages published; manifest of sets {sets}")
+    landing.write_text(
+        MANIFESTS,
+        f"manifest-scale-{scale}-seed-{seed}-sets-{sets}.json",
+        json.dumps(truths, indent=1, sort_keys=True) + "\n",
+    )
+    log(
+        f"[commerce] set {set_number} ({day}): files in {landing.path()}, {len(data.clicks)} clickstream and "
+        f"{len(data.iot)} IoT messages published; manifest of sets {sets}"
+    )
     return truths
 
 

@@ -17,6 +17,7 @@ and always:
 Events arrive in daily exports: ``arrival_date`` is the day an event arrived (the landing folder's
 partition), equal to the event's own date unless it is late.
 """
+
 from __future__ import annotations
 
 import random
@@ -96,8 +97,16 @@ def _take_part(rng: random.Random, out: GeneratedEvents, tests: dict, user_id: s
     summary["variations"][variation] = summary["variations"].get(variation, 0) + 1
 
     def platform(event_type: str, when: datetime, seen: str) -> None:
-        out.platform_events.append({"event_id": f"pe-{len(out.platform_events) + 1:07d}", "user_id": user_id,
-                                    "test_code": code, "variation": seen, "event_time": when, "event_type": event_type})
+        out.platform_events.append(
+            {
+                "event_id": f"pe-{len(out.platform_events) + 1:07d}",
+                "user_id": user_id,
+                "test_code": code,
+                "variation": seen,
+                "event_time": when,
+                "event_type": event_type,
+            }
+        )
 
     platform("assignment", exposed - timedelta(seconds=rng.randint(1, 600)), variation)
     platform("exposure", exposed, variation)
@@ -119,9 +128,17 @@ def _browse(rng: random.Random, out: GeneratedEvents, user_id: str, exposed: dat
     device = rng.choice(DEVICES)
 
     def business(name: str, when: datetime, path: str, revenue: float | None = None) -> None:
-        out.business_events.append({"event_id": f"be-{len(out.business_events) + 1:07d}", "user_id": user_id,
-                                    "event_time": when, "event_name": name, "event_path": path,
-                                    "event_device": device, "revenue": revenue})
+        out.business_events.append(
+            {
+                "event_id": f"be-{len(out.business_events) + 1:07d}",
+                "user_id": user_id,
+                "event_time": when,
+                "event_name": name,
+                "event_path": path,
+                "event_device": device,
+                "revenue": revenue,
+            }
+        )
 
     count = 0 if rng.random() < NO_EVENTS_SHARE else rng.randint(1, 6)
     offsets = sorted(rng.uniform(0, SESSION_HOURS - 2) for _ in range(count))
@@ -131,8 +148,9 @@ def _browse(rng: random.Random, out: GeneratedEvents, user_id: str, exposed: dat
     if count and rng.random() < conversion:
         last = exposed + timedelta(hours=offsets[-1])
         business("screen_view", _at(last + timedelta(minutes=rng.randint(1, 30))), "/checkout")
-        business("purchase", _at(last + timedelta(minutes=rng.randint(31, 60))), "/purchase",
-                 round(rng.uniform(20, 120), 2))
+        business(
+            "purchase", _at(last + timedelta(minutes=rng.randint(31, 60))), "/purchase", round(rng.uniform(20, 120), 2)
+        )
 
 
 def _duplicate(rng: random.Random, events: list[dict]) -> int:

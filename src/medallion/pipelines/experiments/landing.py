@@ -3,10 +3,12 @@
 Layout: ``<landing>/experiments/<stream>/arrival_date=<day>/<stream>-<day>.json`` (JSON lines; the folder
 is the day the events arrived, read back as the ``arrival_date`` column) and ``manifest.json`` beside
 the streams, which says what was planted. Files go through the pipeline's landing zone (local folder,
-volume or ADLS alike), written under a hidden name and renamed into place, so a running stream never reads half a file, and a file already landed is left alone: producing
+volume or ADLS alike), written under a hidden name and renamed into place, so a running stream never
+reads half a file, and a file already landed is left alone: producing
 the same data set twice changes nothing. A landing zone holding another data set is refused, since
 mixing two would make their users and event ids collide.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,16 +32,19 @@ def produce(landing, scale: int, seed: int, planted: bool = True, progress=print
     text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
     (landing.replace if stale else landing.write)("", MANIFEST, lambda out: out.write(text.encode("utf-8")))
     rows = manifest["rows"]
-    progress(f"[experiments] landed {rows['platform_events']:,} platform and {rows['business_events']:,} business "
-             f"events ({len(files)} files, scale {scale}, seed {seed}) in {landing.path()}")
+    progress(
+        f"[experiments] landed {rows['platform_events']:,} platform and {rows['business_events']:,} business "
+        f"events ({len(files)} files, scale {scale}, seed {seed}) in {landing.path()}"
+    )
     return manifest
 
 
 def read_manifest(landing) -> dict:
     text = landing.read_text("", MANIFEST)
     if text is None:
-        raise MedallionError(f"No data set landed yet ({landing.path(MANIFEST)} is missing): "
-                             "run `medallion produce experiments`.")
+        raise MedallionError(
+            f"No data set landed yet ({landing.path(MANIFEST)} is missing): run `medallion produce experiments`."
+        )
     return json.loads(text)
 
 

@@ -12,6 +12,7 @@ the test finished), and one row with NULL event columns for a user without event
 every user: ``test_code, variation, user_id, first_exposure_time, event_id, event_time, event_name,
 event_path, event_device, revenue``.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -47,8 +48,7 @@ def validate(spark: SparkSession, metric_code: str, metric_name: str, query: str
     relations, functions, ctes = _references(tree)
     others = sorted({r for r in relations if r.lower() != VIEW and r.lower() not in ctes})
     if others:
-        raise MetricDefinitionError(
-            f"{label}: metric_query may read only the view {VIEW}, not {', '.join(others)}.")
+        raise MetricDefinitionError(f"{label}: metric_query may read only the view {VIEW}, not {', '.join(others)}.")
     shadowing = sorted(name for name in ctes if spark.catalog.tableExists(name))
     if shadowing:  # a CTE named like a table could let another scope of the query read the table
         raise MetricDefinitionError(f"{label}: CTE name(s) {', '.join(shadowing)} are also table names; rename them.")
@@ -77,13 +77,16 @@ def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str
         spark.catalog.dropTempView(bound)
     read_elsewhere = set(rows.inputFiles()) - set(metric_events.inputFiles())
     if read_elsewhere:  # a second guard, on Spark's resolved plan: the query read files the view does not hold
-        raise MetricDefinitionError(f"Metric {metric_code} ({metric_name}): metric_query may read only the view "
-                                    f"{VIEW}; it reads {len(read_elsewhere)} other file(s).")
+        raise MetricDefinitionError(
+            f"Metric {metric_code} ({metric_name}): metric_query may read only the view "
+            f"{VIEW}; it reads {len(read_elsewhere)} other file(s)."
+        )
     missing = [c for c in OUTPUT_COLUMNS if c not in rows.columns]
     if missing:
         raise MetricDefinitionError(
             f"Metric {metric_code} ({metric_name}): metric_query must return {', '.join(OUTPUT_COLUMNS)} "
-            f"(one row per user in a test); it lacks {', '.join(missing)}.")
+            f"(one row per user in a test); it lacks {', '.join(missing)}."
+        )
     return rows.select(*OUTPUT_COLUMNS)
 
 

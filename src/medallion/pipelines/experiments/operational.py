@@ -7,10 +7,11 @@ copy: the application sets it on every insert and update.
 Setup creates what is missing and inserts the seed rows whose keys are missing, in one transaction:
 running it again changes nothing, and it never overwrites a row the application has since changed.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
 from medallion.sources import databases
 
@@ -21,19 +22,35 @@ STATUSES = {1: "running", 2: "done", 3: "failed", 4: "cancelled", 5: "waiting"}
 TABLES: dict[str, tuple[tuple[tuple[str, str, bool], ...], tuple[str, ...], tuple[str, ...]]] = {
     "status_management": (
         (("status_code", "int", False), ("status_name", "text(40)", False), ("updated_at", "timestamp", False)),
-        ("status_code",), (),
+        ("status_code",),
+        (),
     ),
     "test_management": (
-        (("test_code", "text(20)", False), ("test_name", "text(200)", False), ("owner_name", "text(200)", True),
-         ("created_at", "timestamp", False), ("started_at", "timestamp", True), ("finished_at", "timestamp", True),
-         ("test_status", "int", False), ("variation_count", "int", False), ("control_variation", "text(20)", False),
-         ("updated_at", "timestamp", False)),
-        ("test_code",), ("test_status REFERENCES status_management(status_code)",),
+        (
+            ("test_code", "text(20)", False),
+            ("test_name", "text(200)", False),
+            ("owner_name", "text(200)", True),
+            ("created_at", "timestamp", False),
+            ("started_at", "timestamp", True),
+            ("finished_at", "timestamp", True),
+            ("test_status", "int", False),
+            ("variation_count", "int", False),
+            ("control_variation", "text(20)", False),
+            ("updated_at", "timestamp", False),
+        ),
+        ("test_code",),
+        ("test_status REFERENCES status_management(status_code)",),
     ),
     "metric_management": (
-        (("metric_code", "text(20)", False), ("metric_name", "text(200)", False), ("metric_kind", "text(20)", False),
-         ("metric_query", "text(4000)", False), ("updated_at", "timestamp", False)),
-        ("metric_code",), (),
+        (
+            ("metric_code", "text(20)", False),
+            ("metric_name", "text(200)", False),
+            ("metric_kind", "text(20)", False),
+            ("metric_query", "text(4000)", False),
+            ("updated_at", "timestamp", False),
+        ),
+        ("metric_code",),
+        (),
     ),
     "test_metric_relation": (
         (("test_code", "text(20)", False), ("metric_code", "text(20)", False), ("updated_at", "timestamp", False)),
@@ -46,8 +63,10 @@ SEEDED_AT = datetime(2024, 2, 20, 9, 0, 0)
 
 
 def _per_user(expression: str) -> str:
-    return (f"SELECT test_code, variation, user_id, {expression} AS value\n"
-            "FROM metric_events\nGROUP BY test_code, variation, user_id")
+    return (
+        f"SELECT test_code, variation, user_id, {expression} AS value\n"
+        "FROM metric_events\nGROUP BY test_code, variation, user_id"
+    )
 
 
 METRICS = (  # metric_code, metric_name, metric_kind, metric_query (one row per user in a test)
@@ -58,9 +77,39 @@ METRICS = (  # metric_code, metric_name, metric_kind, metric_query (one row per 
 )
 
 TESTS = (  # test_code, name, owner, created, started, finished, status, variation_count, control
-    ("T001", "Checkout button colour", "Alice Martin", datetime(2024, 2, 20), datetime(2024, 3, 1), datetime(2024, 3, 15), 2, 2, "A"),
-    ("T002", "Search ranking v2", "Bruno Silva", datetime(2024, 2, 21), datetime(2024, 3, 1), datetime(2024, 3, 15), 2, 2, "A"),
-    ("T003", "New onboarding flow", "Chen Wei", datetime(2024, 2, 25), datetime(2024, 3, 2), datetime(2024, 3, 5), 3, 2, "A"),
+    (
+        "T001",
+        "Checkout button colour",
+        "Alice Martin",
+        datetime(2024, 2, 20),
+        datetime(2024, 3, 1),
+        datetime(2024, 3, 15),
+        2,
+        2,
+        "A",
+    ),
+    (
+        "T002",
+        "Search ranking v2",
+        "Bruno Silva",
+        datetime(2024, 2, 21),
+        datetime(2024, 3, 1),
+        datetime(2024, 3, 15),
+        2,
+        2,
+        "A",
+    ),
+    (
+        "T003",
+        "New onboarding flow",
+        "Chen Wei",
+        datetime(2024, 2, 25),
+        datetime(2024, 3, 2),
+        datetime(2024, 3, 5),
+        3,
+        2,
+        "A",
+    ),
     ("T004", "Recommendation widget", "Dana Cohen", datetime(2024, 3, 1), datetime(2024, 3, 8), None, 1, 3, "A"),
     ("T005", "Free-shipping banner", "Emre Kaya", datetime(2024, 3, 5), datetime(2024, 3, 10), None, 1, 2, "A"),
 )
@@ -80,7 +129,9 @@ def seed_rows() -> dict[str, list[tuple]]:
         "status_management": [(code, name, SEEDED_AT) for code, name in STATUSES.items()],
         "test_management": [(*test, SEEDED_AT) for test in TESTS],
         "metric_management": [(*metric, SEEDED_AT) for metric in METRICS],
-        "test_metric_relation": [(test, metric, SEEDED_AT) for test, metrics in TEST_METRICS.items() for metric in metrics],
+        "test_metric_relation": [
+            (test, metric, SEEDED_AT) for test, metrics in TEST_METRICS.items() for metric in metrics
+        ],
     }
 
 

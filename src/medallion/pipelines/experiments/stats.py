@@ -14,12 +14,13 @@ that result and return a comparison, so each one is checked in unit tests agains
 Every p-value is two-sided. A comparison that cannot be made (a variation without users, or without
 spread to estimate an error from) gives ``None`` rather than a number that would look meaningful.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Sequence
 
 _NORMAL = NormalDist()
 
@@ -37,8 +38,9 @@ class Comparison:
 UNDEFINED = Comparison(None, None, None, None)
 
 
-def two_proportion_z_test(successes_control: int, users_control: int, successes_treatment: int,
-                          users_treatment: int, alpha: float) -> Comparison:
+def two_proportion_z_test(
+    successes_control: int, users_control: int, successes_treatment: int, users_treatment: int, alpha: float
+) -> Comparison:
     if users_control < 1 or users_treatment < 1:
         return UNDEFINED
     p_control = successes_control / users_control
@@ -46,7 +48,9 @@ def two_proportion_z_test(successes_control: int, users_control: int, successes_
     difference = p_treatment - p_control
     pooled = (successes_control + successes_treatment) / (users_control + users_treatment)
     pooled_error = math.sqrt(pooled * (1 - pooled) * (1 / users_control + 1 / users_treatment))
-    wald_error = math.sqrt(p_control * (1 - p_control) / users_control + p_treatment * (1 - p_treatment) / users_treatment)
+    wald_error = math.sqrt(
+        p_control * (1 - p_control) / users_control + p_treatment * (1 - p_treatment) / users_treatment
+    )
     if pooled_error == 0:  # both all 0 or both all 1: no evidence of any difference
         return Comparison(difference, difference, difference, 1.0)
     z = difference / pooled_error
@@ -55,8 +59,15 @@ def two_proportion_z_test(successes_control: int, users_control: int, successes_
     return Comparison(difference, difference - margin, difference + margin, p_value)
 
 
-def welch_t_test(mean_control: float, variance_control: float, users_control: int,
-                 mean_treatment: float, variance_treatment: float, users_treatment: int, alpha: float) -> Comparison:
+def welch_t_test(
+    mean_control: float,
+    variance_control: float,
+    users_control: int,
+    mean_treatment: float,
+    variance_treatment: float,
+    users_treatment: int,
+    alpha: float,
+) -> Comparison:
     """``variance_*`` are sample variances (n − 1 in the denominator)."""
     if users_control < 2 or users_treatment < 2:
         return UNDEFINED
@@ -69,7 +80,8 @@ def welch_t_test(mean_control: float, variance_control: float, users_control: in
     if error == 0:
         return Comparison(difference, None, None, None)
     freedom = (share_control + share_treatment) ** 2 / (
-        share_control ** 2 / (users_control - 1) + share_treatment ** 2 / (users_treatment - 1))
+        share_control**2 / (users_control - 1) + share_treatment**2 / (users_treatment - 1)
+    )
     t = difference / error
     p_value = float(2 * student_t.sf(abs(t), freedom))
     margin = float(student_t.ppf(1 - alpha / 2, freedom)) * error

@@ -5,26 +5,43 @@ value of the wrong type or bytes that are not UTF-8 are quarantined with their r
 ``valid_utf8``); undeclared JSON fields are kept in ``_rescued_data`` and counted as drift. Nothing is
 dropped.
 """
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.declare.conversions import in_range, timestamp_from_seconds
-from medallion.declare.tables import table, Append, FileSource, Layer, Scd1, expect, expect_or_drop, not_empty, snapshot, unique
+from medallion.declare.tables import (
+    Append,
+    FileSource,
+    Layer,
+    Scd1,
+    expect,
+    expect_or_drop,
+    not_empty,
+    snapshot,
+    table,
+    unique,
+)
 
 REGISTERED_USERS = FileSource(
-    folder="registered_users_bz", format="csv",
+    folder="registered_users_bz",
+    format="csv",
     schema="user_id BIGINT, device_id BIGINT, mac_address STRING, registration_timestamp BIGINT",
 )
 GYM_LOGINS = FileSource(
-    folder="gym_logins_bz", format="csv",
+    folder="gym_logins_bz",
+    format="csv",
     schema="mac_address STRING, gym BIGINT, login BIGINT, logout BIGINT",
 )
 KAFKA_MULTIPLEX = FileSource(
-    folder="kafka_multiplex_bz", format="json",
+    folder="kafka_multiplex_bz",
+    format="json",
     schema="key STRING, value STRING, topic STRING, partition INT, offset BIGINT, timestamp BIGINT",
 )
 DATE_LOOKUP = FileSource(
-    folder="date_lookup", format="json", stream=False,
+    folder="date_lookup",
+    format="json",
+    stream=False,
     schema="date STRING, week STRING, year STRING, month STRING, dayofweek STRING, dayofmonth STRING, "
     "dayofyear STRING, week_part STRING",
 )
@@ -32,9 +49,14 @@ DATE_LOOKUP = FileSource(
 TIMESTAMP_DIVISORS = {"seconds": 1, "milliseconds": 1000}
 
 
-@table(Layer.BRONZE, Scd1(("date",)), {"raw": DATE_LOOKUP}, history=True,
-                expectations=(expect_or_drop("date_is_valid", "date IS NOT NULL"),),
-                checks=(not_empty(), unique("date")))
+@table(
+    Layer.BRONZE,
+    Scd1(("date",)),
+    {"raw": DATE_LOOKUP},
+    history=True,
+    expectations=(expect_or_drop("date_is_valid", "date IS NOT NULL"),),
+    checks=(not_empty(), unique("date")),
+)
 def date_lookup(raw: DataFrame) -> DataFrame:
     """Calendar lookup (date → week_part), loaded once by the history loader."""
     integer_columns = ["week", "year", "month", "dayofweek", "dayofmonth", "dayofyear"]
@@ -59,7 +81,9 @@ def gym_logins_bz(raw: DataFrame) -> DataFrame:
 
 
 @table(
-    Layer.BRONZE, Append(), {"raw": KAFKA_MULTIPLEX, "dates": snapshot("date_lookup")},
+    Layer.BRONZE,
+    Append(),
+    {"raw": KAFKA_MULTIPLEX, "dates": snapshot("date_lookup")},
     partition_by=("topic", "week_part"),
     expectations=(expect("date_in_lookup", "week_part IS NOT NULL"), in_range("date")),
 )
@@ -70,8 +94,22 @@ def kafka_multiplex_bz(raw: DataFrame, dates: DataFrame, conf) -> DataFrame:
     event_time, raw_seconds = timestamp_from_seconds(F.col("timestamp").cast("decimal(20,3)") / divisor, "date")
     calendar = F.broadcast(dates.select(F.col("date").alias("_date"), "week_part"))
     return (
-        raw.select("*", event_time, raw_seconds).withColumn("date", F.to_date("date"))
+        raw.select("*", event_time, raw_seconds)
+        .withColumn("date", F.to_date("date"))
         .join(calendar, F.col("date") == F.col("_date"), "left")
-        .select("key", "value", "topic", "partition", "offset", "timestamp", "date", "week_part",
-                "load_time", "source_file", "_corrupt_record", "_rescued_data", "_date_raw")
+        .select(
+            "key",
+            "value",
+            "topic",
+            "partition",
+            "offset",
+            "timestamp",
+            "date",
+            "week_part",
+            "load_time",
+            "source_file",
+            "_corrupt_record",
+            "_rescued_data",
+            "_date_raw",
+        )
     )

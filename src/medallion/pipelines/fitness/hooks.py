@@ -1,11 +1,13 @@
 """Operational hooks (see medallion.declare.pipeline): the producer (notebook 10), the calendar lookup
 (notebook 03) and the acceptance counts (notebooks 08, 09)."""
+
 from __future__ import annotations
 
 from medallion.declare.context import PipelineContext
 from medallion.declare.tables import ExpectedCount
 from medallion.pipelines.fitness.acceptance import expected_counts_for
-from medallion.pipelines.fitness.producer import land_date_lookup, produce as produce_set
+from medallion.pipelines.fitness.producer import land_date_lookup
+from medallion.pipelines.fitness.producer import produce as produce_set
 
 
 def produce(context: PipelineContext, set_number: int = 1, scale: int | None = None, **_options) -> list[str]:

@@ -8,13 +8,15 @@ ended), heartrate uniform in [35, 95) from a seed fixed per set.
 Files are written under a hidden name and renamed into place, so a running stream never reads half a
 file; a file already landed is left alone, so producing a set twice changes nothing.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO, Mapping
+from typing import BinaryIO
 
 from medallion.errors import MedallionError
 
@@ -39,7 +41,9 @@ def produce(landing, conf: Mapping, set_number: int, log=print, scale: float = 1
     (already-landed files included). ``scale`` multiplies the heart-rate readings of the set (the
     benchmark's SF10 is ``scale=10``); the published files are the same at every scale."""
     if not 1 <= set_number <= GENERATED_BPM_SETS:
-        raise MedallionError(f"fitness has sets 1 to {GENERATED_BPM_SETS} (files for 1-{PUBLISHED_SETS}, heart rate for all).")
+        raise MedallionError(
+            f"fitness has sets 1 to {GENERATED_BPM_SETS} (files for 1-{PUBLISHED_SETS}, heart rate for all)."
+        )
     landed = []
     if set_number <= PUBLISHED_SETS:
         for folder, pattern in PUBLISHED_FILES:
@@ -47,13 +51,17 @@ def produce(landing, conf: Mapping, set_number: int, log=print, scale: float = 1
             landed.append(landing.write(folder, name, lambda out, src=data_file(name): out.write(src.read_bytes())))
     bpm_name = f"3-bpm_{set_number}.json"
     readings = round(int(conf["bpm_readings_per_set"]) * scale)
-    landed.append(landing.write("kafka_multiplex_bz", bpm_name, lambda out: write_bpm_file(out, set_number, conf, readings)))
+    landed.append(
+        landing.write("kafka_multiplex_bz", bpm_name, lambda out: write_bpm_file(out, set_number, conf, readings))
+    )
     log(f"[fitness] set {set_number}: {len(landed)} files in {landing.path()}")
     return landed
 
 
 def land_date_lookup(landing) -> str:
-    return landing.write("date_lookup", DATE_LOOKUP_FILE, lambda out: out.write(data_file(DATE_LOOKUP_FILE).read_bytes()))
+    return landing.write(
+        "date_lookup", DATE_LOOKUP_FILE, lambda out: out.write(data_file(DATE_LOOKUP_FILE).read_bytes())
+    )
 
 
 def write_bpm_file(out: BinaryIO, set_number: int, conf: Mapping, readings: int | None = None) -> int:
@@ -75,8 +83,9 @@ def write_bpm_readings(out: BinaryIO, device: int, first: int, readings: int, se
         heartrate = 35 + 60 * generator.random()
         time_text = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         value = f'{{\\"device_id\\": {device}, \\"time\\": \\"{time_text}\\", \\"heartrate\\": {heartrate!r}}}'
-        lines.append(f'{{"key":"{device}","value":"{value}","topic":"bpm","partition":0,'
-                     f'"offset":{i},"timestamp":{second}}}\n')
+        lines.append(
+            f'{{"key":"{device}","value":"{value}","topic":"bpm","partition":0,"offset":{i},"timestamp":{second}}}\n'
+        )
         if len(lines) == 10_000:
             out.write("".join(lines).encode("utf-8"))
             lines.clear()

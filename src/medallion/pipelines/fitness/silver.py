@@ -6,13 +6,25 @@ in ``_corrupt_record`` and is quarantined by ``value_parsed`` with its file and 
 (``_source``), never turned into NULLs; fields the
 schema does not declare are counted as drift in the event log (the raw value stays in bronze).
 """
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from medallion.declare.conversions import in_range, timestamp_from_seconds
+from medallion.declare.tables import (
+    CdcLatest,
+    InsertOnly,
+    Layer,
+    Scd1,
+    UpdateIfNewer,
+    expect_or_drop,
+    references,
+    snapshot,
+    stream,
+    table,
+    unique,
+)
 from medallion.sources.files import parse_json
-from medallion.declare.tables import (table, CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer, expect_or_drop, references,
-                              snapshot, stream, unique)
 
 PROFILE_SCHEMA = (
     "user_id BIGINT, update_type STRING, timestamp DECIMAL(20,6), dob STRING, sex STRING, gender STRING, "
@@ -21,8 +33,17 @@ PROFILE_SCHEMA = (
 )
 WORKOUT_SCHEMA = "user_id BIGINT, workout_id BIGINT, timestamp DECIMAL(20,6), action STRING, session_id BIGINT"
 BPM_SCHEMA = "device_id BIGINT, time STRING, heartrate DOUBLE"
-AGE_BINS = ((18, "under 18"), (25, "18-25"), (35, "25-35"), (45, "35-45"), (55, "45-55"),
-            (65, "55-65"), (75, "65-75"), (85, "75-85"), (95, "85-95"))
+AGE_BINS = (
+    (18, "under 18"),
+    (25, "18-25"),
+    (35, "25-35"),
+    (45, "35-45"),
+    (55, "45-55"),
+    (65, "55-65"),
+    (75, "65-75"),
+    (85, "75-85"),
+    (95, "85-95"),
+)
 
 
 VALUE_PARSED = expect_or_drop("value_parsed", "_corrupt_record IS NULL")
@@ -34,7 +55,11 @@ def topic_values(multiplex: DataFrame, topic: str, schema: str) -> DataFrame:
     value, corrupt, rescued = parse_json("value", schema)
     lineage = F.concat_ws("", "source_file", F.lit("#"), "topic", F.lit("/"), "partition", F.lit("@"), "offset")
     return multiplex.where(F.col("topic") == topic).select(
-        value.alias("v"), "value", "offset", lineage.alias("_source"), corrupt.alias("_corrupt_record"),
+        value.alias("v"),
+        "value",
+        "offset",
+        lineage.alias("_source"),
+        corrupt.alias("_corrupt_record"),
         rescued.alias("_rescued_data"),
     )
 
@@ -46,28 +71,36 @@ def unless_parsed(parsed, text: str):
 
 
 @table(
-    Layer.SILVER, InsertOnly(("user_id",)), {"registrations": stream("registered_users_bz")},
-    expectations=(expect_or_drop("user_id_present", "user_id IS NOT NULL"),
-                  expect_or_drop("device_id_present", "device_id IS NOT NULL"),
-                  in_range("registration_timestamp")),
+    Layer.SILVER,
+    InsertOnly(("user_id",)),
+    {"registrations": stream("registered_users_bz")},
+    expectations=(
+        expect_or_drop("user_id_present", "user_id IS NOT NULL"),
+        expect_or_drop("device_id_present", "device_id IS NOT NULL"),
+        in_range("registration_timestamp"),
+    ),
     personal_data={"mac_address": "tokenize"},
     checks=(unique("user_id"),),
 )
 def users(registrations: DataFrame) -> DataFrame:
     """One row per registered user (first registration wins)."""
     return registrations.dropDuplicates(["user_id", "device_id"]).select(
-        "user_id", "device_id", "mac_address",
+        "user_id",
+        "device_id",
+        "mac_address",
         *timestamp_from_seconds("registration_timestamp"),
         F.col("source_file").alias("_source"),
     )
 
 
 @table(
-    Layer.SILVER, UpdateIfNewer(("mac_address", "gym", "login"), ("logout",), "logout"),
+    Layer.SILVER,
+    UpdateIfNewer(("mac_address", "gym", "login"), ("logout",), "logout"),
     {"logins": stream("gym_logins_bz")},
     expectations=(
         expect_or_drop("login_present", "trim(mac_address) != '' AND gym IS NOT NULL AND _login_raw IS NOT NULL"),
-        in_range("login"), in_range("logout"),
+        in_range("login"),
+        in_range("logout"),
     ),
     personal_data={"mac_address": "tokenize"},
     checks=(unique("mac_address", "gym", "login"),),
@@ -75,7 +108,8 @@ def users(registrations: DataFrame) -> DataFrame:
 def gym_logs(logins: DataFrame) -> DataFrame:
     """Gym visits; a later logout for the same visit extends it."""
     return logins.select(
-        "mac_address", "gym",
+        "mac_address",
+        "gym",
         *timestamp_from_seconds("login"),
         *timestamp_from_seconds("logout"),
         F.col("source_file").alias("_source"),
@@ -83,7 +117,9 @@ def gym_logs(logins: DataFrame) -> DataFrame:
 
 
 @table(
-    Layer.SILVER, CdcLatest(("user_id",), ("updated", "source_offset")), {"multiplex": stream("kafka_multiplex_bz")},
+    Layer.SILVER,
+    CdcLatest(("user_id",), ("updated", "source_offset")),
+    {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(
         VALUE_PARSED,
         expect_or_drop("value_is_profile", "user_id IS NOT NULL AND updated IS NOT NULL"),
@@ -112,12 +148,15 @@ def user_profile(multiplex: DataFrame) -> DataFrame:
         F.col("v.update_type").alias("update_type"),
         F.col("offset").alias("source_offset"),
         unless_parsed(dob, "v.dob").alias("_corrupt_record"),
-        "_rescued_data", "_source",
+        "_rescued_data",
+        "_source",
     )
 
 
 @table(
-    Layer.SILVER, InsertOnly(("user_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
+    Layer.SILVER,
+    InsertOnly(("user_id", "time")),
+    {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(
         VALUE_PARSED,
         expect_or_drop("value_is_workout", "user_id IS NOT NULL AND time IS NOT NULL"),
@@ -134,12 +173,16 @@ def workouts(multiplex: DataFrame) -> DataFrame:
         *timestamp_from_seconds("v.timestamp", "time"),
         F.col("v.action").alias("action"),
         F.col("v.session_id").alias("session_id"),
-        "_corrupt_record", "_rescued_data", "_source",
+        "_corrupt_record",
+        "_rescued_data",
+        "_source",
     )
 
 
 @table(
-    Layer.SILVER, InsertOnly(("device_id", "time")), {"multiplex": stream("kafka_multiplex_bz")},
+    Layer.SILVER,
+    InsertOnly(("device_id", "time")),
+    {"multiplex": stream("kafka_multiplex_bz")},
     expectations=(VALUE_PARSED, expect_or_drop("value_is_reading", "device_id IS NOT NULL AND time IS NOT NULL")),
 )
 def heart_rate(multiplex: DataFrame) -> DataFrame:
@@ -153,7 +196,8 @@ def heart_rate(multiplex: DataFrame) -> DataFrame:
         F.col("v.heartrate").alias("heartrate"),
         F.coalesce(F.col("v.heartrate") > 0, F.lit(False)).alias("valid"),
         unless_parsed(time, "v.time").alias("_corrupt_record"),
-        "_rescued_data", "_source",
+        "_rescued_data",
+        "_source",
     )
 
 
@@ -171,7 +215,9 @@ def age_bin(age) -> "F.Column":
 
 
 @table(
-    Layer.SILVER, Scd1(("user_id",)), {"profiles": snapshot("user_profile"), "registered": snapshot("users")},
+    Layer.SILVER,
+    Scd1(("user_id",)),
+    {"profiles": snapshot("user_profile"), "registered": snapshot("users")},
     checks=(unique("user_id"), references("users", "user_id", action="fail")),
 )
 def user_bins(profiles: DataFrame, registered: DataFrame, conf) -> DataFrame:
@@ -180,31 +226,48 @@ def user_bins(profiles: DataFrame, registered: DataFrame, conf) -> DataFrame:
     return profiles.join(registered.select("user_id"), "user_id").select(
         "user_id",
         age_bin(age_at(F.col("dob"), as_of)).alias("age"),
-        "gender", "city", "state",
+        "gender",
+        "city",
+        "state",
     )
 
 
 @table(
-    Layer.SILVER, InsertOnly(("user_id", "workout_id", "session_id")),
+    Layer.SILVER,
+    InsertOnly(("user_id", "workout_id", "session_id")),
     {"starts": stream("workouts"), "stops": stream("workouts")},
 )
 def completed_workouts(starts: DataFrame, stops: DataFrame, conf) -> DataFrame:
     """A start matched with its stop (same user, workout, session) less than the configured hours later.
     Stream-stream join; the watermarks bound the join state."""
     max_hours = int(conf["workout_max_hours"])
-    begun = (starts.where("action = 'start'").withWatermark("time", "30 seconds")
-             .select("user_id", "workout_id", "session_id", F.col("time").alias("start_time")))
-    ended = (stops.where("action = 'stop'").withWatermark("time", "30 seconds")
-             .select(F.col("user_id").alias("stop_user_id"), F.col("workout_id").alias("stop_workout_id"),
-                     F.col("session_id").alias("stop_session_id"), F.col("time").alias("end_time")))
-    matched = begun.join(ended, F.expr(f"""
+    begun = (
+        starts.where("action = 'start'")
+        .withWatermark("time", "30 seconds")
+        .select("user_id", "workout_id", "session_id", F.col("time").alias("start_time"))
+    )
+    ended = (
+        stops.where("action = 'stop'")
+        .withWatermark("time", "30 seconds")
+        .select(
+            F.col("user_id").alias("stop_user_id"),
+            F.col("workout_id").alias("stop_workout_id"),
+            F.col("session_id").alias("stop_session_id"),
+            F.col("time").alias("end_time"),
+        )
+    )
+    matched = begun.join(
+        ended,
+        F.expr(f"""
         user_id = stop_user_id AND workout_id = stop_workout_id AND session_id = stop_session_id
-        AND end_time > start_time AND end_time < start_time + INTERVAL {max_hours} HOURS"""))
+        AND end_time > start_time AND end_time < start_time + INTERVAL {max_hours} HOURS"""),
+    )
     return matched.select("user_id", "workout_id", "session_id", "start_time", "end_time")
 
 
 @table(
-    Layer.SILVER, InsertOnly(("user_id", "workout_id", "session_id", "time")),
+    Layer.SILVER,
+    InsertOnly(("user_id", "workout_id", "session_id", "time")),
     {"workouts": stream("completed_workouts"), "registered": stream("users"), "readings": stream("heart_rate")},
 )
 def workout_bpm(workouts: DataFrame, registered: DataFrame, readings: DataFrame, conf) -> DataFrame:
@@ -221,18 +284,26 @@ def workout_bpm(workouts: DataFrame, registered: DataFrame, readings: DataFrame,
     inputs'), so readings that late still meet their workout and only later ones are dropped, counted
     as late. The state holds about that much of the readings."""
     max_hours = int(conf["workout_max_hours"])
-    sessions = (workouts.where("user_id IS NOT NULL AND start_time IS NOT NULL AND end_time IS NOT NULL")
-                .select(*_state_columns(workouts, "user_id", "start_time", "end_time"))
-                .withWatermark("end_time", "30 seconds"))
-    devices = (registered.where("user_id IS NOT NULL AND device_id IS NOT NULL")
-               .select(*_state_columns(registered.select("user_id", "device_id"), "user_id", "device_id")))
-    valid = (readings.where("valid AND device_id IS NOT NULL AND time IS NOT NULL")
-             .select(*_state_columns(readings.select("device_id", "time", "heartrate"), "device_id", "time"))
-             .withColumnRenamed("device_id", "reading_device_id")
-             .withWatermark("time", str(conf["readings_lateness"])))
-    joined = sessions.join(devices, "user_id").join(valid, F.expr(f"""
+    sessions = (
+        workouts.where("user_id IS NOT NULL AND start_time IS NOT NULL AND end_time IS NOT NULL")
+        .select(*_state_columns(workouts, "user_id", "start_time", "end_time"))
+        .withWatermark("end_time", "30 seconds")
+    )
+    devices = registered.where("user_id IS NOT NULL AND device_id IS NOT NULL").select(
+        *_state_columns(registered.select("user_id", "device_id"), "user_id", "device_id")
+    )
+    valid = (
+        readings.where("valid AND device_id IS NOT NULL AND time IS NOT NULL")
+        .select(*_state_columns(readings.select("device_id", "time", "heartrate"), "device_id", "time"))
+        .withColumnRenamed("device_id", "reading_device_id")
+        .withWatermark("time", str(conf["readings_lateness"]))
+    )
+    joined = sessions.join(devices, "user_id").join(
+        valid,
+        F.expr(f"""
         device_id = reading_device_id AND time > start_time AND time <= end_time
-        AND time > end_time - INTERVAL {max_hours} HOURS"""))
+        AND time > end_time - INTERVAL {max_hours} HOURS"""),
+    )
     return joined.select("user_id", "workout_id", "session_id", "start_time", "end_time", "time", "heartrate")
 
 

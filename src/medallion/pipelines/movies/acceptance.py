@@ -7,12 +7,13 @@ movie_review_bz gets reviews_per_day + 1 rows (the unparseable line is quarantin
 reviews_per_day - 1 (the repeat and the unknown customer are quarantined), log_reviews_bz reviews_per_day,
 review_logs reviews_per_day - 3 (the repeat, the malformed and the incomplete log are quarantined).
 """
+
 from __future__ import annotations
 
 import csv
 import io
-
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from medallion.declare.tables import ExpectedCount as Check
 from medallion.pipelines.movies.hooks import purchase_file
@@ -30,9 +31,12 @@ def expected_counts(conf: Mapping[str, Any]) -> dict[int, list[Check]]:
     with_customer = sum(1 for row in purchase_rows if (row["CustomerID"] or "").strip())
     return {
         day: [
-            Check("user_purchase_bz", len(purchase_rows)), Check("user_purchase", with_customer),
-            Check("movie_review_bz", day * bronze_reviews), Check("classified_movie_review", day * reviews),
-            Check("log_reviews_bz", day * bronze_logs), Check("review_logs", day * logs),
+            Check("user_purchase_bz", len(purchase_rows)),
+            Check("user_purchase", with_customer),
+            Check("movie_review_bz", day * bronze_reviews),
+            Check("classified_movie_review", day * reviews),
+            Check("log_reviews_bz", day * bronze_logs),
+            Check("review_logs", day * logs),
         ]
         for day in range(1, DAYS + 1)
     }

@@ -11,12 +11,12 @@ and a whole file whose header is not the declared one under ``declared_header``.
 ``user_purchase_bz`` copies the operational ``user_purchase`` table over JDBC, incrementally: inserts,
 updates and deletes, late commits included (a 15-minute look-back window).
 """
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion.declare.tables import Append, FileSource, JdbcSource, Layer, expect_or_drop, table
 from medallion.pipelines.movies import vendor_csv
-from medallion.declare.tables import table, Append, FileSource, JdbcSource, Layer, expect_or_drop
-
 
 
 def defect_rule(name: str):
@@ -28,10 +28,12 @@ FILE_RULES = tuple(defect_rule(name) for name in vendor_csv.DEFECTS)
 DATABASE = "operational"  # the `databases:` entry of the operational database that holds user_purchase
 WHOLE_FILES = {"wholetext": "true", "recursiveFileLookup": "true"}  # files may also sit in per-day folders
 
-MOVIE_REVIEW = FileSource(folder="movie_review", format="text", schema="value STRING", options=WHOLE_FILES,
-                          name_glob="*.csv")
-LOG_REVIEWS = FileSource(folder="log_reviews", format="text", schema="value STRING", options=WHOLE_FILES,
-                         name_glob="*.csv")
+MOVIE_REVIEW = FileSource(
+    folder="movie_review", format="text", schema="value STRING", options=WHOLE_FILES, name_glob="*.csv"
+)
+LOG_REVIEWS = FileSource(
+    folder="log_reviews", format="text", schema="value STRING", options=WHOLE_FILES, name_glob="*.csv"
+)
 MOVIE_REVIEW_COLUMNS = (("cid", "int"), ("review_str", "string"), ("id_review", "int"))
 LOG_REVIEWS_COLUMNS = (("id_review", "int"), ("log", "string"))
 
@@ -40,8 +42,9 @@ def file_records(files: DataFrame, columns) -> DataFrame:
     """One row per record of each landed file: the declared columns, ``source_line``, ``source_file``,
     ``load_time``, ``_corrupt_record`` and its ``_defect``."""
     records = files.select("source_file", "load_time", F.inline(vendor_csv.parsed_rows(F.col("value"), columns)))
-    return records.select(*[name for name, _ in columns], "source_file", "source_line", "load_time",
-                          "_corrupt_record", "_defect")
+    return records.select(
+        *[name for name, _ in columns], "source_file", "source_line", "load_time", "_corrupt_record", "_defect"
+    )
 
 
 @table(Layer.BRONZE, Append(), {"files": MOVIE_REVIEW}, expectations=FILE_RULES)
@@ -57,8 +60,13 @@ def log_reviews_bz(files: DataFrame) -> DataFrame:
 
 
 USER_PURCHASE = JdbcSource(
-    table="user_purchase", database=DATABASE, change_column="updated_at", partition_column="purchase_id",
-    keys=("purchase_id",), lookback="15 minutes", deletes="user_purchase_deleted",
+    table="user_purchase",
+    database=DATABASE,
+    change_column="updated_at",
+    partition_column="purchase_id",
+    keys=("purchase_id",),
+    lookback="15 minutes",
+    deletes="user_purchase_deleted",
     schema="purchase_id BIGINT, invoice_number STRING, stock_code STRING, detail STRING, quantity INT, "
     "invoice_date TIMESTAMP, unit_price DECIMAL(8,3), customer_id INT, country STRING, updated_at TIMESTAMP",
 )

@@ -16,6 +16,7 @@ The rule, step by step (each step a Spark expression, so it runs the same in bat
 
 Golden examples: "a good movie" → 1; "Good" → 1; "not good." → 0; "goodness" → 0; "good<br />" → 1.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -19,14 +19,15 @@ With ``bad_records`` every day also carries one of each defect (``DayFiles.defec
   a second log line with that id;
 - ``unparseable_row``: a review line and a log line whose id is not a number.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
 
 from medallion.pipelines.movies.session_log import US_STATES
 
@@ -37,39 +38,88 @@ DEVICES = ("Mobile", "Computer", "Tablet")
 LOG_ELEMENTS = ("logDate", "device", "location", "os", "ipAddress", "phoneNumber")
 REVIEW_HEADER = ("cid", "review_str", "id_review")
 LOG_HEADER = ("id_review", "log")
-PURCHASE_HEADER = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
-                   "Country")
-DEFECTS = ("malformed_xml", "missing_element", "unknown_customer", "review_without_log", "duplicate_review",
-           "unparseable_row")
+PURCHASE_HEADER = (
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+)
+DEFECTS = (
+    "malformed_xml",
+    "missing_element",
+    "unknown_customer",
+    "review_without_log",
+    "duplicate_review",
+    "unparseable_row",
+)
 UNPARSEABLE_ID = "x{day}"
 
 WITH_GOOD = (
-    "It was a good movie.", "Good acting all around.", "The soundtrack is really good and memorable.",
-    "GOOD fun for the whole family!", "Honestly good<br /><br />", "A good, solid good story.",
-    "good", "The first hour is good but the rest drags.", "Good<br />Great ending too.",
-    "Surprisingly good, \"smart\" and funny.",
+    "It was a good movie.",
+    "Good acting all around.",
+    "The soundtrack is really good and memorable.",
+    "GOOD fun for the whole family!",
+    "Honestly good<br /><br />",
+    "A good, solid good story.",
+    "good",
+    "The first hour is good but the rest drags.",
+    "Good<br />Great ending too.",
+    'Surprisingly good, "smart" and funny.',
 )
 LOOKALIKES = (
-    "The plot was not good.", "Goodness, what a mess!", "It was good, but too long.", "Was it good? No.",
-    "Goodbye to two hours of my life.", "Goodfellas is better.", "The so-good-it's-bad kind of film.",
-    "\"good\" is not the word.", "Good-looking cast, dull script.", "(good) moments are rare.",
-    "Not GOOD.<br /><br />", "goodness gracious.",
+    "The plot was not good.",
+    "Goodness, what a mess!",
+    "It was good, but too long.",
+    "Was it good? No.",
+    "Goodbye to two hours of my life.",
+    "Goodfellas is better.",
+    "The so-good-it's-bad kind of film.",
+    '"good" is not the word.',
+    "Good-looking cast, dull script.",
+    "(good) moments are rare.",
+    "Not GOOD.<br /><br />",
+    "goodness gracious.",
 )
 NEUTRAL = (
-    "I watched this movie last night.", "My friends recommended it to me.", "The pacing drags in the second act.",
-    "Terrible dialogue; wooden performances.", "The cinematography is stunning!", "I loved the ending.",
-    "What a waste of time...", "The director's cut runs 3 hours.", "Bad, bad, bad.",
-    "Great visuals<br /><br />but a thin story.", "Best film of the year, hands down!", "10/10 would watch again.",
-    "Part one was slow.\nPart two was worse.", "The lead actor (in his first role) steals every scene.",
+    "I watched this movie last night.",
+    "My friends recommended it to me.",
+    "The pacing drags in the second act.",
+    "Terrible dialogue; wooden performances.",
+    "The cinematography is stunning!",
+    "I loved the ending.",
+    "What a waste of time...",
+    "The director's cut runs 3 hours.",
+    "Bad, bad, bad.",
+    "Great visuals<br /><br />but a thin story.",
+    "Best film of the year, hands down!",
+    "10/10 would watch again.",
+    "Part one was slow.\nPart two was worse.",
+    "The lead actor (in his first role) steals every scene.",
     "Two stars: one for the music, one for the popcorn.",
 )
 PRODUCTS = (
-    "WHITE HANGING HEART T-LIGHT HOLDER", "WHITE METAL LANTERN", "CREAM CUPID HEARTS COAT HANGER",
-    "KNITTED UNION FLAG HOT WATER BOTTLE", "SET 7 BABUSHKA NESTING BOXES", "GLASS STAR FROSTED T-LIGHT HOLDER",
-    "HAND WARMER UNION JACK", "ASSORTED COLOUR BIRD ORNAMENT", "POPPY'S PLAYHOUSE BEDROOM ",
-    "JAM MAKING SET WITH JARS", "RED COAT RACK PARIS FASHION", "ALARM CLOCK BAKELIKE PINK",
-    "PANDA AND BUNNIES STICKER SHEET", "SET/2 RED RETROSPOT TEA TOWELS ", "LUNCH BOX I LOVE LONDON",
-    "ROUND SNACK BOXES SET OF4 WOODLAND ", "DOORMAT NEW ENGLAND", "RECIPE BOX WITH METAL HEART",
+    "WHITE HANGING HEART T-LIGHT HOLDER",
+    "WHITE METAL LANTERN",
+    "CREAM CUPID HEARTS COAT HANGER",
+    "KNITTED UNION FLAG HOT WATER BOTTLE",
+    "SET 7 BABUSHKA NESTING BOXES",
+    "GLASS STAR FROSTED T-LIGHT HOLDER",
+    "HAND WARMER UNION JACK",
+    "ASSORTED COLOUR BIRD ORNAMENT",
+    "POPPY'S PLAYHOUSE BEDROOM ",
+    "JAM MAKING SET WITH JARS",
+    "RED COAT RACK PARIS FASHION",
+    "ALARM CLOCK BAKELIKE PINK",
+    "PANDA AND BUNNIES STICKER SHEET",
+    "SET/2 RED RETROSPOT TEA TOWELS ",
+    "LUNCH BOX I LOVE LONDON",
+    "ROUND SNACK BOXES SET OF4 WOODLAND ",
+    "DOORMAT NEW ENGLAND",
+    "RECIPE BOX WITH METAL HEART",
 )
 COUNTRIES = ("United Kingdom",) * 8 + ("France", "Germany", "EIRE", "Spain", "Netherlands")
 
@@ -106,7 +156,8 @@ def purchase_customers(seed: int, customers: int) -> list[int]:
 
 def purchase_rows(seed: int, customers: int, rows: int) -> list[tuple[str, ...]]:
     """Purchase lines in the Online Retail layout: invoices of 1-8 lines (every customer has at least one
-    invoice; of the others about 20 % have no CustomerID), 3 % cancellations (invoice ``C…``, negative quantity) and 1 % lines with a zero unit price."""
+    invoice; of the others about 20 % have no CustomerID), 3 % cancellations (invoice ``C…``, negative
+    quantity) and 1 % lines with a zero unit price."""
     if rows < customers:
         raise ValueError("purchases need at least one row per customer")
     rng = random.Random(f"purchases-{seed}")
@@ -126,16 +177,18 @@ def purchase_rows(seed: int, customers: int, rows: int) -> list[tuple[str, ...]]
         for _ in range(min(rng.randint(1, 8), rows - len(result))):
             quantity = rng.choice((1, 2, 3, 4, 6, 8, 12, 24, 48))
             price = "0" if rng.random() < 0.01 else f"{rng.randint(10, 2000) / 100:.2f}".rstrip("0").rstrip(".")
-            result.append((
-                f"C{invoice}" if cancelled else str(invoice),
-                f"{rng.randint(10000, 99999)}{rng.choice(('', '', 'A', 'B', 'C'))}",
-                rng.choice(PRODUCTS),
-                str(-quantity if cancelled else quantity),
-                f"{moment.month}/{moment.day}/{moment.year} {moment.hour}:{moment.minute:02d}",
-                price,
-                customer,
-                country,
-            ))
+            result.append(
+                (
+                    f"C{invoice}" if cancelled else str(invoice),
+                    f"{rng.randint(10000, 99999)}{rng.choice(('', '', 'A', 'B', 'C'))}",
+                    rng.choice(PRODUCTS),
+                    str(-quantity if cancelled else quantity),
+                    f"{moment.month}/{moment.day}/{moment.year} {moment.hour}:{moment.minute:02d}",
+                    price,
+                    customer,
+                    country,
+                )
+            )
     return result
 
 
@@ -183,9 +236,9 @@ def session_elements(rng: random.Random, day_date: date, first_date: date) -> li
 def malformed(rng: random.Random, elements: list[tuple[str, str]], day: int) -> str:
     well_formed = log_xml(elements)
     variants = (
-        well_formed[: len(well_formed) - rng.randint(8, 25)],              # truncated
-        well_formed.replace("</device>", "</devices>"),                     # mismatched end tag
-        well_formed.replace("</location>", " & Co</location>"),             # bare ampersand
+        well_formed[: len(well_formed) - rng.randint(8, 25)],  # truncated
+        well_formed.replace("</device>", "</devices>"),  # mismatched end tag
+        well_formed.replace("</location>", " & Co</location>"),  # bare ampersand
     )
     return variants[day % len(variants)]
 
@@ -200,8 +253,9 @@ def defect_ids(day: int, seed: int, reviews_per_day: int) -> list[int]:
     return random.Random(f"movies-defects-{seed}-{day}").sample(day_ids(day, reviews_per_day), 4)
 
 
-def day_files(day: int, seed: int, reviews_per_day: int, customers: Sequence[int], start_date: date,
-              bad_records: bool = True) -> DayFiles:
+def day_files(
+    day: int, seed: int, reviews_per_day: int, customers: Sequence[int], start_date: date, bad_records: bool = True
+) -> DayFiles:
     """The review and log lines of day ``day``."""
     if day < 1:
         raise ValueError("days are numbered from 1")
@@ -239,9 +293,12 @@ def day_files(day: int, seed: int, reviews_per_day: int, customers: Sequence[int
         files.reviews.append(ReviewLine(str(rng.choice(customers)), "Unreadable id.", unparseable))
         files.logs.append(LogLine(unparseable, log_xml(session_elements(rng, day_date, start_date))))
         files.defects = {
-            "malformed_xml": [str(malformed_id)], "missing_element": [str(missing_id)],
-            "unknown_customer": [str(unknown_id)], "review_without_log": [str(no_log_id)],
-            "duplicate_review": [repeated], "unparseable_row": [unparseable],
+            "malformed_xml": [str(malformed_id)],
+            "missing_element": [str(missing_id)],
+            "unknown_customer": [str(unknown_id)],
+            "review_without_log": [str(no_log_id)],
+            "duplicate_review": [repeated],
+            "unparseable_row": [unparseable],
         }
     return files
 

@@ -11,10 +11,11 @@ customer's total of valid purchase lines (quantity × unit_price, sales only), a
 **before** the join, so it is the same on every row of that customer and is never multiplied by a number
 of reviews. It is a customer-level (semi-additive) measure: add it up over distinct customers, not rows.
 """
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.declare.tables import table, Layer, Scd1, SurrogateKey, snapshot
+from medallion.declare.tables import Layer, Scd1, SurrogateKey, snapshot, table
 
 AMOUNT_TYPE = "decimal(18,5)"
 SEASONS = ((12, 1, 2, "Winter"), (3, 4, 5, "Spring"), (6, 7, 8, "Summer"), (9, 10, 11, "Fall"))
@@ -51,8 +52,11 @@ def dim_date(logs: DataFrame) -> DataFrame:
     """Calendar dates of review sessions, with day, month, year and season."""
     dates = logs.select("log_date").where(F.col("log_date").isNotNull()).distinct()
     return dates.select(
-        new_key().alias("id_dim_date"), "log_date",
-        F.dayofmonth("log_date").alias("day"), F.month("log_date").alias("month"), F.year("log_date").alias("year"),
+        new_key().alias("id_dim_date"),
+        "log_date",
+        F.dayofmonth("log_date").alias("day"),
+        F.month("log_date").alias("month"),
+        F.year("log_date").alias("year"),
         season(F.month("log_date")).alias("season"),
     )
 
@@ -85,7 +89,8 @@ def customer_spend(purchases: DataFrame) -> DataFrame:
     """One row per customer: the total of their sales lines (quantity × unit_price) as DECIMAL(18,5)."""
     sales = purchases.where("is_sale")
     return sales.groupBy("customer_id").agg(
-        F.sum(F.col("quantity") * F.col("unit_price")).cast(AMOUNT_TYPE).alias("amount_spent"))
+        F.sum(F.col("quantity") * F.col("unit_price")).cast(AMOUNT_TYPE).alias("amount_spent")
+    )
 
 
 def keyed_sessions(logs: DataFrame, dates: DataFrame, dimensions: dict[str, DataFrame]) -> DataFrame:
@@ -97,21 +102,37 @@ def keyed_sessions(logs: DataFrame, dates: DataFrame, dimensions: dict[str, Data
 
 
 @table(
-    Layer.GOLD, Scd1(FACT_KEYS),
-    {"reviews": snapshot("classified_movie_review"), "logs": snapshot("review_logs"),
-     "purchases": snapshot("user_purchase"), "dim_date": snapshot("dim_date"),
-     "dim_devices": snapshot("dim_devices"), "dim_location": snapshot("dim_location"),
-     "dim_os": snapshot("dim_os"), "dim_browser": snapshot("dim_browser")},
+    Layer.GOLD,
+    Scd1(FACT_KEYS),
+    {
+        "reviews": snapshot("classified_movie_review"),
+        "logs": snapshot("review_logs"),
+        "purchases": snapshot("user_purchase"),
+        "dim_date": snapshot("dim_date"),
+        "dim_devices": snapshot("dim_devices"),
+        "dim_location": snapshot("dim_location"),
+        "dim_os": snapshot("dim_os"),
+        "dim_browser": snapshot("dim_browser"),
+    },
 )
 def fact_movie_analytics(
-    reviews: DataFrame, logs: DataFrame, purchases: DataFrame, dim_date: DataFrame, dim_devices: DataFrame,
-    dim_location: DataFrame, dim_os: DataFrame, dim_browser: DataFrame,
+    reviews: DataFrame,
+    logs: DataFrame,
+    purchases: DataFrame,
+    dim_date: DataFrame,
+    dim_devices: DataFrame,
+    dim_location: DataFrame,
+    dim_os: DataFrame,
+    dim_browser: DataFrame,
 ) -> DataFrame:
     """Reviews per customer and session dimensions: review_score = positive reviews, review_count =
     reviews, amount_spent = the customer's purchase total (aggregated before the join), insert_date =
     the load date of the newest review counted in the row."""
-    sessions = keyed_sessions(logs, dim_date, {"dim_devices": dim_devices, "dim_location": dim_location,
-                                               "dim_os": dim_os, "dim_browser": dim_browser})
+    sessions = keyed_sessions(
+        logs,
+        dim_date,
+        {"dim_devices": dim_devices, "dim_location": dim_location, "dim_os": dim_os, "dim_browser": dim_browser},
+    )
     reviewed = reviews.join(sessions, reviews["review_id"] == sessions["log_id"])
     per_combination = reviewed.groupBy(*FACT_KEYS).agg(
         F.sum("positive_review").cast("int").alias("review_score"),
@@ -122,5 +143,7 @@ def fact_movie_analytics(
     return per_combination.join(spend, "customer_id", "left").select(
         *FACT_KEYS,
         F.coalesce(F.col("amount_spent"), F.lit(0).cast(AMOUNT_TYPE)).alias("amount_spent"),
-        "review_score", "review_count", "insert_date",
+        "review_score",
+        "review_count",
+        "insert_date",
     )

@@ -1,16 +1,17 @@
 """Operational hooks: the producer (notebook 10) lands a day of vendor files; setup (notebook 02) loads
 the purchases into the operational database."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
-from medallion.sources import databases
+from medallion.declare.context import PipelineContext
 from medallion.errors import ConfigError
 from medallion.pipelines.movies import generator, purchases
 from medallion.pipelines.movies.bronze import DATABASE
-from medallion.declare.context import PipelineContext
+from medallion.sources import databases
 
 
 def produce(context: PipelineContext, set_number: int = 1, **options) -> list[str]:
@@ -21,8 +22,12 @@ def produce(context: PipelineContext, set_number: int = 1, **options) -> list[st
     reviews_per_day = int(options.get("scale") or conf["reviews_per_day"])
     seed = int(options.get("seed") or conf["seed"])
     files = generator.day_files(
-        set_number, seed, reviews_per_day, customers(conf),
-        start_date(conf), bool(conf["bad_records"]),
+        set_number,
+        seed,
+        reviews_per_day,
+        customers(conf),
+        start_date(conf),
+        bool(conf["bad_records"]),
     )
     stamp = files.date.isoformat()
     landed = [
@@ -39,8 +44,10 @@ def setup(context: PipelineContext) -> purchases.LoadResult:
     database = context.settings.database(DATABASE)
     with databases.connect(context.spark(), database, context.secret(database.password_secret)) as sql:
         result = purchases.load(sql, text, file_name)
-    context.log(f"[movies] {purchases.TABLE} in database '{database.name}': {result.rows_added:,} of the "
-          f"{result.rows_in_file:,} rows of {file_name} added (the others were there)")
+    context.log(
+        f"[movies] {purchases.TABLE} in database '{database.name}': {result.rows_added:,} of the "
+        f"{result.rows_in_file:,} rows of {file_name} added (the others were there)"
+    )
     return result
 
 
@@ -69,7 +76,9 @@ def start_date(conf: Mapping) -> date:
     try:
         return date.fromisoformat(str(conf["start_date"]))
     except ValueError:
-        raise ConfigError(f"pipelines.movies.start_date must be a date like 2021-04-01, got {conf['start_date']!r}.") from None
+        raise ConfigError(
+            f"pipelines.movies.start_date must be a date like 2021-04-01, got {conf['start_date']!r}."
+        ) from None
 
 
 def expected_counts(context: PipelineContext) -> dict:

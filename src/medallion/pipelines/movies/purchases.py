@@ -16,22 +16,33 @@ CSV rows: InvoiceNo, StockCode, Description, Quantity, InvoiceDate (``M/d/yyyy H
 ``yyyy-MM-dd HH:mm[:ss]``), UnitPrice, CustomerID (empty for guests; ``17850.0`` is read as 17850),
 Country. A row that cannot be read stops the load with its file and line, before anything is written.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Sequence
 
-from medallion.sources.databases import SqlClient
 from medallion.errors import MedallionError
+from medallion.sources.databases import SqlClient
 
 TABLE = "user_purchase"
 DELETES_TABLE = "user_purchase_deleted"
-COLUMNS = ("invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
-           "country", "source_file", "source_line")
+COLUMNS = (
+    "invoice_number",
+    "stock_code",
+    "detail",
+    "quantity",
+    "invoice_date",
+    "unit_price",
+    "customer_id",
+    "country",
+    "source_file",
+    "source_line",
+)
 CSV_HEADER = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
 DATE_FORMATS = ("%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 BATCH_ROWS = 5_000
@@ -86,10 +97,30 @@ _CHANGE_TRACKING = {
     ),
 }
 _VALUE_TYPES = {  # the CAST of each bound value: parameters travel as text and take the column's type
-    "postgresql": ("VARCHAR(10)", "VARCHAR(20)", "VARCHAR(1000)", "INT", "TIMESTAMP", "NUMERIC(8,3)", "INT",
-                   "VARCHAR(20)", "VARCHAR(200)", "INT"),
-    "sqlserver": ("NVARCHAR(10)", "NVARCHAR(20)", "NVARCHAR(1000)", "INT", "DATETIME2", "DECIMAL(8,3)", "INT",
-                  "NVARCHAR(20)", "NVARCHAR(200)", "INT"),
+    "postgresql": (
+        "VARCHAR(10)",
+        "VARCHAR(20)",
+        "VARCHAR(1000)",
+        "INT",
+        "TIMESTAMP",
+        "NUMERIC(8,3)",
+        "INT",
+        "VARCHAR(20)",
+        "VARCHAR(200)",
+        "INT",
+    ),
+    "sqlserver": (
+        "NVARCHAR(10)",
+        "NVARCHAR(20)",
+        "NVARCHAR(1000)",
+        "INT",
+        "DATETIME2",
+        "DECIMAL(8,3)",
+        "INT",
+        "NVARCHAR(20)",
+        "NVARCHAR(200)",
+        "INT",
+    ),
 }
 
 
@@ -120,9 +151,18 @@ def read_rows(text: str, file_name: str) -> list[tuple]:
 def _row(fields: Sequence[str], file_name: str, line: int) -> tuple:
     invoice, stock, description, quantity, invoice_date, price, customer, country = (f.strip() for f in fields)
     try:
-        return (invoice, stock, description or None, int(quantity), _timestamp(invoice_date),
-                str(Decimal(price)), int(Decimal(customer)) if customer else None, country or None,
-                file_name, line)
+        return (
+            invoice,
+            stock,
+            description or None,
+            int(quantity),
+            _timestamp(invoice_date),
+            str(Decimal(price)),
+            int(Decimal(customer)) if customer else None,
+            country or None,
+            file_name,
+            line,
+        )
     except (ValueError, InvalidOperation) as err:
         raise MedallionError(f"{file_name}: line {line} cannot be read ({err}).") from None
 
@@ -149,11 +189,13 @@ def load(sql: SqlClient, text: str, file_name: str) -> LoadResult:
     rows = read_rows(text, file_name)
     create_table(sql)
     casts = ", ".join(f"CAST(? AS {kind})" for kind in _VALUE_TYPES[_dialect(sql)])
-    insert = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT {casts} "
-              f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} WHERE source_file = ? AND source_line = ?)")
+    insert = (
+        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT {casts} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} WHERE source_file = ? AND source_line = ?)"
+    )
     added = 0
     for start in range(0, len(rows), BATCH_ROWS):
-        batch = rows[start:start + BATCH_ROWS]
+        batch = rows[start : start + BATCH_ROWS]
         added += sql.execute_many(insert, [(*row, row[-2], row[-1]) for row in batch])
     return LoadResult(file_name, len(rows), added)
 

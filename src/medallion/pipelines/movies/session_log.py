@@ -15,6 +15,7 @@ type declaration is refused the same way: it could declare entities that expand 
 vendor's logs have none. An element's value is its text (CDATA included) trimmed of XML whitespace; an
 element that is absent or empty reads as NULL, and the first of repeated elements wins.
 """
+
 from __future__ import annotations
 
 from xml.parsers import expat
@@ -34,12 +35,56 @@ FIELDS = {  # column → element of <reviewlog><log>
 }
 DEVICES = ("Mobile", "Computer", "Tablet")
 US_STATES = (
-    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware", "Florida",
-    "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine",
-    "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana", "Nebraska",
-    "Nevada", "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota", "Ohio",
-    "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas",
-    "Utah", "Vermont", "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming",
+    "Alabama",
+    "Alaska",
+    "Arizona",
+    "Arkansas",
+    "California",
+    "Colorado",
+    "Connecticut",
+    "Delaware",
+    "Florida",
+    "Georgia",
+    "Hawaii",
+    "Idaho",
+    "Illinois",
+    "Indiana",
+    "Iowa",
+    "Kansas",
+    "Kentucky",
+    "Louisiana",
+    "Maine",
+    "Maryland",
+    "Massachusetts",
+    "Michigan",
+    "Minnesota",
+    "Mississippi",
+    "Missouri",
+    "Montana",
+    "Nebraska",
+    "Nevada",
+    "New Hampshire",
+    "New Jersey",
+    "New Mexico",
+    "New York",
+    "North Carolina",
+    "North Dakota",
+    "Ohio",
+    "Oklahoma",
+    "Oregon",
+    "Pennsylvania",
+    "Rhode Island",
+    "South Carolina",
+    "South Dakota",
+    "Tennessee",
+    "Texas",
+    "Utah",
+    "Vermont",
+    "Virginia",
+    "Washington",
+    "West Virginia",
+    "Wisconsin",
+    "Wyoming",
 )
 OS_BROWSER = {
     "Microsoft Windows": "Edge",
@@ -59,7 +104,7 @@ class _RefusedDoctype(Exception):
 
 def parse_log(text: str | None) -> dict:
     """``well_formed`` and the trimmed text of each of ``FIELDS`` (None when absent or empty)."""
-    parsed = {"well_formed": False, **{column: None for column in FIELDS}}
+    parsed: dict[str, bool | str | None] = {"well_formed": False, **{column: None for column in FIELDS}}
     if text is None:
         return parsed
     path: list[str] = []

@@ -14,14 +14,23 @@ Late-arriving customers: a review quarantined by ``known_customer`` (no purchase
 released into ``classified_movie_review`` on a later run once a purchase of the customer reaches
 ``user_purchase`` (``retry_when_referenced``; also ``medallion requeue movies --rule known_customer``).
 """
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion.declare.tables import (
+    CdcLatest,
+    InsertOnly,
+    Layer,
+    expect,
+    expect_or_drop,
+    retry_when_referenced,
+    snapshot,
+    stream,
+    table,
+)
 from medallion.pipelines.movies import session_log
 from medallion.pipelines.movies.classification import positive_review
-from medallion.declare.tables import (
-    table, CdcLatest, InsertOnly, Layer, expect, expect_or_drop, retry_when_referenced, snapshot, stream,
-)
 
 LANDING_ORDER = ("load_time", "source_file", "source_line")
 
@@ -30,7 +39,8 @@ def is_repeat(rows: DataFrame, landed: DataFrame, id_column: str) -> DataFrame:
     """``rows`` with a boolean ``_repeated_id``, true when ``landed`` (all of bronze) holds an
     earlier row with the same id. ``rows`` may be a stream: ``landed`` is read afresh for every batch."""
     first_seen = landed.groupBy(F.col(id_column).alias("_first_id")).agg(
-        F.min(F.struct(*LANDING_ORDER)).alias("_first_seen"))
+        F.min(F.struct(*LANDING_ORDER)).alias("_first_seen")
+    )
     joined = rows.join(first_seen, F.col(id_column) == F.col("_first_id"), "left")
     return joined.withColumn(
         "_repeated_id",
@@ -43,9 +53,13 @@ def known_customers(purchases: DataFrame) -> DataFrame:
 
 
 @table(
-    Layer.SILVER, InsertOnly(("review_id",)),
-    {"reviews": stream("movie_review_bz"), "landed": snapshot("movie_review_bz"),
-     "purchases": snapshot("user_purchase")},
+    Layer.SILVER,
+    InsertOnly(("review_id",)),
+    {
+        "reviews": stream("movie_review_bz"),
+        "landed": snapshot("movie_review_bz"),
+        "purchases": snapshot("user_purchase"),
+    },
     expectations=(
         expect_or_drop("review_id_present", "review_id IS NOT NULL"),
         expect_or_drop("customer_id_present", "customer_id IS NOT NULL"),
@@ -62,20 +76,23 @@ def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: Da
     the customer's purchases arrive."""
     claiming = landed.where("cid IS NOT NULL AND review_str IS NOT NULL")  # rows that could ever be accepted
     checked = is_repeat(reviews, claiming, "id_review").join(
-        F.broadcast(known_customers(purchases)), F.col("cid") == F.col("_known_customer_id"), "left")
+        F.broadcast(known_customers(purchases)), F.col("cid") == F.col("_known_customer_id"), "left"
+    )
     return checked.select(
         F.col("cid").alias("customer_id"),
         F.col("id_review").alias("review_id"),
         positive_review(F.col("review_str"), bool(conf.get("strip_br_tags", True))).alias("positive_review"),
         F.to_date("load_time").alias("insert_date"),
         F.col("review_str").alias("_review_str"),
-        "_repeated_id", "_known_customer_id",
+        "_repeated_id",
+        "_known_customer_id",
         F.col("source_file").alias("_source_file"),
     )
 
 
 @table(
-    Layer.SILVER, InsertOnly(("log_id",)),
+    Layer.SILVER,
+    InsertOnly(("log_id",)),
     {"logs": stream("log_reviews_bz"), "landed": snapshot("log_reviews_bz")},
     expectations=(
         expect_or_drop("log_id_present", "log_id IS NOT NULL"),
@@ -98,25 +115,37 @@ def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
     """One row per review session: the XML log parsed by an XML parser (``session_log``), browser derived from
     the OS. ip and phone_number are personal data: stored as keyed tokens, never raw; the raw log (which
     holds them) is dropped before the row is stored or quarantined (bronze keeps it)."""
-    parsed = is_repeat(logs, landed, "id_review").withColumn("_log", session_log.parsed_log(F.col("log"))).select(
-        "*", F.coalesce(F.col("_log.well_formed"), F.lit(False)).alias("_well_formed"),
-        *[F.col(f"_log.{column}").alias(column) for column in session_log.FIELDS],
-    ).drop("_log")
+    parsed = (
+        is_repeat(logs, landed, "id_review")
+        .withColumn("_log", session_log.parsed_log(F.col("log")))
+        .select(
+            "*",
+            F.coalesce(F.col("_log.well_formed"), F.lit(False)).alias("_well_formed"),
+            *[F.col(f"_log.{column}").alias(column) for column in session_log.FIELDS],
+        )
+        .drop("_log")
+    )
     return parsed.select(
         F.col("id_review").alias("log_id"),
         session_log.log_date(F.col("log_date_text")).alias("log_date"),
-        "device", "os", "location",
+        "device",
+        "os",
+        "location",
         session_log.browser_of(F.col("os")).alias("browser"),
-        "ip", "phone_number",
+        "ip",
+        "phone_number",
         "log",
         F.col("log_date_text").alias("_log_date_text"),
-        "_well_formed", "_repeated_id",
+        "_well_formed",
+        "_repeated_id",
         F.col("source_file").alias("_source_file"),
     )
 
 
 @table(
-    Layer.SILVER, CdcLatest(("purchase_id",), ("updated_at", "deleted")), {"purchases": stream("user_purchase_bz")},
+    Layer.SILVER,
+    CdcLatest(("purchase_id",), ("updated_at", "deleted")),
+    {"purchases": stream("user_purchase_bz")},
     expectations=(
         expect_or_drop("customer_id_present", "deleted OR customer_id IS NOT NULL"),
         expect("positive_quantity", "deleted OR quantity > 0"),
@@ -130,8 +159,18 @@ def user_purchase(purchases: DataFrame) -> DataFrame:
     cancellations, errors) is kept with ``is_sale`` false, counted by the ``positive_quantity`` /
     ``positive_unit_price`` expectations, and left out of amount_spent, as are deleted lines."""
     return purchases.select(
-        "purchase_id", "invoice_number", "stock_code", "detail", "quantity", "invoice_date", "unit_price", "customer_id",
+        "purchase_id",
+        "invoice_number",
+        "stock_code",
+        "detail",
+        "quantity",
+        "invoice_date",
+        "unit_price",
+        "customer_id",
         "country",
-        F.coalesce(~F.col("deleted") & (F.col("quantity") > 0) & (F.col("unit_price") > 0), F.lit(False)).alias("is_sale"),
-        "updated_at", "deleted",
+        F.coalesce(~F.col("deleted") & (F.col("quantity") > 0) & (F.col("unit_price") > 0), F.lit(False)).alias(
+            "is_sale"
+        ),
+        "updated_at",
+        "deleted",
     )

@@ -24,12 +24,13 @@ the bronze rule it breaks), when:
 
 Blank lines are skipped; an empty field (or an INT field of spaces) is NULL.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -98,7 +99,7 @@ def _corrupt(line: int, columns: Sequence[tuple[str, str]], raw: str, defect: st
 def _typed(fields: list[str], columns: Sequence[tuple[str, str]], order: list[int], raw: str) -> tuple:
     if len(fields) != len(columns):
         return (*[None] * len(columns), raw, UNPARSED)
-    values = []
+    values: list[int | str | None] = []
     for position, (_, kind) in zip(order, columns):
         value = fields[position]
         if value == "" or kind == "int" and not value.strip():

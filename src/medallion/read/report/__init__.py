@@ -3,15 +3,16 @@
 It reads through :mod:`medallion.read.lakehouse` (delta-rs), so it needs no Spark session and runs wherever the
 lakehouse is reachable. The page depends only on the data: the same tables give the same file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from medallion.errors import MedallionError
 from medallion.read.lakehouse import Lakehouse, is_table, query, read_table, table_info
+from medallion.read.report.charts import fmt
 from medallion.read.report.choose import choose_chart, humanize, is_additive, measures_of
 from medallion.read.report.page import TableSection, page
-from medallion.read.report.charts import fmt
 
 PREVIEW_ROWS = 10
 
@@ -29,8 +30,10 @@ def build(lake: Lakehouse, pipelines: list[str], env: str) -> str:
             sections.append(_section(lake, name, table.name, table.comment))
     written = [s.info for s in sections if s.info is not None]
     if not written:
-        raise MedallionError(f"No gold table has been written under {lake.root} yet: run a pipeline first "
-                             f"(`medallion run {pipelines[0] if pipelines else 'PIPELINE'}`).")
+        raise MedallionError(
+            f"No gold table has been written under {lake.root} yet: run a pipeline first "
+            f"(`medallion run {pipelines[0] if pipelines else 'PIPELINE'}`)."
+        )
     as_of = max(info.updated_at for info in written).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = f"{len(written)} gold tables · environment {env} · {lake.root} · data as of {as_of}"
     return page("medallion · gold tables", subtitle, descriptions, sections)

@@ -9,17 +9,35 @@ Measures are numeric columns that are not identifiers. Additive ones (minutes, c
 summed, the others (averages, rates, prices) averaged. All aggregation runs in the query engine, so a
 large table costs no more than a small one.
 """
+
 from __future__ import annotations
 
 import re
 
 import pyarrow as pa
 
-from medallion.read.lakehouse import query as run_query, read_table
+from medallion.read.lakehouse import query as run_query
+from medallion.read.lakehouse import read_table
 from medallion.read.report.charts import Chart, Series
 
-ADDITIVE = ("minutes", "seconds", "hours", "count", "num_", "total", "sum_", "amount", "revenue", "qty",
-            "quantity", "sales", "orders", "visits", "clicks", "spend")
+ADDITIVE = (
+    "minutes",
+    "seconds",
+    "hours",
+    "count",
+    "num_",
+    "total",
+    "sum_",
+    "amount",
+    "revenue",
+    "qty",
+    "quantity",
+    "sales",
+    "orders",
+    "visits",
+    "clicks",
+    "spend",
+)
 STATISTICS = ("avg_", "mean_", "min_", "max_", "median_")
 MEAN_HINTS = ("rate", "ratio", "pct", "percent", "price", "score", "bpm", "value")
 IDENTIFIER = re.compile(r"(^id$|_id$|_key$|^mac|_number$|^year$|^month$|^week$|^day|^partition$|^offset$)")
@@ -44,8 +62,10 @@ def choose_chart(path: str, storage_options=None) -> Chart | None:
 def _over_time(query, time_column: str, measures: list[str]) -> Chart:
     shown = [m for m in measures if is_additive(m) == is_additive(measures[0])][:2]
     aggregates = ", ".join(f"{_agg(m)}({_q(m)}) AS {_q(m)}" for m in shown)
-    rows = query.rows(f"SELECT CAST({_q(time_column)} AS DATE) AS label, {aggregates} FROM t "
-                      f"WHERE {_q(time_column)} IS NOT NULL GROUP BY 1 ORDER BY 1")
+    rows = query.rows(
+        f"SELECT CAST({_q(time_column)} AS DATE) AS label, {aggregates} FROM t "
+        f"WHERE {_q(time_column)} IS NOT NULL GROUP BY 1 ORDER BY 1"
+    )
     how = "total" if is_additive(shown[0]) else "mean"
     return Chart(
         kind="columns" if len(rows) <= MAX_DAYS_AS_COLUMNS else "line",
@@ -60,9 +80,11 @@ def _by_category(query, category: str, measures: list[str], schema: pa.Schema) -
     names = set(schema.names)
     stem = measure[4:] if measure.startswith("avg_") else None
     if stem and f"min_{stem}" in names and f"max_{stem}" in names:
-        rows = query.rows(f"SELECT CAST({_q(category)} AS VARCHAR) AS label, MIN({_q('min_' + stem)}) AS low, "
-                          f"AVG({_q(measure)}) AS mean, MAX({_q('max_' + stem)}) AS high FROM t "
-                          f"WHERE {_q(category)} IS NOT NULL GROUP BY 1")
+        rows = query.rows(
+            f"SELECT CAST({_q(category)} AS VARCHAR) AS label, MIN({_q('min_' + stem)}) AS low, "
+            f"AVG({_q(measure)}) AS mean, MAX({_q('max_' + stem)}) AS high FROM t "
+            f"WHERE {_q(category)} IS NOT NULL GROUP BY 1"
+        )
         rows.sort(key=lambda r: natural_key(r["label"]))
         return Chart(
             kind="ranges",
@@ -72,8 +94,10 @@ def _by_category(query, category: str, measures: list[str], schema: pa.Schema) -
             low=tuple(float(r["low"]) for r in rows),
             high=tuple(float(r["high"]) for r in rows),
         )
-    rows = query.rows(f"SELECT CAST({_q(category)} AS VARCHAR) AS label, {_agg(measure)}({_q(measure)}) AS value "
-                      f"FROM t WHERE {_q(category)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 12")
+    rows = query.rows(
+        f"SELECT CAST({_q(category)} AS VARCHAR) AS label, {_agg(measure)}({_q(measure)}) AS value "
+        f"FROM t WHERE {_q(category)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 12"
+    )
     how = "total" if is_additive(measure) else "mean"
     return Chart(
         kind="bars",
@@ -89,8 +113,10 @@ def _histogram(query, measure: str) -> Chart | None:
         return None
     lo, hi = float(bounds["lo"]), float(bounds["hi"])
     width = (hi - lo) / 10 or 1
-    rows = query.rows(f"SELECT LEAST(CAST(FLOOR(({_q(measure)} - {lo}) / {width}) AS BIGINT), 9) AS bin, COUNT(*) AS n "
-                      f"FROM t WHERE {_q(measure)} IS NOT NULL GROUP BY 1 ORDER BY 1")
+    rows = query.rows(
+        f"SELECT LEAST(CAST(FLOOR(({_q(measure)} - {lo}) / {width}) AS BIGINT), 9) AS bin, COUNT(*) AS n "
+        f"FROM t WHERE {_q(measure)} IS NOT NULL GROUP BY 1 ORDER BY 1"
+    )
     counts = {int(r["bin"]): int(r["n"]) for r in rows}
     return Chart(
         kind="histogram",
@@ -103,20 +129,37 @@ def _histogram(query, measure: str) -> Chart | None:
 def measures_of(schema: pa.Schema) -> list[str]:
     """Numeric, not identifiers; floats always, integers only when named like a measure (an integer such
     as ``gym`` is a category). Averages first, then additive measures, then the rest."""
+
     def named_like_measure(name: str) -> bool:
         return name.startswith(STATISTICS) or any(hint in name for hint in ADDITIVE + MEAN_HINTS)
 
-    chosen = [f for f in schema if not IDENTIFIER.search(f.name) and (
-        pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)
-        or (pa.types.is_integer(f.type) and named_like_measure(f.name)))]
+    chosen = [
+        f
+        for f in schema
+        if not IDENTIFIER.search(f.name)
+        and (
+            pa.types.is_floating(f.type)
+            or pa.types.is_decimal(f.type)
+            or (pa.types.is_integer(f.type) and named_like_measure(f.name))
+        )
+    ]
     rank = {name: i for i, name in enumerate(schema.names)}
-    return [f.name for f in sorted(chosen, key=lambda f: (not f.name.startswith(("avg_", "mean_")),
-                                                          not is_additive(f.name), rank[f.name]))]
+    return [
+        f.name
+        for f in sorted(
+            chosen, key=lambda f: (not f.name.startswith(("avg_", "mean_")), not is_additive(f.name), rank[f.name])
+        )
+    ]
 
 
 def _category(query, schema: pa.Schema, measures: list[str]) -> str | None:
-    candidates = [f.name for f in schema if f.name not in measures and not IDENTIFIER.search(f.name)
-                  and (is_text(f.type) or pa.types.is_integer(f.type) or pa.types.is_boolean(f.type))]
+    candidates = [
+        f.name
+        for f in schema
+        if f.name not in measures
+        and not IDENTIFIER.search(f.name)
+        and (is_text(f.type) or pa.types.is_integer(f.type) or pa.types.is_boolean(f.type))
+    ]
     for low, high in ((3, 15), (2, 20)):
         for name in candidates:
             distinct = query.rows(f"SELECT COUNT(DISTINCT {_q(name)}) AS n FROM t")[0]["n"]

@@ -1,4 +1,5 @@
 """The report page: one self-contained HTML file (inline CSS and SVG, no script, nothing fetched)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,8 +66,10 @@ def page(title: str, subtitle: str, descriptions: dict[str, str], sections: list
     nav = "".join(f'<a href="#{_anchor(s)}">{escape(s.pipeline)}.{escape(s.name)}</a>' for s in sections)
     body = []
     for pipeline in dict.fromkeys(s.pipeline for s in sections):
-        body.append(f'<section class="pipeline" id="{escape(pipeline)}"><h2>{escape(pipeline)}</h2>'
-                    f'<p>{escape(descriptions.get(pipeline, ""))}</p>')
+        body.append(
+            f'<section class="pipeline" id="{escape(pipeline)}"><h2>{escape(pipeline)}</h2>'
+            f"<p>{escape(descriptions.get(pipeline, ''))}</p>"
+        )
         body += [_article(s) for s in sections if s.pipeline == pipeline]
         body.append("</section>")
     return (
@@ -81,18 +84,29 @@ def page(title: str, subtitle: str, descriptions: dict[str, str], sections: list
 
 
 def _article(section: TableSection) -> str:
-    head = (f'<article id="{_anchor(section)}"><h3>{escape(section.name)}<code>{escape(section.pipeline)}.gold</code></h3>'
-            f'<p class="comment">{escape(section.comment)}</p>')
+    head = (
+        f'<article id="{_anchor(section)}"><h3>{escape(section.name)}<code>{escape(section.pipeline)}.gold</code></h3>'
+        f'<p class="comment">{escape(section.comment)}</p>'
+    )
     if section.info is None:
-        return head + (f'<p class="missing">Not written yet: run <code>medallion run {escape(section.pipeline)}</code>.</p>'
-                       "</article>")
+        return head + (
+            f'<p class="missing">Not written yet: run <code>medallion run {escape(section.pipeline)}</code>.</p>'
+            "</article>"
+        )
     info = section.info
-    kpis = [(f"{info.num_rows:,}", "rows"), (f"{len(info.columns)}", "columns"),
-            (info.updated_at.strftime("%Y-%m-%d %H:%M"), "updated (UTC)"), (str(info.version), "Delta version")]
+    kpis = [
+        (f"{info.num_rows:,}", "rows"),
+        (f"{len(info.columns)}", "columns"),
+        (info.updated_at.strftime("%Y-%m-%d %H:%M"), "updated (UTC)"),
+        (str(info.version), "Delta version"),
+    ]
     if section.headline:
         kpis.insert(1, section.headline)
     parts = [head, '<div class="kpis">']
-    parts += [f'<div class="kpi"><span class="value">{escape(v)}</span><span class="label">{escape(k)}</span></div>' for v, k in kpis]
+    parts += [
+        f'<div class="kpi"><span class="value">{escape(v)}</span><span class="label">{escape(k)}</span></div>'
+        for v, k in kpis
+    ]
     parts.append("</div>")
     if section.chart is not None and section.chart.labels:
         parts.append(f"<figure><figcaption>{escape(section.chart.title)}</figcaption>{render(section.chart)}</figure>")
@@ -105,7 +119,9 @@ def _article(section: TableSection) -> str:
 def _preview(rows: pa.Table, total: int) -> str:
     if total == 0:
         return '<p class="missing">No rows yet: the table exists and is empty.</p>'
-    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type) for f in rows.schema]
+    numeric = [
+        pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type) for f in rows.schema
+    ]
     plain = [is_identifier(name) for name in rows.column_names]  # ids read as written: 10042, not 10,042
     header = "".join(f"<th>{escape(name)}</th>" for name in rows.column_names)
     body = []
@@ -117,13 +133,15 @@ def _preview(rows: pa.Table, total: int) -> str:
             if is_number:
                 cells.append(f'<td class="num">{escape(text)}</td>')
             elif len(text) > LONGEST_CELL:  # tokens and hashes: the start is enough, the rest on hover
-                cells.append(f'<td title="{escape(text)}">{escape(text[:LONGEST_CELL - 1])}…</td>')
+                cells.append(f'<td title="{escape(text)}">{escape(text[: LONGEST_CELL - 1])}…</td>')
             else:
                 cells.append(f"<td>{escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     caption = f"First {rows.num_rows} of {total:,} rows." if total > rows.num_rows else f"All {total:,} rows."
-    return (f'<div class="scroll"><table><thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
-            f'<p class="caption">{caption}</p>')
+    return (
+        f'<div class="scroll"><table><thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+        f'<p class="caption">{caption}</p>'
+    )
 
 
 def _text(value) -> str:
