@@ -23,7 +23,7 @@ from medallion.sources import kafka
 
 def register(commands) -> None:
     latency = commands.add_parser("latency", help="measure Kafka → silver → gold latency in stream mode (commerce)")
-    latency.add_argument("pipeline", choices=["commerce"])
+    latency.add_argument("pipeline", choices=["commerce"], help="the pipeline whose Kafka topics are measured")
     latency.add_argument("--rate", type=float, default=10.0, help="messages per second (default 10)")
     latency.add_argument("--seconds", type=float, default=30.0, help="how long to publish (default 30)")
     latency.add_argument("--poll", type=float, default=0.5, help="seconds between table polls (default 0.5)")

@@ -58,7 +58,7 @@ def register(commands) -> None:
     train = commands.add_parser(
         "train", help="train the pipeline's models (its train hook); a run trains before scoring"
     )
-    train.add_argument("pipeline", choices=pipeline_names())
+    train.add_argument("pipeline", choices=pipeline_names(), help="the pipeline whose models to train")
     train.add_argument("--force", action="store_true", help="retrain even when the training data did not change")
     add_environment_options(train)
     train.set_defaults(handler=train_models)

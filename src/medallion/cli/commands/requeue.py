@@ -14,7 +14,7 @@ def register(commands) -> None:
     parser = commands.add_parser(
         "requeue", help="release quarantined rows whose reference arrived (tables with a retry policy)"
     )
-    parser.add_argument("pipeline", choices=pipeline_names())
+    parser.add_argument("pipeline", choices=pipeline_names(), help="the pipeline whose quarantined rows to release")
     parser.add_argument("--rule", default=None, help="only rows waiting on this rule (default: every retried rule)")
     add_environment_options(parser)
     parser.set_defaults(handler=requeue_pipeline)
