@@ -24,7 +24,7 @@ from medallion.engine import hooks, runner
 from medallion.notebook import run_notebook
 from medallion.platform.config import PROJECT_DIR, load_settings
 from medallion.platform.runtime import Runtime
-from tests.integration.engine.toy_pipeline import write_toy_pipeline
+from tests.integration.engine.toy_pipeline import forget_toy_pipeline, write_toy_pipeline
 from tests.support.checkout import edit_conf, write_wheel
 
 pytestmark = pytest.mark.integration
@@ -49,10 +49,10 @@ def toy_with_counts(tmp_path):
     with (package / "hooks.py").open("a") as hooks_file:
         hooks_file.write(EXPECTED_COUNTS)
     medallion.pipelines.__path__.append(str(tmp_path / "pipelines"))
-    declared._LOADED.pop("medallion.pipelines.toy", None)
+    forget_toy_pipeline()
     yield declared.get_pipeline("toy")
     medallion.pipelines.__path__.remove(str(tmp_path / "pipelines"))
-    declared._LOADED.pop("medallion.pipelines.toy", None)
+    forget_toy_pipeline()
 
 
 def local_overrides(shared_root: Path) -> dict:

@@ -11,7 +11,7 @@ from medallion.declare import pipeline as declared
 from medallion.engine import hooks, runner
 from medallion.platform.config import load_settings
 from medallion.platform.runtime import Runtime
-from tests.integration.engine.toy_pipeline import write_toy_pipeline
+from tests.integration.engine.toy_pipeline import forget_toy_pipeline, write_toy_pipeline
 
 QUIET = dict(progress=lambda message: None)
 
@@ -21,13 +21,13 @@ def toy(tmp_path, spark):
     """The toy pipeline importable as ``medallion.pipelines.toy`` (its folder outside the project)."""
     write_toy_pipeline(tmp_path / "pipelines")
     medallion.pipelines.__path__.append(str(tmp_path / "pipelines"))
-    declared._LOADED.pop("medallion.pipelines.toy", None)
+    forget_toy_pipeline()
     runtime = Runtime(
         load_settings("local", root=str(tmp_path / "lake"), overrides={"secrets": {"provider": "env"}}), spark=spark
     )
     yield runtime, declared.get_pipeline("toy")
     medallion.pipelines.__path__.remove(str(tmp_path / "pipelines"))
-    declared._LOADED.pop("medallion.pipelines.toy", None)
+    forget_toy_pipeline()
 
 
 def totals(runtime) -> dict[str, int]:

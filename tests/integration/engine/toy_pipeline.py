@@ -65,3 +65,15 @@ def write_toy_pipeline(folder: Path) -> Path:
     for name, text in FILES.items():
         (package / name).write_text(text.lstrip("\n"))
     return package
+
+
+def forget_toy_pipeline() -> None:
+    """Drop every trace of an imported toy pipeline (its modules and its discovered declarations), so the
+    next test that writes its own toy gets that one, not the previous test's."""
+    import sys
+
+    from medallion.declare import pipeline as declared
+
+    for name in [m for m in sys.modules if m == "medallion.pipelines.toy" or m.startswith("medallion.pipelines.toy.")]:
+        del sys.modules[name]
+    declared._LOADED.pop("medallion.pipelines.toy", None)
