@@ -7,12 +7,15 @@ standard access mode, serverless and Databricks Connect allow: DataFrames, SQL a
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import sys
 
 import pytest
 
-from medallion.platform.config import PROJECT_DIR, load_settings
-from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime
+from medallion.platform.config import PROJECT_DIR
+from medallion.platform.runtime import REMOTE_ENV_VAR
 
 SCRIPT = PROJECT_DIR / "scripts" / "spark-connect.sh"
 
@@ -31,23 +34,45 @@ def connect_url():
         _script("stop")
 
 
-def test_a_runtime_given_a_remote_works_on_delta_through_a_connect_session(connect_url, tmp_path, monkeypatch):
-    monkeypatch.setenv(REMOTE_ENV_VAR, connect_url)
-    spark = Runtime(load_settings("local", root=str(tmp_path))).spark
-    assert type(spark).__module__ == "pyspark.sql.connect.session"
-    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+# The client runs in a process of its own: PySpark allows one kind of session per process, and the suite's
+# classic session may already be running in this one.
+CLIENT = """
+import json, sys
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime
 
-    path = str(tmp_path / "events")
-    spark.range(5).write.format("delta").save(path)
-    for _ in range(2):  # the same transaction twice: Delta keeps one (the idempotent-write options)
-        (
-            spark.range(5, 8)
-            .write.format("delta")
-            .mode("append")
-            .option("txnAppId", "batch-writer")
-            .option("txnVersion", 1)
-            .save(path)
-        )
-    assert spark.read.format("delta").load(path).count() == 8
-    history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version", "operation").collect()
-    assert [(row["version"], row["operation"]) for row in history] == [(1, "WRITE"), (0, "WRITE")]
+root = sys.argv[1]
+spark = Runtime(load_settings("local", root=root)).spark
+path = root + "/events"
+spark.range(5).write.format("delta").save(path)
+for _ in range(2):  # the same transaction twice: Delta keeps one (the idempotent-write options)
+    (spark.range(5, 8).write.format("delta").mode("append")
+     .option("txnAppId", "batch-writer").option("txnVersion", 1).save(path))
+history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version", "operation").collect()
+print(json.dumps({
+    "session": type(spark).__module__,
+    "time_zone": spark.conf.get("spark.sql.session.timeZone"),
+    "rows": int(spark.read.format("delta").load(path).count()),
+    "history": [[int(row["version"]), str(row["operation"])] for row in history],
+}))
+"""
+
+
+def test_a_runtime_given_a_remote_works_on_delta_through_a_connect_session(connect_url, tmp_path):
+    python_path = os.pathsep.join(p for p in (str(PROJECT_DIR / "src"), os.environ.get("PYTHONPATH")) if p)
+    environment = {**os.environ, REMOTE_ENV_VAR: connect_url, "PYTHONPATH": python_path}
+    done = subprocess.run(
+        [sys.executable, "-c", CLIENT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=PROJECT_DIR,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "session": "pyspark.sql.connect.session",
+        "time_zone": "UTC",
+        "rows": 8,
+        "history": [[1, "WRITE"], [0, "WRITE"]],
+    }
