@@ -8,21 +8,11 @@ import pytest
 
 from medallion.engine import acceptance
 from medallion.notebook import CELL_SEPARATOR, NOTEBOOK_HEADER, run_notebook
+from tests.support.checkout import NOTEBOOKS as NOTEBOOK_NAMES
 
 pytestmark = pytest.mark.integration
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-EXPECTED = [
-    "01-config",
-    "02-setup",
-    "03-history-loader",
-    "04-bronze",
-    "05-silver",
-    "06-gold",
-    "07-run",
-    "08-batch-test",
-    "09-stream-test",
-    "10-producer",
-]
+EXPECTED = sorted(NOTEBOOK_NAMES)
 
 
 def test_the_ten_notebooks_exist():

@@ -6,22 +6,15 @@ on ``$MEDALLION_KAFKA_PORT`` (default 19092), so parallel checkouts each set the
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
-from medallion.errors import MedallionError
-from medallion.platform.config import PROJECT_DIR
-
-SCRIPT = PROJECT_DIR / "scripts" / "kafka.sh"
+from tests.support.scripts import run_script
 
 
 def _script(command: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(["bash", str(SCRIPT), command], capture_output=True, text=True, env=os.environ.copy())
-    if check and result.returncode != 0:
-        raise MedallionError(f"scripts/kafka.sh {command} failed: {result.stderr.strip() or result.stdout.strip()}")
-    return result
+    return run_script("kafka", command, check)
 
 
 def start() -> None:

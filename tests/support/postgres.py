@@ -13,20 +13,15 @@ from pathlib import Path
 
 from medallion.errors import MedallionError
 from medallion.platform.config import PROJECT_DIR
+from tests.support.scripts import run_script
 
-SCRIPT = PROJECT_DIR / "scripts" / "postgres.sh"
 PASSWORD_SECRET = "operational-db-password"
 PASSWORD_ENV_VAR = "MEDALLION_SECRET_OPERATIONAL_DB_PASSWORD"
 SECRETS_FILE = PROJECT_DIR / ".secrets.yml"
 
 
 def _script(command: str, check: bool = True) -> subprocess.CompletedProcess:
-    if not SCRIPT.exists():
-        raise MedallionError(f"{SCRIPT} is missing: the local PostgreSQL service runs from a project checkout.")
-    result = subprocess.run(["bash", str(SCRIPT), command], capture_output=True, text=True, env=os.environ.copy())
-    if check and result.returncode != 0:
-        raise MedallionError(f"scripts/postgres.sh {command} failed: {result.stderr.strip() or result.stdout.strip()}")
-    return result
+    return run_script("postgres", command, check)
 
 
 def start() -> None:
