@@ -6,10 +6,10 @@ same counts.
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 
+from medallion.cli import configure_logging
 from medallion.declare.pipeline import get_pipeline
 from medallion.display import print_counts, print_dataframe
 from medallion.engine import hooks, runner
@@ -19,7 +19,7 @@ from medallion.platform.runtime import Runtime
 
 
 def main(pipeline_name: str = "fitness", sets: tuple[int, ...] = (1, 2)) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    configure_logging()  # our progress lines; the libraries' own (Spark's gateway) only when they are errors
     runtime = Runtime(load_settings("local"))
     pipeline = get_pipeline(pipeline_name)
     started = time.time()
