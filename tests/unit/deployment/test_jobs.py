@@ -8,13 +8,16 @@ from databricks.sdk.service import compute, jobs
 from deployment.artifacts import collect
 from deployment.jobs import desired_jobs, desired_permissions
 from deployment.settings import load_deployment
+from medallion.declare.pipeline import pipeline_names
 from medallion.errors import MedallionError
 from medallion.platform.config import DEFAULT_CONF_DIR
 from tests.support.checkout import write_notebooks, write_wheel
 
 
 def _jobs(env, tmp_path, notebooks=None, **settings_changes):
-    settings = load_deployment(env, known_pipelines=["fitness"])
+    # One deployed pipeline keeps the expected jobs small; conf/base.yml's stream pipeline (commerce) is
+    # then not deployed, which is no error.
+    settings = replace(load_deployment(env, known_pipelines=pipeline_names()), pipelines=("fitness",))
     if settings_changes:
         settings = replace(settings, **settings_changes)
     notebooks_dir = write_notebooks(tmp_path / "notebooks", *([notebooks] if notebooks else []))
@@ -77,6 +80,32 @@ def test_a_stream_pipeline_is_one_continuous_task_running_the_run_notebook(tmp_p
     assert job.schedule is None and job.continuous == jobs.Continuous(pause_status=jobs.PauseStatus.UNPAUSED)
 
 
+def test_every_environment_runs_commerce_as_a_continuous_job_and_the_others_in_batch(tmp_path):
+    for env in ("dev", "qa", "prod"):
+        settings = load_deployment(env, known_pipelines=pipeline_names())
+        notebooks_dir = write_notebooks(tmp_path / env / "notebooks")
+        artifacts = collect(
+            settings.workspace_folder, notebooks_dir, DEFAULT_CONF_DIR, env, write_wheel(tmp_path / env / "dist")
+        )
+        wanted = desired_jobs(settings, artifacts)
+        kinds = {
+            name: "continuous" if job.continuous else "scheduled"
+            for name, job in wanted.items()
+            if name != settings.tests_job_name
+        }
+        assert kinds == {
+            f"medallion-{env}-{name}": "continuous" if name == "commerce" else "scheduled" for name in pipeline_names()
+        }
+        commerce = wanted[f"medallion-{env}-commerce"]
+        assert [t.notebook_task.notebook_path.rsplit("/", 1)[1] for t in commerce.tasks] == ["07-run"]
+        assert {(p.name, p.default) for p in commerce.parameters} == {
+            ("env", env),
+            ("pipeline", "commerce"),
+            ("run_type", "stream"),
+        }
+        assert commerce.schedule is None and commerce.timeout_seconds == 0
+
+
 def test_the_integration_tests_job_runs_the_batch_test_notebook_per_pipeline_on_demand(tmp_path):
     _, _, wanted = _jobs("qa", tmp_path)
     job = wanted["medallion-qa-integration-tests"]
@@ -100,7 +129,7 @@ def test_a_missing_notebook_names_the_file_the_job_needs(tmp_path):
 
 
 def test_permissions_come_from_conf():
-    acl = desired_permissions(load_deployment("prod", known_pipelines=["fitness"]))
+    acl = desired_permissions(load_deployment("prod", known_pipelines=pipeline_names()))
     assert [(e.group_name, e.permission_level.value) for e in acl] == [
         ("medallion-platform", "CAN_MANAGE"),
         ("medallion-operators", "CAN_MANAGE_RUN"),

@@ -7,7 +7,7 @@ from medallion.errors import ConfigError
 from medallion.platform.config import DEFAULT_CONF_DIR, load_conf
 from tests.support.checkout import edit_conf
 
-KNOWN = ["fitness"]
+KNOWN = ["fitness", "commerce"]
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ def test_every_environment_has_its_deployment_settings(env, folder, paused, work
     assert settings.cluster.num_workers == workers
     assert settings.cluster.spark_version == "15.4.x-scala2.12"
     assert settings.host.startswith("https://adb-") and settings.host.endswith(".azuredatabricks.net")
-    assert settings.pipelines == ("fitness",)
+    assert settings.pipelines == ("fitness", "commerce")
+    assert settings.stream_pipelines == ("commerce",)  # Event Hubs read continuously in every environment
     assert settings.job_name("fitness") == f"medallion-{env}-fitness"
 
 
@@ -56,7 +57,7 @@ def test_permissions_keep_their_conf_order_and_levels():
     "change, message",
     [
         ({"workspace_folder": "/Shared"}, "must be a folder of its own"),
-        ({"stream_pipelines": ["movies"]}, "stream_pipelines .* unknown pipeline"),
+        ({"stream_pipelines": ["comerce"]}, r"deployment.stream_pipelines: unknown pipeline\(s\) comerce"),
         ({"pipelines": ["nope"]}, "deployment.pipelines: unknown pipeline"),
         ({"cluster": {"data_security_mode": "NONE"}}, "data_security_mode must be one of"),
         ({"host": "adb-1.azuredatabricks.net"}, "must be a workspace URL"),
@@ -67,6 +68,12 @@ def test_a_wrong_setting_stops_with_the_key_named(conf_dir, change, message):
     edit_conf(conf_dir, "qa", **change)
     with pytest.raises(ConfigError, match=message):
         load_deployment("qa", conf_dir, known_pipelines=KNOWN)
+
+
+def test_a_stream_pipeline_left_out_of_an_environment_gets_no_job_and_no_error(conf_dir):
+    edit_conf(conf_dir, "qa", pipelines=["fitness"])
+    settings = load_deployment("qa", conf_dir, known_pipelines=KNOWN)
+    assert (settings.pipelines, settings.stream_pipelines) == (("fitness",), ())
 
 
 def test_an_unknown_deployment_key_is_rejected_by_the_config_schema(conf_dir):

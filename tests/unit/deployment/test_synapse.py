@@ -7,6 +7,7 @@ import pytest
 
 from deployment import synapse
 from deployment.settings import load_deployment
+from medallion.declare.pipeline import pipeline_names
 from medallion.platform.grants import gold_tables_of
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,18 +49,18 @@ def columns_for(gold_tables):
 
 
 def rendered(env, gold_tables):
-    return synapse.render(load_deployment(env, known_pipelines=["fitness"]), gold_tables, columns_for(gold_tables))
+    return synapse.render(load_deployment(env, known_pipelines=pipeline_names()), gold_tables, columns_for(gold_tables))
 
 
 @pytest.mark.parametrize("env", ["qa", "prod"])
 def test_the_script_matches_the_reviewed_sql(env):
-    settings = load_deployment(env, known_pipelines=["fitness"])
+    settings = load_deployment(env, known_pipelines=pipeline_names())
     assert settings.env == env
     assert rendered(env, gold_tables_of(["fitness"])) == (GOLDEN / f"synapse-{env}.sql").read_text()
 
 
 def test_one_view_per_gold_table_over_its_delta_folder():
-    settings = load_deployment("qa", known_pipelines=["fitness"])
+    settings = load_deployment("qa", known_pipelines=pipeline_names())
     assert settings.env == "qa"
     script = rendered("qa", {"fitness": ["gym_summary", "workout_bpm_summary"], "shop": ["revenue"]})
     views = re.findall(
