@@ -199,7 +199,7 @@ def _merge_plan(df: DataFrame, mode: WriteMode) -> tuple[DataFrame, str]:
             "WHEN NOT MATCHED THEN INSERT *",
         )
     if isinstance(mode, Scd1):
-        others = [c for c in df.columns if c not in mode.keys]
+        others = list(mode.compare) or [c for c in df.columns if c not in mode.keys]
         changed = " OR ".join(f"NOT (s.`{c}` <=> t.`{c}`)" for c in others) or "false"
         return one_per_key(
             df, mode.keys

@@ -67,6 +67,21 @@ def test_scd1_updates_changed_rows_only(spark, make_runtime):
     assert rows(spark, location.path, ["id"]) == [(1, "LA"), (2, "NY"), (3, "SD")]
 
 
+def test_scd1_compare_updates_a_row_only_when_a_compared_column_changed(spark, make_runtime):
+    location = make_runtime().location("t", Layer.GOLD, "scd1_compare")
+    schema = "id BIGINT, score DOUBLE, model_version INT, scored_at BIGINT"
+    mode = Scd1(("id",), compare=("model_version",))
+    io.write(spark.createDataFrame([(1, 0.5, 1, 100), (2, 0.7, 1, 100)], schema), location, mode, "w", 0)
+    same_model = spark.createDataFrame([(1, 0.5, 1, 200), (2, 0.7, 1, 200), (3, 0.1, 1, 200)], schema)
+    result = io.write(same_model, location, mode, "w", 1)  # scored again by the same version: only the new row
+    assert (result.inserted, result.updated) == (1, 0)
+    assert rows(spark, location.path, ["id"]) == [(1, 0.5, 1, 100), (2, 0.7, 1, 100), (3, 0.1, 1, 200)]
+    new_model = spark.createDataFrame([(1, 0.6, 2, 300), (2, 0.7, 2, 300), (3, 0.1, 1, 300)], schema)
+    result = io.write(new_model, location, mode, "w", 2)  # every column follows a changed version
+    assert (result.inserted, result.updated) == (0, 2)
+    assert rows(spark, location.path, ["id"]) == [(1, 0.6, 2, 300), (2, 0.7, 2, 300), (3, 0.1, 1, 200)]
+
+
 def test_append_skips_a_replayed_batch(spark, make_runtime):
     location = make_runtime().location("t", Layer.BRONZE, "append")
     batch = spark.createDataFrame([(1,), (2,)], "k BIGINT")

@@ -227,9 +227,14 @@ class CdcLatest:
 
 @dataclass(frozen=True)
 class Scd1:
-    """Upsert on keys: insert new keys, overwrite changed rows, leave identical rows untouched."""
+    """Upsert on keys: insert new keys, overwrite changed rows, leave identical rows untouched.
+
+    ``compare`` names the columns whose change makes a row changed (default: every non-key column); the
+    others follow them. Scored rows compare on ``model_version`` only, so their ``scored_at`` is rewritten
+    when a new model rescores a row and never when the same model scores it again."""
 
     keys: tuple[str, ...]
+    compare: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
