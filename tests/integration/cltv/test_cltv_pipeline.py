@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from medallion import io
 from medallion.declare.pipeline import get_pipeline
 from medallion.engine import hooks, runner
-from medallion.pipelines.cltv import generator, tracking
+from medallion.pipelines.cltv import generator, tracking, training
 from medallion.pipelines.cltv.columns import ADD_ONS, TRAIN_COLUMNS
 from medallion.platform.config import load_settings
 from medallion.platform.runtime import Runtime
@@ -164,7 +164,9 @@ def test_new_customers_are_scored_incrementally_and_a_rerun_changes_nothing(lake
     runtime, pipeline, _ = lakehouse
     before = {r.customer_id: (r.predicted_cltv, r.scored_at) for r in table(runtime, "cltv_predictions").collect()}
     hooks.produce(runtime, pipeline, 2)
-    runner.run(runtime, "cltv", progress=lambda _: None)
+    runs = {r.table: r for r in runner.run(runtime, "cltv", progress=lambda _: None) if r.status == "ok"}
+    # customers unions the training and new-customer streams; only the new side has rows: still counted
+    assert (runs["customers"].rows_in, runs["customers"].rows_inserted) == (NEW_CUSTOMERS, NEW_CUSTOMERS)
     after = {r.customer_id: (r.predicted_cltv, r.scored_at) for r in table(runtime, "cltv_predictions").collect()}
     assert len(after) == TRAINING_ROWS + NEW_CUSTOMERS
     assert {k: after[k] for k in before} == before  # earlier customers untouched
@@ -174,3 +176,68 @@ def test_new_customers_are_scored_incrementally_and_a_rerun_changes_nothing(lake
     runner.run(runtime, "cltv", progress=lambda _: None)
     assert {name: table(runtime, name).count() for name in versions} == versions
     assert table(runtime, "segment_summary").agg(F.sum("customers")).first()[0] == TRAINING_ROWS + NEW_CUSTOMERS
+
+
+def scored(runtime, name="cltv_predictions"):
+    """customer_id → (prediction, model_version, scored_at) of a scoring table."""
+    rows = table(runtime, name).collect()
+    value = "predicted_cltv" if name == "cltv_predictions" else "segment_id"
+    return {r.customer_id: (r[value], r.model_version, r.scored_at) for r in rows}
+
+
+def predictions_of(runtime, version):
+    """What regressor ``version`` predicts for every customer, loaded by version number, not by alias."""
+    import mlflow.spark
+
+    models.use(registry(runtime))
+    model = mlflow.spark.load_model(f"models:/{registry(runtime).full_name(tracking.REGRESSOR)}/{version}")
+    predicted = model.transform(table(runtime, "customer_features"))
+    rows = predicted.select("customer_id", F.round(training.PREDICTION, 2).cast("decimal(10,2)").alias("p")).collect()
+    return {r.customer_id: r.p for r in rows}
+
+
+def test_a_new_champion_rescores_every_customer_and_a_worse_retrain_leaves_the_rows_alone(lakehouse):
+    runtime, _, _ = lakehouse
+    conf, quiet = runtime.settings.pipeline("cltv"), lambda _: None
+    features = table(runtime, "customer_features")
+    customers = features.count()
+    assert customers == TRAINING_ROWS + NEW_CUSTOMERS
+    segments_before = scored(runtime, "customer_segments")
+
+    # A data scientist rolls the alias onto a weak version (one feature): the next run rescores every row.
+    weak = tracking.train_regressor(
+        registry(runtime), features, conf, "weak", feature_columns=("senior_citizen",), force=True, log=quiet
+    )
+    assert not weak.promoted
+    models.use(registry(runtime)).set_registered_model_alias(tracking.REGRESSOR, "champion", weak.version)
+    runner.run(runtime, "cltv", progress=quiet)
+    by_weak = scored(runtime)
+    assert {c: (p, v) for c, (p, v, _) in by_weak.items()} == {
+        c: (p, int(weak.version)) for c, p in predictions_of(runtime, weak.version).items()
+    }
+    assert len({p for p, _, _ in by_weak.values()}) == 2  # one boolean feature: two predicted values
+
+    # A better model takes the alias; the next run gives every customer its version and its prediction.
+    better = tracking.train_regressor(registry(runtime), features, conf, "better", force=True, log=quiet)
+    assert better.promoted and int(better.version) > int(weak.version)
+    runner.run(runtime, "cltv", progress=quiet)
+    by_better = scored(runtime)
+    assert len(by_better) == customers
+    assert {c: (p, v) for c, (p, v, _) in by_better.items()} == {
+        c: (p, int(better.version)) for c, p in predictions_of(runtime, better.version).items()
+    }
+    assert sum(by_better[c][0] != by_weak[c][0] for c in by_better) > customers // 2
+    assert all(by_better[c][2] > by_weak[c][2] for c in by_better)  # every row rescored
+    assert scored(runtime, "customer_segments") == segments_before  # the segmentation's champion did not move
+
+    # Scoring again with the same champion, then after a worse retrain: not one row changes.
+    predictions_path = runtime.location("cltv", get_pipeline("cltv").get("cltv_predictions").layer, "cltv_predictions")
+    version_before = io.table_version(runtime.spark, predictions_path.path)
+    runner.run(runtime, "cltv", progress=quiet)
+    worse = tracking.train_regressor(
+        registry(runtime), features, conf, "worse", feature_columns=("senior_citizen",), force=True, log=quiet
+    )
+    assert not worse.promoted and worse.champion == better.version
+    runner.run(runtime, "cltv", progress=quiet)
+    assert scored(runtime) == by_better
+    assert io.table_version(runtime.spark, predictions_path.path) == version_before

@@ -1,11 +1,15 @@
 """Gold: each customer's predicted CLTV and segment, scored by the champion models, and the aggregates
 Power BI reads.
 
-``cltv_predictions`` and ``customer_segments`` read ``customer_features`` as a stream and the model that
-holds the ``champion`` alias (``model(...)`` inputs: the engine loads that version). Each customer is
-scored once (insert-only on customer_id) and the row records the model version that scored it: scoring
-the same customers again changes nothing, and new customers of a later set are scored by the champion of
-that time. ``segment_summary`` and ``cltv_by_dimension`` are recomputed whole when their inputs change.
+``cltv_predictions`` and ``customer_segments`` read ``customer_features`` and the model that holds the
+``champion`` alias (``model(...)`` inputs: the engine loads that version), and record in every row the
+version that scored it. They run when either changes (new customers, or the alias moved) and merge on
+customer_id comparing the model version only: new customers are inserted, rows of another version (an
+older champion, or a newer one after a roll-back) are rescored, and rows already scored by the champion
+are left as they are, ``scored_at`` included. So every row carries the champion's version, and scoring
+twice with the same champion changes nothing. Scoring is a transform over every customer (cheap beside
+training); only new or rescored rows are written.
+``segment_summary`` and ``cltv_by_dimension`` are recomputed whole when their inputs change.
 """
 
 from typing import Any
@@ -13,12 +17,14 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.declare.tables import InsertOnly, Layer, Overwrite, model, not_empty, snapshot, stream, table, unique
+from medallion.declare.tables import Layer, Overwrite, Scd1, model, not_empty, snapshot, table, unique
 from medallion.pipelines.cltv import training
 from medallion.pipelines.cltv.tracking import REGRESSOR, SEGMENTATION
 
 CLTV_TYPE = "decimal(10,2)"
 DIMENSIONS = ("city", "contract", "payment_method")
+# A scored row changes when the version that scored it is not the champion's; scored_at follows.
+RESCORE_ON_NEW_VERSION = Scd1(("customer_id",), compare=("model_version",))
 
 
 def scored_rows(model_version: Any) -> list:
@@ -27,8 +33,8 @@ def scored_rows(model_version: Any) -> list:
 
 @table(
     Layer.GOLD,
-    InsertOnly(("customer_id",)),
-    {"features": stream("customer_features"), "regressor": model(REGRESSOR)},
+    RESCORE_ON_NEW_VERSION,
+    {"features": snapshot("customer_features"), "regressor": model(REGRESSOR)},
     checks=(unique("customer_id"),),
 )
 def cltv_predictions(features: DataFrame, regressor: Any) -> DataFrame:
@@ -43,8 +49,8 @@ def cltv_predictions(features: DataFrame, regressor: Any) -> DataFrame:
 
 @table(
     Layer.GOLD,
-    InsertOnly(("customer_id",)),
-    {"features": stream("customer_features"), "segmentation": model(SEGMENTATION)},
+    RESCORE_ON_NEW_VERSION,
+    {"features": snapshot("customer_features"), "segmentation": model(SEGMENTATION)},
     checks=(unique("customer_id"),),
 )
 def customer_segments(features: DataFrame, segmentation: Any) -> DataFrame:
