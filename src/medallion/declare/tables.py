@@ -359,6 +359,23 @@ def retry_when_referenced(
     return RetryWhenReferenced(rule, table, tuple(columns), tuple(to or columns))
 
 
+# ------------------------------------------------------------------------------------------- report
+@dataclass(frozen=True)
+class ReportChart:
+    """The chart ``medallion report`` draws for a gold table, where the one chosen from its schema would
+    mislead (e.g. a table of several dimensions stacked as (dimension, value) rows): ``measure`` per
+    ``category`` (summed when additive, else averaged), over the rows matching ``where`` (SQL)."""
+
+    measure: str
+    category: str
+    where: str | None = None
+    title: str | None = None  # default: "<measure> by <category> (total|mean)"
+
+
+def chart(measure: str, by: str, where: str | None = None, title: str | None = None) -> ReportChart:
+    return ReportChart(measure, by, where, title)
+
+
 # ------------------------------------------------------------------------------------------------ table
 @dataclass(frozen=True)
 class Table:
@@ -375,6 +392,7 @@ class Table:
     checks: tuple[Check, ...] = ()
     module: str = ""  # the module that declared it (how a pipeline's discovery finds its own tables)
     retries: tuple[RetryWhenReferenced, ...] = ()
+    report_chart: ReportChart | None = None
 
     def __post_init__(self) -> None:
         dropping = {e.name for e in self.expectations if e.action == "drop"}
@@ -419,6 +437,7 @@ def table(
     history: bool = False,
     checks: tuple[Check, ...] = (),
     retries: tuple[RetryWhenReferenced, ...] = (),
+    report_chart: ReportChart | None = None,
 ) -> Callable[[Callable[..., Any]], Table]:
     """Declare the decorated pure function as the build of a table; the module-level name then holds the
     :class:`Table` (still callable like the function)."""
@@ -438,6 +457,7 @@ def table(
             checks=tuple(checks),
             module=build.__module__,
             retries=tuple(retries),
+            report_chart=report_chart,
         )
 
     return declare

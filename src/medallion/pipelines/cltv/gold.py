@@ -17,7 +17,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.declare.tables import Layer, Overwrite, Scd1, model, not_empty, snapshot, table, unique
+from medallion.declare.tables import Layer, Overwrite, Scd1, chart, model, not_empty, snapshot, table, unique
 from medallion.pipelines.cltv import training
 from medallion.pipelines.cltv.tracking import REGRESSOR, SEGMENTATION
 
@@ -87,7 +87,13 @@ SCORED = {
 }
 
 
-@table(Layer.GOLD, Overwrite(), SCORED, checks=(not_empty(action="warn"), unique("segmentation_version", "segment_id")))
+@table(
+    Layer.GOLD,
+    Overwrite(),
+    SCORED,
+    checks=(not_empty(action="warn"), unique("segmentation_version", "segment_id")),
+    report_chart=chart("avg_predicted_cltv", by="segment_label", title="Average predicted CLTV by segment"),
+)
 def segment_summary(customers: DataFrame, predictions: DataFrame, segments: DataFrame) -> DataFrame:
     """Per segment: customers, average predicted CLTV, monthly charges and tenure, churn rate (of the
     labelled customers) and share on month-to-month contracts."""
@@ -102,7 +108,19 @@ def segment_summary(customers: DataFrame, predictions: DataFrame, segments: Data
     )
 
 
-@table(Layer.GOLD, Overwrite(), SCORED, checks=(unique("dimension", "value"),))
+@table(
+    Layer.GOLD,
+    Overwrite(),
+    SCORED,
+    checks=(unique("dimension", "value"),),
+    # the dimensions are stacked rows: a chart across them would average unrelated groups
+    report_chart=chart(
+        "avg_predicted_cltv",
+        by="value",
+        where="dimension = 'contract'",
+        title="Average predicted CLTV by contract type",
+    ),
+)
 def cltv_by_dimension(customers: DataFrame, predictions: DataFrame, segments: DataFrame) -> DataFrame:
     """Predicted CLTV by city, by contract and by payment method (dimension, value): customers, average
     and total predicted CLTV, average monthly charges."""

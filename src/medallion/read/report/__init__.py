@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medallion.declare.tables import ReportChart
 from medallion.errors import MedallionError
 from medallion.read.lakehouse import Lakehouse, is_table, query, read_table, table_info
 from medallion.read.report.charts import fmt
@@ -27,7 +28,7 @@ def build(lake: Lakehouse, pipelines: list[str], env: str) -> str:
         pipeline = get_pipeline(name)
         descriptions[name] = pipeline.description
         for table in pipeline.ordered(Layer.GOLD):
-            sections.append(_section(lake, name, table.name, table.comment))
+            sections.append(_section(lake, name, table.name, table.comment, table.report_chart))
     written = [s.info for s in sections if s.info is not None]
     if not written:
         raise MedallionError(
@@ -48,14 +49,16 @@ def write(lake: Lakehouse, pipelines: list[str], env: str, out: Path) -> Path:
     return out
 
 
-def _section(lake: Lakehouse, pipeline: str, table: str, comment: str) -> TableSection:
+def _section(
+    lake: Lakehouse, pipeline: str, table: str, comment: str, declared: ReportChart | None = None
+) -> TableSection:
     name = f"{pipeline}.{table}"
     path = lake.path(name)
     if not is_table(path, lake.storage_options):
         return TableSection(pipeline, table, comment, None)
     info = table_info(name, path, lake.storage_options)
     preview = read_table(path, limit=PREVIEW_ROWS, storage_options=lake.storage_options)
-    chart = choose_chart(path, lake.storage_options) if info.num_rows else None
+    chart = choose_chart(path, lake.storage_options, declared) if info.num_rows else None
     headline = _headline(path, lake, preview.schema) if info.num_rows else None
     return TableSection(pipeline, table, comment, info, chart, preview, headline)
 

@@ -5,6 +5,11 @@
   ``avg_X`` and ``min_X``/``max_X`` exist, the full range per category with the mean marked;
 - else a measure → its histogram; else no chart.
 
+A table whose schema would mislead the choice declares its chart (``report_chart=chart(measure, by=…,
+where=…)``): e.g. ``cltv_by_dimension`` stacks city, contract and payment method as (dimension, value)
+rows, where "the measure per dimension" would average unrelated groups; it declares the measure per value
+for the contract rows.
+
 Measures are numeric columns that are not identifiers. Additive ones (minutes, counts, amounts) are
 summed, the others (averages, rates, prices) averaged. All aggregation runs in the query engine, so a
 large table costs no more than a small one.
@@ -13,9 +18,12 @@ large table costs no more than a small one.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pyarrow as pa
 
+from medallion.declare.tables import ReportChart
+from medallion.errors import MedallionError
 from medallion.read.lakehouse import query as run_query
 from medallion.read.lakehouse import read_table
 from medallion.read.report.charts import Chart, Series
@@ -44,8 +52,10 @@ IDENTIFIER = re.compile(r"(^id$|_id$|_key$|^mac|_number$|^year$|^month$|^week$|^
 MAX_DAYS_AS_COLUMNS = 40
 
 
-def choose_chart(path: str, storage_options=None) -> Chart | None:
+def choose_chart(path: str, storage_options=None, declared: ReportChart | None = None) -> Chart | None:
     schema = read_table(path, limit=0, storage_options=storage_options).schema
+    if declared is not None:
+        return _declared(_Query(path, storage_options), declared, schema)
     measures = measures_of(schema)
     if not measures:
         return None
@@ -75,15 +85,16 @@ def _over_time(query, time_column: str, measures: list[str]) -> Chart:
     )
 
 
-def _by_category(query, category: str, measures: list[str], schema: pa.Schema) -> Chart:
+def _by_category(query, category: str, measures: list[str], schema: pa.Schema, where: str | None = None) -> Chart:
     measure = measures[0]
     names = set(schema.names)
     stem = measure[4:] if measure.startswith("avg_") else None
+    rows_wanted = f"{_q(category)} IS NOT NULL" + (f" AND ({where})" if where else "")
     if stem and f"min_{stem}" in names and f"max_{stem}" in names:
         rows = query.rows(
             f"SELECT CAST({_q(category)} AS VARCHAR) AS label, MIN({_q('min_' + stem)}) AS low, "
             f"AVG({_q(measure)}) AS mean, MAX({_q('max_' + stem)}) AS high FROM t "
-            f"WHERE {_q(category)} IS NOT NULL GROUP BY 1"
+            f"WHERE {rows_wanted} GROUP BY 1"
         )
         rows.sort(key=lambda r: natural_key(r["label"]))
         return Chart(
@@ -96,7 +107,7 @@ def _by_category(query, category: str, measures: list[str], schema: pa.Schema) -
         )
     rows = query.rows(
         f"SELECT CAST({_q(category)} AS VARCHAR) AS label, {_agg(measure)}({_q(measure)}) AS value "
-        f"FROM t WHERE {_q(category)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 12"
+        f"FROM t WHERE {rows_wanted} GROUP BY 1 ORDER BY 2 DESC LIMIT 12"
     )
     how = "total" if is_additive(measure) else "mean"
     return Chart(
@@ -105,6 +116,16 @@ def _by_category(query, category: str, measures: list[str], schema: pa.Schema) -
         labels=tuple(r["label"] for r in rows),
         series=(Series(humanize(measure), tuple(float(r["value"] or 0) for r in rows)),),
     )
+
+
+def _declared(query, declared: ReportChart, schema: pa.Schema) -> Chart:
+    missing = [c for c in (declared.measure, declared.category) if c not in schema.names]
+    if missing:
+        raise MedallionError(
+            f"report_chart names {', '.join(missing)}, not columns of the table ({', '.join(schema.names)})"
+        )
+    chart = _by_category(query, declared.category, [declared.measure], schema, where=declared.where)
+    return replace(chart, title=declared.title) if declared.title else chart
 
 
 def _histogram(query, measure: str) -> Chart | None:
@@ -189,6 +210,7 @@ def humanize(column: str) -> str:
     words = re.sub(r"\bavg\b", "average", words)
     words = re.sub(r"\bbpm\b", "heart rate (bpm)", words)
     words = re.sub(r"\bnum\b", "number of", words)
+    words = re.sub(r"\bcltv\b", "CLTV", words)  # customer lifetime value: an acronym analysts read as such
     return words[:1].upper() + words[1:]
 
 
