@@ -1,14 +1,22 @@
-"""The workspace notebooks: format checks for all ten, and 02-07 + 10 run locally through the same code."""
+"""The workspace notebooks: format checks for all ten; 02-07 + 10 run locally through the same code for
+fitness, and for commerce (against the project's Kafka broker) 02-07, 08-batch-test, 09-stream-test and 10:
+the same notebooks, only the ``pipeline`` widget differs."""
 
 import json
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 
-from medallion.engine import acceptance
+from medallion.declare.pipeline import get_pipeline
+from medallion.engine import acceptance, hooks
 from medallion.notebook import CELL_SEPARATOR, NOTEBOOK_HEADER, run_notebook
+from medallion.pipelines.commerce.manifest import manifest
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime
 from tests.support.checkout import NOTEBOOKS as NOTEBOOK_NAMES
+from tests.support.kafka import kafka_broker  # noqa: F401  (the session fixture)
 
 pytestmark = pytest.mark.integration
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -52,9 +60,6 @@ def test_notebooks_run_locally_through_the_workspace_code_path(spark, tmp_path):
     rerun = run("07-run")  # setup + history + all layers again: nothing new
     assert sum(t["inserted"] + t["updated"] for t in rerun.values()) == 0
 
-    from medallion.platform.config import load_settings
-    from medallion.platform.runtime import Runtime
-
     runtime = Runtime(load_settings("local", root=str(tmp_path), overrides=overrides), spark=spark)
     counts = acceptance.verify(
         runtime,
@@ -69,3 +74,58 @@ def test_notebooks_run_locally_through_the_workspace_code_path(spark, tmp_path):
         ],
     )
     assert counts["heart_rate"] == 75_000
+
+
+def commerce_notebooks(spark, root):
+    """Run a notebook for commerce on ``root``, with topics of its own (no other run's messages)."""
+    suffix = uuid.uuid4().hex[:8]
+    topics = {"clickstream": f"nb-clickstream-{suffix}", "iot": f"nb-iot-{suffix}"}
+    overrides = {
+        "secrets": {"provider": "env"},
+        "streaming": {"trigger_interval": "1 second"},  # 09: idle sooner; batch runs do not use it
+        "pipelines": {"commerce": {"topics": topics}},
+    }
+    params = {"env": "local", "pipeline": "commerce", "run_type": "once", "root": str(root)}
+
+    def run(name, **extra):
+        return json.loads(run_notebook(NOTEBOOKS / f"{name}.py", {**params, **extra}, overrides, spark=spark))
+
+    runtime = Runtime(load_settings("local", root=str(root), overrides=overrides), spark=spark)
+    expected = {
+        f"set {n}": {c.label: c.rows for c in checks}
+        for n, checks in hooks.expected_counts(runtime, get_pipeline("commerce")).items()
+    }
+    return run, runtime, expected
+
+
+def test_commerce_runs_through_the_same_notebooks_layer_by_layer_then_in_the_batch_test(
+    spark,
+    tmp_path,
+    kafka_broker,  # noqa: F811
+):
+    run, runtime, expected = commerce_notebooks(spark, tmp_path)
+    assert run("02-setup") == {"pipeline": "commerce", "tables": len(get_pipeline("commerce").ordered()), "grants": 0}
+    assert run("10-producer", set="1")["pipeline"] == "commerce"
+    conf = runtime.settings.pipeline("commerce")
+    sources = manifest([1], conf["generator"]["scale"], conf["generator"]["seed"], conf)["sources"]
+    bronze = run("04-bronze")  # every message of the set read from the broker, with its Kafka metadata
+    assert (bronze["clickstream_bz"]["inserted"], bronze["iot_bz"]["inserted"]) == (
+        sources["click_messages"],
+        sources["iot_messages"],
+    )
+    run("05-silver")
+    run("06-gold")
+    assert acceptance.verify(runtime, "commerce", acceptance_checks(runtime, 1)) == expected["set 1"]
+    rerun = run("07-run")  # every layer again: the broker has nothing new, the landing zone neither
+    assert sum(t["inserted"] + t["updated"] for t in rerun.values()) == 0
+    # 08 produces sets 1 (already there: nothing changes) and 2, runs each and checks both sets' counts
+    assert run("08-batch-test") == expected
+
+
+def test_commerce_stream_test_notebook_reads_the_broker_continuously(spark, tmp_path, kafka_broker):  # noqa: F811
+    run, _, expected = commerce_notebooks(spark, tmp_path)
+    assert run("09-stream-test", run_type="stream") == expected
+
+
+def acceptance_checks(runtime, set_number):
+    return hooks.expected_counts(runtime, get_pipeline("commerce"))[set_number]
