@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from medallion.declare.pipeline import get_pipeline
 from medallion.declare.tables import Layer
@@ -83,8 +85,17 @@ def run_all(dbutils, spark=None) -> str:
 
 def produce(dbutils, spark=None) -> str:
     rt, pipeline = runtime(dbutils, spark), get_pipeline(dbutils.widgets.get("pipeline"))
-    files = hooks.produce(rt, pipeline, set_number=int(dbutils.widgets.get("set")))
-    return json.dumps({"pipeline": pipeline.name, "files": len(files or [])})
+    set_number = int(dbutils.widgets.get("set"))
+    produced = hooks.produce(rt, pipeline, set_number=set_number)
+    return json.dumps({"pipeline": pipeline.name, "set": set_number, **_produced(produced)})
+
+
+def _produced(produced: Any) -> dict:
+    """What a producer returned, for the notebook's exit value: the files it landed, or its manifest of
+    planted truths (a mapping, e.g. expected counts per table)."""
+    if isinstance(produced, Mapping):
+        return {"manifest": json.loads(json.dumps(produced, default=str))}
+    return {"files": len(produced or [])}
 
 
 def batch_test(dbutils, spark=None) -> str:

@@ -53,7 +53,7 @@ def test_notebooks_run_locally_through_the_workspace_code_path(spark, tmp_path):
     # 02-setup loads the reference data already (the calendar: 365 rows, checked below), so the history
     # loader finds its file unchanged and skips the table.
     assert run("03-history-loader")["date_lookup"] == {"rows_in": 0, "inserted": 0, "updated": 0, "quarantined": 0}
-    assert run("10-producer", set="1") == {"pipeline": "fitness", "files": 5}
+    assert run("10-producer", set="1") == {"pipeline": "fitness", "set": 1, "files": 5}
     assert run("04-bronze")["kafka_multiplex_bz"]["inserted"] == 7 + 16 + 75_000
     assert run("05-silver")["workout_bpm"]["inserted"] == 3_900
     assert run("06-gold")["gym_summary"]["inserted"] == 8
@@ -105,9 +105,11 @@ def test_commerce_runs_through_the_same_notebooks_layer_by_layer_then_in_the_bat
 ):
     run, runtime, expected = commerce_notebooks(spark, tmp_path)
     assert run("02-setup") == {"pipeline": "commerce", "tables": len(get_pipeline("commerce").ordered()), "grants": 0}
-    assert run("10-producer", set="1")["pipeline"] == "commerce"
+    produced = run("10-producer", set="1")
     conf = runtime.settings.pipeline("commerce")
-    sources = manifest([1], conf["generator"]["scale"], conf["generator"]["seed"], conf)["sources"]
+    truths = manifest([1], conf["generator"]["scale"], conf["generator"]["seed"], conf)
+    assert produced == {"pipeline": "commerce", "set": 1, "manifest": json.loads(json.dumps(truths, default=str))}
+    sources = truths["sources"]
     bronze = run("04-bronze")  # every message of the set read from the broker, with its Kafka metadata
     assert (bronze["clickstream_bz"]["inserted"], bronze["iot_bz"]["inserted"]) == (
         sources["click_messages"],
