@@ -127,7 +127,7 @@ def test_an_unknown_database_or_a_missing_url_is_a_config_error():
 def test_urls_are_shown_without_passwords_and_name_their_dialect():
     url = "jdbc:sqlserver://abtest.database.windows.net:1433;database=abtest;password=hunter2;encrypt=true"
     assert "hunter2" not in redact_url(url)
-    assert dialect_of(url).timestamp_type == "DATETIME2"
+    assert dialect_of(url).timestamp_type == "DATETIME2(6)"
     assert dialect_of("jdbc:postgresql://127.0.0.1:5432/x").timestamp_type == "TIMESTAMP"
     with pytest.raises(SourceError, match="Unsupported JDBC URL"):
         dialect_of("jdbc:oracle:thin:@x")

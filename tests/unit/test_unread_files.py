@@ -93,3 +93,26 @@ def test_health_shows_the_unread_files_of_each_tables_newest_run(spark):
         f"file never read by gym_logins_bz: gym_logins_bz/_a.csv ({HIDDEN})",
         f"file never read by gym_logins_bz: gym_logins_bz/b.csv ({CHANGED})",
     ]
+
+
+def test_with_the_last_report_given_the_checkpoint_is_not_read_and_hidden_names_come_from_the_walk(tmp_path):
+    landing = tmp_path / "landing" / "fitness"
+    folder = landing / "gym_logins_bz"
+    read = land(folder, "5-gym_logins_1.csv", "a", mtime=1_700_000_000)
+    land(folder, "_gym_logins_4.csv", "d")
+    checkpoint = tmp_path / "checkpoint"
+    source_log(checkpoint, 0, (read, 1_600_000_000_000))  # read then with another time: changed since
+    table = FITNESS.get("gym_logins_bz")
+    last_report = {"gym_logins_bz/5-gym_logins_2.csv": CHANGED, "gym_logins_bz/_gone.csv": HIDDEN}
+
+    def landing_path(name):
+        return str(landing / name)
+
+    assert unread_files(landing_path, table, str(checkpoint)) == {
+        "gym_logins_bz/5-gym_logins_1.csv": CHANGED,
+        "gym_logins_bz/_gym_logins_4.csv": HIDDEN,
+    }
+    assert unread_files(landing_path, table, str(checkpoint), known_changed=last_report) == {
+        "gym_logins_bz/5-gym_logins_2.csv": CHANGED,  # the last report's, the source log unread
+        "gym_logins_bz/_gym_logins_4.csv": HIDDEN,  # hidden names as the folder holds them now
+    }

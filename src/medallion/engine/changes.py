@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
-from pathlib import Path
+from collections.abc import Mapping
 
 from medallion import io
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
 from medallion.engine.context import RunContext
+from medallion.engine.landing_scan import FolderScan, scan_folder
 from medallion.sources import models
 
 UNKNOWN = None
@@ -32,17 +32,24 @@ def digest(parts: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def fingerprint(context: RunContext, table: Table) -> dict[str, object] | None:
-    """What the next run of ``table`` would consume (None: cannot tell, so run it)."""
+def fingerprint(
+    context: RunContext, table: Table, scans: Mapping[str, FolderScan | None] | None = None
+) -> dict[str, object] | None:
+    """What the next run of ``table`` would consume (None: cannot tell, so run it). ``scans``: its landing
+    folders, already walked this run (see landing_scan); walked here when not given."""
     parts: dict[str, object] = {"declaration": declaration_digest(table), "self": version(context, table.name)}
     for param, read in sorted(table.inputs.items()):
         if isinstance(read, Read):
             parts[param] = version(context, read.table)
         elif isinstance(read, FileSource):
-            listing = folder_listing(context.runtime.settings.landing_path(context.pipeline.name, read.folder))
-            if listing is UNKNOWN:
+            scan = (
+                scans[read.folder]
+                if scans is not None and read.folder in scans
+                else scan_folder(context.runtime.settings.landing_path(context.pipeline.name, read.folder))
+            )
+            if scan is None:
                 return None
-            parts[param] = listing
+            parts[param] = scan.listing
         elif isinstance(read, JdbcSource):
             if read.lookback:  # a late commit may change neither the count nor the greatest value: always read
                 return None
@@ -87,27 +94,6 @@ def declaration_digest(table: Table) -> str:
         repr(sorted(table.inputs.items())),
     ]
     return hashlib.sha256("\n".join(declared).encode()).hexdigest()
-
-
-def folder_listing(folder: str) -> str | None:
-    """Digest of the visible files under a local or volume folder (None for cloud URLs, and '' when the
-    folder does not exist yet)."""
-    if "://" in folder and not folder.startswith("file:"):
-        return UNKNOWN
-    root = Path(folder.removeprefix("file:"))
-    if not root.is_dir():
-        return ""
-    entries = []
-    for directory, folders, files in os.walk(root):
-        folders[:] = sorted(f for f in folders if not f.startswith((".", "_")))
-        for name in sorted(files):
-            if name.startswith((".", "_")):
-                continue
-            stat = os.stat(os.path.join(directory, name))
-            entries.append(
-                f"{os.path.relpath(os.path.join(directory, name), root)}\t{stat.st_size}\t{stat.st_mtime_ns}"
-            )
-    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
 
 
 def jdbc_marker(context: RunContext, source: JdbcSource) -> str:

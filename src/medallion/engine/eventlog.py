@@ -58,7 +58,8 @@ class TableRun:
     status: str = "running"
     error: str | None = None
     fingerprint: str | None = None  # what the run consumed (see medallion.engine.changes)
-    unread_files: dict[str, str] = field(default_factory=dict)  # landed files it will never read → why
+    # landed files it will never read → why (None: not checked, as in a micro-batch's own row)
+    unread_files: dict[str, str] | None = None
 
     @property
     def rows_accepted(self) -> int:
@@ -136,7 +137,7 @@ class TableRun:
             dict(self.schema_drift),
             dict(self.checks),
             self.fingerprint,
-            dict(self.unread_files),
+            dict(self.unread_files) if self.unread_files is not None else None,
         )
 
 
@@ -178,8 +179,18 @@ def add_recorded(total: TableRun, batch: dict) -> None:
             target[key] = target.get(key, 0) + count
 
 
-def fingerprints(spark: SparkSession, path: str, pipeline: str) -> dict[str, str]:
-    """Per table, the fingerprint its newest successful run recorded (one query over the event log)."""
+@dataclass(frozen=True)
+class RecordedRun:
+    """What a table's newest successful run left for the next: the fingerprint of what it consumed and the
+    unread files it reported (None when it did not check)."""
+
+    fingerprint: str
+    unread_files: dict[str, str] | None = None
+
+
+def fingerprints(spark: SparkSession, path: str, pipeline: str) -> dict[str, RecordedRun]:
+    """Per table, the fingerprint (and unread files) its newest successful run recorded (one query over the
+    event log)."""
     from pyspark.sql import functions as F
 
     if io.table_version(spark, path) < 0:
@@ -192,10 +203,16 @@ def fingerprints(spark: SparkSession, path: str, pipeline: str) -> dict[str, str
             (F.col("pipeline") == pipeline) & F.col("status").isin("ok", "skipped") & F.col("fingerprint").isNotNull()
         )
         .groupBy("table")
-        .agg(F.max_by("fingerprint", "started_at").alias("fingerprint"))
+        .agg(F.max_by(F.struct("fingerprint", "unread_files"), "started_at").alias("newest"))
         .collect()
     )
-    return {row["table"]: row["fingerprint"] for row in rows}
+    return {
+        row["table"]: RecordedRun(
+            row["newest"]["fingerprint"],
+            dict(row["newest"]["unread_files"]) if row["newest"]["unread_files"] is not None else None,
+        )
+        for row in rows
+    }
 
 
 def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:

@@ -3,14 +3,15 @@ until stopped, and its materialized views refreshed on the same interval in a ba
 
 Each micro-batch with rows records its own event-log row from inside the batch (see batch.py). Rows a
 stateful operator dropped (late, deduplicated) are known only from the query's progress: they are logged
-by the driver when the stream stops.
+by the driver when the stream stops. Landed files a stream will never read trigger no batch: the driver
+reports them when the run starts and at every trigger interval (see unread_watch.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from medallion import io
@@ -23,6 +24,7 @@ from medallion.engine.failures import checkpoint_error
 from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
 from medallion.engine.setup import ensure_tables
 from medallion.engine.table import count_dropped_by_state, job, run_table
+from medallion.engine.unread_watch import UnreadFilesWatch
 from medallion.errors import MedallionError
 from medallion.platform.runtime import Runtime
 
@@ -44,20 +46,21 @@ def start_streams(
         context.versions.clear()
     lock = runlock.acquire(runtime.settings, pipeline_name, context.run_id)
     queries: list = []
+    watch = UnreadFilesWatch(context, selected)
     try:
         ensure_tables(runtime, context.pipeline)
         record_crashed_run(context, lock)
         for table in selected:
             if table.is_streaming:
                 queries.append(_start_query(context, table, runtime.settings.trigger_interval))
+        watch.check()  # files already landed that the streams will never read: said as the run starts
     except BaseException:
         for query in queries:
             query.stop()
         lock.release()
         raise
-    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming], lock=lock)
-    if refresh_views and handle.views:
-        handle.start_refresher()
+    handle = StreamingRun(context, queries, [t for t in selected if not t.is_streaming], lock=lock, watch=watch)
+    handle.start_background(refresh_views)
     return handle
 
 
@@ -91,19 +94,32 @@ class StreamingRun:
     refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
     lock: runlock.RunLock | None = None
+    watch: UnreadFilesWatch | None = None  # landed files the streams will never read
 
-    def start_refresher(self) -> None:
+    def start_background(self, refresh_views: bool = True) -> None:
+        """At every trigger interval, in a background thread: refresh the views (when asked) and check the
+        landing folders for files the streams will never read."""
+        tasks: list[Callable[[], object]] = []
+        if refresh_views and self.views:
+            tasks.append(self.refresh_views)
+        if self.watch and self.watch.tables:
+            tasks.append(self.watch.check)
+        if not tasks:
+            return
         interval = seconds(self.context.runtime.settings.trigger_interval)
 
-        def refresh_loop() -> None:
+        def every_interval() -> None:
             while not self.stop_event.wait(interval):
                 try:
-                    self.refresh_views()
+                    for task in tasks:
+                        task()
                 except BaseException as err:  # surfaced by await_idle / the caller
                     self.errors.append(err)
                     return
 
-        self.refresher = threading.Thread(target=refresh_loop, name=f"{self.context.pipeline.name}-views", daemon=True)
+        self.refresher = threading.Thread(
+            target=every_interval, name=f"{self.context.pipeline.name}-every-trigger", daemon=True
+        )
         self.refresher.start()
 
     def stop(self) -> None:

@@ -10,7 +10,7 @@ import time
 
 from medallion import errors
 from medallion.declare.tables import Layer, Table
-from medallion.engine import batch, changes, checkpoints, eventlog, inputs, quality
+from medallion.engine import batch, changes, checkpoints, eventlog, inputs, landing_scan, quality
 from medallion.engine.context import RunContext
 from medallion.engine.eventlog import TableRun
 from medallion.engine.failures import checkpoint_error, translate
@@ -19,13 +19,16 @@ from medallion.errors import MedallionError
 from medallion.platform import failpoints
 
 
-def run_table(context: RunContext, table: Table, previous: str | None = None) -> TableRun:
-    """Run ``table`` once; ``previous`` is the fingerprint its last successful run recorded (skip when equal)."""
+def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun | None = None) -> TableRun:
+    """Run ``table`` once; ``previous`` is what its last successful run recorded (skip when the fingerprint
+    is equal)."""
     stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, context.mode)
-    report_unread_files(context, table, stats)
-    consumed = changes.fingerprint(context, table) if context.mode == "once" else None
-    if consumed is not None and previous is not None and changes.digest(consumed) == previous:
-        stats.status, stats.fingerprint = "skipped", previous
+    scans = landing_scan.scan_inputs(_landing_of(context), table)  # one walk per folder serves both below
+    consumed = changes.fingerprint(context, table, scans) if context.mode == "once" else None
+    unchanged = consumed is not None and previous is not None and changes.digest(consumed) == previous.fingerprint
+    report_unread_files(context, table, stats, scans, previous.unread_files if unchanged and previous else None)
+    if unchanged and previous is not None:
+        stats.status, stats.fingerprint = "skipped", previous.fingerprint
         context.say(table, ": unchanged since its last run, skipped")
         return _finish(context, stats)
     context.say(table, ": starting")
@@ -61,14 +64,25 @@ def run_table(context: RunContext, table: Table, previous: str | None = None) ->
     return _finish(context, stats)
 
 
-def report_unread_files(context: RunContext, table: Table, stats: TableRun) -> None:
+def report_unread_files(
+    context: RunContext,
+    table: Table,
+    stats: TableRun,
+    scans: dict[str, landing_scan.FolderScan | None],
+    reported_before: dict[str, str] | None,
+) -> None:
     """Landed files the table will never read (hidden names, content re-landed under a name already read):
-    in its event-log row, skipped or not, and in the progress, so "0 rows in" never goes unexplained."""
-    landing = context.runtime.settings.landing_path
+    in its event-log row, skipped or not, and in the progress, so "0 rows in" never goes unexplained.
+    ``reported_before``: what the table's last run reported, given when nothing it reads changed since
+    (its checkpoint is then not read again)."""
     checkpoint = context.location(table).checkpoint if table.is_streaming else None
-    stats.unread_files = unread_files(lambda folder: landing(context.pipeline.name, folder), table, checkpoint)
+    stats.unread_files = unread_files(_landing_of(context), table, checkpoint, scans, reported_before)
     for name, reason in sorted(stats.unread_files.items()):
         context.say(table, f": {name} {reason}")
+
+
+def _landing_of(context: RunContext):
+    return lambda folder: context.runtime.settings.landing_path(context.pipeline.name, folder)
 
 
 def _finish(context: RunContext, stats: TableRun) -> TableRun:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
 from medallion.declare.tables import FileSource, Table
+from medallion.engine.landing_scan import FolderScan, scan_inputs
 
 HIDDEN = "ignored: its name starts with '.' or '_', which Spark never reads; land it under a visible name"
 CHANGED = (
@@ -27,40 +29,50 @@ CHANGED = (
 )
 
 
-def unread_files(landing_path, table: Table, checkpoint: str | None) -> dict[str, str]:
+def unread_files(
+    landing_path,
+    table: Table,
+    checkpoint: str | None,
+    scans: Mapping[str, FolderScan | None] | None = None,
+    known_changed: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """``{file: reason}`` for the landing folders ``table`` reads; ``landing_path(folder)`` gives a folder's
     location, ``checkpoint`` the table's streaming checkpoint (None for a batch read, which reads every
-    visible file each time)."""
+    visible file each time).
+
+    ``scans`` are the table's folders already walked this run (walked here when not given).
+    ``known_changed`` are the re-landed files the table's last report named, given when no folder's listing
+    changed since: hidden names still come from the walk, but the checkpoint's source log, which grows with
+    every batch the stream ever ran, is not read again for a result that cannot have changed."""
+    scans = scans if scans is not None else scan_inputs(landing_path, table)
     found: dict[str, str] = {}
+    read_before: Mapping[str, int] | None = None
     for read in table.inputs.values():
         if not isinstance(read, FileSource):
             continue
-        folder = landing_path(read.folder)
-        if "://" in folder and not folder.startswith("file:"):
+        scan = scans.get(read.folder)
+        if scan is None or scan.root is None:
             continue
-        root = Path(folder.removeprefix("file:"))
-        read_before = files_read(checkpoint) if read.stream and checkpoint else {}
-        for path, reason in _unread_in(root, read_before):
-            found[f"{read.folder}/{path.relative_to(root)}"] = reason
-    return found
+        for path in scan.hidden:
+            found[f"{read.folder}/{path.relative_to(scan.root)}"] = HIDDEN
+        if not read.stream or not checkpoint:
+            continue
+        if known_changed is not None:
+            found.update(
+                {name: reason for name, reason in known_changed.items() if reason == CHANGED and _in(name, read)}
+            )
+            continue
+        if read_before is None:
+            read_before = files_read(checkpoint)
+        for file, modified in scan.modified_ms.items():
+            recorded = read_before.get(file)
+            if recorded is not None and recorded != modified:
+                found[f"{read.folder}/{os.path.relpath(file, os.path.abspath(scan.root))}"] = CHANGED
+    return dict(sorted(found.items()))
 
 
-def _unread_in(root: Path, read_before: dict[str, int]):
-    if not root.is_dir():
-        return
-    for directory, folders, files in os.walk(root):
-        for name in sorted(folders):
-            if name.startswith((".", "_")):
-                yield Path(directory, name), HIDDEN
-        folders[:] = sorted(f for f in folders if not f.startswith((".", "_")))
-        for name in sorted(files):
-            path = Path(directory, name)
-            if name.startswith((".", "_")):
-                yield path, HIDDEN
-                continue
-            recorded = read_before.get(os.path.abspath(path))
-            if recorded is not None and recorded != path.stat().st_mtime_ns // 1_000_000:
-                yield path, CHANGED
+def _in(name: str, read: FileSource) -> bool:
+    return name.startswith(f"{read.folder}/")
 
 
 def files_read(checkpoint: str) -> dict[str, int]:

@@ -163,12 +163,14 @@ def pipeline_health(runtime: Runtime, pipeline_name: str) -> PipelineHealth:
 
 
 def newest_unread_files(event_log: DataFrame, pipeline: str) -> dict[str, dict[str, str]]:
-    """Per table, the landed files its newest run (skipped runs included: a hidden file changes nothing the
-    table reads) found it will never read; a table whose newest run found none is left out."""
+    """Per table, the landed files its newest check (a run, skipped runs included: a hidden file changes
+    nothing the table reads; in stream mode, the checks at the start and at each trigger interval) found it
+    will never read; a table whose newest check found none is left out. A micro-batch's own row does not
+    check (its ``unread_files`` is NULL) and does not count."""
     if "unread_files" not in event_log.columns:
         return {}
     rows = (
-        event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*"))
+        event_log.where((F.col("pipeline") == pipeline) & (F.col("table") != "*") & F.col("unread_files").isNotNull())
         .groupBy("table")
         .agg(F.max_by("unread_files", "started_at").alias("unread_files"))
         .collect()

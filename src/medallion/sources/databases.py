@@ -51,7 +51,8 @@ class Dialect:
 
 
 POSTGRESQL = Dialect("postgresql", timestamp_type="TIMESTAMP", text_type="VARCHAR")
-SQLSERVER = Dialect("sqlserver", timestamp_type="DATETIME2", text_type="NVARCHAR")
+# DATETIME2(6): microseconds, Spark's precision (DATETIME2 alone keeps 100 ns, which a copy cannot carry)
+SQLSERVER = Dialect("sqlserver", timestamp_type="DATETIME2(6)", text_type="NVARCHAR")
 
 
 def dialect_of(url: str) -> Dialect:

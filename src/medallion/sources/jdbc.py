@@ -41,6 +41,10 @@ window's rows, not the table's), so such a table is never skipped as unchanged.
 Timestamps travel as wall-clock values (``TIMESTAMP_NTZ``) and are cast to the declared type in the
 session time zone, and the mark is written back into SQL as text in that same zone: the JVM's own time
 zone never takes part.
+They are compared to the microsecond, the precision Spark keeps: a database keeping finer values (SQL
+Server's ``DATETIME2(7)``) would otherwise copy a row again on every run, or leave the newest behind.
+The SQL of the copy is built by :func:`bounds_query` and :func:`slice_query` (tested as text for SQL Server,
+which cannot run where the tests run; run for real against PostgreSQL).
 """
 
 from __future__ import annotations
@@ -230,13 +234,27 @@ def relation(source: JdbcSource, schema: StructType) -> str:
 
 
 # -------------------------------------------------------------------------------------------- queries
-def _bounds(spark, options, source: JdbcSource, mark, change_type, schema) -> ChangedSlice:
+def bounds_query(source: JdbcSource, schema: StructType, start: str | None, change_type) -> str:
+    """The SQL that fixes a run's slice: how many rows changed after ``start``, up to which value, over
+    which key range."""
     key = source.partition_column
     key_bounds = f", MIN({key}) AS low_key, MAX({key}) AS high_key" if key else ", NULL AS low_key, NULL AS high_key"
-    query = (
+    return (
         f"SELECT COUNT(*) AS row_count, MAX({source.change_column}) AS high{key_bounds} "
-        f"FROM {relation(source, schema)}{_after(source, mark, change_type)}"
+        f"FROM {relation(source, schema)}{_where(_after(source, start, change_type))}"
     )
+
+
+def slice_query(source: JdbcSource, schema: StructType, start: str | None, high: str, change_type) -> str:
+    """The SQL of a run's slice: the copied columns of the rows changed after ``start``, up to ``high``
+    (a derived table, as Spark's ``dbtable`` option takes it)."""
+    conditions = [_after(source, start, change_type), _up_to(source, high, change_type)]
+    return f"(SELECT {', '.join(schema.names)} FROM {relation(source, schema)}{_where(*conditions)}) changed_rows"
+
+
+def _bounds(spark, options, source: JdbcSource, mark, change_type, schema) -> ChangedSlice:
+    key = source.partition_column
+    query = bounds_query(source, schema, mark, change_type)
     found = spark.read.format("jdbc").options(**options).option("query", query).load()
     key_type = schema[key].dataType if key else T.StringType()
     row = found.select(
@@ -249,14 +267,11 @@ def _bounds(spark, options, source: JdbcSource, mark, change_type, schema) -> Ch
 
 
 def _read_slice(spark, options, source: JdbcSource, mark, changed: ChangedSlice, change_type, schema) -> DataFrame:
-    columns = ", ".join(schema.names)
     assert changed.high is not None  # a slice is read only when the source has changed rows
-    condition = _after(source, mark, change_type) + (" AND " if mark is not None else " WHERE ")
-    condition += f"{source.change_column} <= {_literal(changed.high, change_type)}"
     reader = (
         spark.read.format("jdbc")
         .options(**options)
-        .option("dbtable", f"(SELECT {columns} FROM {relation(source, schema)}{condition}) changed_rows")
+        .option("dbtable", slice_query(source, schema, mark, changed.high, change_type))
     )
     partitions = _partitions(source, changed)
     if partitions > 1:
@@ -281,8 +296,38 @@ def _partitions(source: JdbcSource, changed: ChangedSlice) -> int:
     return max(1, min(source.num_partitions, math.ceil(changed.rows / source.rows_per_partition)))
 
 
+def _where(*conditions: str) -> str:
+    kept = [c for c in conditions if c]
+    return f" WHERE {' AND '.join(kept)}" if kept else ""
+
+
+# A timestamp is compared as Spark holds it, to the microsecond: a database that keeps finer values
+# (SQL Server's DATETIME2(7), 100 ns) must not see a row at 12:00:00.1234567 as later than the mark
+# 12:00:00.123456 it was copied as (copied again on every run), nor as later than a slice's bound
+# 12:00:00.123456 (the newest change left behind until a newer one comes). So "later than the mark" is
+# "at or after the next microsecond", and "up to the bound" is "before the bound's next microsecond".
 def _after(source: JdbcSource, mark: str | None, change_type) -> str:
-    return "" if mark is None else f" WHERE {source.change_column} > {_literal(mark, change_type)}"
+    if mark is None:
+        return ""
+    if _is_timestamp(change_type):
+        return f"{source.change_column} >= {_literal(_next_microsecond(mark), change_type)}"
+    return f"{source.change_column} > {_literal(mark, change_type)}"
+
+
+def _up_to(source: JdbcSource, high: str, change_type) -> str:
+    if _is_timestamp(change_type):
+        return f"{source.change_column} < {_literal(_next_microsecond(high), change_type)}"
+    return f"{source.change_column} <= {_literal(high, change_type)}"
+
+
+def _is_timestamp(data_type) -> bool:
+    return isinstance(data_type, (T.TimestampType, T.TimestampNTZType))
+
+
+def _next_microsecond(text: str) -> str:
+    return (datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f") + timedelta(microseconds=1)).strftime(
+        "%Y-%m-%d %H:%M:%S.%f"
+    )
 
 
 # ------------------------------------------------------------------------------------ values as text

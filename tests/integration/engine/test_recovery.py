@@ -141,3 +141,74 @@ def test_files_the_stream_will_never_read_are_named_in_the_event_log_and_health(
     assert (runs["orders_bz"].rows_in, runs["orders_bz"].unread_files) == (0, unread)
     assert rows(runtime, Layer.SILVER, "orders") == [(1, "ann", 5), (2, "ann", 20), (3, "bob", 30)]
     assert pipeline_health(runtime, NAME).unread_files == {"orders_bz": unread}
+
+
+def test_a_run_with_nothing_new_reports_the_same_files_without_reading_the_checkpoint(toy, monkeypatch):
+    import os
+
+    from medallion.engine import unread_files as unread_module
+    from medallion.engine.unread_files import CHANGED, HIDDEN
+    from medallion.read.health import pipeline_health
+
+    runtime, _pipeline = toy
+    landing = Path(runtime.settings.landing_path(NAME, "orders"))
+    (landing / "_orders_9.csv").write_text("order_id,customer,amount\n9,dan,90\n")
+    relanded = landing / "orders_1.csv"
+    relanded.write_text("order_id,customer,amount\n1,ann,5\n8,eve,80\n")
+    os.utime(relanded, (relanded.stat().st_atime, relanded.stat().st_mtime + 60))
+    checkpoint_reads: list[str] = []
+    real_files_read = unread_module.files_read
+    monkeypatch.setattr(
+        unread_module,
+        "files_read",
+        lambda checkpoint: checkpoint_reads.append(checkpoint) or real_files_read(checkpoint),
+    )
+    orders_bz_checkpoint = runtime.location(NAME, Layer.BRONZE, "orders_bz").checkpoint
+
+    first = {r.table: r for r in runner.run(runtime, NAME, **QUIET)}
+    assert checkpoint_reads == [orders_bz_checkpoint]  # the listing changed: the source log is read once
+    second = {r.table: r for r in runner.run(runtime, NAME, **QUIET)}
+
+    unread = {"orders/_orders_9.csv": HIDDEN, "orders/orders_1.csv": CHANGED}
+    assert (first["orders_bz"].status, first["orders_bz"].unread_files) == ("ok", unread)
+    assert (second["orders_bz"].status, second["orders_bz"].unread_files) == ("skipped", unread)
+    assert checkpoint_reads == [orders_bz_checkpoint]  # nothing changed: the skipped run did not read it again
+    assert pipeline_health(runtime, NAME).unread_files == {"orders_bz": unread}
+
+
+def test_stream_mode_reports_files_it_will_never_read_at_the_start_and_while_it_runs(toy):
+    import os
+    import time
+
+    from medallion.engine.streams import start_streams
+    from medallion.engine.unread_files import CHANGED, HIDDEN
+    from medallion.read.health import pipeline_health
+
+    runtime, _pipeline = toy
+    landing = Path(runtime.settings.landing_path(NAME, "orders"))
+    (landing / ".orders_7.csv").write_text("order_id,customer,amount\n7,dan,70\n")
+    said: list[str] = []
+    streams = start_streams(runtime, NAME, progress=said.append)
+    try:
+        at_start = pipeline_health(runtime, NAME).unread_files
+        (landing / "_orders_9.csv").write_text("order_id,customer,amount\n9,dan,90\n")
+        relanded = landing / "orders_1.csv"
+        relanded.write_text("order_id,customer,amount\n1,ann,5\n8,eve,80\n")
+        os.utime(relanded, (relanded.stat().st_atime, relanded.stat().st_mtime + 60))
+        expected = {"orders/.orders_7.csv": HIDDEN, "orders/_orders_9.csv": HIDDEN, "orders/orders_1.csv": CHANGED}
+        deadline, while_running = time.time() + 120, {}
+        while time.time() < deadline and while_running != {"orders_bz": expected}:
+            time.sleep(2)
+            while_running = pipeline_health(runtime, NAME).unread_files
+        streams.await_idle(timeout=300)
+    finally:
+        streams.stop()
+
+    assert at_start == {"orders_bz": {"orders/.orders_7.csv": HIDDEN}}
+    assert while_running == {"orders_bz": expected}
+    assert [line for line in said if "bronze.orders_bz: orders/" in line] == [
+        f"[{NAME}] bronze.orders_bz: orders/.orders_7.csv {HIDDEN}",
+        f"[{NAME}] bronze.orders_bz: orders/_orders_9.csv {HIDDEN}",
+        f"[{NAME}] bronze.orders_bz: orders/orders_1.csv {CHANGED}",
+    ]
+    assert rows(runtime, Layer.SILVER, "orders") == [(1, "ann", 5), (2, "ann", 20), (3, "bob", 30)]

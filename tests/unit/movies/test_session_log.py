@@ -263,5 +263,46 @@ def test_a_repeated_id_from_an_earlier_load_is_a_repeat(spark):
     assert sorted((r["log_id"], r["_repeated_id"]) for r in built.collect()) == [(1, True), (2, False)]
 
 
+def test_a_log_quarantined_for_what_it_holds_never_claims_its_id(spark):
+    """Day 1's logs 1 and 2 are quarantined (malformed XML, an unknown OS): they leave their ids free, so
+    day 2's corrected resends are loaded. Log 3 was accepted on day 1: its resend is still a repeat, and so
+    is a later broken log of an id already taken."""
+    day1, day2 = datetime(2021, 4, 25), datetime(2021, 4, 26)
+    earlier = spark.createDataFrame(
+        [
+            (1, MALFORMED[0], "day1.csv", 2, day1),
+            (2, GOOD_LOG.replace("Google Android", "BeOS"), "day1.csv", 3, day1),
+            (3, GOOD_LOG, "day1.csv", 4, day1),
+        ],
+        BRONZE_SCHEMA,
+    )
+    today = spark.createDataFrame(
+        [
+            (1, GOOD_LOG, "day2.csv", 2, day2),
+            (2, GOOD_LOG, "day2.csv", 3, day2),
+            (3, GOOD_LOG.replace("Texas", "Ohio"), "day2.csv", 4, day2),
+            (3, MALFORMED[1], "day2.csv", 5, day2),
+        ],
+        BRONZE_SCHEMA,
+    )
+    expectations = PIPELINE.get("review_logs").expectations
+
+    def outcome(logs, landed):
+        checked = quality.with_failed_rules(review_logs(logs, landed), expectations)
+        return sorted((r["log_id"], r["_source_file"], r[quality.FAILED]) for r in checked.collect())
+
+    assert outcome(earlier, earlier) == [
+        (1, "day1.csv", ["log_is_well_formed_xml"]),
+        (2, "day1.csv", ["known_os"]),
+        (3, "day1.csv", []),
+    ]
+    assert outcome(today, earlier.unionByName(today)) == [
+        (1, "day2.csv", []),
+        (2, "day2.csv", []),
+        (3, "day2.csv", ["log_is_well_formed_xml", "unique_log_id"]),
+        (3, "day2.csv", ["unique_log_id"]),
+    ]
+
+
 def test_ip_and_phone_are_tokenised_and_the_raw_log_dropped():
     assert PIPELINE.get("review_logs").personal_data == {"ip": "tokenize", "phone_number": "tokenize", "log": "drop"}

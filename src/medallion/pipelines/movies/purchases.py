@@ -8,7 +8,7 @@ The table has the spec's columns plus four of our own: ``purchase_id`` (an ident
 ``source_file`` / ``source_line`` (unique together: where the row came from). A second trigger records
 each deleted row's ``purchase_id`` in ``user_purchase_deleted`` with the time of the delete, so the copy
 sees updates (quantity 1 → 11) and deletes, not only new rows. Change tracking is created with the table
-and added to a table created before it (PostgreSQL). Loading is idempotent: a row whose file and
+and added to a table created before it. Loading is idempotent: a row whose file and
 line are already in the table is skipped, so loading the same file again adds nothing, and a longer
 version of a file adds only its new lines. Everything is one transaction.
 
@@ -58,11 +58,36 @@ _CREATE = {
     "sqlserver": f"""IF OBJECT_ID('{TABLE}') IS NULL CREATE TABLE {TABLE} (
         purchase_id BIGINT IDENTITY(1,1) PRIMARY KEY,
         invoice_number NVARCHAR(10), stock_code NVARCHAR(20), detail NVARCHAR(1000), quantity INT,
-        invoice_date DATETIME2, unit_price DECIMAL(8,3), customer_id INT, country NVARCHAR(20),
+        invoice_date DATETIME2(6), unit_price DECIMAL(8,3), customer_id INT, country NVARCHAR(20),
         source_file NVARCHAR(200) NOT NULL, source_line INT NOT NULL,
-        updated_at DATETIME2 NOT NULL DEFAULT SYSDATETIME(),
+        updated_at DATETIME2(6) NOT NULL DEFAULT SYSDATETIME(),
         CONSTRAINT user_purchase_source UNIQUE (source_file, source_line))""",
 }
+# SQL Server has no BEFORE trigger: AFTER UPDATE stamps the changed rows (found through the trigger's
+# `inserted` rows) with the statement's time, whatever updated_at the statement set, as PostgreSQL's trigger
+# does; the nest-level guard stops the stamp from firing the trigger again where RECURSIVE_TRIGGERS is on.
+# DATETIME2(6): microseconds, as Spark reads them, so a copied updated_at equals the database's and the
+# copy's high-water mark compares exactly.
+SQLSERVER_STAMP_UPDATES = (
+    f"UPDATE p SET updated_at = SYSDATETIME() FROM {TABLE} AS p JOIN inserted AS i ON p.purchase_id = i.purchase_id"
+)
+SQLSERVER_RECORD_DELETES = (
+    f"INSERT INTO {DELETES_TABLE} (purchase_id, updated_at) SELECT purchase_id, SYSDATETIME() FROM deleted"
+)
+
+
+def sqlserver_trigger(name: str, event: str, statement: str) -> str:
+    """An idempotent ``CREATE OR ALTER TRIGGER`` running ``statement`` once after each ``event`` statement."""
+    return (
+        f"CREATE OR ALTER TRIGGER {name} ON {TABLE} AFTER {event} AS\n"
+        "BEGIN\n"
+        "  SET NOCOUNT ON;\n"
+        "  IF TRIGGER_NESTLEVEL(@@PROCID) > 1 RETURN;\n"
+        f"  {statement};\n"
+        "END"
+    )
+
+
 # Change tracking: updated_at moves on every update; a delete leaves its key and time in DELETES_TABLE.
 # clock_timestamp(), not now(): the time of the statement, not of the transaction's start.
 _CHANGE_TRACKING = {
@@ -84,16 +109,12 @@ _CHANGE_TRACKING = {
         f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_changed()",
     ),
     "sqlserver": (
+        f"IF COL_LENGTH('{TABLE}', 'updated_at') IS NULL ALTER TABLE {TABLE} ADD updated_at DATETIME2(6) NOT NULL "
+        f"CONSTRAINT {TABLE}_updated_at DEFAULT SYSDATETIME()",
         f"IF OBJECT_ID('{DELETES_TABLE}') IS NULL CREATE TABLE {DELETES_TABLE} (purchase_id BIGINT NOT NULL, "
-        "updated_at DATETIME2 NOT NULL DEFAULT SYSDATETIME())",
-        f"""CREATE OR ALTER TRIGGER {TABLE}_updated ON {TABLE} AFTER UPDATE AS
-        BEGIN SET NOCOUNT ON; IF NOT UPDATE(updated_at)
-          UPDATE p SET updated_at = SYSDATETIME() FROM {TABLE} p JOIN inserted i ON p.purchase_id = i.purchase_id;
-        END""",
-        f"""CREATE OR ALTER TRIGGER {TABLE}_deleted ON {TABLE} AFTER DELETE AS
-        BEGIN SET NOCOUNT ON;
-          INSERT INTO {DELETES_TABLE} (purchase_id, updated_at) SELECT purchase_id, SYSDATETIME() FROM deleted;
-        END""",
+        "updated_at DATETIME2(6) NOT NULL DEFAULT SYSDATETIME())",
+        sqlserver_trigger(f"{TABLE}_updated", "UPDATE", SQLSERVER_STAMP_UPDATES),
+        sqlserver_trigger(f"{TABLE}_deleted", "DELETE", SQLSERVER_RECORD_DELETES),
     ),
 }
 _VALUE_TYPES = {  # the CAST of each bound value: parameters travel as text and take the column's type
@@ -114,7 +135,7 @@ _VALUE_TYPES = {  # the CAST of each bound value: parameters travel as text and 
         "NVARCHAR(20)",
         "NVARCHAR(1000)",
         "INT",
-        "DATETIME2",
+        "DATETIME2(6)",
         "DECIMAL(8,3)",
         "INT",
         "NVARCHAR(20)",

@@ -7,8 +7,9 @@ quarantine records only.
 Repeated ids: the first occurrence of an id wins, "first" meaning the earliest ``load_time``, then
 ``source_file``, then position in the file. Every later row with that id is quarantined
 (``unique_review_id`` / ``unique_log_id``), whether it repeats an id of the same file or of an earlier day.
-A review that lacks its customer id or its text never claims its id, so the vendor's corrected resend of
-it is loaded, not quarantined as a repeat.
+A review that lacks its customer id or its text, and a session log quarantined for what it holds (malformed
+XML, a missing or unknown field, a bad date), never claims its id, so the vendor's corrected resend of it is
+loaded, not quarantined as a repeat.
 
 Late-arriving customers: a review quarantined by ``known_customer`` (no purchase of its customer yet) is
 released into ``classified_movie_review`` on a later run once a purchase of the customer reaches
@@ -37,10 +38,11 @@ LANDING_ORDER = ("load_time", "source_file", "source_line")
 
 def is_repeat(rows: DataFrame, landed: DataFrame, id_column: str) -> DataFrame:
     """``rows`` with a boolean ``_repeated_id``, true when ``landed`` (all of bronze) holds an
-    earlier row with the same id. ``rows`` may be a stream: ``landed`` is read afresh for every batch."""
-    first_seen = landed.groupBy(F.col(id_column).alias("_first_id")).agg(
-        F.min(F.struct(*LANDING_ORDER)).alias("_first_seen")
-    )
+    earlier row with the same id that claims it (all of them, unless ``landed`` has a boolean ``_claims``).
+    ``rows`` may be a stream: ``landed`` is read afresh for every batch."""
+    landing_order = F.struct(*LANDING_ORDER)
+    claimed = F.when(F.col("_claims"), landing_order) if "_claims" in landed.columns else landing_order
+    first_seen = landed.groupBy(F.col(id_column).alias("_first_id")).agg(F.min(claimed).alias("_first_seen"))
     joined = rows.join(first_seen, F.col(id_column) == F.col("_first_id"), "left")
     return joined.withColumn(
         "_repeated_id",
@@ -90,34 +92,56 @@ def classified_movie_review(reviews: DataFrame, landed: DataFrame, purchases: Da
     )
 
 
+REVIEW_LOG_RULES = (
+    expect_or_drop("log_id_present", "log_id IS NOT NULL"),
+    expect_or_drop("log_is_well_formed_xml", "_well_formed"),
+    expect_or_drop("log_date_present", "NOT _well_formed OR _log_date_text IS NOT NULL"),
+    expect_or_drop("log_date_valid", "_log_date_text IS NULL OR log_date IS NOT NULL"),
+    expect_or_drop("device_present", "NOT _well_formed OR device IS NOT NULL"),
+    expect_or_drop("known_device", f"device IS NULL OR device IN {session_log.DEVICES!r}"),
+    expect_or_drop("os_present", "NOT _well_formed OR os IS NOT NULL"),
+    expect_or_drop("known_os", f"os IS NULL OR os IN {tuple(session_log.OS_BROWSER)!r}"),
+    expect_or_drop("location_present", "NOT _well_formed OR location IS NOT NULL"),
+    expect("location_is_us_state", f"location IS NULL OR location IN {session_log.US_STATES!r}"),  # counted only
+    expect_or_drop("ip_present", "NOT _well_formed OR ip IS NOT NULL"),
+    expect_or_drop("phone_number_present", "NOT _well_formed OR phone_number IS NOT NULL"),
+)
+UNIQUE_LOG_ID = expect_or_drop("unique_log_id", "log_id IS NULL OR NOT _repeated_id")
+
+
 @table(
     Layer.SILVER,
     InsertOnly(("log_id",)),
     {"logs": stream("log_reviews_bz"), "landed": snapshot("log_reviews_bz")},
-    expectations=(
-        expect_or_drop("log_id_present", "log_id IS NOT NULL"),
-        expect_or_drop("log_is_well_formed_xml", "_well_formed"),
-        expect_or_drop("log_date_present", "NOT _well_formed OR _log_date_text IS NOT NULL"),
-        expect_or_drop("log_date_valid", "_log_date_text IS NULL OR log_date IS NOT NULL"),
-        expect_or_drop("device_present", "NOT _well_formed OR device IS NOT NULL"),
-        expect_or_drop("known_device", f"device IS NULL OR device IN {session_log.DEVICES!r}"),
-        expect_or_drop("os_present", "NOT _well_formed OR os IS NOT NULL"),
-        expect_or_drop("known_os", f"os IS NULL OR os IN {tuple(session_log.OS_BROWSER)!r}"),
-        expect_or_drop("location_present", "NOT _well_formed OR location IS NOT NULL"),
-        expect("location_is_us_state", f"location IS NULL OR location IN {session_log.US_STATES!r}"),  # counted only
-        expect_or_drop("ip_present", "NOT _well_formed OR ip IS NOT NULL"),
-        expect_or_drop("phone_number_present", "NOT _well_formed OR phone_number IS NOT NULL"),
-        expect_or_drop("unique_log_id", "log_id IS NULL OR NOT _repeated_id"),
-    ),
+    expectations=(*REVIEW_LOG_RULES, UNIQUE_LOG_ID),
     personal_data={"ip": "tokenize", "phone_number": "tokenize", "log": "drop"},
 )
 def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
     """One row per review session: the XML log parsed by an XML parser (``session_log``), browser derived from
     the OS. ip and phone_number are personal data: stored as keyed tokens, never raw; the raw log (which
-    holds them) is dropped before the row is stored or quarantined (bronze keeps it)."""
+    holds them) is dropped before the row is stored or quarantined (bronze keeps it). A log quarantined for
+    what it holds (malformed XML, a missing or unknown field) never claims its id, so the vendor's corrected
+    resend of it is loaded, not quarantined as a repeat."""
+    return session_rows(is_repeat(logs, claiming_logs(landed), "id_review"))
+
+
+def claiming_logs(landed: DataFrame) -> DataFrame:
+    """The bronze logs that claim their id: those that pass every rule of ``REVIEW_LOG_RULES`` (they could be
+    accepted). Only the logs of ids landed more than once are parsed: an id landed once cannot repeat."""
+    repeated_ids = landed.groupBy("id_review").count().where("count > 1").select("id_review")
+    contenders = session_rows(landed.join(repeated_ids, "id_review", "left_semi"), *LANDING_ORDER)
+    acceptable = [F.coalesce(F.expr(e.condition), F.lit(False)) for e in REVIEW_LOG_RULES if e.action == "drop"]
+    could_be_accepted = acceptable[0]
+    for condition in acceptable[1:]:
+        could_be_accepted = could_be_accepted & condition
+    # A column, not a filter: a filter would be pushed below the join and parse every landed log.
+    return contenders.select(F.col("log_id").alias("id_review"), *LANDING_ORDER, could_be_accepted.alias("_claims"))
+
+
+def session_rows(logs: DataFrame, *kept: str) -> DataFrame:
+    """The parsed columns of ``review_logs`` (with ``_repeated_id`` when ``logs`` has it), plus ``kept``."""
     parsed = (
-        is_repeat(logs, landed, "id_review")
-        .withColumn("_log", session_log.parsed_log(F.col("log")))
+        logs.withColumn("_log", session_log.parsed_log(F.col("log")))
         .select(
             "*",
             F.coalesce(F.col("_log.well_formed"), F.lit(False)).alias("_well_formed"),
@@ -137,8 +161,9 @@ def review_logs(logs: DataFrame, landed: DataFrame) -> DataFrame:
         "log",
         F.col("log_date_text").alias("_log_date_text"),
         "_well_formed",
-        "_repeated_id",
+        *(["_repeated_id"] if "_repeated_id" in logs.columns else []),
         F.col("source_file").alias("_source_file"),
+        *kept,
     )
 
 
