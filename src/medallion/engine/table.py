@@ -73,6 +73,7 @@ def report_unread_files(context: RunContext, table: Table, stats: TableRun) -> N
 
 def _finish(context: RunContext, stats: TableRun) -> TableRun:
     """Hand the table's row to the run (written with the others in one commit), or write it now."""
+    stats.ended = time.time()
     if context.finished is not None:
         context.finished.append(stats)
     else:
