@@ -1,8 +1,8 @@
 """The only module that writes Delta tables, through public Spark and Delta SQL only.
 
 Nothing here touches the JVM directly, so the same code runs on a classic session, over Spark Connect and
-on Databricks serverless or standard-access compute: versions and commit metrics come from
-``DESCRIBE HISTORY``, merges are ``MERGE INTO`` statements over a temporary view, tables are created with
+on Databricks serverless or standard-access compute: versions and commit metrics come from the
+tables' transaction logs (medallion.delta_log), merges are ``MERGE INTO`` statements over a temporary view, tables are created with
 ``CREATE TABLE``.
 
 Every write is idempotent, so a replayed streaming batch or a re-run changes nothing:
@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from medallion import delta_log
 from medallion.declare.tables import (
     Append,
     CdcLatest,
@@ -73,45 +74,22 @@ def quoted(path: str) -> str:
 
 def table_version(spark: SparkSession, path: str) -> int:
     """The table's current version (-1 when there is no Delta table at ``path`` yet)."""
-    try:
-        last = spark.sql(f"DESCRIBE HISTORY {quoted(path)} LIMIT 1").select("version").first()
-    except Exception as err:  # AnalysisException on classic and Connect alike: no table there
-        if _no_table(err):
-            return -1
-        raise
-    return int(last["version"]) if last else -1
+    return delta_log.version(spark, path)
+
+
+def table_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
+    """The current version of each table, in one listing of their logs."""
+    return delta_log.versions(spark, paths)
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:
     return table_version(spark, path) >= 0
 
 
-def _no_table(err: Exception) -> bool:
-    text = str(err)
-    return any(
-        marker in text
-        for marker in (
-            "is not a Delta table",
-            "DELTA_MISSING_DELTA_TABLE",
-            "Path does not exist",
-            "PATH_NOT_FOUND",
-            "DELTA_TABLE_NOT_FOUND",
-            "doesn't exist",
-            "does not exist",
-        )
-    )
-
-
 def last_commit(spark: SparkSession, path: str) -> dict | None:
     """Version, operation and metrics of the table's latest commit."""
-    row = (
-        spark.sql(f"DESCRIBE HISTORY {quoted(path)} LIMIT 1").select("version", "operation", "operationMetrics").first()
-    )
-    return (
-        None
-        if row is None
-        else {"version": row["version"], "operation": row["operation"], "metrics": dict(row["operationMetrics"] or {})}
-    )
+    version = table_version(spark, path)
+    return None if version < 0 else delta_log.commit(spark, path, version)
 
 
 def register(spark: SparkSession, location: TableLocation) -> None:
@@ -335,13 +313,21 @@ def append_rows(
     return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
 
 
+COMPACT_LOG_EVERY = 50
+
+
 def append_log(df: DataFrame, path: str) -> None:
     """A plain append for logs whose rows are each written once by the run that owns them (the event log).
     New columns are added to an older log (schema evolution), never rejected.
 
     No idempotent-writer id: Delta keeps every writer id in the table's state for good, and an id per run
-    would make every later write of the log slower (each reads that state)."""
-    df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+    would make every later write of the log slower (each reads that state). Each append is one file, and
+    every ``COMPACT_LOG_EVERY`` versions the log's small files are compacted, so reading the log (every run
+    reads it for the fingerprints) does not slow down with its age."""
+    df.coalesce(1).write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+    version = table_version(df.sparkSession, path)
+    if version > 0 and version % COMPACT_LOG_EVERY == 0:
+        df.sparkSession.sql(f"OPTIMIZE {quoted(path)}")
 
 
 def delete_matching(spark: SparkSession, path: str, rows: DataFrame, on: tuple[str, ...]) -> int:

@@ -63,3 +63,21 @@ def test_the_event_log_row_matches_its_schema(spark):
     run = TableRun("r", "fitness", "users", "silver", "once", rows_late=3, checks={"unique(user_id)": 0})
     row = spark.createDataFrame([run.as_row()], EVENT_LOG_SCHEMA).first()
     assert (row["rows_late"], row["checks"], row["status"]) == (3, {"unique(user_id)": 0}, "running")
+
+
+def test_a_committed_keyed_merge_counts_duplicates_from_the_rows_its_merge_read():
+    merged = WriteResult(5, 0, source_rows=7, committed=True)
+    assert reconcile_write("t", 10, None, merged, keyed=True) == (3, 2)
+    with pytest.raises(ReconciliationError):
+        reconcile_write("t", 6, None, merged, keyed=True)  # a merge cannot read more rows than were accepted
+
+
+def test_a_keyed_write_that_committed_nothing_needs_the_batchs_distinct_keys():
+    with pytest.raises(ValueError, match="distinct keys"):
+        reconcile_write("t", 5, None, WriteResult(), keyed=True)
+    assert reconcile_write("t", 5, 3, WriteResult(), keyed=True) == (2, 3)
+
+
+def test_a_rows_duration_ends_when_its_table_finished_not_when_the_run_writes_the_log():
+    finished = TableRun("run", "p", "t", "silver", "once", started=100.0, ended=103.25)
+    assert finished.as_row()[6] == 3.25

@@ -89,3 +89,13 @@ def test_append_skips_a_replayed_batch(spark, make_runtime):
     assert io.write(batch, location, Append(), "writer", 7).inserted == 0  # the same batch again
     assert io.write(batch, location, Append(), "writer", 8).inserted == 2
     assert spark.read.format("delta").load(location.path).count() == 4
+
+
+def test_an_append_only_log_is_compacted_every_few_versions_and_keeps_every_row(spark, tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "COMPACT_LOG_EVERY", 3)
+    path = str(tmp_path / "log")
+    for run in range(4):  # versions 0..3: the append that makes version 3 compacts
+        io.append_log(spark.range(run * 10, run * 10 + 5).repartition(2), path)
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()
+    rows = sorted(r.id for r in spark.read.format("delta").load(path).collect())
+    assert (detail["numFiles"], rows) == (1, [i for run in range(4) for i in range(run * 10, run * 10 + 5)])

@@ -38,8 +38,9 @@ def test_failed_rules_lists_every_broken_rule_and_null_counts_as_broken(orders):
 
 
 def test_measure_counts_rows_rules_quarantine_and_distinct_accepted_keys(orders):
-    measured = quality.measure(quality.with_failed_rules(orders, RULES), RULES, keys=("id",))
-    assert (measured.rows_in, measured.quarantined, measured.distinct_keys) == (5, 3, 1)
+    checked = quality.with_failed_rules(orders, RULES)
+    measured = quality.measure(checked, RULES)
+    assert (measured.rows_in, measured.quarantined, quality.distinct_keys(checked, RULES, ("id",))) == (5, 3, 1)
     assert measured.broken == {"has_email": 1, "id_present": 1, "positive_amount": 2}
 
 

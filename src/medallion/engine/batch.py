@@ -100,7 +100,7 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
     checked = quality.with_failed_rules(batch, rules)
     checked = personal_data.apply_policy(checked, job.personal_data, job.pii_key).persist()
     try:
-        measured = quality.measure(checked, rules, job.keys)
+        measured = quality.measure(checked, rules)
         quality.enforce_fail_rules(measured, rules, job.writer)
         drift = quality.drift(checked) if measured.rescued else {}
         if measured.quarantined:
@@ -116,7 +116,13 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
         accepted_count = measured.rows_in - measured.quarantined
         if isinstance(job.write, Scd2):
             result = scd2_counts(result)
-        duplicates, unchanged = eventlog.reconcile_write(job.writer, accepted_count, measured.distinct_keys, result)
+        # A keyed merge that committed read one row per key: its source count tells duplicates apart.
+        # Only a write that committed nothing needs our own count of the batch's distinct keys.
+        merged = result.committed and result.source_rows is not None
+        distinct_keys = quality.distinct_keys(checked, rules, job.keys) if job.keys and not merged else None
+        duplicates, unchanged = eventlog.reconcile_write(
+            job.writer, accepted_count, distinct_keys, result, keyed=bool(job.keys)
+        )
         counts = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode)
         counts.add_batch(
             rows_in=measured.rows_in,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from medallion import io
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
@@ -72,6 +72,14 @@ def version(context: RunContext, table_name: str) -> int:
         path = context.location(context.pipeline.get(table_name)).path
         context.versions[table_name] = io.table_version(context.spark, path)
     return context.versions[table_name]
+
+
+def look_up_versions(context: RunContext, table_names: Iterable[str]) -> None:
+    """The current versions of many tables in one listing of their logs, for the lookups that follow."""
+    wanted = [name for name in table_names if name not in context.versions]
+    paths = {name: context.location(context.pipeline.get(name)).path for name in wanted}
+    found = io.table_versions(context.spark, list(paths.values()))
+    context.versions.update({name: found[path] for name, path in paths.items()})
 
 
 def forget(context: RunContext, table_name: str) -> None:

@@ -43,6 +43,7 @@ class TableRun:
     layer: str
     mode: str
     started: float = field(default_factory=time.time)
+    ended: float | None = None  # set when the table's work ends; rows of a run are written together later
     batches: int = 0
     rows_read: int = 0
     rows_in: int = 0
@@ -120,7 +121,7 @@ class TableRun:
             self.layer,
             self.mode,
             datetime.fromtimestamp(self.started, tz=timezone.utc).replace(tzinfo=None),
-            round(time.time() - self.started, 3),
+            round((self.ended or time.time()) - self.started, 3),
             self.batches,
             self.rows_read,
             self.rows_in,
@@ -223,23 +224,33 @@ def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:
     io.append_log(rows, path)
 
 
-def reconcile_write(table: str, accepted: int, distinct_keys: int | None, result: io.WriteResult) -> tuple[int, int]:
-    """(duplicates, unchanged) of one batch's write, checking Delta's commit metrics against our count.
+def reconcile_write(
+    table: str, accepted: int, distinct_keys: int | None, result: io.WriteResult, keyed: bool | None = None
+) -> tuple[int, int]:
+    """(duplicates, unchanged) of one batch's write, from Delta's commit metrics.
 
-    ``distinct_keys`` is our count of distinct keys among the accepted rows (None for keyless writes)."""
-    duplicates = accepted - distinct_keys if distinct_keys is not None else 0
+    ``keyed``: the write merges one row per key (default: when ``distinct_keys`` is given), so the rows its
+    merge read are the batch's distinct keys and the rest are duplicates. ``distinct_keys``, our own count of
+    distinct keys among the accepted rows, is needed only when nothing was committed; when given with a
+    committed merge, Delta's count must agree with it."""
+    keyed = distinct_keys is not None if keyed is None else keyed
     if result.replayed or not result.committed:  # nothing changed: a replayed batch, or a merge with nothing to do
         if result.written:
             raise ReconciliationError(f"{table}: a write reported {result.written} rows but committed nothing")
+        if keyed and distinct_keys is None:
+            raise ValueError(f"{table}: a keyed write that committed nothing needs the batch's distinct keys")
+        duplicates = accepted - distinct_keys if keyed and distinct_keys is not None else 0
         return duplicates, accepted - duplicates
     if result.source_rows is None:  # append / overwrite: Delta wrote numOutputRows
         if result.inserted != accepted:
             raise ReconciliationError(f"{table}: {accepted} rows accepted but Delta committed {result.inserted}")
         return 0, 0
-    if distinct_keys is None:  # a merge that narrows its own source (surrogate keys: only values not yet held)
+    if not keyed:  # a merge that narrows its own source (surrogate keys: only values not yet held)
         return 0, accepted - result.written
-    if result.source_rows != distinct_keys:
+    if distinct_keys is not None and result.source_rows != distinct_keys:
         raise ReconciliationError(
             f"{table}: the batch holds {distinct_keys} distinct keys but Delta's merge read {result.source_rows} rows"
         )
+    if result.source_rows > accepted:
+        raise ReconciliationError(f"{table}: {accepted} rows accepted but Delta's merge read {result.source_rows}")
     return accepted - result.source_rows, result.source_rows - result.written

@@ -32,6 +32,7 @@ def run(
     finished: list[TableRun] = []
     context = RunContext(runtime, get_pipeline(pipeline_name), progress=progress, finished=finished)
     selected = select(context.pipeline, layers, tables)
+    changes.look_up_versions(context, [t.name for t in context.pipeline.ordered()])
     preflight(context, selected)
     history = unloaded_history(context, selected)  # only once the selection passed its checks: it lands files
     if history:
@@ -41,6 +42,8 @@ def run(
     event_log = runtime.system_path("event_log")
     with runlock.hold(runtime.settings, pipeline_name, context.run_id) as lock:
         try:
+            context.versions.clear()  # looked up again under the lock: another run may have written since
+            changes.look_up_versions(context, [t.name for t in context.pipeline.ordered()])
             existing = {t.name for t in context.pipeline.ordered() if changes.version(context, t.name) >= 0}
             if ensure_tables(runtime, context.pipeline, existing):
                 context.versions.clear()

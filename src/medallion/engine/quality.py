@@ -31,13 +31,12 @@ QUARANTINE_SCHEMA = (
 
 @dataclass
 class BatchQuality:
-    """Counts of one batch: rows in, per rule how many rows broke it, rows to quarantine, and (for keyed
-    writes) how many distinct keys the accepted rows hold."""
+    """Counts of one batch: rows in, per rule how many rows broke it, rows to quarantine, rows carrying
+    rescued (undeclared) fields."""
 
     rows_in: int = 0
     broken: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
-    distinct_keys: int | None = None
     rescued: int = 0
 
 
@@ -84,16 +83,13 @@ def with_failed_rules(df: DataFrame, expectations: tuple[Expectation, ...]) -> D
     return df.withColumn(FAILED, F.filter(F.array(*checks), lambda name: name.isNotNull()))
 
 
-def measure(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tuple[str, ...] = ()) -> BatchQuality:
-    """One aggregation over the checked batch: total rows, rows breaking each rule, rows to quarantine,
-    distinct ``keys`` among the accepted rows (to tell duplicates from rows the write left unchanged) and
-    rows carrying rescued (undeclared) fields."""
+def measure(checked: DataFrame, expectations: tuple[Expectation, ...]) -> BatchQuality:
+    """One aggregation over the checked batch (no shuffle): total rows, rows breaking each rule, rows to
+    quarantine and rows carrying rescued (undeclared) fields."""
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     accepted = ~_breaks_any(drop_rules)
     aggregates = [F.count(F.lit(1)).alias("rows_in"), _count_if(~accepted).alias("quarantined")]
     aggregates += [_count_if(F.array_contains(FAILED, e.name)).alias(f"rule_{i}") for i, e in enumerate(expectations)]
-    if keys:
-        aggregates.append(F.count_distinct(F.when(accepted, F.struct(*keys))).alias("distinct_keys"))
     if RESCUED in checked.columns:
         aggregates.append(_count_if(F.col(RESCUED).isNotNull()).alias("rescued"))
     row = checked.agg(*aggregates).collect()[0]  # an aggregate has exactly one row
@@ -101,9 +97,14 @@ def measure(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tup
         rows_in=row["rows_in"],
         quarantined=row["quarantined"] or 0,
         broken={e.name: row[f"rule_{i}"] or 0 for i, e in enumerate(expectations)},
-        distinct_keys=row["distinct_keys"] if keys else None,
         rescued=(row["rescued"] or 0) if RESCUED in checked.columns else 0,
     )
+
+
+def distinct_keys(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tuple[str, ...]) -> int:
+    """Distinct ``keys`` among the rows the batch accepts."""
+    accepted = ~_breaks_any([e.name for e in expectations if e.action == "drop"])
+    return int(checked.where(accepted).select(*keys).distinct().count())
 
 
 def enforce_fail_rules(quality: BatchQuality, expectations: tuple[Expectation, ...], table: str) -> None:

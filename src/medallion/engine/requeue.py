@@ -21,6 +21,8 @@ table that released rows: mode ``requeue``, ``rows_read`` the rows waiting, ``ro
 
 from __future__ import annotations
 
+import time
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -103,7 +105,7 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
             duplicates=duplicates,
             unchanged=unchanged,
         )
-    stats.status = "ok"
+    stats.status, stats.ended = "ok", time.time()
     context.say(table, f": {rows:,} of {stats.rows_read:,} quarantined rows waiting for a reference released")
     return stats
 

@@ -87,6 +87,7 @@ def _landing_of(context: RunContext):
 
 def _finish(context: RunContext, stats: TableRun) -> TableRun:
     """Hand the table's row to the run (written with the others in one commit), or write it now."""
+    stats.ended = time.time()
     if context.finished is not None:
         context.finished.append(stats)
     else:

@@ -1,0 +1,139 @@
+"""Table versions and commit metrics read from Delta transaction logs, many tables in one listing.
+
+``DESCRIBE HISTORY`` loads a table's whole snapshot (a Spark job per table, seconds each on a small
+machine) to answer "which version is it at?". The Delta protocol answers it from file names: a table's
+versions are the ``<version>.json`` files of its ``_delta_log`` folder, written atomically, the latest
+always kept. One glob over the logs of every table a run looks at lists them all in one small job, through
+Spark's ``binaryFile`` source (public, and the same on classic, Spark Connect and Databricks compute,
+whatever the storage: local disk, ``abfss://`` or a Unity Catalog volume). A commit's metrics are the
+``commitInfo`` action of its JSON file.
+
+Where the log folders cannot be listed (a storage that refuses it), ``DESCRIBE HISTORY`` answers instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote, urlparse
+
+from pyspark.sql import SparkSession
+
+LOG = logging.getLogger(__name__)
+
+COMMIT_INFO_SCHEMA = "commitInfo STRUCT<operation: STRING, operationMetrics: MAP<STRING, STRING>, userMetadata: STRING>"
+GLOB_SPECIALS = "\\{}[]*?,"
+
+
+def versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
+    """Each table's current version (-1 where there is no Delta table), keyed by the paths given."""
+    paths = list(dict.fromkeys(paths))
+    # A path holding glob characters cannot join the one pattern: its history answers (not our layout's names).
+    globbed = [path for path in paths if not any(c in GLOB_SPECIALS for c in path.split("://")[-1])]
+    found = {path: _history_version(spark, path) for path in paths if path not in globbed}
+    if not globbed:
+        return found
+    try:
+        latest = _listed_versions(spark, globbed)
+    except Exception as err:  # a storage that refuses the listing: one history lookup per table
+        if _nothing_matched(err):
+            return {**found, **dict.fromkeys(globbed, -1)}
+        LOG.debug("listing Delta logs failed (%s): reading each table's history instead", err)
+        return {**found, **{path: _history_version(spark, path) for path in globbed}}
+    return {**found, **{path: latest.get(_path_part(path), -1) for path in globbed}}
+
+
+def version(spark: SparkSession, path: str) -> int:
+    return versions(spark, [path])[path]
+
+
+def commit(spark: SparkSession, path: str, version: int) -> dict:
+    """Operation, metrics and user metadata of one commit, from its file in the log."""
+    file = f"{path.rstrip('/')}/_delta_log/{version:020d}.json"
+    info = spark.read.schema(COMMIT_INFO_SCHEMA).json(file).where("commitInfo IS NOT NULL").first()
+    if info is None:
+        return {"version": version, "operation": None, "metrics": {}, "user_metadata": None}
+    commit_info = info["commitInfo"]
+    return {
+        "version": version,
+        "operation": commit_info["operation"],
+        "metrics": dict(commit_info["operationMetrics"] or {}),
+        "user_metadata": commit_info["userMetadata"],
+    }
+
+
+def _listed_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
+    """Greatest ``<n>.json`` per log folder: one glob per storage location the paths share."""
+    latest: dict[str, int] = {}
+    for pattern in _globs(paths):
+        listed = spark.read.format("binaryFile").load(pattern).select("path").collect()
+        for row in listed:
+            folder, _, name = row["path"].rpartition("/_delta_log/")
+            number = name.split(".", 1)[0]
+            if number.isdigit():
+                key = _path_part(folder)
+                latest[key] = max(latest.get(key, -1), int(number))
+    return latest
+
+
+def _globs(paths: list[str]) -> list[str]:
+    """``<common parent>/{a,b/c,...}/_delta_log/*.json`` for the paths under one parent (per scheme and
+    authority); Hadoop's glob expands the braces, slashes included, and a folder without a log matches
+    nothing rather than failing, as long as one of them matches."""
+    groups: dict[str, list[list[str]]] = {}
+    for path in paths:
+        parts = path.rstrip("/").split("/")
+        groups.setdefault(_location(path), []).append(parts)
+    globs = []
+    for members in groups.values():
+        parents = [parts[:-1] for parts in members]
+        common = parents[0]
+        for parent in parents[1:]:
+            size = next((i for i, (a, b) in enumerate(zip(common, parent)) if a != b), min(len(common), len(parent)))
+            common = common[:size]
+        prefix = "/".join(common)
+        rests = ",".join("/".join(parts[len(common) :]) for parts in members)
+        globs.append(f"{prefix}/{{{rests}}}/_delta_log/*.json")
+    return globs
+
+
+def _location(path: str) -> str:
+    parsed = urlparse(path)
+    return f"{parsed.scheme}://{parsed.netloc}" if parsed.scheme else ""
+
+
+def _path_part(path: str) -> str:
+    """The path without scheme and authority, decoded: Spark hands back ``file:/x`` for ``/x`` and
+    ``dbfs:/Volumes/...`` for ``/Volumes/...``."""
+    return unquote(urlparse(path).path).rstrip("/") if ":" in path else path.rstrip("/")
+
+
+def _nothing_matched(err: Exception) -> bool:
+    return "PATH_NOT_FOUND" in str(err) or "Path does not exist" in str(err)
+
+
+def _history_version(spark: SparkSession, path: str) -> int:
+    from medallion.io import quoted
+
+    try:
+        last = spark.sql(f"DESCRIBE HISTORY {quoted(path)} LIMIT 1").select("version").first()
+    except Exception as err:
+        if _no_table(err):
+            return -1
+        raise
+    return int(last["version"]) if last else -1
+
+
+def _no_table(err: Exception) -> bool:
+    text = str(err)
+    return any(
+        marker in text
+        for marker in (
+            "is not a Delta table",
+            "DELTA_MISSING_DELTA_TABLE",
+            "Path does not exist",
+            "PATH_NOT_FOUND",
+            "DELTA_TABLE_NOT_FOUND",
+            "doesn't exist",
+            "does not exist",
+        )
+    )
