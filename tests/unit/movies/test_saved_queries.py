@@ -67,7 +67,7 @@ def star(spark, tmp_path_factory):
 
 def rows(star, name, **parameters):
     result = run_query(star, "movies", name, **parameters)
-    assert not star.spark.catalog.listTables()  # the gold tables were bound for the analysis only
+    assert not star.spark.catalog.listTables()  # the gold tables are bound in the query, not as views
     return [tuple(r) for r in result.collect()]
 
 
