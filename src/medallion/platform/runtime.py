@@ -142,6 +142,7 @@ def connect_session(settings: Settings, remote: str):
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.streaming.schemaInference": "false",
         "spark.sql.adaptive.enabled": "true",
+        "spark.databricks.delta.snapshotPartitions": "2",  # Delta's 50 by default: a small log read in 50 tasks
     }.items():
         spark.conf.set(key, value)
     return spark
