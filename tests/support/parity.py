@@ -11,6 +11,9 @@ from pyspark.sql import types as T
 
 # Columns that differ between two runs of the same data by nature: when a row was written, and by which run.
 RUN_COLUMNS = ("load_time",)
+# A sum of doubles depends on the order Spark adds them in (its partitions): an average of 65.0190681378962x
+# may differ in the 14th digit between two runs. Doubles are compared to 9 decimals.
+DOUBLE_DECIMALS = 9
 EVENT_LOG_RUN_COLUMNS = ("run_id", "started_at", "duration_s", "error", "fingerprint", "unread_files")
 
 
@@ -24,6 +27,8 @@ def comparable(frame: DataFrame, root: str) -> DataFrame:
         column = F.col(f"`{field.name}`")
         if isinstance(field.dataType, T.StringType):
             column = F.replace(column, F.lit(root.rstrip("/")), F.lit("<root>"))
+        elif isinstance(field.dataType, (T.DoubleType, T.FloatType)):
+            column = F.round(column, DOUBLE_DECIMALS)
         elif isinstance(field.dataType, T.MapType):
             column = F.array_sort(F.map_entries(column))
         columns.append(column.alias(field.name))

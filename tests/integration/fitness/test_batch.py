@@ -193,7 +193,9 @@ def test_a_run_over_spark_connect_equals_a_run_on_classic_spark(request, after_s
         pytest.skip(
             "compares a Spark Connect run with a classic one: part of the databricks profile (make test-connect)"
         )
-    environment = {k: v for k, v in os.environ.items() if k != REMOTE_ENV_VAR}
+    # without the variables that make PySpark (and the runtime) build a Connect session
+    connect_variables = {REMOTE_ENV_VAR, "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE"}
+    environment = {k: v for k, v in os.environ.items() if k not in connect_variables}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR / "src"), os.environ.get("PYTHONPATH")]))
     classic_root = str(tmp_path / "classic")
     done = subprocess.run(
