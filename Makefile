@@ -5,13 +5,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup jars unit integration clean install lint wheel system bench
+.PHONY: run test test-connect setup jars unit integration clean install lint wheel system bench
 
 run: setup
 	$(BIN)/python -m medallion.demo fitness
 
 test: system setup
 	$(BIN)/python -m pytest tests
+
+# The databricks profile (tests/conftest.py): the session is a Spark Connect session on the project's own
+# server (scripts/spark-connect.sh, started and stopped by the run, port $MEDALLION_CONNECT_PORT), as on
+# Databricks' standard access mode and serverless. The tests that prove the library runs there: the fitness
+# acceptance in batch mode (with a table-by-table comparison against classic Spark) and in stream mode,
+# experiments and movies.
+CONNECT_TESTS := tests/integration/fitness/test_batch.py tests/integration/fitness/test_stream.py \
+	tests/integration/experiments tests/integration/movies tests/integration/test_spark_connect.py
+
+test-connect: system setup
+	$(BIN)/python -m pytest --profile databricks $(CONNECT_TESTS)
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit

@@ -53,6 +53,8 @@ start() {
         --conf "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension" \
         --conf "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog" \
         --conf "spark.sql.session.timeZone=UTC" \
+        --conf "spark.default.parallelism=2" \
+        --conf "spark.databricks.delta.snapshotPartitions=2" \
         --conf "spark.sql.warehouse.dir=$STATE_DIR/warehouse" \
         --conf "spark.ui.enabled=false" \
         --conf "spark.driver.memory=${MEDALLION_DRIVER_MEMORY:-4g}" \

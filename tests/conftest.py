@@ -1,4 +1,14 @@
-"""One SparkSession for the whole test run (few shuffle partitions, UI off), and fresh lakehouses."""
+"""One SparkSession for the whole test run (few shuffle partitions, UI off), and fresh lakehouses.
+
+Two profiles (``--profile``):
+
+- ``classic`` (the default): an embedded Spark session with the JVM in this process.
+- ``databricks``: the run behaves like a Databricks cluster in the ways local runs used to hide: the
+  session is a Spark Connect session (no JVM in Python; ``foreachBatch`` functions run in the server's
+  own Python process), so Delta is reached through public APIs only. The server is the one at
+  ``$MEDALLION_SPARK_REMOTE`` or, when that is unset, the project's own (``scripts/spark-connect.sh``),
+  started for the run and stopped after it. ``make test-connect`` runs the tests this profile covers.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +17,49 @@ import os
 import pytest
 
 from medallion.platform.config import load_settings
-from medallion.platform.runtime import Runtime, local_spark_session
+from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime, connect_session, local_spark_session
+from tests.support.scripts import run_script
 
 TEST_PII_KEY = "test-only-tokenisation-key"
+PROFILES = ("classic", "databricks")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--profile",
+        choices=PROFILES,
+        default=os.environ.get("MEDALLION_TEST_PROFILE", "classic"),
+        help="classic: embedded Spark; databricks: a Spark Connect session (see tests/conftest.py)",
+    )
+
+
+def is_databricks_profile(config) -> bool:
+    return config.getoption("--profile") == "databricks"
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory):
+def spark(request, tmp_path_factory):
     os.environ.setdefault("MEDALLION_SECRET_PII_TOKEN_KEY", TEST_PII_KEY)
     settings = load_settings(
         "local", root=str(tmp_path_factory.mktemp("spark-root")), overrides={"spark": {"shuffle_partitions": 2}}
     )
-    session = local_spark_session(settings)
+    if not is_databricks_profile(request.config):
+        session = local_spark_session(settings)
+        yield session
+        session.stop()
+        return
+    started_here = False
+    remote = os.environ.get(REMOTE_ENV_VAR)
+    if not remote:
+        started_here = run_script("spark-connect", "status", check=False).returncode != 0
+        run_script("spark-connect", "start")
+        remote = run_script("spark-connect", "url").stdout.strip()
+        os.environ[REMOTE_ENV_VAR] = remote  # every Runtime the tests build reaches the same server
+    session = connect_session(settings, remote)
     yield session
     session.stop()
+    if started_here:
+        run_script("spark-connect", "stop")
 
 
 @pytest.fixture

@@ -330,6 +330,15 @@ def append_log(df: DataFrame, path: str) -> None:
         df.sparkSession.sql(f"OPTIMIZE {quoted(path)}")
 
 
+def staged(df: DataFrame, path: str) -> DataFrame:
+    """``df`` computed once: its rows written to the staging Delta table at ``path`` (replacing what the
+    table held) and read back from there. What follows reads the staged rows, never ``df``'s sources
+    again; unlike ``localCheckpoint`` or a cache this needs no JVM handle and no executor memory, so it
+    holds over Spark Connect and on serverless compute. Writing again replaces the rows: idempotent."""
+    df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+    return df.sparkSession.read.format("delta").load(path)
+
+
 def delete_matching(spark: SparkSession, path: str, rows: DataFrame, on: tuple[str, ...]) -> int:
     """Delete the rows of the table at ``path`` that match ``rows`` on ``on`` (NULL-safe), in one
     ``MERGE INTO … WHEN MATCHED THEN DELETE``; returns the rows deleted. Deleting rows already gone deletes

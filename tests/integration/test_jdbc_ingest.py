@@ -128,14 +128,16 @@ def test_large_slices_are_read_by_parallel_range_queries(runtime_on, sql, operat
     password = runtime_on.secrets.get(operational_database.password_secret)
     target = runtime_on.location("jdbc_demo", Layer.BRONZE, "orders_bz").path
 
-    rows = jdbc.read_changes(runtime_on.spark, source, operational_database, password, target)
-    assert rows.rdd.getNumPartitions() == 3  # 120 rows at 50 per partition → 3, the declared maximum
+    staging = runtime_on.staging_path("jdbc_demo", "orders_bz", "jdbc_slice")
+
+    # each range query of the read writes its own file of the staged slice
+    rows = jdbc.read_changes(runtime_on.spark, source, operational_database, password, target, staging)
+    assert len(rows.inputFiles()) == 3  # 120 rows at 50 per partition → 3, the declared maximum
     assert rows.count() == 120 and rows.select("order_id").distinct().count() == 120
 
     small = JdbcSource("orders", ORDERS_SCHEMA, "updated_at", partition_column="order_id", rows_per_partition=1000)
-    assert (
-        jdbc.read_changes(runtime_on.spark, small, operational_database, password, target).rdd.getNumPartitions() == 1
-    )
+    rows = jdbc.read_changes(runtime_on.spark, small, operational_database, password, target, staging)
+    assert len(rows.inputFiles()) == 1 and rows.count() == 120  # the staged slice is replaced, not added to
 
 
 def test_a_stopped_server_is_a_clear_error_that_changes_nothing(runtime_on, sql):

@@ -64,6 +64,7 @@ def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFra
         database,
         password,
         context.location(table).path,
+        context.runtime.staging_path(context.pipeline.name, table.name, "jdbc_slice"),
         progress=lambda message: context.say(table, f": {message}"),
     )
 

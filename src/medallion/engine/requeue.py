@@ -63,7 +63,11 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
     if not chosen or not io.table_exists(spark, quarantine_path) or not io.table_exists(spark, target.path):
         return None
     stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, MODE)
-    waiting = waiting_rows(spark.read.format("delta").load(quarantine_path), table, chosen).localCheckpoint()
+    # Staged: the rows counted, written and then deleted from the quarantine are one fixed set.
+    waiting_path, released_path = (
+        context.runtime.staging_path(context.pipeline.name, table.name, purpose) for purpose in ("waiting", "released")
+    )
+    waiting = io.staged(waiting_rows(spark.read.format("delta").load(quarantine_path), table, chosen), waiting_path)
     stats.rows_read = waiting.count()
     if stats.rows_read == 0:
         return None
@@ -75,7 +79,7 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
     ready = F.lit(True)
     for index, policy in enumerate(chosen):
         ready = ready & (~F.array_contains("rules", policy.rule) | F.col(f"_resolved_{index}"))
-    released = resolved.where(ready).localCheckpoint()
+    released = io.staged(resolved.where(ready), released_path)
     keys = getattr(table.write, "keys", ())
     counted = released.agg(
         F.count(F.lit(1)).alias("rows"),

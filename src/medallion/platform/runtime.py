@@ -94,6 +94,10 @@ class Runtime:
     def system_path(self, name: str) -> str:
         return self.settings.path("_system", name)
 
+    def staging_path(self, pipeline: str, table: str, purpose: str) -> str:
+        """A staging Delta table: rows of one table's run computed once and read back (io.staged)."""
+        return self.settings.path("_staging", pipeline, table, purpose)
+
 
 def local_spark_session(settings: Settings):
     """An embedded Spark session with Delta Lake and the project's jars; one per process."""
@@ -138,6 +142,7 @@ def connect_session(settings: Settings, remote: str):
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.streaming.schemaInference": "false",
         "spark.sql.adaptive.enabled": "true",
+        "spark.databricks.delta.snapshotPartitions": "2",  # Delta's 50 by default: a small log read in 50 tasks
     }.items():
         spark.conf.set(key, value)
     return spark

@@ -2,8 +2,10 @@
 
 A query is plain Spark SQL over the pipeline's gold tables by their bare names (``fact_movie_analytics``),
 as an analyst writes it with the gold schema as the default; named parameters are ``:name`` markers.
-``run_query`` binds each bare name to the table's current data, wherever the runtime stores it, for
-the time the query is analysed.
+``run_query`` binds each bare name to the table's current version, wherever the runtime stores it, as a
+common table expression around the query: no view is registered in the session, so the result can be
+analysed again later (as a Spark Connect server does each time a result is used) and still reads the
+versions the call found.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pyspark.sql import DataFrame
 from medallion.declare.pipeline import get_pipeline
 from medallion.declare.tables import Layer
 from medallion.errors import MedallionError
-from medallion.io import table_exists
+from medallion.io import quoted, table_version
 from medallion.platform.runtime import Runtime
 
 
@@ -40,17 +42,13 @@ def run_query(runtime: Runtime, pipeline_name: str, name: str, **parameters: Any
     """The result of a saved query over the current gold tables; ``parameters`` fill its ``:name`` markers."""
     text = query_text(pipeline_name, name)
     spark = runtime.spark
-    gold = get_pipeline(pipeline_name).ordered(Layer.GOLD)
     bound = []
-    try:
-        for table in gold:
-            location = runtime.location(pipeline_name, table.layer, table.name)
-            if not table_exists(spark, location.path):
-                raise MedallionError(f"{location.name} does not exist yet: run `medallion run {pipeline_name}` first.")
-            spark.read.format("delta").load(location.path).createOrReplaceTempView(table.name)
-            bound.append(table.name)
-        # The query is analysed here: the DataFrame keeps the tables it resolved, the session keeps no views.
-        return spark.sql(text, args=parameters or None)
-    finally:
-        for view in bound:
-            spark.catalog.dropTempView(view)
+    for table in get_pipeline(pipeline_name).ordered(Layer.GOLD):
+        location = runtime.location(pipeline_name, table.layer, table.name)
+        version = table_version(spark, location.path)
+        if version < 0:
+            raise MedallionError(f"{location.name} does not exist yet: run `medallion run {pipeline_name}` first.")
+        bound.append(f"{table.name} AS (SELECT * FROM {quoted(location.path)} VERSION AS OF {version})")
+    # The saved query may have CTEs of its own: it stays whole, as a subquery (its ORDER BY holds).
+    body = text.strip().rstrip(";")
+    return spark.sql(f"WITH {', '.join(bound)}\nSELECT * FROM (\n{body}\n) AS saved_query", args=parameters or None)

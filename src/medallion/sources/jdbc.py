@@ -11,9 +11,11 @@ since the last successful copy:
    for rows newer than the mark) fixes the slice ``mark < change_column <= high`` before any row is read,
    so parallel range queries all see the same slice even while the application keeps writing; rows changed
    after the bounds query wait for the next run.
-3. **The slice is read once** (in parallel where it is large) and held by Spark (``localCheckpoint``), so
-   the quality checks and the write that follow never go back to the database: a database that stops
-   mid-copy fails the run here, before anything is written, with a message that says so.
+3. **The slice is read once** (in parallel where it is large) into a staging Delta table of its own
+   (:func:`medallion.io.staged`, replaced by each copy), so the quality checks and the write that follow
+   never go back to the database: a database that stops mid-copy fails the run here, before anything is
+   written to the table, with a message that says so. Staging in a table rather than Spark's memory
+   (``localCheckpoint``) holds over Spark Connect and serverless compute too.
 
 **What a plain change column misses, and the declarations that close the gap.** The mark assumes a row's
 change value is never older than a value already copied. That fails in three ways, each with its remedy:
@@ -111,10 +113,11 @@ def read_changes(
     database: DatabaseSettings,
     password,
     target_path: str,
+    staging_path: str,
     progress: Callable[[str], None] = lambda message: None,
 ) -> DataFrame:
     """The rows of ``source`` changed since the mark of the table at ``target_path`` (less its look-back
-    window, without the rows the table holds already), read now.
+    window, without the rows the table holds already), read now into the staging table at ``staging_path``.
 
     Raises :class:`SourceError` (database down, login refused, table or column missing) before anything
     is written."""
@@ -133,7 +136,7 @@ def read_changes(
         rows = _read_slice(spark, options, source, start, changed, change_type, schema)
         if source.lookback and start is not None:
             rows = not_yet_copied(rows, spark.read.format("delta").load(target_path), source, start, change_type)
-        return rows.localCheckpoint(eager=True)
+        return io.staged(rows, staging_path)
     except SourceError:
         raise
     except Exception as err:

@@ -2,6 +2,9 @@
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -11,19 +14,20 @@ from pyspark.sql import functions as F
 from medallion.declare.pipeline import get_pipeline
 from medallion.engine import acceptance, hooks, runner
 from medallion.engine.personal_data import token
-from tests.conftest import TEST_PII_KEY
+from medallion.platform.config import PROJECT_DIR, load_settings
+from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime
+from tests.conftest import TEST_PII_KEY, is_databricks_profile
+from tests.support import parity
 
 pytestmark = pytest.mark.integration
 FITNESS = get_pipeline("fitness")
+SETTINGS = {"secrets": {"provider": "env"}, "spark": {"shuffle_partitions": 2}}
 
 
 @pytest.fixture(scope="module")
 def lakehouse(spark, tmp_path_factory):
-    from medallion.platform.config import load_settings
-    from medallion.platform.runtime import Runtime
-
     root = tmp_path_factory.mktemp("fitness-batch")
-    runtime = Runtime(load_settings("local", root=str(root), overrides={"secrets": {"provider": "env"}}), spark=spark)
+    runtime = Runtime(load_settings("local", root=str(root), overrides=SETTINGS), spark=spark)
     runner.load_history(runtime, FITNESS)
     return runtime
 
@@ -162,6 +166,61 @@ def test_no_raw_mac_address_or_name_in_silver_and_gold(after_set_2):
         assert stored and not stored & raw_macs
     names = {r.last_name for r in table(after_set_2, "user_profile").collect()}
     assert not names & {"Clark", "Castillo", "Smith", "Phillips"}
+
+
+# What the fixtures above do (history, set 1, set 2, one run after each), in a process of its own on
+# classic Spark: PySpark allows one kind of session per process.
+CLASSIC_RUN = f"""
+import sys
+from medallion.declare.pipeline import get_pipeline
+from medallion.engine import hooks, runner
+from medallion.platform.config import load_settings
+from medallion.platform.runtime import Runtime
+
+fitness = get_pipeline("fitness")
+runtime = Runtime(load_settings("local", root=sys.argv[1], overrides={SETTINGS!r}))
+runner.load_history(runtime, fitness)
+for set_number in (1, 2):
+    hooks.produce(runtime, fitness, set_number=set_number)
+    runner.run(runtime, "fitness")
+"""
+
+
+def test_a_run_over_spark_connect_equals_a_run_on_classic_spark(request, after_set_2, tmp_path):
+    """Every table row by row, and the event log's entries (table, mode, status, counts), against the same
+    runs on classic Spark. Here before the re-run below adds its entries to this lakehouse's log."""
+    if not is_databricks_profile(request.config):
+        pytest.skip(
+            "compares a Spark Connect run with a classic one: part of the databricks profile (make test-connect)"
+        )
+    # without the variables that make PySpark (and the runtime) build a Connect session
+    connect_variables = {REMOTE_ENV_VAR, "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE"}
+    environment = {k: v for k, v in os.environ.items() if k not in connect_variables}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR / "src"), os.environ.get("PYTHONPATH")]))
+    classic_root = str(tmp_path / "classic")
+    done = subprocess.run(
+        [sys.executable, "-c", CLASSIC_RUN, classic_root],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=PROJECT_DIR,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    spark, connect_root = after_set_2.spark, after_set_2.settings.root
+    classic = Runtime(load_settings("local", root=classic_root, overrides=SETTINGS), spark=spark)
+    differences = {}
+    for declared in FITNESS.ordered():
+        over_connect = after_set_2.location("fitness", declared.layer, declared.name).path
+        on_classic = classic.location("fitness", declared.layer, declared.name).path
+        differences[declared.name] = parity.row_differences(
+            spark, (over_connect, connect_root), (on_classic, classic_root)
+        )
+    assert differences == {declared.name: (0, 0) for declared in FITNESS.ordered()}
+    assert parity.event_log_entries(spark, after_set_2.system_path("event_log")) == parity.event_log_entries(
+        spark, classic.system_path("event_log")
+    )
 
 
 def fingerprint(runtime):

@@ -71,7 +71,9 @@ def test_a_query_runs_over_the_events_it_is_given(spark):
     query = METRICS[0][3]  # clicks per user
     rows = metric_sql.run(events, "M001", "clicks", query)
     assert sorted(tuple(r) for r in rows.collect()) == [("T1", "A", "u1", 2), ("T1", "B", "u2", 0)]
-    assert not [t for t in spark.catalog.listTables() if t.name.startswith("_metric_events")]
+    again = metric_sql.run(events.where("user_id = 'u2'"), "M001", "clicks", query)
+    assert [tuple(r) for r in again.collect()] == [("T1", "B", "u2", 0)]
+    assert spark.catalog.tableExists("_metric_events_m001")  # one view per metric, replaced on each run
 
 
 def test_a_query_without_the_output_columns_is_refused(spark):

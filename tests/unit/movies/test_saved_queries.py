@@ -67,7 +67,8 @@ def star(spark, tmp_path_factory):
 
 def rows(star, name, **parameters):
     result = run_query(star, "movies", name, **parameters)
-    assert not star.spark.catalog.listTables()  # the gold tables were bound for the analysis only
+    # the gold tables are bound in the query, not as views
+    assert not [t for t in PIPELINE.tables if star.spark.catalog.tableExists(t)]
     return [tuple(r) for r in result.collect()]
 
 

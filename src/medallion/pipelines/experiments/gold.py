@@ -185,7 +185,8 @@ def summarise(per_user: DataFrame) -> DataFrame:
     )
 
 
-@F.udf(COMPARISON)
+# A plain function, wrapped as a UDF where a plan is built (not by a decorator at import): a module imported
+# before a Spark Connect session exists would otherwise hold a classic UDF, which needs a classic session.
 def _compare(kind, alpha, control_users, control_total, control_mean, control_variance, users, total, mean, variance):
     if kind == "proportion":
         result = stats.two_proportion_z_test(round(control_total), control_users, round(total), users, alpha)
@@ -210,7 +211,7 @@ def compare_with_control(summary: DataFrame, tests: DataFrame, conf: Mapping) ->
     )
     comparison = F.when(
         ~F.col("_is_control") & F.col("control_users").isNotNull(),
-        _compare(
+        F.udf(_compare, COMPARISON)(
             "metric_kind",
             "alpha",
             "control_users",

@@ -67,7 +67,7 @@ def sample_sizes(users: DataFrame, conf: Mapping) -> DataFrame:
     )
 
 
-@F.udf(T.DoubleType())
+# Wrapped as a UDF where the plan is built, not at import (see gold._compare).
 def _srm_p_value(users, variation_count):
     observed = sorted(users, reverse=True) + [0] * max(variation_count - len(users), 0)
     if len(observed) < 2:
@@ -84,7 +84,7 @@ def sample_ratio_mismatch(users: DataFrame, tests: DataFrame, conf: Mapping) -> 
         .agg(F.collect_list("users").alias("users"))
         .join(tests.select("test_code", "variation_count"), "test_code")
     )
-    p_value = _srm_p_value("users", F.coalesce("variation_count", F.lit(0)))
+    p_value = F.udf(_srm_p_value, T.DoubleType())("users", F.coalesce("variation_count", F.lit(0)))
     return per_test.select(
         "test_code",
         F.lit("sample_ratio_mismatch").alias("metric_code"),

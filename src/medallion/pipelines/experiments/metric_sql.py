@@ -15,7 +15,7 @@ event_path, event_device, revenue``.
 
 from __future__ import annotations
 
-import uuid
+import re
 
 import sqlglot
 from pyspark.sql import DataFrame, SparkSession
@@ -61,20 +61,20 @@ def validate(spark: SparkSession, metric_code: str, metric_name: str, query: str
 def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str) -> DataFrame:
     """The validated query's rows over ``metric_events``: ``test_code, variation, user_id, value``.
 
-    The view is bound under a name of its own for the time the query is analysed, then dropped: the
-    returned DataFrame keeps its resolved plan and the session keeps no trace."""
+    The events are bound to a temporary view of the metric's own (:func:`view_name`) that stays bound
+    until the metric runs again: over Spark Connect a SQL query is analysed again on the server each
+    time its result is used, so the view must still exist when the gold table is written, not only
+    while the query is analysed here. One view per metric, replaced on each run, so the session holds
+    at most one per metric."""
     spark = metric_events.sparkSession
     text = validate(spark, metric_code, metric_name, query)
-    bound = f"_metric_events_{uuid.uuid4().hex}"
+    bound = view_name(metric_code)
     metric_events.createOrReplaceTempView(bound)
     try:
-        try:
-            rows = spark.sql(f"WITH {VIEW} AS (SELECT * FROM {bound})\nSELECT * FROM (\n{text}\n) AS metric_rows")
-        except Exception as err:
-            reason = str(getattr(err, "desc", None) or err).strip().splitlines()[0][:300]
-            raise MetricDefinitionError(f"Metric {metric_code} ({metric_name}): metric_query fails: {reason}") from None
-    finally:
-        spark.catalog.dropTempView(bound)
+        rows = spark.sql(f"WITH {VIEW} AS (SELECT * FROM {bound})\nSELECT * FROM (\n{text}\n) AS metric_rows")
+    except Exception as err:
+        reason = str(getattr(err, "desc", None) or err).strip().splitlines()[0][:300]
+        raise MetricDefinitionError(f"Metric {metric_code} ({metric_name}): metric_query fails: {reason}") from None
     read_elsewhere = set(rows.inputFiles()) - set(metric_events.inputFiles())
     if read_elsewhere:  # a second guard, on Spark's resolved plan: the query read files the view does not hold
         raise MetricDefinitionError(
@@ -88,6 +88,11 @@ def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str
             f"(one row per user in a test); it lacks {', '.join(missing)}."
         )
     return rows.select(*OUTPUT_COLUMNS)
+
+
+def view_name(metric_code: str) -> str:
+    """The temporary view that holds a metric's events (``_metric_events_<code>``, word characters only)."""
+    return "_metric_events_" + re.sub(r"\W", "_", metric_code.lower())
 
 
 # ------------------------------------------------------------------------------------ the query's tree
