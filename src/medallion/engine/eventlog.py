@@ -45,7 +45,7 @@ class TableRun:
     started: float = field(default_factory=time.time)
     ended: float | None = None  # set when the table's work ends; rows of a run are written together later
     batches: int = 0
-    rows_read: int = 0
+    rows_read: int | None = 0  # what the query read from its sources; None when its progress does not say
     rows_in: int = 0
     rows_quarantined: int = 0
     rows_inserted: int = 0

@@ -156,6 +156,10 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
         if row["status"] == "failed":
             raise _original(row["error"]) from None
         _add(stats, row)
+    if stats.rows_read == 0 and stats.rows_in:
+        # Batches took rows the query's progress does not show: on Spark Connect a foreachBatch function
+        # runs its batch as a plan of its own, outside the metrics of the query (Spark 3.5). Unknown, not 0.
+        stats.rows_read = None
     count_dropped_by_state(progress, stats)
     if failure is not None:
         raise failure
