@@ -419,7 +419,7 @@ def test_saved_queries_answer_the_analysts_questions(pipeline_run):
 def test_the_generic_notebooks_run_the_pipeline_by_its_widget(pipeline_run):
     results, first = pipeline_run["notebooks"], pipeline_run["states"][0]
     assert (results["setup"]["pipeline"], results["setup"]["tables"]) == ("movies", len(PIPELINE.tables))
-    assert results["produce"] == {"pipeline": "movies", "files": 2}
+    assert results["produce"] == {"pipeline": "movies", "set": 1, "files": 2}
     assert results["bronze"]["movie_review_bz"] == {
         "rows_in": SETTINGS["reviews_per_day"] + 2,
         "inserted": SETTINGS["reviews_per_day"] + 1,
