@@ -37,6 +37,21 @@ def is_databricks_profile(config) -> bool:
     return config.getoption("--profile") == "databricks"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "databricks_profile: runs in the databricks profile only (make test-connect)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of the databricks profile only (a Connect run compared with a classic one) are not collected by a
+    classic run: `make test-connect` runs them."""
+    if is_databricks_profile(config):
+        return
+    deselected = [item for item in items if item.get_closest_marker("databricks_profile")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("databricks_profile")]
+
+
 @pytest.fixture(scope="session")
 def spark(request, tmp_path_factory):
     os.environ.setdefault("MEDALLION_SECRET_PII_TOKEN_KEY", TEST_PII_KEY)

@@ -15,7 +15,7 @@ from medallion.engine.setup import ensure_tables
 from medallion.engine.table import run_table
 from medallion.platform.runtime import Runtime
 from medallion.sources.files import require_folder
-from medallion.sources.kafka import require_reachable
+from medallion.sources.kafka import require_reachable, require_topics
 
 
 def run(
@@ -74,8 +74,10 @@ def preflight(context: RunContext, selected: list[Table], require_landing: bool 
     """Stop with one clear message, before any table changes, when a landing folder is missing (a run
     once; a stream waits for its folder), the Kafka broker is not reachable, a checkpoint is damaged, or a
     table holding rows lost its checkpoint."""
-    if any(isinstance(read, KafkaSource) for table in selected for read in table.inputs.values()):
+    topics = [read for table in selected for read in table.inputs.values() if isinstance(read, KafkaSource)]
+    if topics:
         require_reachable(context.runtime.settings)
+        require_topics(context.runtime.settings, topics, context.runtime.settings.pipeline(context.pipeline.name))
     for table in selected:
         for read in table.inputs.values():
             if isinstance(read, FileSource) and (require_landing or not read.stream):

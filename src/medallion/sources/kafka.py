@@ -17,6 +17,7 @@ logged, and :func:`require_reachable` tells a stopped broker in one sentence bef
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -138,19 +139,48 @@ def producer_config(kafka: KafkaSettings, connection_string: str | None = None) 
     return config
 
 
-def ensure_topic(config: Mapping[str, Any], topic: str, partitions: int) -> None:
-    """Create ``topic`` when the broker lacks it (Event Hubs: the event hub must exist already)."""
+def ensure_topic(config: Mapping[str, Any], topic: str, partitions: int, timeout: float = 30) -> None:
+    """Create ``topic`` when the broker lacks it (Event Hubs: the event hub must exist already), and return
+    once every partition has a leader: a reader that finds a topic still being created fails with "This
+    server does not host this topic-partition"."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({k: v for k, v in config.items() if k not in ("enable.idempotence", "acks", "linger.ms")})
-    if topic in admin.list_topics(timeout=15).topics:
+    if topic not in admin.list_topics(timeout=15).topics:
+        for future in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)]).values():
+            try:
+                future.result(timeout=timeout)
+            except Exception as err:  # created meanwhile by another producer or reader: fine
+                if "TOPIC_ALREADY_EXISTS" not in str(err):
+                    raise SourceError(f"Could not create Kafka topic {topic}: {err}") from None
+    deadline = time.monotonic() + timeout
+    while not _has_leaders(admin, topic):
+        if time.monotonic() > deadline:
+            raise SourceError(f"Kafka topic {topic} has partitions without a leader after {timeout:.0f} s.")
+        time.sleep(0.2)
+
+
+def _has_leaders(admin: Any, topic: str) -> bool:
+    described = admin.list_topics(topic=topic, timeout=15).topics.get(topic)
+    return bool(
+        described is not None
+        and described.error is None
+        and described.partitions
+        and all(p.leader >= 0 and p.error is None for p in described.partitions.values())
+    )
+
+
+def require_topics(settings: Settings, sources: Sequence[KafkaSource], pipeline_conf: Mapping) -> None:
+    """The local broker: create the topics ``sources`` read, each ready to read, before a stream starts
+    (a reader started first would make the broker create the topic with its defaults, and race its
+    creation). Event Hubs: the event hubs are created with the namespace, never here."""
+    kafka = require_settings(settings)
+    if kafka.security != "plaintext":
         return
-    for future in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)]).values():
-        try:
-            future.result(timeout=30)
-        except Exception as err:  # created meanwhile by another producer: fine
-            if "TOPIC_ALREADY_EXISTS" not in str(err):
-                raise SourceError(f"Could not create Kafka topic {topic}: {err}") from None
+    config = producer_config(kafka)
+    partitions = int(pipeline_conf.get("topic_partitions", 1))
+    for topic in sorted({topic_name(source, pipeline_conf) for source in sources}):
+        ensure_topic(config, topic, partitions)
 
 
 def publish(

@@ -16,7 +16,7 @@ from medallion.engine import acceptance, hooks, runner
 from medallion.engine.personal_data import token
 from medallion.platform.config import PROJECT_DIR, load_settings
 from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime
-from tests.conftest import TEST_PII_KEY, is_databricks_profile
+from tests.conftest import TEST_PII_KEY
 from tests.support import parity
 
 pytestmark = pytest.mark.integration
@@ -186,13 +186,10 @@ for set_number in (1, 2):
 """
 
 
-def test_a_run_over_spark_connect_equals_a_run_on_classic_spark(request, after_set_2, tmp_path):
+@pytest.mark.databricks_profile  # compares a Spark Connect run with a classic one: make test-connect runs it
+def test_a_run_over_spark_connect_equals_a_run_on_classic_spark(after_set_2, tmp_path):
     """Every table row by row, and the event log's entries (table, mode, status, counts), against the same
     runs on classic Spark. Here before the re-run below adds its entries to this lakehouse's log."""
-    if not is_databricks_profile(request.config):
-        pytest.skip(
-            "compares a Spark Connect run with a classic one: part of the databricks profile (make test-connect)"
-        )
     # without the variables that make PySpark (and the runtime) build a Connect session
     connect_variables = {REMOTE_ENV_VAR, "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE"}
     environment = {k: v for k, v in os.environ.items() if k not in connect_variables}

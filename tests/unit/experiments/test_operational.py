@@ -11,7 +11,7 @@ def test_the_schema_is_written_for_postgresql_and_azure_sql():
     postgres = create_table_sql("test_management", POSTGRESQL)
     azure = create_table_sql("test_management", SQLSERVER)
     assert "finished_at TIMESTAMP,\n" in postgres and "updated_at TIMESTAMP NOT NULL" in postgres
-    assert "finished_at DATETIME2,\n" in azure and "test_name NVARCHAR(200) NOT NULL" in azure
+    assert "finished_at DATETIME2(6),\n" in azure and "test_name NVARCHAR(200) NOT NULL" in azure
     assert "FOREIGN KEY (test_status) REFERENCES status_management(status_code)" in azure
     assert "PRIMARY KEY (test_code, metric_code)" in create_table_sql("test_metric_relation", POSTGRESQL)
 
