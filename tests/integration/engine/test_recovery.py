@@ -122,18 +122,24 @@ def test_a_table_holding_rows_without_its_checkpoint_stops_the_run(toy):
     assert not checkpoint.exists()
 
 
-def test_files_the_stream_will_never_read_are_named_in_the_event_log_and_health(toy):
+def land_files_never_read(runtime) -> None:
+    """A hidden file, and a file re-landed under a name already read with other content."""
     import os
 
-    from medallion.engine.unread_files import CHANGED, HIDDEN
-    from medallion.read.health import pipeline_health
-
-    runtime, _pipeline = toy
     landing = Path(runtime.settings.landing_path(NAME, "orders"))
     (landing / "_orders_9.csv").write_text("order_id,customer,amount\n9,dan,90\n")
     relanded = landing / "orders_1.csv"
     relanded.write_text("order_id,customer,amount\n1,ann,5\n8,eve,80\n")
     os.utime(relanded, (relanded.stat().st_atime, relanded.stat().st_mtime + 60))
+
+
+def test_files_the_stream_will_never_read_are_named_in_the_event_log_and_health(toy):
+
+    from medallion.engine.unread_files import CHANGED, HIDDEN
+    from medallion.read.health import pipeline_health
+
+    runtime, _pipeline = toy
+    land_files_never_read(runtime)
 
     runs = {r.table: r for r in runner.run(runtime, NAME, **QUIET)}
 
@@ -144,18 +150,13 @@ def test_files_the_stream_will_never_read_are_named_in_the_event_log_and_health(
 
 
 def test_a_run_with_nothing_new_reports_the_same_files_without_reading_the_checkpoint(toy, monkeypatch):
-    import os
 
     from medallion.engine import unread_files as unread_module
     from medallion.engine.unread_files import CHANGED, HIDDEN
     from medallion.read.health import pipeline_health
 
     runtime, _pipeline = toy
-    landing = Path(runtime.settings.landing_path(NAME, "orders"))
-    (landing / "_orders_9.csv").write_text("order_id,customer,amount\n9,dan,90\n")
-    relanded = landing / "orders_1.csv"
-    relanded.write_text("order_id,customer,amount\n1,ann,5\n8,eve,80\n")
-    os.utime(relanded, (relanded.stat().st_atime, relanded.stat().st_mtime + 60))
+    land_files_never_read(runtime)
     checkpoint_reads: list[str] = []
     real_files_read = unread_module.files_read
     monkeypatch.setattr(
