@@ -7,21 +7,28 @@ Two profiles (``--profile``):
   session is a Spark Connect session (no JVM in Python; ``foreachBatch`` functions run in the server's
   own Python process), so Delta is reached through public APIs only. The server is the one at
   ``$MEDALLION_SPARK_REMOTE`` or, when that is unset, the project's own (``scripts/spark-connect.sh``),
-  started for the run and stopped after it. ``make test-connect`` runs the tests this profile covers.
+  started for the run and stopped after it. Landing files go to a Unity Catalog volume path,
+  ``/Volumes/medallion_test/<run>/landing/…`` on local disk (``$MEDALLION_LANDING_ROOT``), as the landing
+  zone is a volume on a cluster. ``make test-connect`` runs the tests this profile covers.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
+from pathlib import Path
 
 import pytest
 
-from medallion.platform.config import load_settings
+from medallion.platform.config import LANDING_ENV_VAR, load_settings
 from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime, connect_session, local_spark_session
 from tests.support.scripts import run_script
 
 TEST_PII_KEY = "test-only-tokenisation-key"
 PROFILES = ("classic", "databricks")
+VOLUMES = Path("/Volumes")
+TEST_CATALOG = "medallion_test"  # the profile's volumes: /Volumes/medallion_test/<run>/landing
 
 
 def pytest_addoption(parser):
@@ -39,6 +46,34 @@ def is_databricks_profile(config) -> bool:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "databricks_profile: runs in the databricks profile only (make test-connect)")
+    if is_databricks_profile(config):
+        config.landing_volume = create_landing_volume()
+        os.environ[LANDING_ENV_VAR] = str(config.landing_volume)  # every Runtime and subprocess lands there
+
+
+def pytest_unconfigure(config):
+    volume = getattr(config, "landing_volume", None)
+    if volume is not None:
+        shutil.rmtree(volume.parent, ignore_errors=True)  # the run's schema folder and its landing volume
+        for emptied in (volume.parent.parent, VOLUMES):
+            try:
+                emptied.rmdir()  # only when no other run is using it
+            except OSError:
+                break
+
+
+def create_landing_volume() -> Path:
+    """A folder at a volume path for this run's landing files: what a cluster's Auto Loader, file APIs and the
+    landing writers see on Databricks, where ``/Volumes`` is the mount of Unity Catalog volumes."""
+    volume = VOLUMES / TEST_CATALOG / f"run_{os.getpid()}_{uuid.uuid4().hex[:8]}" / "landing"
+    try:
+        volume.mkdir(parents=True)
+    except PermissionError:
+        raise pytest.UsageError(
+            f"The databricks profile lands files under {VOLUMES}, which this user cannot create: run "
+            f"`sudo mkdir -p {VOLUMES} && sudo chown $USER {VOLUMES}` once, or run the tests as root."
+        ) from None
+    return volume
 
 
 def pytest_collection_modifyitems(config, items):

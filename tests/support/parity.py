@@ -9,6 +9,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from medallion.platform.config import Settings
+
 # Columns that differ between two runs of the same data by nature: when a row was written, and by which run.
 RUN_COLUMNS = ("load_time",)
 # A sum of doubles depends on the order Spark adds them in (its partitions): an average of 65.0190681378962x
@@ -21,15 +23,16 @@ EVENT_LOG_RUN_COLUMNS = ("run_id", "started_at", "duration_s", "error", "fingerp
 EVENT_LOG_ENGINE_COLUMNS = ("rows_read",)
 
 
-def comparable(frame: DataFrame, root: str) -> DataFrame:
-    """The rows without the run's own columns, with the storage root taken out of text (a landed file's
-    path) and maps as sorted entries (set operations refuse maps)."""
+def comparable(frame: DataFrame, root: str, landing: str) -> DataFrame:
+    """The rows without the run's own columns, with the landing and storage roots taken out of text (a landed
+    file's path) and maps as sorted entries (set operations refuse maps)."""
     columns: list[Column] = []
     for field in frame.schema.fields:
         if field.name in RUN_COLUMNS:
             continue
         column = F.col(f"`{field.name}`")
         if isinstance(field.dataType, T.StringType):
+            column = F.replace(column, F.lit(landing.rstrip("/")), F.lit("<landing>"))
             column = F.replace(column, F.lit(root.rstrip("/")), F.lit("<root>"))
         elif isinstance(field.dataType, (T.DoubleType, T.FloatType)):
             column = F.round(column, DOUBLE_DECIMALS)
@@ -39,10 +42,13 @@ def comparable(frame: DataFrame, root: str) -> DataFrame:
     return frame.select(*columns)
 
 
-def row_differences(spark: SparkSession, left: tuple[str, str], right: tuple[str, str]) -> tuple[int, int]:
+def row_differences(spark: SparkSession, left: tuple[str, Settings], right: tuple[str, Settings]) -> tuple[int, int]:
     """(rows only in the left table, rows only in the right one), duplicates counted: ``left`` and ``right``
-    are (table path, storage root)."""
-    a, b = (comparable(spark.read.format("delta").load(path), root) for path, root in (left, right))
+    are (table path, the settings of its lakehouse)."""
+    a, b = (
+        comparable(spark.read.format("delta").load(path), settings.root, settings.landing)
+        for path, settings in (left, right)
+    )
     return a.exceptAll(b).count(), b.exceptAll(a).count()
 
 

@@ -7,12 +7,13 @@ file, the key path and what is allowed, before anything runs.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
@@ -25,6 +26,9 @@ DEFAULT_CONF_DIR = PROJECT_DIR / "conf"
 PIPELINES_DIR = Path(__file__).resolve().parents[1] / "pipelines"
 DEFAULT_LOCAL_ROOT = PROJECT_DIR / ".lakehouse"
 ROOT_ENV_VAR = "MEDALLION_ROOT"
+# Local runtime: the folder that holds the landing zones, one per storage root (``<it>/<root's name>-<hash>``),
+# when storage.landing is not set. The databricks test profile points it at a ``/Volumes/...`` folder.
+LANDING_ENV_VAR = "MEDALLION_LANDING_ROOT"
 CONF_DIR_ENV_VAR = "MEDALLION_CONF_DIR"
 
 
@@ -188,6 +192,16 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
+def _default_landing(runtime: str, root: str) -> str:
+    """``<root>/landing``, or with ``$MEDALLION_LANDING_ROOT`` (local runtime) a folder of its own there, named
+    after the storage root so two lakehouses never share landed files."""
+    shared = os.environ.get(LANDING_ENV_VAR) if runtime == "local" else None
+    if not shared:
+        return f"{root.rstrip('/')}/landing"
+    digest = hashlib.sha1(root.encode()).hexdigest()[:8]
+    return f"{shared.rstrip('/')}/{PurePosixPath(root).name}-{digest}"
+
+
 def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
     runtime = conf["runtime"]
     if runtime not in ("local", "databricks"):
@@ -199,7 +213,7 @@ def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
         root = str(DEFAULT_LOCAL_ROOT)
     if runtime == "local":
         root = str(Path(root).expanduser().resolve())
-    landing = conf["storage"]["landing"] or f"{root.rstrip('/')}/landing"
+    landing = conf["storage"]["landing"] or _default_landing(runtime, root)
     secrets = conf["secrets"]
     if secrets["provider"] not in ("env", "file", "databricks", "keyvault"):
         raise ConfigError(f"'secrets.provider' must be env, file, databricks or keyvault, got {secrets['provider']!r}.")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 from pyspark.sql import functions as F
@@ -16,6 +17,7 @@ from medallion.engine import acceptance, hooks, runner
 from medallion.engine.personal_data import token
 from medallion.platform.config import PROJECT_DIR, load_settings
 from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime
+from medallion.sources.landing import files_under, is_volume_path
 from tests.conftest import TEST_PII_KEY
 from tests.support import parity
 
@@ -186,6 +188,20 @@ for set_number in (1, 2):
 """
 
 
+@pytest.mark.databricks_profile  # the profile's landing zone: make test-connect runs it
+def test_files_land_in_a_volume_path_and_the_streams_read_them_there(after_set_2):
+    """As on a cluster: the producers write into a Unity Catalog volume path and the file streams read every
+    landed file from it (the checkpoints' source logs name each file they read)."""
+    landing = after_set_2.settings.landing
+    assert is_volume_path(landing) and landing.startswith("/Volumes/medallion_test/")
+    landed = {file.local.as_uri() for file in files_under(Path(landing, "fitness"))}
+    read = set()
+    for log in Path(after_set_2.settings.path("_checkpoints", "fitness")).glob("*/sources/*/*"):
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        read |= {Path(unquote(urlparse(line["path"]).path)).as_uri() for line in lines if "path" in line}
+    assert len(landed) == 10 and read == landed
+
+
 @pytest.mark.databricks_profile  # compares a Spark Connect run with a classic one: make test-connect runs it
 def test_a_run_over_spark_connect_equals_a_run_on_classic_spark(after_set_2, tmp_path):
     """Every table row by row, and the event log's entries (table, mode, status, counts), against the same
@@ -205,14 +221,14 @@ def test_a_run_over_spark_connect_equals_a_run_on_classic_spark(after_set_2, tmp
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
-    spark, connect_root = after_set_2.spark, after_set_2.settings.root
+    spark = after_set_2.spark
     classic = Runtime(load_settings("local", root=classic_root, overrides=SETTINGS), spark=spark)
     differences = {}
     for declared in FITNESS.ordered():
         over_connect = after_set_2.location("fitness", declared.layer, declared.name).path
         on_classic = classic.location("fitness", declared.layer, declared.name).path
         differences[declared.name] = parity.row_differences(
-            spark, (over_connect, connect_root), (on_classic, classic_root)
+            spark, (over_connect, after_set_2.settings), (on_classic, classic.settings)
         )
     assert differences == {declared.name: (0, 0) for declared in FITNESS.ordered()}
     assert parity.event_log_entries(spark, after_set_2.system_path("event_log")) == parity.event_log_entries(
