@@ -17,7 +17,9 @@ database scoped credential, whose master key password is generated inside the se
 from __future__ import annotations
 
 from deployment.settings import DeploymentSettings, https_location
+from medallion.declare.tables import Layer
 from medallion.errors import ConfigError
+from medallion.platform import layout
 
 DATA_SOURCE = "medallion_lakehouse"
 CREDENTIAL = "medallion_workspace_identity"
@@ -73,7 +75,7 @@ def render(
                 f"CREATE OR ALTER VIEW {_q(pipeline)}.{_q(table)} AS",
                 "SELECT *",
                 "FROM OPENROWSET(",
-                f"    BULK '{pipeline}/gold/{table}/',",
+                f"    BULK '{layout.table_folder(pipeline, Layer.GOLD, table)}/',",
                 f"    DATA_SOURCE = '{DATA_SOURCE}',",
                 "    FORMAT = 'DELTA'",
                 ") WITH (",

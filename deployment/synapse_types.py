@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from medallion.declare.tables import Layer
 from medallion.errors import MedallionError
+from medallion.platform import layout
 from medallion.read.lakehouse import is_table
 
 Columns = list[tuple[str, str]]  # (column, T-SQL type)
@@ -49,7 +51,7 @@ def gold_columns(root: str, gold_tables: dict[str, list[str]], string_length: in
     missing = []
     for pipeline, tables in gold_tables.items():
         for table in tables:
-            path = f"{root.rstrip('/')}/{pipeline}/gold/{table}"
+            path = layout.table_path(root, pipeline, Layer.GOLD, table)
             if not is_table(path):
                 missing.append(f"{pipeline}.{table}")
                 continue

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from medallion.declare.tables import Layer
 from medallion.errors import ConfigError
+from medallion.platform import layout
 from medallion.platform.config import Settings
 from medallion.platform.runtime import Runtime
 
-TEST_RUNS_FOLDER = "_test_runs"
 RUN_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # safe in a path and in a schema name
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ def isolated_settings(settings: Settings, run_id: str) -> Settings:
         raise ConfigError(f"test run id {run_id!r}: use 1-40 lower-case letters, digits or _, starting with a letter.")
     return replace(
         settings,
-        root=settings.path(TEST_RUNS_FOLDER, run_id),
-        landing=settings.landing_path(TEST_RUNS_FOLDER, run_id),
+        root=layout.isolated_root(settings.root, run_id),
+        landing=layout.isolated_root(settings.landing, run_id),
         schema_suffix=f"{settings.schema_suffix}_{run_id}",
     )
 
@@ -43,7 +43,7 @@ def clean_up(runtime: Runtime, pipeline_names: list[str]) -> list[str]:
     """Drop the run's schemas and delete its storage root and landing zone; returns what was removed.
     Only an isolated run (one with a schema suffix) is ever cleaned: shared data is never touched."""
     settings = runtime.settings
-    if not settings.schema_suffix or f"/{TEST_RUNS_FOLDER}/" not in settings.root + "/":
+    if not settings.schema_suffix or f"/{layout.TEST_RUNS}/" not in settings.root + "/":
         raise ConfigError("clean_up removes only the data of an isolated test run.")
     removed = []
     for pipeline in pipeline_names:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medallion.errors import MedallionError
+from medallion.platform import layout
 from medallion.platform.config import Settings
 
 
@@ -62,7 +63,7 @@ class RunLock:
 def lock_path(settings: Settings, pipeline: str) -> Path | None:
     if settings.is_databricks:
         return None
-    return Path(settings.path("_system", "locks", f"{pipeline}.lock"))
+    return Path(layout.lock(settings.root, pipeline))
 
 
 def acquire(settings: Settings, pipeline: str, run_id: str) -> RunLock:

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from medallion.errors import ConfigError, UnknownEnvironmentError
+from medallion.platform import layout
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DEFAULT_CONF_DIR = PROJECT_DIR / "conf"
@@ -102,11 +103,12 @@ class Settings:
         return database
 
     def path(self, *parts: str) -> str:
-        """A location under the storage root (local folder or abfss:// URL)."""
-        return "/".join([self.root.rstrip("/"), *parts])
+        """A location under the storage root (local folder or abfss:// URL); names come from ``layout``."""
+        return layout.join(self.root, *parts)
 
-    def landing_path(self, *parts: str) -> str:
-        return "/".join([self.landing.rstrip("/"), *parts])
+    def landing_path(self, pipeline: str, *folder: str) -> str:
+        """A pipeline's landing zone, or one of its folders."""
+        return layout.landing_folder(self.landing, pipeline, *folder)
 
 
 def load_settings(
@@ -197,7 +199,7 @@ def _default_landing(runtime: str, root: str) -> str:
     after the storage root so two lakehouses never share landed files."""
     shared = os.environ.get(LANDING_ENV_VAR) if runtime == "local" else None
     if not shared:
-        return f"{root.rstrip('/')}/landing"
+        return layout.default_landing(root)
     digest = hashlib.sha1(root.encode()).hexdigest()[:8]
     return f"{shared.rstrip('/')}/{PurePosixPath(root).name}-{digest}"
 

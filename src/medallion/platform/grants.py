@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from medallion.declare.tables import Layer
 from medallion.errors import ConfigError
+from medallion.platform import layout
 from medallion.platform.config import load_conf
 
 WRITER_SCHEMA_PRIVILEGES = "USE SCHEMA, CREATE TABLE, SELECT, MODIFY"
@@ -89,7 +90,7 @@ def object_statements(access: Access, gold_tables: dict[str, list[str]]) -> list
     statements = []
     for pipeline in sorted(gold_tables):
         for layer in Layer:
-            schema = f"{quote(access.catalog)}.{quote(f'{pipeline}_{layer.value}')}"
+            schema = f"{quote(access.catalog)}.{quote(layout.schema(pipeline, layer))}"
             if access.job_principal:
                 statements.append(
                     f"GRANT {WRITER_SCHEMA_PRIVILEGES} ON SCHEMA {schema} TO {quote(access.job_principal)};"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from medallion.declare.tables import Layer
 from medallion.errors import MedallionError
+from medallion.platform import layout
 from medallion.platform.config import Settings
 from medallion.platform.secrets import SecretStore, secret_store
 
@@ -72,31 +73,30 @@ class Runtime:
     def secrets(self) -> SecretStore:
         return secret_store(self.settings, dbutils=self._dbutils)
 
-    # ----------------------------------------------------------------------------------------- naming
+    # ------------------------------------------------------------- naming (the rule itself: platform/layout.py)
     def database(self, pipeline: str, layer: Layer | str) -> str:
-        layer_name = layer.value if isinstance(layer, Layer) else layer
-        schema = f"{pipeline}_{layer_name}{self.settings.schema_suffix}"
-        return f"{self.settings.catalog}.{schema}" if self.settings.catalog else schema
+        return layout.schema(pipeline, layer, self.settings.schema_suffix, self.settings.catalog)
 
     def location(self, pipeline: str, layer: Layer, table: str) -> TableLocation:
+        root = self.settings.root
         return TableLocation(
             pipeline=pipeline,
             layer=layer,
             table=table,
-            path=self.settings.path(pipeline, layer.value, table),
+            path=layout.table_path(root, pipeline, layer, table),
             name=f"{self.database(pipeline, layer)}.{table}",
-            checkpoint=self.settings.path("_checkpoints", pipeline, table),
+            checkpoint=layout.checkpoint(root, pipeline, table),
         )
 
     def quarantine_path(self, pipeline: str) -> str:
-        return self.settings.path(pipeline, "_quarantine")
+        return layout.quarantine(self.settings.root, pipeline)
 
     def system_path(self, name: str) -> str:
-        return self.settings.path("_system", name)
+        return layout.system(self.settings.root, name)
 
     def staging_path(self, pipeline: str, table: str, purpose: str) -> str:
         """A staging Delta table: rows of one table's run computed once and read back (io.staged)."""
-        return self.settings.path("_staging", pipeline, table, purpose)
+        return layout.staging(self.settings.root, pipeline, table, purpose)
 
 
 def local_spark_session(settings: Settings):
@@ -116,7 +116,7 @@ def local_spark_session(settings: Settings):
         .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
         .config("spark.default.parallelism", str(max(2, settings.shuffle_partitions)))
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", settings.path("_warehouse"))
+        .config("spark.sql.warehouse.dir", layout.warehouse(settings.root))
         .config("spark.driver.memory", os.environ.get("MEDALLION_DRIVER_MEMORY", "4g"))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -125,7 +125,7 @@ def local_spark_session(settings: Settings):
         .config("spark.sql.adaptive.enabled", "true")
         .config(
             "spark.driver.extraJavaOptions",
-            f"-Dderby.system.home={settings.path('_derby')} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES}",
+            f"-Dderby.system.home={layout.metastore(settings.root)} -Dlog4j2.configurationFile={LOG4J2_PROPERTIES}",
         )
     )
     return builder.getOrCreate()

@@ -20,6 +20,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, QueryBuilder
 
 from medallion.errors import MedallionError, UnknownTableError
+from medallion.platform import layout
 from medallion.platform.config import load_settings
 
 GOLD = "gold"
@@ -98,7 +99,7 @@ class Lakehouse:
 
     def path(self, name: str, layer: str = GOLD) -> str:
         pipeline, table = _split(name)
-        return f"{self.root}/{pipeline}/{layer}/{table}"
+        return layout.table_path(self.root, pipeline, layer, table)
 
     def tables(self, pipeline: str | None = None, layer: str = GOLD) -> list[str]:
         """Declared tables of ``layer`` that exist in this lakehouse (every pipeline, or one)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from medallion.errors import SourceError
+from medallion.platform import layout
 from medallion.platform.config import Settings
 
 
@@ -52,7 +53,7 @@ def registry(settings: Settings, pipeline: str) -> Registry:
         prefix = f"{settings.catalog}.{pipeline}_gold." if settings.catalog else ""
         default = Registry("databricks", "databricks-uc", f"/Shared/medallion/{settings.env}/{pipeline}", prefix)
     else:
-        store = settings.path("mlflow")
+        store = layout.mlflow_store(settings.root)
         uri = store if "://" in store else Path(store).resolve().as_uri()
         default = Registry(uri, uri, pipeline)
     return Registry(

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from medallion.declare.pipeline import get_pipeline
 from medallion.engine import acceptance, hooks, runner
 from medallion.engine.personal_data import token
+from medallion.platform import layout
 from medallion.platform.config import PROJECT_DIR, load_settings
 from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime
 from medallion.sources.landing import files_under, is_volume_path
@@ -196,7 +197,7 @@ def test_files_land_in_a_volume_path_and_the_streams_read_them_there(after_set_2
     assert is_volume_path(landing) and landing.startswith("/Volumes/medallion_test/")
     landed = {file.local.as_uri() for file in files_under(Path(landing, "fitness"))}
     read = set()
-    for log in Path(after_set_2.settings.path("_checkpoints", "fitness")).glob("*/sources/*/*"):
+    for log in Path(layout.checkpoints(after_set_2.settings.root, "fitness")).glob("*/sources/*/*"):
         lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
         read |= {Path(unquote(urlparse(line["path"]).path)).as_uri() for line in lines if "path" in line}
     assert len(landed) == 10 and read == landed

@@ -12,6 +12,7 @@ from medallion.declare.tables import Layer
 from medallion.display import print_counts
 from medallion.engine import hooks, runner
 from medallion.errors import MedallionError
+from medallion.platform import layout
 
 
 def register(commands) -> None:
@@ -135,8 +136,8 @@ def reset_pipeline(args: argparse.Namespace) -> int:
     runtime = runtime_from(args)
     if runtime.settings.is_databricks:
         raise MedallionError("reset deletes data: it only runs locally. On Databricks drop the schemas explicitly.")
-    root = Path(runtime.settings.root)
-    targets = [root / args.pipeline, root / "_checkpoints" / args.pipeline]
+    root = runtime.settings.root
+    targets = [Path(layout.pipeline_folder(root, args.pipeline)), Path(layout.checkpoints(root, args.pipeline))]
     if not args.keep_landing:
         targets.append(Path(runtime.settings.landing_path(args.pipeline)))
     for target in targets:
