@@ -8,7 +8,6 @@ standard access mode, serverless and Databricks Connect allow: DataFrames, SQL a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -16,6 +15,7 @@ import pytest
 
 from medallion.platform.config import PROJECT_DIR
 from medallion.platform.runtime import REMOTE_ENV_VAR
+from tests.support.processes import child_environment
 
 SCRIPT = PROJECT_DIR / "scripts" / "spark-connect.sh"
 
@@ -59,13 +59,11 @@ print(json.dumps({
 
 
 def test_a_runtime_given_a_remote_works_on_delta_through_a_connect_session(connect_url, tmp_path):
-    python_path = os.pathsep.join(p for p in (str(PROJECT_DIR / "src"), os.environ.get("PYTHONPATH")) if p)
-    environment = {**os.environ, REMOTE_ENV_VAR: connect_url, "PYTHONPATH": python_path}
     done = subprocess.run(
         [sys.executable, "-c", CLIENT, str(tmp_path)],
         capture_output=True,
         text=True,
-        env=environment,
+        env=child_environment(**{REMOTE_ENV_VAR: connect_url}),
         cwd=PROJECT_DIR,
         timeout=600,
     )

@@ -1,7 +1,6 @@
 """A batch run killed mid-merge, a stream run killed in the middle of a batch, then a restart: the same gold as a clean run (the
 manifest), no message lost or doubled. Each run is a child process with its own JVM, killed for real."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,15 +13,14 @@ from medallion.platform.config import DEFAULT_CONF_DIR, load_settings
 from medallion.platform.failpoints import CRASH_EXIT_CODE
 from medallion.platform.runtime import Runtime
 from tests.integration.commerce.conftest import assert_gold_equals_manifest, produce
+from tests.support.processes import child_environment
 
 pytestmark = pytest.mark.integration
 
 
 def medallion(conf_dir, root, *args: str, failpoint: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MEDALLION_CONF_DIR": str(conf_dir)}
-    env.pop("MEDALLION_FAILPOINTS", None)
-    if failpoint:
-        env["MEDALLION_FAILPOINTS"] = failpoint
+    failpoints = {"MEDALLION_FAILPOINTS": failpoint} if failpoint else {}
+    env = child_environment(without=["MEDALLION_FAILPOINTS"], MEDALLION_CONF_DIR=str(conf_dir), **failpoints)
     return subprocess.run(
         [sys.executable, "-m", "medallion", *args, "--env", "test", "--root", str(root)],
         capture_output=True,

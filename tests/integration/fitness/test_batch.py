@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from datetime import date, datetime, timezone
@@ -17,10 +16,11 @@ from medallion.engine import acceptance, hooks, runner
 from medallion.engine.personal_data import token
 from medallion.platform import layout
 from medallion.platform.config import PROJECT_DIR, load_settings
-from medallion.platform.runtime import REMOTE_ENV_VAR, Runtime
+from medallion.platform.runtime import Runtime
 from medallion.sources.landing import files_under, is_volume_path
 from tests.conftest import TEST_PII_KEY
 from tests.support import parity
+from tests.support.processes import CONNECT_VARIABLES, child_environment
 
 pytestmark = pytest.mark.integration
 FITNESS = get_pipeline("fitness")
@@ -207,16 +207,12 @@ def test_files_land_in_a_volume_path_and_the_streams_read_them_there(after_set_2
 def test_a_run_over_spark_connect_equals_a_run_on_classic_spark(after_set_2, tmp_path):
     """Every table row by row, and the event log's entries (table, mode, status, counts), against the same
     runs on classic Spark. Here before the re-run below adds its entries to this lakehouse's log."""
-    # without the variables that make PySpark (and the runtime) build a Connect session
-    connect_variables = {REMOTE_ENV_VAR, "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE"}
-    environment = {k: v for k, v in os.environ.items() if k not in connect_variables}
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR / "src"), os.environ.get("PYTHONPATH")]))
     classic_root = str(tmp_path / "classic")
     done = subprocess.run(
         [sys.executable, "-c", CLASSIC_RUN, classic_root],
         capture_output=True,
         text=True,
-        env=environment,
+        env=child_environment(without=CONNECT_VARIABLES),
         cwd=PROJECT_DIR,
         timeout=1800,
     )

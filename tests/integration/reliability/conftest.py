@@ -19,6 +19,7 @@ from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, load_s
 from medallion.platform.failpoints import ENV_VAR as FAILPOINTS_ENV_VAR
 from medallion.platform.runtime import Runtime
 from tests.integration.reliability import faults
+from tests.support.processes import child_environment
 
 CANARY = "canary-3f9c2b71-never-print-me"  # the tokenisation key of every run in this suite
 # Every run of the suite, in this process or a child: the fault data holds a reading an hour late, which
@@ -76,16 +77,15 @@ def clean_run(spark, tmp_path_factory, canary_secrets_file) -> CleanRun:
 
 
 def child_env(conf_dir: Path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != FAILPOINTS_ENV_VAR}
-    env.update(
-        {
+    return child_environment(
+        without=[FAILPOINTS_ENV_VAR],
+        **{
             CONF_DIR_ENV_VAR: str(conf_dir),
             "MEDALLION_SECRET_PII_TOKEN_KEY": CANARY,
             "MEDALLION_DRIVER_MEMORY": os.environ.get("MEDALLION_DRIVER_MEMORY", "2g"),
-        }
+            **extra,
+        },
     )
-    env.update(extra)
-    return env
 
 
 def medallion(conf_dir: Path, root: Path, *args: str, env: str = "test", timeout: float = 400, **extra_env: str):
