@@ -191,16 +191,18 @@ for set_number in (1, 2):
 
 @pytest.mark.databricks_profile  # the profile's landing zone: make test-connect runs it
 def test_files_land_in_a_volume_path_and_the_streams_read_them_there(after_set_2):
-    """As on a cluster: the producers write into a Unity Catalog volume path and the file streams read every
-    landed file from it (the checkpoints' source logs name each file they read)."""
+    """As on a cluster: the producers and the history loader write into a Unity Catalog volume path, and the
+    file streams read every file of sets 1 and 2 from it (the checkpoints' source logs name each one)."""
     landing = after_set_2.settings.landing
     assert is_volume_path(landing) and landing.startswith("/Volumes/medallion_test/")
-    landed = {file.local.as_uri() for file in files_under(Path(landing, "fitness"))}
+    landed = {file.relative: file.local.as_uri() for file in files_under(Path(landing, "fitness"))}
+    assert [name for name in landed if name.startswith("date_lookup/")] == ["date_lookup/6-date-lookup.json"]
+    streamed = {uri for name, uri in landed.items() if not name.startswith("date_lookup/")}
     read = set()
-    for log in Path(layout.checkpoints(after_set_2.settings.root, "fitness")).glob("*/sources/*/*"):
+    for log in Path(layout.checkpoints(after_set_2.settings.root, "fitness")).glob("*/sources/*/[0-9]*"):
         lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
         read |= {Path(unquote(urlparse(line["path"]).path)).as_uri() for line in lines if "path" in line}
-    assert len(landed) == 10 and read == landed
+    assert len(streamed) == 10 and read == streamed
 
 
 @pytest.mark.databricks_profile  # compares a Spark Connect run with a classic one: make test-connect runs it
