@@ -6,7 +6,7 @@ versions are the ``<version>.json`` files of its ``_delta_log`` folder, written 
 always kept. One glob over the logs of every table a run looks at lists them all in one small job, through
 Spark's ``binaryFile`` source (public, and the same on classic, Spark Connect and Databricks compute,
 whatever the storage: local disk, ``abfss://`` or a Unity Catalog volume). A commit's metrics are the
-``commitInfo`` action of its JSON file.
+``commitInfo`` action of its JSON file, and the files a run's commits added are their ``add`` actions.
 
 Where the log folders cannot be listed (a storage that refuses it), ``DESCRIBE HISTORY`` answers instead.
 """
@@ -59,6 +59,16 @@ def commit(spark: SparkSession, path: str, version: int) -> dict:
         "metrics": dict(commit_info["operationMetrics"] or {}),
         "user_metadata": commit_info["userMetadata"],
     }
+
+
+def files_added(spark: SparkSession, path: str, after: int, through: int) -> list[str]:
+    """Names of the data files the commits ``after`` (exclusive) to ``through`` added: the rows those
+    commits wrote are in them (a MERGE rewrites the files it touches, so rows it kept may be there too)."""
+    if through <= after:
+        return []
+    commits = [f"{path.rstrip('/')}/_delta_log/{version:020d}.json" for version in range(after + 1, through + 1)]
+    added = spark.read.schema("add STRUCT<path: STRING>").json(commits).where("add IS NOT NULL")
+    return sorted({unquote(row["path"]).rsplit("/", 1)[-1] for row in added.select("add.path").collect()})
 
 
 def _listed_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:

@@ -82,6 +82,13 @@ def table_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
     return delta_log.versions(spark, paths)
 
 
+def rows_written(spark: SparkSession, path: str, after: int, through: int) -> DataFrame:
+    """The rows of the table's commits ``after`` (exclusive) to ``through``, read through Delta (deletion
+    vectors, column mapping) from the files those commits added: a run's writes without the whole table."""
+    files = delta_log.files_added(spark, path, after, through)
+    return spark.read.format("delta").load(path).where(F.col("_metadata.file_name").isin(files))
+
+
 def table_exists(spark: SparkSession, path: str) -> bool:
     return table_version(spark, path) >= 0
 

@@ -41,3 +41,23 @@ def test_a_commit_reads_its_operation_and_metrics_from_the_log(spark, tmp_path):
         "2",
     )
     assert delta_log.commit(spark, path, 0)["metrics"]["numOutputRows"] == "4"
+
+
+def test_the_rows_of_a_runs_commits_are_read_from_the_files_they_added(spark, tmp_path):
+    from medallion import io
+
+    path = str(tmp_path / "partitioned")
+    first = spark.range(10).selectExpr("id", "id % 2 AS part")
+    first.write.format("delta").partitionBy("part").save(path)  # version 0
+    spark.range(10, 13).selectExpr("id", "id % 2 AS part").coalesce(1).write.format("delta").mode("append").save(path)
+    spark.range(20, 22).selectExpr("id", "id % 2 AS part").write.format("delta").mode("append").save(path)
+    assert delta_log.files_added(spark, path, 2, 2) == []
+    assert len(delta_log.files_added(spark, path, 0, 1)) == 2  # one file per table partition the append wrote
+    assert sorted(r["id"] for r in io.rows_written(spark, path, 0, 2).collect()) == [10, 11, 12, 20, 21]
+    assert sorted(r["id"] for r in io.rows_written(spark, path, 1, 2).collect()) == [20, 21]
+    # a MERGE rewrites what it touches: the updated row is among the rows written, the untouched files are not
+    spark.createDataFrame([(3, 1)], "id LONG, part LONG").createOrReplaceTempView("changed")
+    spark.sql(f"MERGE INTO delta.`{path}` t USING changed s ON t.id = s.id WHEN MATCHED THEN UPDATE SET *")
+    spark.catalog.dropTempView("changed")
+    rewritten = {r["id"] for r in io.rows_written(spark, path, 2, 3).collect()}
+    assert 3 in rewritten and rewritten.isdisjoint({0, 2, 4, 10, 12, 20})

@@ -138,6 +138,28 @@ def test_unique_treats_null_keys_as_equal(spark):
     assert quality.evaluate_checks(keys, (unique("k"),), {}.get) == {"unique(k)": 2}
 
 
+def test_unique_looks_only_at_the_keys_a_run_wrote(spark, tables):
+    """A key the run did not write cannot have become a duplicate: (1, a) was repeated before this run."""
+    check = (unique("user_id", "gym"),)
+    written = {
+        "a new key": [(9, "z")],
+        "a key joining an existing one": [(2, "b")],
+        "the repeated key again": [(1, "a")],
+        "a NULL key": [(None, "d")],
+    }
+    visits = tables["visits"].union(spark.createDataFrame([(9, "z"), (2, "b"), (None, "d")], "user_id INT, gym STRING"))
+    found = {
+        case: quality.evaluate_checks(visits, check, tables.get, spark.createDataFrame(rows, "user_id INT, gym STRING"))
+        for case, rows in written.items()
+    }
+    assert found == {
+        "a new key": {"unique(user_id, gym)": 0},
+        "a key joining an existing one": {"unique(user_id, gym)": 2},
+        "the repeated key again": {"unique(user_id, gym)": 2},
+        "a NULL key": {"unique(user_id, gym)": 2},
+    }
+
+
 def test_quarantine_record_keeps_every_column_as_json(spark):
     batch = spark.createDataFrame(
         [(None, "raw line", "file:/landing/a.csv")], "id INT, _corrupt_record STRING, source_file STRING"

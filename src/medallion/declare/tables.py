@@ -301,9 +301,9 @@ def expect_or_fail(name: str, condition: str) -> Expectation:
 # ------------------------------------------------------------------------------------------ table checks
 @dataclass(frozen=True)
 class Check:
-    """A table-level check, evaluated on the whole table after a run's write and recorded in the event
-    log: ``unique`` keys, ``references`` (every non-NULL key exists in another table of the pipeline) or
-    ``not_empty``. ``action``: warn (record the violations) or fail (the run stops there, before any
+    """A table-level check, evaluated after a run that wrote rows and recorded in the event log: ``unique``
+    keys (for the keys the run wrote: another key cannot have become a duplicate), ``references`` (every
+    non-NULL key exists in another table of the pipeline) or ``not_empty``. ``action``: warn (record the violations) or fail (the run stops there, before any
     downstream table reads the table)."""
 
     name: str

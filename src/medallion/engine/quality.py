@@ -149,11 +149,16 @@ def quarantine_rows(
 
 # ----------------------------------------------------------------------------------------- table checks
 def evaluate_checks(
-    table: DataFrame, checks: tuple[Check, ...], read_table: Callable[[str], DataFrame]
+    table: DataFrame,
+    checks: tuple[Check, ...],
+    read_table: Callable[[str], DataFrame],
+    written: DataFrame | None = None,
 ) -> dict[str, int]:
     """Violations per check (0 = passed): rows sharing a key with another row, rows whose key is missing
-    from the referenced table, 1 for an empty table that must not be."""
-    return {check.name: _violations(table, check, read_table) for check in checks}
+    from the referenced table, 1 for an empty table that must not be. ``written``: the rows the run wrote
+    (None: all of them); a key the run did not write cannot have become a duplicate, so uniqueness is
+    checked for the written keys only, without grouping the whole table."""
+    return {check.name: _violations(table, check, read_table, written) for check in checks}
 
 
 def enforce_checks(violations: dict[str, int], checks: tuple[Check, ...], table: str) -> None:
@@ -166,10 +171,16 @@ def enforce_checks(violations: dict[str, int], checks: tuple[Check, ...], table:
         )
 
 
-def _violations(table: DataFrame, check: Check, read_table: Callable[[str], DataFrame]) -> int:
+def _violations(
+    table: DataFrame, check: Check, read_table: Callable[[str], DataFrame], written: DataFrame | None
+) -> int:
     if check.kind == "not_empty":
         return 0 if table.limit(1).count() else 1
     if check.kind == "unique":
+        if written is not None:
+            keys = written.select(*[F.col(c).alias(f"_key_{i}") for i, c in enumerate(check.columns)]).distinct()
+            same_key = [F.col(c).eqNullSafe(F.col(f"_key_{i}")) for i, c in enumerate(check.columns)]
+            table = table.join(keys, same_key, "left_semi")  # NULL keys group together, as in groupBy
         repeated = table.groupBy(*check.columns).count().where("count > 1")
         return int(repeated.agg(F.sum("count")).collect()[0][0] or 0)
     keys = table.select(*check.columns).where(" AND ".join(f"{c} IS NOT NULL" for c in check.columns))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from medallion import errors
+from medallion import errors, io
 from medallion.declare.tables import Layer, Table
 from medallion.engine import batch, changes, checkpoints, eventlog, inputs, landing_scan, quality
 from medallion.engine.context import RunContext
@@ -32,6 +32,7 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
         context.say(table, ": unchanged since its last run, skipped")
         return _finish(context, stats)
     context.say(table, ": starting")
+    version_before = changes.version(context, table.name)
     try:
         if table.is_streaming:
             _run_stream_once(context, table, stats)
@@ -42,7 +43,10 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
             failpoints.hit("after_bronze_commit", table.name)
         if table.checks and stats.rows_written:  # an unchanged table cannot have broken a check
             stats.checks = quality.evaluate_checks(
-                _read(context, table.name), table.checks, lambda name: _read(context, name)
+                _read(context, table.name),
+                table.checks,
+                lambda name: _read(context, name),
+                _written(context, table, version_before),
             )
             quality.enforce_checks(stats.checks, table.checks, f"{context.pipeline.name}.{table.name}")
         stats.status = "ok"
@@ -186,6 +190,14 @@ def count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
                 late=int(operator.get("numRowsDroppedByWatermark", 0) or 0),
                 duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0),
             )
+
+
+def _written(context: RunContext, table: Table, version_before: int):
+    """The rows this run wrote (None for a table the run created: every row is new)."""
+    if version_before < 0:
+        return None
+    version_after = changes.version(context, table.name)
+    return io.rows_written(context.spark, context.location(table).path, version_before, version_after)
 
 
 def _read(context: RunContext, name: str):
