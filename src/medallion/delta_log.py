@@ -13,10 +13,12 @@ Where the log folders cannot be listed (a storage that refuses it), ``DESCRIBE H
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import unquote, urlparse
 
 from pyspark.sql import SparkSession
+from pyspark.sql.types import StructType
 
 LOG = logging.getLogger(__name__)
 
@@ -69,6 +71,21 @@ def files_added(spark: SparkSession, path: str, after: int, through: int) -> lis
     commits = [f"{path.rstrip('/')}/_delta_log/{version:020d}.json" for version in range(after + 1, through + 1)]
     added = spark.read.schema("add STRUCT<path: STRING>").json(commits).where("add IS NOT NULL")
     return sorted({unquote(row["path"]).rsplit("/", 1)[-1] for row in added.select("add.path").collect()})
+
+
+CREATION_SCHEMA = "commitInfo STRUCT<operation: STRING>, metaData STRUCT<schemaString: STRING>"
+
+
+def creation(spark: SparkSession, path: str) -> tuple[str | None, StructType | None]:
+    """The operation of the table's first commit (version 0) and the schema it gave the table."""
+    file = f"{path.rstrip('/')}/_delta_log/{0:020d}.json"
+    operation, schema = None, None
+    for action in spark.read.schema(CREATION_SCHEMA).json(file).collect():
+        if action["commitInfo"] is not None:
+            operation = action["commitInfo"]["operation"]
+        if action["metaData"] is not None and action["metaData"]["schemaString"]:
+            schema = StructType.fromJson(json.loads(action["metaData"]["schemaString"]))
+    return operation, schema
 
 
 def _listed_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:

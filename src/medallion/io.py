@@ -9,7 +9,8 @@ Every write is idempotent, so a replayed streaming batch or a re-run changes not
 - appends carry Delta's idempotent-writer options (``txnAppId`` = the writer, ``txnVersion`` = the batch);
   Delta skips a (writer, version) it has already committed, and no new table version shows it;
 - merges are keyed and conditional (insert-only, update-if-newer, latest-wins, update-if-changed, SCD2),
-  so applying the same batch twice finds nothing left to change.
+  so applying the same batch twice finds nothing left to change; the first write into a keyed table still
+  empty (as setup created it) appends the merge's one-row-per-key source instead, an idempotent append.
 """
 
 from __future__ import annotations
@@ -50,9 +51,10 @@ ANALYST_READABLE_PROPERTIES = {
 @dataclass(frozen=True)
 class WriteResult:
     """What one write did, from the Delta commit's own metrics. ``source_rows``: rows a MERGE read after the
-    batch's in-batch duplicates were removed (None for appends); ``committed``: a new table version was
-    written (a MERGE with nothing to change commits nothing); ``replayed``: an append Delta skipped because
-    its (writer, batch) was committed before; ``version``: the table's version after the write."""
+    batch's in-batch duplicates were removed, or a keyed first write appended (None for other appends);
+    ``committed``: a new table version was written (a MERGE with nothing to change commits nothing);
+    ``replayed``: an append Delta skipped because its (writer, batch) was committed before; ``version``: the
+    table's version after the write."""
 
     inserted: int = 0
     updated: int = 0
@@ -160,8 +162,37 @@ def write(
     if isinstance(mode, SurrogateKey):
         df = _with_new_surrogate_keys(df, location.path, mode)
     source, clauses = _merge_plan(df, mode)
+    if not isinstance(mode, SurrogateKey) and _appendable_to_empty(spark, location.path, before, source.schema):
+        return _first_write(source, location.path, writer_id, batch_version, partition_by)
     _merge(spark, location.path, source, _on(mode.keys), clauses)
     return _metrics_since(spark, location.path, before)
+
+
+def _appendable_to_empty(spark: SparkSession, path: str, version: int, source: StructType) -> bool:
+    """The table is still the empty one ``CREATE TABLE`` made (its only commit), so a merge would find
+    nothing, and ``source`` has its columns with the same types, so an append stores what the merge's
+    ``INSERT *`` would (a merge casts to the table's types; an append does not: another type merges)."""
+    if version != 0:
+        return False
+    operation, schema = delta_log.creation(spark, path)
+    return operation == "CREATE TABLE" and schema is not None and _columns(schema) == _columns(source)
+
+
+def _columns(schema: StructType) -> dict[str, str]:
+    return {f.name: f.dataType.simpleString() for f in schema.fields}
+
+
+def _first_write(
+    source: DataFrame, path: str, writer_id: str, batch_version: int, partition_by: tuple[str, ...]
+) -> WriteResult:
+    """A keyed write into a table still empty: its merge source (one row per key) is appended, every row a
+    new key, with the idempotent-writer options, so a replay is skipped as any append's is (and a later
+    batch, the table no longer empty, merges). Counted as the merge would be: the rows it read are the
+    rows it inserted."""
+    result = _append(source, path, writer_id, batch_version, partition_by)
+    if not result.committed:
+        return result
+    return WriteResult(result.inserted, 0, source_rows=result.inserted, committed=True, version=result.version)
 
 
 def _merge_plan(df: DataFrame, mode: WriteMode) -> tuple[DataFrame, str]:

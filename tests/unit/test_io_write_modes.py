@@ -82,6 +82,30 @@ def test_scd1_compare_updates_a_row_only_when_a_compared_column_changed(spark, m
     assert rows(spark, location.path, ["id"]) == [(1, 0.6, 2, 300), (2, 0.7, 2, 300), (3, 0.1, 1, 200)]
 
 
+def test_a_keyed_first_write_into_the_empty_table_appends_one_row_per_key_counted_as_a_merge(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "first_write")
+    schema = "id BIGINT, name STRING, updated BIGINT, offset BIGINT"
+    io.create_if_missing(spark, location, spark.createDataFrame([], schema).schema)  # as setup creates it
+    mode = CdcLatest(("id",), ("updated", "offset"))
+    batch = spark.createDataFrame([(1, "Clark", 10, 5), (1, "Castillo", 20, 6), (2, "Lee", 10, 1)], schema)
+    first = io.write(batch, location, mode, "w", 0)
+    assert (first.inserted, first.updated, first.source_rows, first.committed) == (2, 0, 2, True)
+    assert io.last_commit(spark, location.path)["operation"] == "WRITE"  # appended: nothing to merge with
+    replayed = io.write(batch, location, mode, "w", 0)  # the table holds rows now: a merge that changes nothing
+    assert (replayed.inserted, replayed.updated) == (0, 0)
+    later = io.write(spark.createDataFrame([(2, "Lee-Park", 30, 7)], schema), location, mode, "w", 1)
+    assert (later.inserted, later.updated, io.last_commit(spark, location.path)["operation"]) == (0, 1, "MERGE")
+    assert rows(spark, location.path, ["id"]) == [(1, "Castillo", 20, 6), (2, "Lee-Park", 30, 7)]
+
+
+def test_a_first_write_of_other_column_types_merges_casting_to_the_table_types(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "first_write_cast")
+    io.create_if_missing(spark, location, spark.createDataFrame([], "k BIGINT, v STRING").schema)
+    result = io.write(spark.createDataFrame([(1, "a")], "k INT, v STRING"), location, InsertOnly(("k",)), "w", 0)
+    assert (result.inserted, io.last_commit(spark, location.path)["operation"]) == (1, "MERGE")
+    assert spark.read.format("delta").load(location.path).schema["k"].dataType.simpleString() == "bigint"
+
+
 def test_append_skips_a_replayed_batch(spark, make_runtime):
     location = make_runtime().location("t", Layer.BRONZE, "append")
     batch = spark.createDataFrame([(1,), (2,)], "k BIGINT")
