@@ -303,8 +303,8 @@ def expect_or_fail(name: str, condition: str) -> Expectation:
 class Check:
     """A table-level check, evaluated after a run that wrote rows and recorded in the event log: ``unique``
     keys (for the keys the run wrote: another key cannot have become a duplicate), ``references`` (every
-    non-NULL key exists in another table of the pipeline) or ``not_empty``. ``action``: warn (record the violations) or fail (the run stops there, before any
-    downstream table reads the table)."""
+    non-NULL key exists in another table of the pipeline) or ``not_empty``. ``action``: warn (record the
+    violations) or fail (the run stops there, before any downstream table reads the table)."""
 
     name: str
     kind: str
