@@ -50,7 +50,7 @@ def version(spark: SparkSession, path: str) -> int:
 
 def commit(spark: SparkSession, path: str, version: int) -> dict:
     """Operation, metrics and user metadata of one commit, from its file in the log."""
-    file = f"{path.rstrip('/')}/_delta_log/{version:020d}.json"
+    file = _commit_file(path, version)
     info = spark.read.schema(COMMIT_INFO_SCHEMA).json(file).where("commitInfo IS NOT NULL").first()
     if info is None:
         return {"version": version, "operation": None, "metrics": {}, "user_metadata": None}
@@ -68,7 +68,7 @@ def files_added(spark: SparkSession, path: str, after: int, through: int) -> lis
     commits wrote are in them (a MERGE rewrites the files it touches, so rows it kept may be there too)."""
     if through <= after:
         return []
-    commits = [f"{path.rstrip('/')}/_delta_log/{version:020d}.json" for version in range(after + 1, through + 1)]
+    commits = [_commit_file(path, version) for version in range(after + 1, through + 1)]
     added = spark.read.schema("add STRUCT<path: STRING>").json(commits).where("add IS NOT NULL")
     return sorted({unquote(row["path"]).rsplit("/", 1)[-1] for row in added.select("add.path").collect()})
 
@@ -78,14 +78,18 @@ CREATION_SCHEMA = "commitInfo STRUCT<operation: STRING>, metaData STRUCT<schemaS
 
 def creation(spark: SparkSession, path: str) -> tuple[str | None, StructType | None]:
     """The operation of the table's first commit (version 0) and the schema it gave the table."""
-    file = f"{path.rstrip('/')}/_delta_log/{0:020d}.json"
     operation, schema = None, None
-    for action in spark.read.schema(CREATION_SCHEMA).json(file).collect():
+    for action in spark.read.schema(CREATION_SCHEMA).json(_commit_file(path, 0)).collect():
         if action["commitInfo"] is not None:
             operation = action["commitInfo"]["operation"]
         if action["metaData"] is not None and action["metaData"]["schemaString"]:
             schema = StructType.fromJson(json.loads(action["metaData"]["schemaString"]))
     return operation, schema
+
+
+def _commit_file(path: str, version: int) -> str:
+    """A commit's file in the table's log (the Delta protocol's name: the version in 20 digits)."""
+    return f"{path.rstrip('/')}/_delta_log/{version:020d}.json"
 
 
 def _listed_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:

@@ -7,13 +7,12 @@ file, the key path and what is allowed, before anything runs.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -198,10 +197,7 @@ def _default_landing(runtime: str, root: str) -> str:
     """``<root>/landing``, or with ``$MEDALLION_LANDING_ROOT`` (local runtime) a folder of its own there, named
     after the storage root so two lakehouses never share landed files."""
     shared = os.environ.get(LANDING_ENV_VAR) if runtime == "local" else None
-    if not shared:
-        return layout.default_landing(root)
-    digest = hashlib.sha1(root.encode()).hexdigest()[:8]
-    return f"{shared.rstrip('/')}/{PurePosixPath(root).name}-{digest}"
+    return layout.shared_landing(shared, root) if shared else layout.default_landing(root)
 
 
 def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:

@@ -23,6 +23,7 @@ environment's Unity Catalog catalog on Databricks: ``<catalog>.<pipeline>_<layer
 
 from __future__ import annotations
 
+import hashlib
 from enum import Enum
 
 CHECKPOINTS = "_checkpoints"
@@ -110,6 +111,13 @@ def mlflow_store(root: str) -> str:
 
 def default_landing(root: str) -> str:
     return join(root, LANDING)
+
+
+def shared_landing(landing_root: str, root: str) -> str:
+    """The landing zone of storage root ``root`` in a folder that holds the zones of many roots
+    (``$MEDALLION_LANDING_ROOT``): named after the root, with a digest so two roots never share one."""
+    digest = hashlib.sha1(root.encode()).hexdigest()[:8]
+    return join(landing_root, f"{root.rstrip('/').rsplit('/', 1)[-1]}-{digest}")
 
 
 def landing_folder(landing: str, pipeline: str, *folder: str) -> str:
