@@ -354,18 +354,21 @@ def append_rows(
 COMPACT_LOG_EVERY = 50
 
 
-def append_log(df: DataFrame, path: str) -> None:
+def append_log(df: DataFrame, path: str) -> int:
     """A plain append for logs whose rows are each written once by the run that owns them (the event log).
     New columns are added to an older log (schema evolution), never rejected.
 
     No idempotent-writer id: Delta keeps every writer id in the table's state for good, and an id per run
     would make every later write of the log slower (each reads that state). Each append is one file, and
     every ``COMPACT_LOG_EVERY`` versions the log's small files are compacted, so reading the log (every run
-    reads it for the fingerprints) does not slow down with its age."""
+    reads it when its cache of last runs is stale) does not slow down with its age. Returns the log's
+    version after the append (and its compaction)."""
     df.coalesce(1).write.format("delta").mode("append").option("mergeSchema", "true").save(path)
     version = table_version(df.sparkSession, path)
     if version > 0 and version % COMPACT_LOG_EVERY == 0:
         df.sparkSession.sql(f"OPTIMIZE {quoted(path)}")
+        version = table_version(df.sparkSession, path)
+    return version
 
 
 def staged(df: DataFrame, path: str) -> DataFrame:

@@ -2,8 +2,9 @@
 
 A batch may run in another Python process than the driver's (``foreachBatch`` functions run on the
 server when the session is a Spark Connect session), so it receives everything it needs as plain data
-(:class:`BatchJob`) and its counts travel through a table it writes (the batch log, or the event log in
-stream mode), never through a Python object of the driver.
+(:class:`BatchJob`), and its counts reach the driver through the driver's mailbox when the batch runs in the
+driver's process, else through a table it writes (the batch log; in stream mode, the event log): see
+:mod:`medallion.engine.batch_counts`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pyspark.sql import DataFrame
 
 from medallion import io
 from medallion.declare.tables import Expectation, FileSource, Layer, Scd2, SurrogateKey, Table, WriteMode
-from medallion.engine import eventlog, personal_data, quality
+from medallion.engine import batch_counts, eventlog, personal_data, quality
 from medallion.engine.eventlog import TableRun
 from medallion.platform import failpoints
 from medallion.platform.runtime import TableLocation
@@ -47,6 +48,7 @@ class BatchJob:
     quarantine_path: str
     log_path: str  # where each batch's counts go: the batch log (once) or the event log (stream)
     pii_key: bytes | None = field(default=None, repr=False)
+    mailbox: str | None = None  # the driver's mailbox for the counts (batch_counts), when it opened one
 
     @property
     def writer(self) -> str:
@@ -69,6 +71,7 @@ def job_for(
     quarantine_path: str,
     log_path: str,
     pii_key: bytes | None,
+    mailbox: str | None = None,
 ) -> BatchJob:
     sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
     return BatchJob(
@@ -86,6 +89,7 @@ def job_for(
         quarantine_path,
         log_path,
         pii_key,
+        mailbox,
     )
 
 
@@ -156,8 +160,9 @@ def scd2_counts(result: io.WriteResult) -> io.WriteResult:
 
 
 def for_each_batch(job: BatchJob) -> Callable[[DataFrame, int], None]:
-    """The ``foreachBatch`` function of a streaming table: process the batch, then record its counts (or
-    its failure) in ``job.log_path``, the only way they reach the driver on every kind of session."""
+    """The ``foreachBatch`` function of a streaming table: process the batch, then hand its counts (or its
+    failure) to the driver: in the driver's mailbox when this runs in the driver's process, else in
+    ``job.log_path``, the way that works on every kind of session."""
 
     def each_batch(batch: DataFrame, batch_id: int) -> None:
         started = time.time()
@@ -174,13 +179,18 @@ def for_each_batch(job: BatchJob) -> Callable[[DataFrame, int], None]:
                 status="failed",
                 error=eventlog.error_text(err),
             )
-            eventlog.record(batch.sparkSession, job.log_path, [failed])
+            _hand_over(job, batch, failed)
             raise
         counts.started = started
         if counts.rows_in or job.mode == "once":
-            eventlog.record(batch.sparkSession, job.log_path, [counts])
+            _hand_over(job, batch, counts)
 
     return each_batch
+
+
+def _hand_over(job: BatchJob, batch: DataFrame, counts: TableRun) -> None:
+    if not batch_counts.deliver(job.mailbox, counts):
+        eventlog.record(batch.sparkSession, job.log_path, [counts])
 
 
 def final_columns(df: DataFrame, keep_rescued: bool = True) -> DataFrame:

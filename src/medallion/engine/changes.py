@@ -74,12 +74,16 @@ def version(context: RunContext, table_name: str) -> int:
     return context.versions[table_name]
 
 
-def look_up_versions(context: RunContext, table_names: Iterable[str]) -> None:
-    """The current versions of many tables in one listing of their logs, for the lookups that follow."""
+def look_up_versions(context: RunContext, table_names: Iterable[str], also: Iterable[str] = ()) -> dict[str, int]:
+    """The current versions of many tables in one listing of their logs, for the lookups that follow.
+    ``also``: paths of other Delta tables (the event log) looked up in the same listing; their versions
+    are returned."""
     wanted = [name for name in table_names if name not in context.versions]
     paths = {name: context.location(context.pipeline.get(name)).path for name in wanted}
-    found = io.table_versions(context.spark, list(paths.values()))
+    others = list(also)
+    found = io.table_versions(context.spark, list(paths.values()) + others)
     context.versions.update({name: found[path] for name, path in paths.items()})
+    return {path: found[path] for path in others}
 
 
 def forget(context: RunContext, table_name: str) -> None:

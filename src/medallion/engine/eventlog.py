@@ -24,13 +24,33 @@ from pyspark.sql import SparkSession
 from medallion import io
 from medallion.errors import ReconciliationError
 
-EVENT_LOG_SCHEMA = (
-    "run_id STRING, pipeline STRING, table STRING, layer STRING, mode STRING, started_at TIMESTAMP, "
-    "duration_s DOUBLE, batches INT, rows_read BIGINT, rows_in BIGINT, rows_accepted BIGINT, "
-    "rows_quarantined BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_unchanged BIGINT, "
-    "broken_rules MAP<STRING, BIGINT>, status STRING, error STRING, rows_duplicate BIGINT, rows_late BIGINT, "
-    "schema_drift MAP<STRING, BIGINT>, checks MAP<STRING, BIGINT>, fingerprint STRING, unread_files MAP<STRING, STRING>"
+EVENT_LOG_COLUMNS = (
+    ("run_id", "STRING"),
+    ("pipeline", "STRING"),
+    ("table", "STRING"),
+    ("layer", "STRING"),
+    ("mode", "STRING"),
+    ("started_at", "TIMESTAMP"),
+    ("duration_s", "DOUBLE"),
+    ("batches", "INT"),
+    ("rows_read", "BIGINT"),
+    ("rows_in", "BIGINT"),
+    ("rows_accepted", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("rows_inserted", "BIGINT"),
+    ("rows_updated", "BIGINT"),
+    ("rows_unchanged", "BIGINT"),
+    ("broken_rules", "MAP<STRING, BIGINT>"),
+    ("status", "STRING"),
+    ("error", "STRING"),
+    ("rows_duplicate", "BIGINT"),
+    ("rows_late", "BIGINT"),
+    ("schema_drift", "MAP<STRING, BIGINT>"),
+    ("checks", "MAP<STRING, BIGINT>"),
+    ("fingerprint", "STRING"),
+    ("unread_files", "MAP<STRING, STRING>"),
 )
+EVENT_LOG_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in EVENT_LOG_COLUMNS)
 
 
 @dataclass
@@ -112,6 +132,10 @@ class TableRun:
             self.broken_rules[rule] = self.broken_rules.get(rule, 0) + count
         for column, count in (drift or {}).items():
             self.schema_drift[column] = self.schema_drift.get(column, 0) + count
+
+    def as_recorded(self) -> dict:
+        """The row as the log gives it back: a dict by column name."""
+        return dict(zip((name for name, _ in EVENT_LOG_COLUMNS), self.as_row()))
 
     def as_row(self) -> tuple:
         return (
@@ -216,12 +240,13 @@ def fingerprints(spark: SparkSession, path: str, pipeline: str) -> dict[str, Rec
     }
 
 
-def record(spark: SparkSession, path: str, runs: list[TableRun]) -> None:
-    """Append ``runs``: each row is written once, by the run that owns it."""
+def record(spark: SparkSession, path: str, runs: list[TableRun]) -> int | None:
+    """Append ``runs``: each row is written once, by the run that owns it. Returns the log's version after
+    the commit (None when there was nothing to write)."""
     if not runs:
-        return
+        return None
     rows = spark.createDataFrame([r.as_row() for r in runs], EVENT_LOG_SCHEMA)
-    io.append_log(rows, path)
+    return io.append_log(rows, path)
 
 
 def reconcile_write(

@@ -8,11 +8,12 @@ from collections.abc import Iterable
 
 from medallion.declare.pipeline import Pipeline, get_pipeline
 from medallion.declare.tables import FileSource, KafkaSource, Layer, Model, Table
-from medallion.engine import changes, checkpoints, eventlog, hooks, requeue, runlock
+from medallion.engine import changes, checkpoints, eventlog, hooks, last_runs, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import TableRun
 from medallion.engine.setup import ensure_tables
 from medallion.engine.table import run_table
+from medallion.platform import layout
 from medallion.platform.runtime import Runtime
 from medallion.sources.files import require_folder
 from medallion.sources.kafka import require_reachable, require_topics
@@ -40,15 +41,18 @@ def run(
         chosen = {t.name for t in selected + history}
         selected = [t for t in context.pipeline.ordered() if t.name in chosen]
     event_log = runtime.system_path("event_log")
+    last_runs_file = layout.last_runs(runtime.settings.root, pipeline_name)
+    previous: dict[str, eventlog.RecordedRun] | None = None  # what each table's last run consumed
     with runlock.hold(runtime.settings, pipeline_name, context.run_id) as lock:
         try:
             context.versions.clear()  # looked up again under the lock: another run may have written since
-            changes.look_up_versions(context, [t.name for t in context.pipeline.ordered()])
+            names = [t.name for t in context.pipeline.ordered()]
+            log_version = changes.look_up_versions(context, names, also=[event_log])[event_log]
             existing = {t.name for t in context.pipeline.ordered() if changes.version(context, t.name) >= 0}
             if ensure_tables(runtime, context.pipeline, existing):
                 context.versions.clear()
             record_crashed_run(context, lock)
-            previous = eventlog.fingerprints(context.spark, event_log, pipeline_name)
+            previous = last_runs.read(context.spark, last_runs_file, event_log, log_version, pipeline_name)
             trained = False
             for table in selected:
                 if not trained and reads_a_model(table):  # train (if anything changed) before scoring
@@ -62,7 +66,9 @@ def run(
                         finished.append(released)
                 run_table(context, table, previous.get(table.name))
         finally:
-            eventlog.record(context.spark, event_log, finished)
+            committed = eventlog.record(context.spark, event_log, finished)
+            if committed is not None and previous is not None:  # for the next run: see last_runs
+                last_runs.write(context.spark, last_runs_file, committed, previous, finished)
     return finished
 
 

@@ -10,7 +10,7 @@ import time
 
 from medallion import errors, io
 from medallion.declare.tables import Layer, Table
-from medallion.engine import batch, changes, checkpoints, eventlog, inputs, landing_scan, quality
+from medallion.engine import batch, batch_counts, changes, checkpoints, eventlog, inputs, landing_scan, quality
 from medallion.engine.context import RunContext
 from medallion.engine.eventlog import TableRun
 from medallion.engine.failures import checkpoint_error, translate
@@ -99,7 +99,7 @@ def _finish(context: RunContext, stats: TableRun) -> TableRun:
     return stats
 
 
-def job(context: RunContext, table: Table, mode: str, log_path: str) -> batch.BatchJob:
+def job(context: RunContext, table: Table, mode: str, log_path: str, mailbox: str | None = None) -> batch.BatchJob:
     return batch.job_for(
         table,
         context.pipeline.name,
@@ -109,6 +109,7 @@ def job(context: RunContext, table: Table, mode: str, log_path: str) -> batch.Ba
         context.runtime.quarantine_path(context.pipeline.name),
         log_path,
         batch.pii_key_for(table, context.runtime.secrets),
+        mailbox,
     )
 
 
@@ -132,26 +133,17 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
     checkpoints.verify(location.checkpoint, table.name, context.pipeline.name)
     batch_log = context.runtime.system_path("batch_log")
     built = inputs.build(context, table)
+    mailbox = batch_counts.open_mailbox()
     try:
-        query = (
-            built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "once", batch_log)))
-            .option("checkpointLocation", location.checkpoint)
-            .queryName(f"{context.pipeline.name}.{table.name}")
-            .trigger(availableNow=True)
-            .start()
-        )
-    except Exception as err:
-        raise checkpoint_error(err, location.checkpoint, context, table) from None
-    failure = None
-    try:
-        query.awaitTermination()
-    except Exception as err:
-        failure = err
+        query, failure = _start_and_await(context, table, built, job(context, table, "once", batch_log, mailbox))
+    finally:
+        delivered = batch_counts.collect(mailbox)
     progress = query.recentProgress
     stats.rows_read = sum(p.get("numInputRows", 0) for p in progress)
-    # Every batch that ran recorded itself. numInputRows alone cannot tell whether one did: a union of
-    # streams whose other side had nothing new may report 0 input rows for a batch that wrote rows.
-    recorded = (
+    # Every batch that ran handed its counts over: to the mailbox when it ran in this process, else to the
+    # batch log. numInputRows alone cannot tell whether one ran: a union of streams whose other side had
+    # nothing new may report 0 input rows for a batch that wrote rows.
+    recorded = delivered or (
         eventlog.read_batches(context.spark, batch_log, context.run_id, context.pipeline.name, table.name)
         if progress or failure is not None
         else []
@@ -169,6 +161,26 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
         raise failure
     if query.exception():
         raise MedallionError(f"{table.name}: streaming query failed: {query.exception()}")
+
+
+def _start_and_await(context: RunContext, table: Table, built, batch_job: batch.BatchJob):
+    """Run the table's query to the end of its available input: (the query, the error it ended with)."""
+    location = context.location(table)
+    try:
+        query = (
+            built.writeStream.foreachBatch(batch.for_each_batch(batch_job))
+            .option("checkpointLocation", location.checkpoint)
+            .queryName(f"{context.pipeline.name}.{table.name}")
+            .trigger(availableNow=True)
+            .start()
+        )
+    except Exception as err:
+        raise checkpoint_error(err, location.checkpoint, context, table) from None
+    try:
+        query.awaitTermination()
+    except Exception as err:
+        return query, err
+    return query, None
 
 
 def _original(text: str) -> Exception:

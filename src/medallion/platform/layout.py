@@ -8,6 +8,7 @@ Under the storage root (a local folder or an ``abfss://`` URL)::
     <root>/_checkpoints/<pipeline>/<table>     a streaming table's checkpoint
     <root>/_staging/<pipeline>/<table>/<what>  rows of one table's run, computed once and read back
     <root>/_system/<name>                      the event log, the batch log, run locks
+    <root>/_system/last_runs/<pipeline>        each table's last run, as the event log says (a cache)
     <root>/_test_runs/<run id>                 the storage root of an isolated test run
     <root>/_warehouse, <root>/_derby           the local metastore (local runtime only)
     <root>/mlflow                              the local MLflow tracking store and model registry
@@ -32,6 +33,7 @@ STAGING = "_staging"
 SYSTEM = "_system"
 TEST_RUNS = "_test_runs"
 LOCKS = "locks"
+LAST_RUNS = "last_runs"
 MLFLOW = "mlflow"
 WAREHOUSE = "_warehouse"
 METASTORE = "_derby"
@@ -90,6 +92,11 @@ def system(root: str, name: str) -> str:
 def lock(root: str, pipeline: str) -> str:
     """A pipeline's run lock (local runs)."""
     return join(root, SYSTEM, LOCKS, f"{pipeline}.lock")
+
+
+def last_runs(root: str, pipeline: str) -> str:
+    """What each table of a pipeline consumed in its last successful run (engine.last_runs)."""
+    return join(root, SYSTEM, LAST_RUNS, pipeline)
 
 
 def isolated_root(base: str, run_id: str) -> str:
