@@ -122,8 +122,11 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
             result = scd2_counts(result)
         # A keyed merge that committed read one row per key: its source count tells duplicates apart.
         # Only a write that committed nothing needs our own count of the batch's distinct keys.
+        # (A batch that accepted nothing holds no key: no job is needed to say so.)
         merged = result.committed and result.source_rows is not None
-        distinct_keys = quality.distinct_keys(checked, rules, job.keys) if job.keys and not merged else None
+        distinct_keys = None
+        if job.keys and not merged:
+            distinct_keys = quality.distinct_keys(checked, rules, job.keys) if accepted_count else 0
         duplicates, unchanged = eventlog.reconcile_write(
             job.writer, accepted_count, distinct_keys, result, keyed=bool(job.keys)
         )

@@ -177,6 +177,8 @@ def read_batches(spark: SparkSession, path: str, run_id: str, pipeline: str, tab
     ordered here, not by a Spark sort (which would add a sampling job and a shuffle to every table's run)."""
     from pyspark.sql import functions as F
 
+    if not io.table_exists(spark, path):  # no batch ever recorded itself there (a classic session's never do)
+        return []
     rows = (
         spark.read.format("delta")
         .load(path)

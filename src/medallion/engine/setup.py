@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pyspark.sql.types import StructType
@@ -47,7 +48,7 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
     (``existing`` names them when the caller already knows). Returns the tables created."""
     spark = runtime.spark
     schemas: dict[str, StructType] = {}
-    created = []
+    created: list[Table] = []
     waiting: set[str] = set()  # tables whose model is not trained yet, and what reads them
 
     def schema_of(table: Table) -> StructType:
@@ -71,10 +72,28 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
         except models.NoModelVersion:
             waiting.add(table.name)
             continue
+        created.append(table)
+    _create_empty(runtime, pipeline, created, schemas)
+    return [table.name for table in created]
+
+
+CREATING_AT_ONCE = 4
+
+
+def _create_empty(runtime: Runtime, pipeline: Pipeline, tables: list[Table], schemas: dict[str, StructType]) -> None:
+    """Create ``tables`` empty, a few at a time (each creation is mostly waiting for its storage and its
+    commit, not computing), then register them by name one by one."""
+    spark = runtime.spark
+    locations = [runtime.location(pipeline.name, table.layer, table.name) for table in tables]
+
+    def create(table: Table, location) -> None:
         io.create_if_missing(spark, location, schemas[table.name], table.partition_by, table.comment)
+
+    with ThreadPoolExecutor(max_workers=CREATING_AT_ONCE) as pool:
+        for done in [pool.submit(create, table, location) for table, location in zip(tables, locations)]:
+            done.result()
+    for location in locations:
         io.register(spark, location)
-        created.append(table.name)
-    return created
 
 
 def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: dict):

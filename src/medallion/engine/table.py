@@ -205,9 +205,10 @@ def count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
 
 
 def _written(context: RunContext, table: Table, version_before: int):
-    """The rows this run wrote, for a uniqueness check (None for a table the run created, where every row is
-    new, and for a table without one: no other check reads them)."""
-    if version_before < 0 or not any(check.kind == "unique" for check in table.checks):
+    """The rows this run wrote, for a uniqueness check. None (the check reads the whole table, always right)
+    where that costs no more: a table the run created or found at version 0, the empty table setup creates,
+    so nearly every row is new; and a table without a uniqueness check: no other check reads them."""
+    if version_before <= 0 or not any(check.kind == "unique" for check in table.checks):
         return None
     version_after = changes.version(context, table.name)
     return io.rows_written(context.spark, context.location(table).path, version_before, version_after)
