@@ -9,12 +9,15 @@ whatever the storage: local disk, ``abfss://`` or a Unity Catalog volume). A com
 ``commitInfo`` action of its JSON file, and the files a run's commits added are their ``add`` actions.
 
 Where the log folders cannot be listed (a storage that refuses it), ``DESCRIBE HISTORY`` answers instead.
+Where the Spark driver is this very process (a classic session, not Spark Connect) and the table is on
+its local disk, the log is listed and read directly: what the driver's listing would find, without a job.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from urllib.parse import unquote, urlparse
 
 from pyspark.sql import SparkSession
@@ -29,9 +32,11 @@ GLOB_SPECIALS = "\\{}[]*?,"
 def versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
     """Each table's current version (-1 where there is no Delta table), keyed by the paths given."""
     paths = list(dict.fromkeys(paths))
+    found = {path: _local_version(folder) for path in paths if (folder := _on_driver_disk(spark, path)) is not None}
+    paths = [path for path in paths if path not in found]
     # A path holding glob characters cannot join the one pattern: its history answers (not our layout's names).
     globbed = [path for path in paths if not any(c in GLOB_SPECIALS for c in path.split("://")[-1])]
-    found = {path: _history_version(spark, path) for path in paths if path not in globbed}
+    found |= {path: _history_version(spark, path) for path in paths if path not in globbed}
     if not globbed:
         return found
     try:
@@ -51,15 +56,18 @@ def version(spark: SparkSession, path: str) -> int:
 def commit(spark: SparkSession, path: str, version: int) -> dict:
     """Operation, metrics and user metadata of one commit, from its file in the log."""
     file = _commit_file(path, version)
-    info = spark.read.schema(COMMIT_INFO_SCHEMA).json(file).where("commitInfo IS NOT NULL").first()
-    if info is None:
+    if (folder := _on_driver_disk(spark, path)) is not None:
+        commit_info = next((a["commitInfo"] for a in _local_actions(folder, version) if "commitInfo" in a), None)
+    else:
+        info = spark.read.schema(COMMIT_INFO_SCHEMA).json(file).where("commitInfo IS NOT NULL").first()
+        commit_info = info["commitInfo"].asDict() if info is not None else None
+    if commit_info is None:
         return {"version": version, "operation": None, "metrics": {}, "user_metadata": None}
-    commit_info = info["commitInfo"]
     return {
         "version": version,
-        "operation": commit_info["operation"],
-        "metrics": dict(commit_info["operationMetrics"] or {}),
-        "user_metadata": commit_info["userMetadata"],
+        "operation": commit_info.get("operation"),
+        "metrics": dict(commit_info.get("operationMetrics") or {}),
+        "user_metadata": commit_info.get("userMetadata"),
     }
 
 
@@ -68,6 +76,9 @@ def files_added(spark: SparkSession, path: str, after: int, through: int) -> lis
     commits wrote are in them (a MERGE rewrites the files it touches, so rows it kept may be there too)."""
     if through <= after:
         return []
+    if (folder := _on_driver_disk(spark, path)) is not None:
+        actions = [a for version in range(after + 1, through + 1) for a in _local_actions(folder, version)]
+        return sorted({unquote(a["add"]["path"]).rsplit("/", 1)[-1] for a in actions if "add" in a})
     commits = [_commit_file(path, version) for version in range(after + 1, through + 1)]
     added = spark.read.schema("add STRUCT<path: STRING>").json(commits).where("add IS NOT NULL")
     return sorted({unquote(row["path"]).rsplit("/", 1)[-1] for row in added.select("add.path").collect()})
@@ -79,12 +90,46 @@ CREATION_SCHEMA = "commitInfo STRUCT<operation: STRING>, metaData STRUCT<schemaS
 def creation(spark: SparkSession, path: str) -> tuple[str | None, StructType | None]:
     """The operation of the table's first commit (version 0) and the schema it gave the table."""
     operation, schema = None, None
-    for action in spark.read.schema(CREATION_SCHEMA).json(_commit_file(path, 0)).collect():
-        if action["commitInfo"] is not None:
-            operation = action["commitInfo"]["operation"]
-        if action["metaData"] is not None and action["metaData"]["schemaString"]:
+    if (folder := _on_driver_disk(spark, path)) is not None:
+        actions = _local_actions(folder, 0)
+    else:
+        actions = [
+            row.asDict(recursive=True)
+            for row in spark.read.schema(CREATION_SCHEMA).json(_commit_file(path, 0)).collect()
+        ]
+    for action in actions:
+        if action.get("commitInfo") is not None:
+            operation = action["commitInfo"].get("operation")
+        if action.get("metaData") is not None and action["metaData"].get("schemaString"):
             schema = StructType.fromJson(json.loads(action["metaData"]["schemaString"]))
     return operation, schema
+
+
+def _on_driver_disk(spark: SparkSession, path: str) -> str | None:
+    """The table's folder on this machine's disk when Spark's driver is this process (a classic session)
+    and the path names local storage (no scheme, or ``file:``); else None: the log is read through Spark."""
+    if type(spark).__module__.startswith("pyspark.sql.connect"):  # the driver is a server elsewhere
+        return None
+    parsed = urlparse(path)
+    if parsed.scheme == "":
+        return path
+    return parsed.path if parsed.scheme == "file" else None
+
+
+def _local_version(folder: str) -> int:
+    """Greatest ``<n>.json`` of the folder's ``_delta_log`` (-1: no log, no Delta table)."""
+    try:
+        names = os.listdir(os.path.join(folder, "_delta_log"))
+    except (FileNotFoundError, NotADirectoryError):
+        return -1
+    numbers = (name.split(".", 1)[0] for name in names if name.endswith(".json"))
+    return max((int(number) for number in numbers if number.isdigit()), default=-1)
+
+
+def _local_actions(folder: str, version: int) -> list[dict]:
+    """The actions of one commit: its file holds one JSON action per line."""
+    with open(os.path.join(folder, "_delta_log", f"{version:020d}.json"), encoding="utf-8") as commit_file:
+        return [json.loads(line) for line in commit_file if line.strip()]
 
 
 def _commit_file(path: str, version: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from medallion.declare.pipeline import get_pipeline
 from medallion.io import table_exists
 from medallion.platform.runtime import Runtime
@@ -34,14 +36,21 @@ def _cell(value) -> str:
     return str(value)
 
 
+COUNTING_AT_ONCE = 4
+
+
 def table_counts(runtime: Runtime, pipeline_name: str) -> list[list]:
+    """Layer, name and row count (None: not created yet) of each of the pipeline's tables. The counts run a
+    few at a time: counting a small table is mostly loading its log, not computing."""
     spark = runtime.spark
-    rows = []
-    for table in get_pipeline(pipeline_name).ordered():
-        location = runtime.location(pipeline_name, table.layer, table.name)
-        count = spark.read.format("delta").load(location.path).count() if table_exists(spark, location.path) else None
-        rows.append([table.layer.value, location.name, count])
-    return rows
+    locations = [runtime.location(pipeline_name, t.layer, t.name) for t in get_pipeline(pipeline_name).ordered()]
+
+    def count(path: str) -> int | None:
+        return spark.read.format("delta").load(path).count() if table_exists(spark, path) else None
+
+    with ThreadPoolExecutor(max_workers=COUNTING_AT_ONCE) as pool:
+        counts = list(pool.map(count, [location.path for location in locations]))
+    return [[location.layer.value, location.name, n] for location, n in zip(locations, counts)]
 
 
 def print_counts(runtime: Runtime, pipeline_name: str) -> None:

@@ -1,8 +1,20 @@
-"""Table versions and commit metrics read from the tables' transaction logs, many tables in one listing."""
+"""Table versions and commit metrics read from the tables' transaction logs, many tables in one listing.
+
+Each test runs twice: the log read from the driver's disk (a classic session on local storage), and read
+through Spark (a Spark Connect session, or a table in cloud storage)."""
 
 from __future__ import annotations
 
+import pytest
+
 from medallion import delta_log
+
+
+@pytest.fixture(autouse=True, params=["driver disk", "through spark"])
+def log_reader(request, monkeypatch):
+    if request.param == "through spark":
+        monkeypatch.setattr(delta_log, "_on_driver_disk", lambda spark, path: None)
+    return request.param
 
 
 def _write(spark, path: str, rows: int, times: int = 1) -> None:
