@@ -55,10 +55,10 @@ def version(spark: SparkSession, path: str) -> int:
 
 def commit(spark: SparkSession, path: str, version: int) -> dict:
     """Operation, metrics and user metadata of one commit, from its file in the log."""
-    file = _commit_file(path, version)
     if (folder := _on_driver_disk(spark, path)) is not None:
         commit_info = next((a["commitInfo"] for a in _local_actions(folder, version) if "commitInfo" in a), None)
     else:
+        file = _commit_file(path, version)
         info = spark.read.schema(COMMIT_INFO_SCHEMA).json(file).where("commitInfo IS NOT NULL").first()
         commit_info = info["commitInfo"].asDict() if info is not None else None
     if commit_info is None:
@@ -110,10 +110,7 @@ def _on_driver_disk(spark: SparkSession, path: str) -> str | None:
     and the path names local storage (no scheme, or ``file:``); else None: the log is read through Spark."""
     if type(spark).__module__.startswith("pyspark.sql.connect"):  # the driver is a server elsewhere
         return None
-    parsed = urlparse(path)
-    if parsed.scheme == "":
-        return path
-    return parsed.path if parsed.scheme == "file" else None
+    return _path_part(path) if urlparse(path).scheme in ("", "file") else None
 
 
 def _local_version(folder: str) -> int:

@@ -11,10 +11,11 @@ from medallion import delta_log
 
 
 @pytest.fixture(autouse=True, params=["driver disk", "through spark"])
-def log_reader(request, monkeypatch):
+def log_reader(request, monkeypatch, spark, tmp_path):
     if request.param == "through spark":
         monkeypatch.setattr(delta_log, "_on_driver_disk", lambda spark, path: None)
-    return request.param
+    else:  # the tests' classic session on local storage: the log really is read from the disk
+        assert delta_log._on_driver_disk(spark, "file:" + str(tmp_path)) == str(tmp_path)
 
 
 def _write(spark, path: str, rows: int, times: int = 1) -> None:
