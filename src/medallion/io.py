@@ -16,6 +16,7 @@ Every write is idempotent, so a replayed streaming batch or a re-run changes not
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -352,6 +353,14 @@ def append_rows(
 
 
 COMPACT_LOG_EVERY = 50
+APPEND_ATTEMPTS = 5
+# What Delta raises when a concurrent commit created the table or changed its schema or protocol.
+SCHEMA_RACES = (
+    "DELTA_PROTOCOL_CHANGED",
+    "DELTA_METADATA_CHANGED",
+    "ProtocolChangedException",
+    "MetadataChangedException",
+)
 
 
 def append_log(df: DataFrame, path: str) -> int:
@@ -362,13 +371,36 @@ def append_log(df: DataFrame, path: str) -> int:
     would make every later write of the log slower (each reads that state). Each append is one file, and
     every ``COMPACT_LOG_EVERY`` versions the log's small files are compacted, so reading the log (every run
     reads it when its cache of last runs is stale) does not slow down with its age. Returns the log's
-    version after the append (and its compaction)."""
-    df.coalesce(1).write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+    version after the append (and its compaction).
+
+    Writers append at once (the streams of a run, each from its own batches; runs of other pipelines).
+    Blind appends never conflict with each other, but the first append creates the table and an append
+    with new columns changes its schema, and a writer that raced one of those loses its commit. Its rows
+    were not committed, so the append is simply made again."""
+    _again_after_a_schema_race(
+        lambda: df.coalesce(1).write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+    )
     version = table_version(df.sparkSession, path)
     if version > 0 and version % COMPACT_LOG_EVERY == 0:
-        df.sparkSession.sql(f"OPTIMIZE {quoted(path)}")
+        try:
+            df.sparkSession.sql(f"OPTIMIZE {quoted(path)}")
+        except Exception as err:  # two writers that both saw this version: the other one compacts
+            if "Concurrent" not in str(err) and "DELTA_CONCURRENT" not in str(err):
+                raise
         version = table_version(df.sparkSession, path)
     return version
+
+
+def _again_after_a_schema_race(append: Callable[[], None]) -> None:
+    """Run ``append``, and again when its commit lost a race with a commit that created the table or
+    changed its schema: the lost commit wrote nothing, so making it again is the same append."""
+    for attempt in range(1, APPEND_ATTEMPTS + 1):
+        try:
+            append()
+            return
+        except Exception as err:
+            if attempt == APPEND_ATTEMPTS or not any(marker in str(err) for marker in SCHEMA_RACES):
+                raise
 
 
 def staged(df: DataFrame, path: str) -> DataFrame:
@@ -421,7 +453,9 @@ def _append(
     writer = df.write.format("delta").mode("append").option("txnAppId", writer_id).option("txnVersion", batch_version)
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
-    writer.partitionBy(*partition_by).save(path)
+    # The streams of a pipeline share its quarantine table, and on Spark Connect their batches run in
+    # separate processes: the first ones race to create it. The writer id makes a repeat harmless.
+    _again_after_a_schema_race(lambda: writer.partitionBy(*partition_by).save(path))
     result = _metrics_since(spark, path, before)
     # Delta skipped a (writer, version) it had committed before: a replayed batch, nothing written.
     return result if result.committed else WriteResult(replayed=True, version=before)

@@ -1,5 +1,6 @@
 """The write modes of the one Delta writer, each applied twice to prove idempotence."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from medallion import io
@@ -123,3 +124,14 @@ def test_an_append_only_log_is_compacted_every_few_versions_and_keeps_every_row(
     detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()
     rows = sorted(r.id for r in spark.read.format("delta").load(path).collect())
     assert (detail["numFiles"], rows) == (1, [i for run in range(4) for i in range(run * 10, run * 10 + 5)])
+
+
+def test_appends_racing_to_create_a_log_all_land(spark, tmp_path):
+    """The streams of a run each append their batches' rows to the event log; on a new lakehouse they race
+    to create it, and the appends that lose the race are made again."""
+    path = str(tmp_path / "raced_log")
+    writers = 4
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(lambda w: io.append_log(spark.range(w * 10, w * 10 + 3), path), range(writers)))
+    rows = sorted(r.id for r in spark.read.format("delta").load(path).collect())
+    assert rows == [w * 10 + i for w in range(writers) for i in range(3)]
