@@ -16,7 +16,7 @@ Every write is idempotent, so a replayed streaming batch or a re-run changes not
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -36,6 +36,7 @@ from medallion.declare.tables import (
     UpdateIfNewer,
     WriteMode,
 )
+from medallion.key_ranges import KeyRange, target_condition
 from medallion.platform import failpoints
 from medallion.platform.runtime import TableLocation
 
@@ -139,8 +140,11 @@ def write(
     writer_id: str,
     batch_version: int,
     partition_by: tuple[str, ...] = (),
+    key_ranges: Mapping[str, KeyRange] | None = None,
 ) -> WriteResult:
-    """Write one batch with the table's write mode; returns rows inserted and updated."""
+    """Write one batch with the table's write mode; returns rows inserted and updated. ``key_ranges``: the
+    range of each key column in ``df``, when known, so a keyed merge reads only the target files that
+    can hold those keys (medallion.key_ranges)."""
     spark = df.sparkSession
     if isinstance(mode, Append):
         return _append(df, location.path, writer_id, batch_version, partition_by)
@@ -165,7 +169,8 @@ def write(
     source, clauses = _merge_plan(df, mode)
     if not isinstance(mode, SurrogateKey) and _appendable_to_empty(spark, location.path, before, source.schema):
         return _first_write(source, location.path, writer_id, batch_version, partition_by)
-    _merge(spark, location.path, source, _on(mode.keys), clauses)
+    bounded = "" if isinstance(mode, SurrogateKey) else target_condition(key_ranges or {})
+    _merge(spark, location.path, source, " AND ".join(c for c in (_on(mode.keys), bounded) if c), clauses)
     return _metrics_since(spark, location.path, before)
 
 

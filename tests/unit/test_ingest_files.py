@@ -79,11 +79,25 @@ def test_parse_json_of_a_column(spark):
     values = spark.createDataFrame(
         [('{"id": 1}',), ('{"id": 1.5}',), (None,), ('{"id": 2, "x": true}',)], "value STRING"
     )
-    value, corrupt, rescued = parse_json("value", "id BIGINT")
-    parsed = values.select(value["id"].alias("id"), corrupt.alias("corrupt"), rescued.alias("rescued")).collect()
+    json = parse_json(values, "value", "id BIGINT")
+    parsed = json.frame.select(
+        json.value["id"].alias("id"), json.corrupt.alias("corrupt"), json.rescued.alias("rescued")
+    ).collect()
     assert [tuple(r) for r in parsed] == [
         (1, None, None),
         (None, '{"id": 1.5}', None),
         (None, None, None),
         (2, None, '{"x":"true"}'),
     ]
+
+
+def test_a_line_is_parsed_once_however_many_columns_read_the_parse(spark, capsys):
+    values = spark.createDataFrame([('{"id": 1, "x": 2}',)], "value STRING")
+    json = parse_json(values, "value", "id BIGINT")
+    selected = json.frame.select(json.value.alias("v"), json.corrupt.alias("c"), json.rescued.alias("r"))
+    selected.explain(extended=True)
+    optimized = capsys.readouterr().out.split("== Optimized Logical Plan ==")[1].split("== Physical Plan ==")[0]
+    # One parse against the schema; the only other, as a map, is for a line with undeclared fields.
+    assert optimized.count("from_json(StructField(id") == 1
+    assert optimized.count("from_json(") == 2
+    assert [tuple(r) for r in selected.collect()] == [((1,), None, '{"x":"2"}')]

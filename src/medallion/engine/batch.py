@@ -104,7 +104,7 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
     checked = quality.with_failed_rules(batch, rules)
     checked = personal_data.apply_policy(checked, job.personal_data, job.pii_key).persist()
     try:
-        measured = quality.measure(checked, rules)
+        measured = quality.measure(checked, rules, job.keys)
         quality.enforce_fail_rules(measured, rules, job.writer)
         drift = quality.drift(checked) if measured.rescued else {}
         if measured.quarantined:
@@ -113,7 +113,9 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
             failpoints.hit("between_writes", job.table)
         accepted = final_columns(quality.accepted_rows(checked, rules), keep_rescued=job.source is not None)
         if measured.rows_in > measured.quarantined:
-            result = io.write(accepted, job.location, job.write, job.writer, batch_id, job.partition_by)
+            result = io.write(
+                accepted, job.location, job.write, job.writer, batch_id, job.partition_by, measured.key_ranges
+            )
         else:  # an empty batch (e.g. one that only advances a watermark) writes nothing
             result = io.WriteResult()
         failpoints.hit("after_sink_commit", job.table)

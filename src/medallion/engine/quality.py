@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from medallion import key_ranges
 from medallion.declare.tables import Check, Expectation, FileSource
 from medallion.errors import ExpectationFailed, MedallionError
+from medallion.key_ranges import KeyRange
 from medallion.sources.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
 
 FAILED = "_failed_rules"
@@ -38,6 +40,9 @@ class BatchQuality:
     broken: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     rescued: int = 0
+    # The range of each key column among the accepted rows: a keyed merge reads only the target files
+    # that can hold them (medallion.key_ranges).
+    key_ranges: dict[str, KeyRange] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------ rules
@@ -83,21 +88,24 @@ def with_failed_rules(df: DataFrame, expectations: tuple[Expectation, ...]) -> D
     return df.withColumn(FAILED, F.filter(F.array(*checks), lambda name: name.isNotNull()))
 
 
-def measure(checked: DataFrame, expectations: tuple[Expectation, ...]) -> BatchQuality:
+def measure(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tuple[str, ...] = ()) -> BatchQuality:
     """One aggregation over the checked batch (no shuffle): total rows, rows breaking each rule, rows to
-    quarantine and rows carrying rescued (undeclared) fields."""
+    quarantine, rows carrying rescued (undeclared) fields and the range of each of ``keys`` among the
+    accepted rows."""
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     accepted = ~_breaks_any(drop_rules)
     aggregates = [F.count(F.lit(1)).alias("rows_in"), _count_if(~accepted).alias("quarantined")]
     aggregates += [_count_if(F.array_contains(FAILED, e.name)).alias(f"rule_{i}") for i, e in enumerate(expectations)]
     if RESCUED in checked.columns:
         aggregates.append(_count_if(F.col(RESCUED).isNotNull()).alias("rescued"))
+    aggregates += key_ranges.aggregates(checked.schema, keys, accepted)
     row = checked.agg(*aggregates).collect()[0]  # an aggregate has exactly one row
     return BatchQuality(
         rows_in=row["rows_in"],
         quarantined=row["quarantined"] or 0,
         broken={e.name: row[f"rule_{i}"] or 0 for i, e in enumerate(expectations)},
         rescued=(row["rescued"] or 0) if RESCUED in checked.columns else 0,
+        key_ranges=key_ranges.from_row(row, checked.schema, keys),
     )
 
 

@@ -18,6 +18,7 @@ line than the schema: its lines are quarantined whole (rule ``parsed``) until th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -82,28 +83,54 @@ def require_folder(settings: Settings, source: FileSource, pipeline: str) -> Non
         )
 
 
-def parse_json(text: Column | str, schema: str, options: dict | None = None) -> tuple[Column, Column, Column]:
-    """Parse JSON text against a DDL ``schema`` without losing anything: returns ``(value, corrupt,
-    rescued)`` where ``value`` is the parsed struct, ``corrupt`` the raw text when it is not JSON, not an
-    object, has a value of the wrong type or bytes that are not UTF-8 (NULL otherwise), and ``rescued`` a
-    JSON object of the top-level fields the schema does not declare (NULL when there are none).
+@dataclass(frozen=True)
+class ParsedJson:
+    """What :func:`parse_json` gives: ``frame`` (the input with the parse in working columns) and, to select
+    from it, ``value`` (the parsed struct), ``corrupt`` and ``rescued``."""
+
+    frame: DataFrame
+    value: Column
+    corrupt: Column
+    rescued: Column
+
+
+def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict | None = None) -> ParsedJson:
+    """Parse the JSON text ``text`` of ``frame`` against a DDL ``schema`` without losing anything: ``value``
+    is the parsed struct, ``corrupt`` the raw text when it is not JSON, not an object, has a value of the
+    wrong type or bytes that are not UTF-8 (NULL otherwise), and ``rescued`` a JSON object of the top-level
+    fields the schema does not declare (NULL when there are none).
 
     Pipelines use it for JSON inside a column (e.g. a Kafka message value), so a changed type is
-    quarantined instead of becoming NULL."""
+    quarantined instead of becoming NULL.
+
+    Each line is parsed once: the parse is a column of a projection of its own, which Spark does not merge
+    into the expressions reading it (it would parse once per reference: a third of the cost)."""
     text = F.col(text) if isinstance(text, str) else text
     declared = struct_type(schema)
     with_corrupt = StructType([*declared.fields, StructField(CORRUPT, StringType())])
-    parsed = F.from_json(
-        text, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **(options or {})}
-    )
     raw = text.cast("binary")
-    not_utf8 = raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")
-    corrupt = F.when(text.isNull(), F.lit(None)).when(parsed.isNull() | not_utf8, text).otherwise(parsed[CORRUPT])
-    value = F.struct(*[parsed[f.name].alias(f.name) for f in declared.fields])
+    parsed = frame.select(
+        "*",
+        text.alias(_JSON_TEXT),
+        F.from_json(
+            text, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, **(options or {})}
+        ).alias(_JSON),
+        (raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")).alias(_JSON_NOT_UTF8),
+    )
+    line, json, not_utf8 = F.col(_JSON_TEXT), F.col(_JSON), F.col(_JSON_NOT_UTF8)
+    corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8, line).otherwise(json[CORRUPT])
+    value = F.struct(*[json[f.name].alias(f.name) for f in declared.fields])
     known = F.array(*[F.lit(f.name) for f in declared.fields])
-    extra = F.map_filter(F.from_json(text, "map<string,string>"), lambda key, _value: ~F.array_contains(known, key))
-    rescued = F.when(corrupt.isNull() & (F.size(extra) > 0), F.to_json(extra))
-    return value, corrupt, rescued
+    # The keys alone tell whether a line has undeclared fields: only such a line is parsed as a map.
+    has_extra = F.size(F.array_except(F.json_object_keys(line), known)) > 0
+    extra = F.map_filter(F.from_json(line, "map<string,string>"), lambda key, _value: ~F.array_contains(known, key))
+    not_corrupt = line.isNotNull() & json.isNotNull() & ~not_utf8 & json[CORRUPT].isNull()
+    rescued = F.when(not_corrupt & has_extra, F.to_json(extra))
+    return ParsedJson(parsed, value, corrupt, rescued)
+
+
+# Working columns of a parse (names starting with "_" never reach a table; see engine.batch.final_columns).
+_JSON_TEXT, _JSON, _JSON_NOT_UTF8 = "_json_text", "_json", "_json_not_utf8"
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -141,10 +168,9 @@ def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
     """The source's declared columns (+ corrupt/rescued), ``source_file`` and ``load_time``."""
     metadata = [F.col("_metadata.file_path").alias("source_file"), F.current_timestamp().alias("load_time")]
     if _reads_json_as_text(source):
-        lines = frame.where(F.trim("value") != "")
-        value, corrupt, rescued = parse_json("value", source.schema, dict(source.options))
-        columns = [_field_or_folder_value(value, f) for f in struct_type(source.schema).fields]
-        return lines.select(*columns, corrupt.alias(CORRUPT), rescued.alias(RESCUED), *metadata)
+        lines = parse_json(frame.where(F.trim("value") != ""), "value", source.schema, dict(source.options))
+        columns = [_field_or_folder_value(lines.value, f) for f in struct_type(source.schema).fields]
+        return lines.frame.select(*columns, lines.corrupt.alias(CORRUPT), lines.rescued.alias(RESCUED), *metadata)
     if source.format == "csv":
         return frame.select(*[c for c in frame.columns if c != CORRUPT], _csv_corrupt(frame).alias(CORRUPT), *metadata)
     return frame.select("*", *metadata)

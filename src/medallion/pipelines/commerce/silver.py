@@ -44,15 +44,14 @@ VALUE_PARSED = expect_or_drop("value_parsed", "_corrupt_record IS NULL")
 def message_values(messages: DataFrame, schema: str) -> DataFrame:
     """The declared fields of each message's JSON value, beside its lineage and, when it does not parse,
     its raw text (``_corrupt_record``) and bytes (``_raw_value``)."""
-    text = F.col("value").cast("string")
-    value, corrupt, rescued = parse_json(text, schema)
+    values = parse_json(messages, F.col("value").cast("string"), schema)
     lineage = F.concat_ws("", "topic", F.lit("/"), "partition", F.lit("@"), "offset")
-    return messages.select(
-        value.alias("v"),
+    return values.frame.select(
+        values.value.alias("v"),
         F.base64("value").alias("_raw_value"),
         lineage.alias("_source"),
-        corrupt.alias("_corrupt_record"),
-        rescued.alias("_rescued_data"),
+        values.corrupt.alias("_corrupt_record"),
+        values.rescued.alias("_rescued_data"),
     )
 
 

@@ -52,15 +52,15 @@ VALUE_PARSED = expect_or_drop("value_parsed", "_corrupt_record IS NULL")
 def topic_values(multiplex: DataFrame, topic: str, schema: str) -> DataFrame:
     """The parsed ``value`` of one topic's messages (``v``), beside the envelope columns, the raw value
     when it does not parse (``_corrupt_record``) and its undeclared fields (``_rescued_data``)."""
-    value, corrupt, rescued = parse_json("value", schema)
+    messages = parse_json(multiplex.where(F.col("topic") == topic), "value", schema)
     lineage = F.concat_ws("", "source_file", F.lit("#"), "topic", F.lit("/"), "partition", F.lit("@"), "offset")
-    return multiplex.where(F.col("topic") == topic).select(
-        value.alias("v"),
+    return messages.frame.select(
+        messages.value.alias("v"),
         "value",
         "offset",
         lineage.alias("_source"),
-        corrupt.alias("_corrupt_record"),
-        rescued.alias("_rescued_data"),
+        messages.corrupt.alias("_corrupt_record"),
+        messages.rescued.alias("_rescued_data"),
     )
 
 
