@@ -169,8 +169,7 @@ def write(
     source, clauses = _merge_plan(df, mode)
     if not isinstance(mode, SurrogateKey) and _appendable_to_empty(spark, location.path, before, source.schema):
         return _first_write(source, location.path, writer_id, batch_version, partition_by)
-    bounded = "" if isinstance(mode, SurrogateKey) else target_condition(key_ranges or {})
-    _merge(spark, location.path, source, " AND ".join(c for c in (_on(mode.keys), bounded) if c), clauses)
+    _merge(spark, location.path, source, _on(mode.keys, key_ranges), clauses)
     return _metrics_since(spark, location.path, before)
 
 
@@ -466,9 +465,12 @@ def _append(
     return result if result.committed else WriteResult(replayed=True, version=before)
 
 
-def _on(keys: tuple[str, ...]) -> str:
-    # NULL-safe equality: a NULL key must match itself, or a replay would insert it again.
-    return " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+def _on(keys: tuple[str, ...], key_ranges: Mapping[str, KeyRange] | None = None) -> str:
+    # NULL-safe equality: a NULL key must match itself, or a replay would insert it again. The target's
+    # keys bounded by the batch's ranges change no match and let Delta skip files (medallion.key_ranges).
+    equal = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    bounded = target_condition(key_ranges or {})
+    return f"{equal} AND {bounded}" if bounded else equal
 
 
 def _metrics_since(spark: SparkSession, path: str, before: int) -> WriteResult:

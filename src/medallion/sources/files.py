@@ -124,8 +124,7 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
     # The keys alone tell whether a line has undeclared fields: only such a line is parsed as a map.
     has_extra = F.size(F.array_except(F.json_object_keys(line), known)) > 0
     extra = F.map_filter(F.from_json(line, "map<string,string>"), lambda key, _value: ~F.array_contains(known, key))
-    not_corrupt = line.isNotNull() & json.isNotNull() & ~not_utf8 & json[CORRUPT].isNull()
-    rescued = F.when(not_corrupt & has_extra, F.to_json(extra))
+    rescued = F.when(corrupt.isNull() & has_extra, F.to_json(extra))
     return ParsedJson(parsed, value, corrupt, rescued)
 
 
