@@ -10,8 +10,13 @@ STAMP := $(VENV)/.installed
 run: setup
 	$(BIN)/python -m medallion.demo fitness
 
+# The suite runs in $(TEST_WORKERS) processes, each with its own Spark session (a driver of up to 4 GiB); which
+# tests share a process is decided in tests/conftest.py (the tests of the project's servers share one).
+TEST_WORKERS ?= 2
+IN_WORKERS := -n $(TEST_WORKERS) --dist loadgroup
+
 test: system setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest $(IN_WORKERS) tests
 
 # The databricks profile (tests/conftest.py): the session is a Spark Connect session on the project's own
 # server (scripts/spark-connect.sh, started and stopped by the run, port $MEDALLION_CONNECT_PORT), as on
@@ -25,10 +30,10 @@ test-connect: system setup
 	$(BIN)/python -m pytest --profile databricks $(CONNECT_TESTS)
 
 unit: setup
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest $(IN_WORKERS) tests/unit
 
 integration: system setup
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest $(IN_WORKERS) tests/integration
 
 setup: $(STAMP) jars
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -76,9 +76,11 @@ def create_landing_volume() -> Path:
     return volume
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Tests of the databricks profile only (a Connect run compared with a classic one) are not collected by a
-    classic run: `make test-connect` runs them."""
+    classic run: `make test-connect` runs them. Every test gets its worker group (``pytest -n``)."""
+    assign_worker_groups(items)
     if is_databricks_profile(config):
         return
     deselected = [item for item in items if item.get_closest_marker("databricks_profile")]
@@ -122,3 +124,38 @@ def make_runtime(spark, tmp_path_factory):
         return Runtime(load_settings("local", root=str(root), overrides=overrides), spark=spark)
 
     return make
+
+
+# `make test` runs the suite in two processes (pytest-xdist, `--dist loadgroup`), each with its own Spark
+# session; a group of tests always runs in one of them. The project's servers (one PostgreSQL, one Kafka broker,
+# one Spark Connect server per checkout) are started, stopped on purpose and stopped at the end by the tests
+# that use them, so the modules using a server are one group: no test sees a server the other process stopped.
+# Otherwise a module is a group, as its module fixtures (a whole pipeline run) are built once; a folder whose
+# modules share session fixtures (the reliability suite's clean run) is one group for the same reason.
+SERVER_FIXTURES = frozenset({"postgres_server", "kafka_broker", "connect_url"})
+FOLDERS_SHARING_FIXTURES = frozenset({"reliability"})
+
+
+def assign_worker_groups(items) -> None:
+    servers_of: dict[PurePosixPath, set[str]] = {}
+    for item in items:
+        servers_of.setdefault(module_of(item), set()).update(SERVER_FIXTURES.intersection(item.fixturenames))
+    groups = server_groups({module: servers for module, servers in servers_of.items() if servers})
+    for item in items:
+        module = module_of(item)
+        default = module.parent if module.parent.name in FOLDERS_SHARING_FIXTURES else module
+        item.add_marker(pytest.mark.xdist_group(groups.get(module, str(default))))
+
+
+def module_of(item) -> PurePosixPath:
+    return PurePosixPath(item.nodeid.split("::", 1)[0])  # relative to the project, as pytest prints it
+
+
+def server_groups(servers_of: dict[PurePosixPath, set[str]]) -> dict[PurePosixPath, str]:
+    """A group per set of servers that modules use together: a module using two servers joins their groups."""
+    clusters: list[set[str]] = []
+    for servers in servers_of.values():
+        touching = [cluster for cluster in clusters if cluster & servers]
+        clusters = [cluster for cluster in clusters if not cluster & servers] + [servers.union(*touching)]
+    named = {server: "servers:" + "+".join(sorted(cluster)) for cluster in clusters for server in cluster}
+    return {module: named[next(iter(servers))] for module, servers in servers_of.items()}
