@@ -11,7 +11,7 @@ run: setup
 	$(BIN)/python -m medallion.demo fitness
 
 # The suite runs in $(TEST_WORKERS) processes, each with its own Spark session (a driver of up to 4 GiB); which
-# tests share a process is decided in tests/conftest.py (the tests of the project's servers share one).
+# tests share a process is decided in tests/conftest.py (the tests of each of the project's servers share one).
 TEST_WORKERS ?= 2
 IN_WORKERS := -n $(TEST_WORKERS) --dist loadgroup
 

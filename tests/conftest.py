@@ -79,10 +79,13 @@ def create_landing_volume() -> Path:
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Tests of the databricks profile only (a Connect run compared with a classic one) are not collected by a
-    classic run: `make test-connect` runs them. Every test gets its worker group (``pytest -n``)."""
+    classic run: `make test-connect` runs them. Every test that runs gets its worker group (``pytest -n``)."""
+    if not is_databricks_profile(config):
+        deselect_databricks_only(config, items)
     assign_worker_groups(items)
-    if is_databricks_profile(config):
-        return
+
+
+def deselect_databricks_only(config, items) -> None:
     deselected = [item for item in items if item.get_closest_marker("databricks_profile")]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
