@@ -1,5 +1,6 @@
 """A batch run killed mid-merge, a stream run killed in the middle of a batch, then a restart: the same gold as a clean run (the
-manifest), no message lost or doubled. Each run is a child process with its own JVM, killed for real."""
+manifest), no message lost or doubled. Each killed run is a child process with its own JVM, killed for real; the restart
+ends normally, so it runs in this process."""
 
 import shutil
 import subprocess
@@ -13,20 +14,20 @@ from medallion.platform.config import DEFAULT_CONF_DIR, load_settings
 from medallion.platform.failpoints import CRASH_EXIT_CODE
 from medallion.platform.runtime import Runtime
 from tests.integration.commerce.conftest import assert_gold_equals_manifest, produce
-from tests.support.processes import child_environment
+from tests.support.processes import child_environment, medallion_in_this_process
 
 pytestmark = pytest.mark.integration
 
 
-def medallion(conf_dir, root, *args: str, failpoint: str | None = None) -> subprocess.CompletedProcess:
+def medallion(conf_dir, root, *args: str, failpoint: str | None = None, here: bool = False):
+    """``medallion ARGS --env test --root ROOT`` in a child process, or in this one when ``here``."""
     failpoints = {"MEDALLION_FAILPOINTS": failpoint} if failpoint else {}
     env = child_environment(without=["MEDALLION_FAILPOINTS"], MEDALLION_CONF_DIR=str(conf_dir), **failpoints)
+    argv = [*args, "--env", "test", "--root", str(root)]
+    if here:
+        return medallion_in_this_process(argv, env)
     return subprocess.run(
-        [sys.executable, "-m", "medallion", *args, "--env", "test", "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        env=env,
+        [sys.executable, "-m", "medallion", *argv], capture_output=True, text=True, timeout=1500, env=env
     )
 
 
@@ -60,7 +61,7 @@ def test_a_stream_run_killed_mid_batch_then_restarted_ends_with_the_manifest(com
         conf_dir, root, "run", "commerce", "--mode", "stream", "--timeout", "900", failpoint="after_sink_commit:clicks"
     )
     assert killed.returncode == CRASH_EXIT_CODE, killed.stderr[-3000:]
-    restarted = medallion(conf_dir, root, "run", "commerce")
+    restarted = medallion(conf_dir, root, "run", "commerce", here=True)
     assert restarted.returncode == 0, restarted.stderr[-3000:]
 
     reader = Runtime(load_settings("test", root=root, conf_dir=conf_dir), spark=runtime.spark)

@@ -19,7 +19,7 @@ from medallion.platform.config import CONF_DIR_ENV_VAR, DEFAULT_CONF_DIR, load_s
 from medallion.platform.failpoints import ENV_VAR as FAILPOINTS_ENV_VAR
 from medallion.platform.runtime import Runtime
 from tests.integration.reliability import faults
-from tests.support.processes import child_environment
+from tests.support.processes import child_environment, medallion_in_this_process
 
 CANARY = "canary-3f9c2b71-never-print-me"  # the tokenisation key of every run in this suite
 # Every run of the suite, in this process or a child: the fault data holds a reading an hour late, which
@@ -97,6 +97,11 @@ def medallion(conf_dir: Path, root: Path, *args: str, env: str = "test", timeout
         timeout=timeout,
         env=child_env(conf_dir, **extra_env),
     )
+
+
+def medallion_here(conf_dir: Path, root: Path, *args: str, env: str = "test", **extra_env: str):
+    """The same command as :func:`medallion`, run in this process (a step that does not end its process)."""
+    return medallion_in_this_process([*args, "--env", env, "--root", str(root)], child_env(conf_dir, **extra_env))
 
 
 def prepared_root(clean: CleanRun, root: Path) -> Path:

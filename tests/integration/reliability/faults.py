@@ -197,10 +197,6 @@ def land_set_b(settings: Settings) -> None:
         _write(settings, relative, content)
 
 
-def land_date_lookup(settings: Settings) -> None:
-    producer.land_date_lookup(settings)
-
-
 def _write(settings: Settings, relative: str, content: bytes) -> None:
     """Like the producer: written under a hidden name, then renamed into place."""
     target = Path(settings.landing_path("fitness", relative))

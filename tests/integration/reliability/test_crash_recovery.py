@@ -1,12 +1,13 @@
-"""Crash safety, end to end, in separate processes: each failpoint kills a real `medallion run` (its own
+"""Crash safety, end to end: each failpoint kills a real `medallion run` (a process of its own with its own
 JVM), a plain restart carries on, and the final tables equal those of a clean run row for row.
 
-The chain, on one storage root with set A landed (each step is a new process):
+The chain, on one storage root with set A landed (steps 1 to 4 each a new process, ended by its crash;
+steps 5 and 6 end normally, so they run `medallion` in this process, on the test session's JVM):
 1. crash after kafka_multiplex_bz committed (bronze done, silver not started);
 2. crash between the quarantine write and the table write of the users batch;
 3. SIGKILL of driver and JVM while the user_profile MERGE runs (nothing of it committed);
 4. crash after the workout_bpm batch committed but before its streaming checkpoint did;
-5. an unexpected error (a raising failpoint) in gym_summary: the error path, with a traceback;
+5. an unexpected error (a raising failpoint) in gym_summary: the error path;
 6. a plain restart, reading the key from a secrets file referenced by config → identical to the clean run.
 
 The tokenisation key of every run is a canary; no output, log, table or commit of any step may hold it.
@@ -27,7 +28,7 @@ from medallion.platform.config import load_settings
 from medallion.platform.failpoints import CRASH_EXIT_CODE
 from medallion.platform.runtime import Runtime
 from tests.integration.reliability import faults
-from tests.integration.reliability.conftest import CANARY, SUITE_OVERRIDES, medallion, prepared_root
+from tests.integration.reliability.conftest import CANARY, SUITE_OVERRIDES, medallion, medallion_here, prepared_root
 
 FITNESS = get_pipeline("fitness")
 FAILPOINTS = "MEDALLION_FAILPOINTS"
@@ -51,9 +52,10 @@ def chain(clean_run, conf_dir, canary_secrets_file, tmp_path_factory):
     runtime = Runtime(load_settings("local", root=str(root)), spark=clean_run.runtime.spark)
     steps, seen = {}, {}
 
-    def step(name, failpoint=None, env="test"):
+    def step(name, failpoint=None, env="test", in_a_process_of_its_own=True):
         extra = {FAILPOINTS: failpoint} if failpoint else {}
-        steps[name] = medallion(conf_dir, root, "run", "fitness", env=env, **extra)
+        command = medallion if in_a_process_of_its_own else medallion_here
+        steps[name] = command(conf_dir, root, "run", "fitness", env=env, **extra)
         seen[name] = {t.name: _count(runtime, t.name) for t in FITNESS.ordered()}
         seen[name]["users quarantined"] = _quarantined(runtime, "users")
         seen[name]["user_profile versions"] = _versions(runtime, "user_profile")
@@ -68,8 +70,8 @@ def chain(clean_run, conf_dir, canary_secrets_file, tmp_path_factory):
     step("between_writes", "between_writes:users")
     step("mid_merge", "mid_merge:user_profile")
     step("after_sink_commit", "after_sink_commit:workout_bpm")
-    step("error", "after_sink_commit:gym_summary=raise")
-    step("restart", env="testfile")
+    step("error", "after_sink_commit:gym_summary=raise", in_a_process_of_its_own=False)
+    step("restart", env="testfile", in_a_process_of_its_own=False)
     return root, runtime, steps, seen
 
 
