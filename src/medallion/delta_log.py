@@ -23,6 +23,8 @@ from urllib.parse import unquote, urlparse
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
+from medallion import sessions
+
 LOG = logging.getLogger(__name__)
 
 COMMIT_INFO_SCHEMA = "commitInfo STRUCT<operation: STRING, operationMetrics: MAP<STRING, STRING>, userMetadata: STRING>"
@@ -108,7 +110,7 @@ def creation(spark: SparkSession, path: str) -> tuple[str | None, StructType | N
 def _on_driver_disk(spark: SparkSession, path: str) -> str | None:
     """The table's folder on this machine's disk when Spark's driver is this process (a classic session)
     and the path names local storage (no scheme, or ``file:``); else None: the log is read through Spark."""
-    if type(spark).__module__.startswith("pyspark.sql.connect"):  # the driver is a server elsewhere
+    if sessions.is_connect(spark):  # the driver is a server elsewhere
         return None
     return _path_part(path) if urlparse(path).scheme in ("", "file") else None
 

@@ -145,9 +145,11 @@ def write(
     """Write one batch with the table's write mode; returns rows inserted and updated. ``key_ranges``: the
     range of each key column in ``df``, when known, so a keyed merge reads only the target files that
     can hold those keys (medallion.key_ranges)."""
+    appended = append_if_plain(df, location, mode, writer_id, batch_version, partition_by)
+    if appended is not None:
+        return appended
+    assert not isinstance(mode, Append)  # an Append table's write is always the plain append above
     spark = df.sparkSession
-    if isinstance(mode, Append):
-        return _append(df, location.path, writer_id, batch_version, partition_by)
     before = table_version(spark, location.path)
     if isinstance(mode, Overwrite):
         (
@@ -167,10 +169,34 @@ def write(
     if isinstance(mode, SurrogateKey):
         df = _with_new_surrogate_keys(df, location.path, mode)
     source, clauses = _merge_plan(df, mode)
-    if not isinstance(mode, SurrogateKey) and _appendable_to_empty(spark, location.path, before, source.schema):
-        return _first_write(source, location.path, writer_id, batch_version, partition_by)
     _merge(spark, location.path, source, _on(mode.keys, key_ranges), clauses)
     return _metrics_since(spark, location.path, before)
+
+
+def append_if_plain(
+    df: DataFrame,
+    location: TableLocation,
+    mode: WriteMode,
+    writer_id: str,
+    batch_version: int,
+    partition_by: tuple[str, ...] = (),
+) -> WriteResult | None:
+    """The write of ``df`` when it is a plain append (one pass over ``df``): an ``Append`` table's, or a keyed
+    table's first write while it is still the empty table setup created. None, having written nothing,
+    when the table's write is another (a merge, an overwrite, an SCD2 history)."""
+    if isinstance(mode, Append):
+        return _append(df, location.path, writer_id, batch_version, partition_by)
+    if isinstance(mode, (Overwrite, Scd2, SurrogateKey)):
+        return None
+    spark = df.sparkSession
+    before = table_version(spark, location.path)
+    if before < 0:
+        create_if_missing(spark, location, df.schema, partition_by)
+        before = table_version(spark, location.path)
+    if not _appendable_to_empty(spark, location.path, before, _merge_plan(df, mode)[0].schema):
+        return None
+    source, _ = _merge_plan(failpoints.kill_while_reading(df, "mid_merge", writer_id), mode)
+    return _first_write(source, location.path, writer_id, batch_version, partition_by)
 
 
 def _appendable_to_empty(spark: SparkSession, path: str, version: int, source: StructType) -> bool:

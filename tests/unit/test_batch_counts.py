@@ -21,11 +21,12 @@ def batch_run(rows_in: int) -> TableRun:
 
 def test_counts_delivered_in_this_process_come_back_as_the_log_would_give_them_in_order():
     token = batch_counts.open_mailbox()
-    assert batch_counts.deliver(token, batch_run(5))
-    assert batch_counts.deliver(token, batch_run(7))
+    assert batch_counts.deliver(token, batch_run(5), 0)
+    assert batch_counts.deliver(token, batch_run(7), 1)
     delivered = batch_counts.collect(token)
     assert [row["rows_in"] for row in delivered] == [5, 7]
-    assert list(delivered[0]) == [name for name, _ in EVENT_LOG_COLUMNS]
+    assert list(delivered[0]) == [name for name, _ in EVENT_LOG_COLUMNS] + ["batch_id", "source_reads"]
+    assert [(row["batch_id"], row["source_reads"]) for row in delivered] == [(0, 1), (1, 1)]
     assert delivered[0]["rows_quarantined"] == 1 and delivered[0]["broken_rules"] == {"r": 1}
     assert delivered[0]["batches"] == 1 and delivered[0]["status"] == "ok"
 
@@ -33,8 +34,8 @@ def test_counts_delivered_in_this_process_come_back_as_the_log_would_give_them_i
 def test_a_closed_or_missing_mailbox_takes_nothing():
     token = batch_counts.open_mailbox()
     assert batch_counts.collect(token) == []
-    assert not batch_counts.deliver(token, batch_run(5))
-    assert not batch_counts.deliver(None, batch_run(5))
+    assert not batch_counts.deliver(token, batch_run(5), 0)
+    assert not batch_counts.deliver(None, batch_run(5), 0)
     assert batch_counts.collect(token) == []
 
 
@@ -45,7 +46,7 @@ def test_a_batch_shipped_to_another_process_finds_no_mailbox_there():
     try:
 
         def each_batch() -> bool:
-            return batch_counts.deliver(token, batch_run(3))
+            return batch_counts.deliver(token, batch_run(3), 0)
 
         shipped = cloudpickle.dumps(each_batch)
         child = subprocess.run(

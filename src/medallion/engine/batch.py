@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 
-from medallion import io
+from medallion import io, sessions
 from medallion.declare.tables import Expectation, FileSource, Layer, Scd2, SurrogateKey, Table, WriteMode
 from medallion.engine import batch_counts, eventlog, personal_data, quality
 from medallion.engine.eventlog import TableRun
@@ -102,7 +102,12 @@ def process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
 def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
     rules = quality.rules_for(job.table, job.expectations, job.source, batch.columns)
     checked = quality.with_failed_rules(batch, rules)
-    checked = personal_data.apply_policy(checked, job.personal_data, job.pii_key).persist()
+    checked = personal_data.apply_policy(checked, job.personal_data, job.pii_key)
+    if _measurable_while_written(job, rules, checked):
+        counts = _write_and_measure(job, checked, rules, batch_id)
+        if counts is not None:
+            return counts
+    checked = checked.persist()
     try:
         measured = quality.measure(checked, rules, job.keys)
         quality.enforce_fail_rules(measured, rules, job.writer)
@@ -119,35 +124,92 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
         else:  # an empty batch (e.g. one that only advances a watermark) writes nothing
             result = io.WriteResult()
         failpoints.hit("after_sink_commit", job.table)
-        accepted_count = measured.rows_in - measured.quarantined
         if isinstance(job.write, Scd2):
             result = scd2_counts(result)
-        # A keyed merge that committed read one row per key: its source count tells duplicates apart.
-        # Only a write that committed nothing needs our own count of the batch's distinct keys.
-        # (A batch that accepted nothing holds no key: no job is needed to say so.)
-        merged = result.committed and result.source_rows is not None
-        distinct_keys = None
-        if job.keys and not merged:
-            distinct_keys = quality.distinct_keys(checked, rules, job.keys) if accepted_count else 0
-        duplicates, unchanged = eventlog.reconcile_write(
-            job.writer, accepted_count, distinct_keys, result, keyed=bool(job.keys)
-        )
-        counts = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode)
-        counts.add_batch(
-            rows_in=measured.rows_in,
-            quarantined=measured.quarantined,
-            accepted=accepted_count,
-            inserted=result.inserted,
-            updated=result.updated,
-            broken=measured.broken,
-            duplicates=duplicates,
-            unchanged=unchanged,
-            drift=drift,
-        )
-        counts.status = "ok"
-        return counts
+        return _counts(job, checked, rules, measured, result, drift)
     finally:
         checked.unpersist()
+
+
+def _measurable_while_written(job: BatchJob, rules: tuple[Expectation, ...], checked: DataFrame) -> bool:
+    """Whether the batch can be measured by the pass that writes it (an observation of the write), instead
+    of being cached and measured first. It can when nothing must be known before the write: no rule stops
+    the batch (``expect_or_fail``), and it is a batch of landed files, which holds no stateful operator (a
+    table reading landing files keeps them as they are), so reading its files again for the rare quarantine
+    rows reads the same rows and advances no state twice. An observation's values reach a classic session
+    only: over Spark Connect the batch is measured first."""
+    return (
+        job.source is not None
+        and not any(rule.action == "fail" for rule in rules)
+        and not sessions.is_connect(checked.sparkSession)
+    )
+
+
+def _write_and_measure(
+    job: BatchJob, checked: DataFrame, rules: tuple[Expectation, ...], batch_id: int
+) -> TableRun | None:
+    """Write the batch's accepted rows in one pass that also measures it; None, having written nothing, when
+    the table's write is not a plain append (a merge needs the batch's key ranges before it starts)."""
+    observation = Observation()
+    observed = checked.observe(observation, *quality.measures(checked, rules))
+    accepted = final_columns(quality.accepted_rows(observed, rules), keep_rescued=True)
+    result = io.append_if_plain(accepted, job.location, job.write, job.writer, batch_id, job.partition_by)
+    if result is None:
+        return None
+    # A replayed batch (its append skipped by Delta) ran no pass: it is measured apart.
+    measured = quality.quality_of(observation.get, checked, rules) if result.committed else None
+    measured = measured or quality.measure(checked, rules)
+    failpoints.hit("after_sink_commit", job.table)
+    if not (measured.quarantined or measured.rescued):
+        return _counts(job, checked, rules, measured, result, {})
+    # Rows to quarantine, or undeclared fields to report: the batch's files are read again, once.
+    checked = checked.persist()
+    try:
+        if measured.quarantined:
+            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id)
+            io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
+        drift = quality.drift(checked) if measured.rescued else {}
+        counts = _counts(job, checked, rules, measured, result, drift)
+    finally:
+        checked.unpersist()
+    counts.source_reads = 2
+    return counts
+
+
+def _counts(
+    job: BatchJob,
+    checked: DataFrame,
+    rules: tuple[Expectation, ...],
+    measured: quality.BatchQuality,
+    result: io.WriteResult,
+    drift: dict[str, int],
+) -> TableRun:
+    """The batch's event-log counts: what it measured, reconciled with what its write committed."""
+    accepted_count = measured.rows_in - measured.quarantined
+    # A keyed merge that committed read one row per key: its source count tells duplicates apart.
+    # Only a write that committed nothing needs our own count of the batch's distinct keys.
+    # (A batch that accepted nothing holds no key: no job is needed to say so.)
+    merged = result.committed and result.source_rows is not None
+    distinct_keys = None
+    if job.keys and not merged:
+        distinct_keys = quality.distinct_keys(checked, rules, job.keys) if accepted_count else 0
+    duplicates, unchanged = eventlog.reconcile_write(
+        job.writer, accepted_count, distinct_keys, result, keyed=bool(job.keys)
+    )
+    counts = TableRun(job.run_id, job.pipeline, job.table, job.layer.value, job.mode)
+    counts.add_batch(
+        rows_in=measured.rows_in,
+        quarantined=measured.quarantined,
+        accepted=accepted_count,
+        inserted=result.inserted,
+        updated=result.updated,
+        broken=measured.broken,
+        duplicates=duplicates,
+        unchanged=unchanged,
+        drift=drift,
+    )
+    counts.status = "ok"
+    return counts
 
 
 def scd2_counts(result: io.WriteResult) -> io.WriteResult:
@@ -184,17 +246,17 @@ def for_each_batch(job: BatchJob) -> Callable[[DataFrame, int], None]:
                 status="failed",
                 error=eventlog.error_text(err),
             )
-            _hand_over(job, batch, failed)
+            _hand_over(job, batch, failed, batch_id)
             raise
         counts.started = started
         if counts.rows_in or job.mode == "once":
-            _hand_over(job, batch, counts)
+            _hand_over(job, batch, counts, batch_id)
 
     return each_batch
 
 
-def _hand_over(job: BatchJob, batch: DataFrame, counts: TableRun) -> None:
-    if not batch_counts.deliver(job.mailbox, counts):
+def _hand_over(job: BatchJob, batch: DataFrame, counts: TableRun, batch_id: int) -> None:
+    if not batch_counts.deliver(job.mailbox, counts, batch_id):
         eventlog.record(batch.sparkSession, job.log_path, [counts])
 
 

@@ -31,14 +31,15 @@ def open_mailbox() -> str:
     return token
 
 
-def deliver(token: str | None, counts: TableRun) -> bool:
+def deliver(token: str | None, counts: TableRun, batch_id: int) -> bool:
     """Leave a batch's ``counts`` in mailbox ``token`` if this process holds it; False when it does not
-    (the batch runs in another process, or its job has no mailbox)."""
+    (the batch runs in another process, or its job has no mailbox). Beside the event-log columns, the
+    row names its ``batch_id`` and how many times the batch read its source (``source_reads``)."""
     with _lock:
         mailbox = _mailboxes.get(token) if token else None
         if mailbox is None:
             return False
-        mailbox.append(counts.as_recorded())
+        mailbox.append({**counts.as_recorded(), "batch_id": batch_id, "source_reads": counts.source_reads})
         return True
 
 

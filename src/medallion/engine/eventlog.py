@@ -81,6 +81,9 @@ class TableRun:
     fingerprint: str | None = None  # what the run consumed (see medallion.engine.changes)
     # landed files it will never read → why (None: not checked, as in a micro-batch's own row)
     unread_files: dict[str, str] | None = None
+    # How many times a batch read its source (not logged): a batch of landed files measured by its write
+    # reads its files again for its quarantine rows, and the query's progress counts the rows of each read.
+    source_reads: int = 1
 
     @property
     def rows_accepted(self) -> int:

@@ -12,10 +12,11 @@ actions the source's drift policy gives them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from medallion import key_ranges
@@ -92,20 +93,31 @@ def measure(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tup
     """One aggregation over the checked batch (no shuffle): total rows, rows breaking each rule, rows to
     quarantine, rows carrying rescued (undeclared) fields and the range of each of ``keys`` among the
     accepted rows."""
+    row = checked.agg(*measures(checked, expectations, keys)).collect()[0]  # an aggregate has exactly one row
+    return quality_of(row.asDict(), checked, expectations, keys)
+
+
+def measures(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tuple[str, ...] = ()) -> list[Column]:
+    """The aggregate columns :func:`measure` computes: for an aggregation, or an observation of a write."""
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     accepted = ~_breaks_any(drop_rules)
     aggregates = [F.count(F.lit(1)).alias("rows_in"), _count_if(~accepted).alias("quarantined")]
     aggregates += [_count_if(F.array_contains(FAILED, e.name)).alias(f"rule_{i}") for i, e in enumerate(expectations)]
     if RESCUED in checked.columns:
         aggregates.append(_count_if(F.col(RESCUED).isNotNull()).alias("rescued"))
-    aggregates += key_ranges.aggregates(checked.schema, keys, accepted)
-    row = checked.agg(*aggregates).collect()[0]  # an aggregate has exactly one row
+    return aggregates + key_ranges.aggregates(checked.schema, keys, accepted)
+
+
+def quality_of(
+    values: Mapping[str, Any], checked: DataFrame, expectations: tuple[Expectation, ...], keys: tuple[str, ...] = ()
+) -> BatchQuality:
+    """The batch's counts from the values of :func:`measures`."""
     return BatchQuality(
-        rows_in=row["rows_in"],
-        quarantined=row["quarantined"] or 0,
-        broken={e.name: row[f"rule_{i}"] or 0 for i, e in enumerate(expectations)},
-        rescued=(row["rescued"] or 0) if RESCUED in checked.columns else 0,
-        key_ranges=key_ranges.from_row(row, checked.schema, keys),
+        rows_in=values["rows_in"],
+        quarantined=values["quarantined"] or 0,
+        broken={e.name: values[f"rule_{i}"] or 0 for i, e in enumerate(expectations)},
+        rescued=(values["rescued"] or 0) if RESCUED in checked.columns else 0,
+        key_ranges=key_ranges.from_row(Row(**values), checked.schema, keys),
     )
 
 

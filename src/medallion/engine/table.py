@@ -139,7 +139,9 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
     finally:
         delivered = batch_counts.collect(mailbox)
     progress = query.recentProgress
-    stats.rows_read = sum(p.get("numInputRows", 0) for p in progress)
+    # A batch that read its source twice (batch.py: its quarantine rows) shows its rows twice in the progress.
+    reads = {row["batch_id"]: row["source_reads"] for row in delivered}
+    stats.rows_read = sum(p.get("numInputRows", 0) // reads.get(p.get("batchId"), 1) for p in progress)
     # Every batch that ran handed its counts over: to the mailbox when it ran in this process, else to the
     # batch log. numInputRows alone cannot tell whether one ran: a union of streams whose other side had
     # nothing new may report 0 input rows for a batch that wrote rows.
