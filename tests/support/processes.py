@@ -38,7 +38,7 @@ def medallion_in_this_process(argv: list[str], environment: Mapping[str, str]) -
     root_logger = logging.getLogger()
     handlers, level = root_logger.handlers[:], root_logger.level
     out, err = io.StringIO(), io.StringIO()
-    failpoints._hits.clear()  # as in a new process, failpoint hits are counted from zero
+    failpoints.reset()  # as in a new process, failpoint hits are counted from zero
     try:
         # patch.dict restores the whole environment afterwards, what the run added and what it removed
         with mock.patch.dict(os.environ, environment, clear=True):

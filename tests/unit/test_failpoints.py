@@ -12,7 +12,7 @@ from medallion.platform.failpoints import CRASH_EXIT_CODE, Failpoint, FailpointE
 @pytest.fixture(autouse=True)
 def fresh_counters(monkeypatch):
     monkeypatch.delenv(failpoints.ENV_VAR, raising=False)
-    failpoints._hits.clear()
+    failpoints.reset()
 
 
 def test_parse_reads_name_table_count_and_action():
@@ -92,3 +92,12 @@ def test_a_spark_python_worker_finds_its_jvm(spark):
     assert found is not None
     with open(f"/proc/{found}/comm") as comm:
         assert comm.read().strip() == "java"
+
+
+def test_reset_counts_hits_from_zero_as_a_new_process_would(monkeypatch):
+    monkeypatch.setenv(failpoints.ENV_VAR, "between_writes:users@2=raise")
+    assert failpoints.armed("between_writes", "users") is None  # the first hit
+    failpoints.reset()
+    assert failpoints.armed("between_writes", "users") is None  # the first again, not the second
+    with pytest.raises(FailpointError, match="between_writes raised in users"):
+        failpoints.hit("between_writes", "users")

@@ -81,6 +81,12 @@ def armed(name: str, table: str | None = None) -> Failpoint | None:
     return None
 
 
+def reset() -> None:
+    """Count every failpoint's hits from zero again, as a new process would (a run made in a process that
+    made runs before it, e.g. a test's)."""
+    _hits.clear()
+
+
 def hit(name: str, table: str | None = None) -> None:
     """Crash (or raise) here if a test armed this failpoint; otherwise do nothing."""
     point = armed(name, table)
