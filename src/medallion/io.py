@@ -145,11 +145,9 @@ def write(
     """Write one batch with the table's write mode; returns rows inserted and updated. ``key_ranges``: the
     range of each key column in ``df``, when known, so a keyed merge reads only the target files that
     can hold those keys (medallion.key_ranges)."""
-    appended = append_if_plain(df, location, mode, writer_id, batch_version, partition_by)
-    if appended is not None:
-        return appended
-    assert not isinstance(mode, Append)  # an Append table's write is always the plain append above
     spark = df.sparkSession
+    if isinstance(mode, Append):
+        return _append(df, location.path, writer_id, batch_version, partition_by)
     before = table_version(spark, location.path)
     if isinstance(mode, Overwrite):
         (
@@ -162,9 +160,11 @@ def write(
         return _metrics_since(spark, location.path, before)
     if isinstance(mode, Scd2):
         return _write_scd2(df, location, mode, writer_id, before, partition_by)
-    if before < 0:
-        create_if_missing(spark, location, df.schema, partition_by)
-        before = table_version(spark, location.path)
+    before = _created_if_missing(df, location, partition_by, before)
+    if not isinstance(mode, SurrogateKey):
+        appended = _first_write_if_empty(df, location, mode, writer_id, batch_version, partition_by, before)
+        if appended is not None:
+            return appended
     df = failpoints.kill_while_reading(df, "mid_merge", writer_id)
     if isinstance(mode, SurrogateKey):
         df = _with_new_surrogate_keys(df, location.path, mode)
@@ -181,20 +181,39 @@ def append_if_plain(
     batch_version: int,
     partition_by: tuple[str, ...] = (),
 ) -> WriteResult | None:
-    """The write of ``df`` when it is a plain append (one pass over ``df``): an ``Append`` table's, or a keyed
-    table's first write while it is still the empty table setup created. None, having written nothing,
-    when the table's write is another (a merge, an overwrite, an SCD2 history)."""
+    """The write of ``df`` when :func:`write` would make it a plain append (one pass over ``df``): an
+    ``Append`` table's, or a keyed table's first write while it is still the empty table setup created.
+    None, having written nothing, when the table's write is another (a merge, an overwrite, an SCD2 history)."""
     if isinstance(mode, Append):
         return _append(df, location.path, writer_id, batch_version, partition_by)
     if isinstance(mode, (Overwrite, Scd2, SurrogateKey)):
         return None
-    spark = df.sparkSession
-    before = table_version(spark, location.path)
-    if before < 0:
-        create_if_missing(spark, location, df.schema, partition_by)
-        before = table_version(spark, location.path)
-    if not _appendable_to_empty(spark, location.path, before, _merge_plan(df, mode)[0].schema):
+    before = _created_if_missing(df, location, partition_by, table_version(df.sparkSession, location.path))
+    return _first_write_if_empty(df, location, mode, writer_id, batch_version, partition_by, before)
+
+
+def _created_if_missing(df: DataFrame, location: TableLocation, partition_by: tuple[str, ...], version: int) -> int:
+    """The keyed table's version, creating it (empty, with ``df``'s schema) when ``version`` says it is missing."""
+    if version >= 0:
+        return version
+    create_if_missing(df.sparkSession, location, df.schema, partition_by)
+    return table_version(df.sparkSession, location.path)
+
+
+def _first_write_if_empty(
+    df: DataFrame,
+    location: TableLocation,
+    mode: WriteMode,
+    writer_id: str,
+    batch_version: int,
+    partition_by: tuple[str, ...],
+    version: int,
+) -> WriteResult | None:
+    """A keyed write into a table still empty, as an append of the merge's source; None when the table is
+    not (it holds rows, or another schema): the write is a merge."""
+    if not _appendable_to_empty(df.sparkSession, location.path, version, _merge_plan(df, mode)[0].schema):
         return None
+    # Armed only now: a failpoint counts its hits, and a write that turns out a merge arms it there.
     source, _ = _merge_plan(failpoints.kill_while_reading(df, "mid_merge", writer_id), mode)
     return _first_write(source, location.path, writer_id, batch_version, partition_by)
 

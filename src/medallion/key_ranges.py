@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.sql import Column, Row
 from pyspark.sql import functions as F
@@ -62,9 +63,9 @@ def aggregates(schema: StructType, keys: tuple[str, ...], counted: Column) -> li
     return columns
 
 
-def from_row(row: Row, schema: StructType, keys: tuple[str, ...]) -> dict[str, KeyRange]:
-    """The ranges in ``row``, the result of :func:`aggregates`."""
-    ranges, values = {}, row.asDict()
+def from_row(row: Row | Mapping[str, Any], schema: StructType, keys: tuple[str, ...]) -> dict[str, KeyRange]:
+    """The ranges in ``row``, the result of :func:`aggregates` (a row, or its values by name)."""
+    ranges, values = {}, row.asDict() if isinstance(row, Row) else dict(row)
     for index, key in enumerate(keys):
         if f"_key_low_{index}" not in values:
             continue

@@ -13,6 +13,7 @@ from medallion.sources.files import read_files_once
 
 SOURCE = FileSource("people", "json", "id BIGINT, name STRING", stream=False)
 NAMED = Expectation("named", "name IS NOT NULL", "drop")
+MEASURE = quality.measure
 LINES = b'{"id": 1, "name": "Ann"}\n{"id": "two", "name": "Bob"}\n{"id": 3}\n{"id": 4, "name": "Dee", "age": 9}\n'
 
 
@@ -95,6 +96,3 @@ def test_a_keyed_table_that_holds_rows_merges_with_its_batch_measured_first(make
     assert (counts.rows_in, counts.rows_quarantined, counts.rows_inserted) == (4, 2, 2)
     stored = runtime.spark.read.format("delta").load(job.location.path)
     assert sorted(r.id for r in stored.collect()) == [1, 4, 11, 14]
-
-
-MEASURE = quality.measure

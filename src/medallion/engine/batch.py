@@ -156,9 +156,10 @@ def _write_and_measure(
     result = io.append_if_plain(accepted, job.location, job.write, job.writer, batch_id, job.partition_by)
     if result is None:
         return None
-    # A replayed batch (its append skipped by Delta) ran no pass: it is measured apart.
-    measured = quality.quality_of(observation.get, checked, rules) if result.committed else None
-    measured = measured or quality.measure(checked, rules)
+    if result.committed:
+        measured = quality.quality_of(observation.get, checked, rules)
+    else:  # a replayed batch: Delta skipped its append, so no pass ran to observe; it is measured apart
+        measured = quality.measure(checked, rules)
     failpoints.hit("after_sink_commit", job.table)
     if not (measured.quarantined or measured.rescued):
         return _counts(job, checked, rules, measured, result, {})

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Row
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from medallion import key_ranges
@@ -117,7 +117,7 @@ def quality_of(
         quarantined=values["quarantined"] or 0,
         broken={e.name: values[f"rule_{i}"] or 0 for i, e in enumerate(expectations)},
         rescued=(values["rescued"] or 0) if RESCUED in checked.columns else 0,
-        key_ranges=key_ranges.from_row(Row(**values), checked.schema, keys),
+        key_ranges=key_ranges.from_row(values, checked.schema, keys),
     )
 
 
