@@ -1,6 +1,7 @@
 """One batch of landed files: measured by the pass that writes it, with every count, quarantine row and
 replay guarantee of a batch measured first."""
 
+import dataclasses
 import os
 
 import pytest
@@ -96,3 +97,51 @@ def test_a_keyed_table_that_holds_rows_merges_with_its_batch_measured_first(make
     assert (counts.rows_in, counts.rows_quarantined, counts.rows_inserted) == (4, 2, 2)
     stored = runtime.spark.read.format("delta").load(job.location.path)
     assert sorted(r.id for r in stored.collect()) == [1, 4, 11, 14]
+
+
+def silver_job(runtime, stateless):
+    landing_job = job_of(runtime, InsertOnly(("id",)))
+    root = runtime.settings.root
+    return dataclasses.replace(
+        landing_job,
+        table="people",
+        layer=Layer.SILVER,
+        source=None,
+        stateless=stateless,
+        location=TableLocation("demo", Layer.SILVER, "people", f"{root}/people", "people", f"{root}/_cp2"),
+    )
+
+
+def parsed_batch(spark):
+    """A batch of a table fed by another table: parsed rows with the parser's working columns."""
+    return spark.createDataFrame(
+        [(1, "Ann", None, None), (2, None, None, None), (3, "Cy", None, '{"age":"9"}'), (None, None, "{oops", None)],
+        "id BIGINT, name STRING, _corrupt_record STRING, _rescued_data STRING",
+    )
+
+
+def test_a_stateless_query_of_other_tables_is_measured_by_the_pass_that_writes_it(make_runtime, monkeypatch):
+    runtime = make_runtime()
+    job = silver_job(runtime, stateless=True)
+    parsed = Expectation("value_parsed", "_corrupt_record IS NULL", "drop")
+    job = dataclasses.replace(job, expectations=(parsed, NAMED))
+    with monkeypatch.context() as patched:
+        patched.setattr(quality, "measure", unmeasured)
+        counts = batch.process(job, parsed_batch(runtime.spark), 3)
+
+    assert (counts.rows_in, counts.rows_quarantined, counts.rows_inserted) == (4, 2, 2)
+    assert counts.broken_rules == {"value_parsed": 1, "named": 2}
+    assert counts.schema_drift == {"age": 1} and counts.source_reads == 2
+    stored = runtime.spark.read.format("delta").load(job.location.path)
+    assert stored.columns == ["id", "name"]  # the rescued fields stay in bronze; silver records them as drift
+    assert sorted(r.id for r in stored.collect()) == [1, 3]
+
+
+def test_a_query_that_holds_state_is_measured_before_it_is_written(make_runtime, monkeypatch):
+    runtime = make_runtime()
+    job = silver_job(runtime, stateless=False)
+    measured = []
+    monkeypatch.setattr(quality, "measure", lambda *a, **k: measured.append(1) or MEASURE(*a, **k))
+    counts = batch.process(job, parsed_batch(runtime.spark).where("_corrupt_record IS NULL"), 1)
+    assert measured == [1]  # reading a stateful batch twice would advance its state twice
+    assert (counts.rows_in, counts.rows_quarantined, counts.rows_inserted) == (3, 1, 2)

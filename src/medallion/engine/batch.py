@@ -49,6 +49,7 @@ class BatchJob:
     log_path: str  # where each batch's counts go: the batch log (once) or the event log (stream)
     pii_key: bytes | None = field(default=None, repr=False)
     mailbox: str | None = None  # the driver's mailbox for the counts (batch_counts), when it opened one
+    stateless: bool = False  # its query of other tables keeps no state between batches (engine.plans)
 
     @property
     def writer(self) -> str:
@@ -72,6 +73,7 @@ def job_for(
     log_path: str,
     pii_key: bytes | None,
     mailbox: str | None = None,
+    stateless: bool = False,
 ) -> BatchJob:
     sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
     return BatchJob(
@@ -90,6 +92,7 @@ def job_for(
         log_path,
         pii_key,
         mailbox,
+        stateless,
     )
 
 
@@ -134,12 +137,12 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
 def _measurable_while_written(job: BatchJob, rules: tuple[Expectation, ...], checked: DataFrame) -> bool:
     """Whether the batch can be measured by the pass that writes it (an observation of the write), instead
     of being cached and measured first. It can when nothing must be known before the write: no rule stops
-    the batch (``expect_or_fail``), and it is a batch of landed files, which holds no stateful operator (a
-    table reading landing files keeps them as they are), so reading its files again for the rare quarantine
-    rows reads the same rows and advances no state twice. An observation's values reach a classic session
-    only: over Spark Connect the batch is measured first."""
+    the batch (``expect_or_fail``), and its query holds no stateful operator (landed files, or a stateless
+    query of other tables), so reading its input again for the rare quarantine rows reads the same rows and
+    advances no state twice. An observation's values reach a classic session only: over Spark Connect the
+    batch is measured first."""
     return (
-        job.source is not None
+        (job.source is not None or job.stateless)  # a table reading landing files keeps them as they are
         and not any(rule.action == "fail" for rule in rules)
         and not sessions.is_connect(checked.sparkSession)
     )
@@ -152,7 +155,7 @@ def _write_and_measure(
     the table's write is not a plain append (a merge needs the batch's key ranges before it starts)."""
     observation = Observation()
     observed = checked.observe(observation, *quality.measures(checked, rules))
-    accepted = final_columns(quality.accepted_rows(observed, rules), keep_rescued=True)
+    accepted = final_columns(quality.accepted_rows(observed, rules), keep_rescued=job.source is not None)
     result = io.append_if_plain(accepted, job.location, job.write, job.writer, batch_id, job.partition_by)
     if result is None:
         return None
@@ -163,7 +166,7 @@ def _write_and_measure(
     failpoints.hit("after_sink_commit", job.table)
     if not (measured.quarantined or measured.rescued):
         return _counts(job, checked, rules, measured, result, {})
-    # Rows to quarantine, or undeclared fields to report: the batch's files are read again, once.
+    # Rows to quarantine, or undeclared fields to report: the batch's input is read again, once.
     checked = checked.persist()
     try:
         if measured.quarantined:

@@ -71,7 +71,7 @@ def _start_query(context: RunContext, table: Table, interval: str):
     event_log = context.runtime.system_path("event_log")
     try:
         return (
-            built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "stream", event_log)))
+            built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "stream", event_log, query=built)))
             .option("checkpointLocation", location.checkpoint)
             .queryName(f"{context.pipeline.name}.{table.name}")
             .trigger(processingTime=interval)

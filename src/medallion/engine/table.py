@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
-from medallion import errors, io
-from medallion.declare.tables import Layer, Table
-from medallion.engine import batch, batch_counts, changes, checkpoints, eventlog, inputs, landing_scan, quality
+from medallion import errors, io, sessions
+from medallion.declare.tables import FileSource, Layer, Table
+from medallion.engine import batch, batch_counts, changes, checkpoints, eventlog, inputs, landing_scan, plans, quality
 from medallion.engine.context import RunContext
 from medallion.engine.eventlog import TableRun
 from medallion.engine.failures import checkpoint_error, translate
@@ -99,7 +99,11 @@ def _finish(context: RunContext, stats: TableRun) -> TableRun:
     return stats
 
 
-def job(context: RunContext, table: Table, mode: str, log_path: str, mailbox: str | None = None) -> batch.BatchJob:
+def job(
+    context: RunContext, table: Table, mode: str, log_path: str, mailbox: str | None = None, query=None
+) -> batch.BatchJob:
+    """What each batch of ``table`` needs; ``query``, the table's streaming DataFrame, tells whether its batches
+    may be read twice (a stateless query: see batch.py)."""
     return batch.job_for(
         table,
         context.pipeline.name,
@@ -110,7 +114,16 @@ def job(context: RunContext, table: Table, mode: str, log_path: str, mailbox: st
         log_path,
         batch.pii_key_for(table, context.runtime.secrets),
         mailbox,
+        stateless=query is not None and _stateless(context, table, query),
     )
+
+
+def _stateless(context: RunContext, table: Table, query) -> bool:
+    """A query of other tables that holds no state. Asked only where the answer is used: a table reading
+    landing files is stateless by construction, and over Spark Connect every batch is measured first."""
+    if any(isinstance(read, FileSource) for read in table.inputs.values()) or sessions.is_connect(context.spark):
+        return False
+    return not plans.holds_state(query)
 
 
 # ------------------------------------------------------------------------------------ materialized views
@@ -135,7 +148,9 @@ def _run_stream_once(context: RunContext, table: Table, stats: TableRun) -> None
     built = inputs.build(context, table)
     mailbox = batch_counts.open_mailbox()
     try:
-        query, failure = _start_and_await(context, table, built, job(context, table, "once", batch_log, mailbox))
+        query, failure = _start_and_await(
+            context, table, built, job(context, table, "once", batch_log, mailbox, query=built)
+        )
     finally:
         delivered = batch_counts.collect(mailbox)
     progress = query.recentProgress
