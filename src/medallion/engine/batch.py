@@ -49,7 +49,7 @@ class BatchJob:
     log_path: str  # where each batch's counts go: the batch log (once) or the event log (stream)
     pii_key: bytes | None = field(default=None, repr=False)
     mailbox: str | None = None  # the driver's mailbox for the counts (batch_counts), when it opened one
-    stateless: bool = False  # its query of other tables keeps no state between batches (engine.plans)
+    stateless: bool = False  # its query keeps no state between batches (engine.plans): a batch can be read twice
 
     @property
     def writer(self) -> str:

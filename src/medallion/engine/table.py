@@ -119,11 +119,11 @@ def job(
 
 
 def _stateless(context: RunContext, table: Table, query) -> bool:
-    """A query of other tables that holds no state. Asked only where the answer is used: a table reading
-    landing files is stateless by construction, and over Spark Connect every batch is measured first."""
-    if any(isinstance(read, FileSource) for read in table.inputs.values()) or sessions.is_connect(context.spark):
-        return False
-    return not plans.holds_state(query)
+    """Whether the table's query holds no state. A table reading landing files keeps them as they are, so its
+    plan is not read; over Spark Connect every batch is measured first, so the plan is not asked for."""
+    if any(isinstance(read, FileSource) for read in table.inputs.values()):
+        return True
+    return not sessions.is_connect(context.spark) and not plans.holds_state(query)
 
 
 # ------------------------------------------------------------------------------------ materialized views
