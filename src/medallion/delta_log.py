@@ -86,6 +86,61 @@ def files_added(spark: SparkSession, path: str, after: int, through: int) -> lis
     return sorted({unquote(row["path"]).rsplit("/", 1)[-1] for row in added.select("add.path").collect()})
 
 
+PARTITION_ACTIONS_SCHEMA = (
+    "add STRUCT<partitionValues: MAP<STRING, STRING>>, remove STRUCT<partitionValues: MAP<STRING, STRING>>, "
+    "metaData STRUCT<id: STRING>, protocol STRUCT<minReaderVersion: INT>"
+)
+LOOK_BACK = 1000  # commits read at most to find a partition's last change; beyond, the partition counts as changed
+REMOTE_CHUNK = 25  # commits read per job where the log is read through Spark
+
+
+def last_partition_change(spark: SparkSession, path: str, partition: dict[str, str], latest: int) -> int:
+    """The newest version, up to ``latest``, whose commit added or removed files of ``partition`` (column →
+    value, as Delta records partition values) or changed the table's metadata or protocol; -1 when no commit
+    ever did. When the log cannot tell (a commit file already cleaned up, or more than ``LOOK_BACK`` commits
+    back), ``latest``: the partition is taken as changed, never as unchanged."""
+    oldest = max(0, latest - LOOK_BACK + 1)
+    folder = _on_driver_disk(spark, path)
+    step = 1 if folder is not None else REMOTE_CHUNK  # a local commit file costs a read; a remote chunk, a job
+    for newest in range(latest, oldest - 1, -step):
+        chunk = list(range(newest, max(oldest, newest - step + 1) - 1, -1))
+        try:
+            if folder is not None:
+                touched = [version for version in chunk if _touches(_local_actions(folder, version), partition)]
+            else:
+                touched = _touching_versions(spark, path, chunk, partition)
+        except FileNotFoundError:
+            return latest  # a commit the log no longer holds: cannot tell
+        except Exception as err:
+            if _nothing_matched(err):
+                return latest
+            raise
+        if touched:
+            return max(touched)
+    return -1 if oldest == 0 else latest
+
+
+def _touches(actions: list[dict], partition: dict[str, str]) -> bool:
+    for action in actions:
+        if action.get("metaData") is not None or action.get("protocol") is not None:
+            return True
+        for kind in ("add", "remove"):
+            if action.get(kind) is not None:
+                values = action[kind].get("partitionValues") or {}
+                if all(values.get(column) == value for column, value in partition.items()):
+                    return True
+    return False
+
+
+def _touching_versions(spark: SparkSession, path: str, versions: list[int], partition: dict[str, str]) -> list[int]:
+    """Of ``versions``, those whose commit touched ``partition``: their commit files read in one job."""
+    commits = spark.read.schema(PARTITION_ACTIONS_SCHEMA).json([_commit_file(path, v) for v in versions])
+    actions = commits.select("_metadata.file_name", "add", "remove", "metaData", "protocol").collect()
+    return sorted(
+        {int(row["file_name"].split(".", 1)[0]) for row in actions if _touches([row.asDict(recursive=True)], partition)}
+    )
+
+
 CREATION_SCHEMA = "commitInfo STRUCT<operation: STRING>, metaData STRUCT<schemaString: STRING>"
 
 

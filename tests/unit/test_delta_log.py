@@ -74,3 +74,33 @@ def test_the_rows_of_a_runs_commits_are_read_from_the_files_they_added(spark, tm
     spark.catalog.dropTempView("changed")
     rewritten = {r["id"] for r in io.rows_written(spark, path, 2, 3).collect()}
     assert 3 in rewritten and rewritten.isdisjoint({0, 2, 4, 10, 12, 20})
+
+
+def _append_topic(spark, path: str, ids: range, topic: str, *extra_columns: str) -> None:
+    rows = spark.range(ids.start, ids.stop).selectExpr("id", f"'{topic}' AS topic", *extra_columns)
+    rows.write.format("delta").mode("append").option("mergeSchema", "true").partitionBy("topic").save(path)
+
+
+def test_a_partitions_last_change_is_the_newest_commit_that_added_or_removed_its_files(spark, tmp_path):
+    path = str(tmp_path / "multiplex")
+    _append_topic(spark, path, range(0, 3), "orders")  # version 0 creates the table
+    _append_topic(spark, path, range(3, 5), "clicks")  # 1
+    _append_topic(spark, path, range(5, 6), "clicks")  # 2
+    assert delta_log.last_partition_change(spark, path, {"topic": "orders"}, 2) == 0
+    assert delta_log.last_partition_change(spark, path, {"topic": "clicks"}, 2) == 2
+    assert delta_log.last_partition_change(spark, path, {"topic": "clicks"}, 1) == 1  # as of an older version
+    assert delta_log.last_partition_change(spark, path, {"topic": "views"}, 2) == 0  # the creation counts for all
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE topic = 'orders' AND id = 1")  # 3: rewrites an orders file
+    assert delta_log.last_partition_change(spark, path, {"topic": "orders"}, 3) == 3
+    assert delta_log.last_partition_change(spark, path, {"topic": "clicks"}, 3) == 2
+    _append_topic(spark, path, range(6, 7), "clicks", "'web' AS channel")  # 4: a new column changes every partition
+    assert delta_log.last_partition_change(spark, path, {"topic": "orders"}, 4) == 4
+
+
+def test_a_partition_whose_history_the_log_no_longer_holds_counts_as_changed(spark, tmp_path):
+    path = str(tmp_path / "multiplex")
+    _append_topic(spark, path, range(0, 3), "orders")
+    _append_topic(spark, path, range(3, 5), "clicks")
+    _append_topic(spark, path, range(5, 6), "clicks")
+    (tmp_path / "multiplex" / "_delta_log" / f"{1:020d}.json").unlink()  # as log clean-up leaves it
+    assert delta_log.last_partition_change(spark, path, {"topic": "orders"}, 2) == 2

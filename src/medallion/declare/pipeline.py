@@ -23,7 +23,7 @@ from graphlib import CycleError, TopologicalSorter
 from types import MappingProxyType, ModuleType
 from typing import Any
 
-from medallion.declare.tables import Table
+from medallion.declare.tables import Read, Table
 from medallion.errors import MedallionError, UnknownPipelineError, UnknownTableError
 
 PIPELINES_PACKAGE = "medallion.pipelines"
@@ -78,7 +78,22 @@ def _ordered(pipeline: Pipeline) -> list[Table]:
         for name in t.upstream:
             if pipeline.tables[name].layer.rank > t.layer.rank:
                 raise MedallionError(f"{pipeline.name}.{t.name} ({t.layer.value}) reads {name} from a later layer")
+        _check_partitions_read(pipeline, t)
     return tables
+
+
+def _check_partitions_read(pipeline: Pipeline, table: Table) -> None:
+    """A read of one partition names partition columns of the table it reads (else no file could be skipped)."""
+    for read in table.inputs.values():
+        if not isinstance(read, Read):
+            continue
+        for column, _value in read.partition:
+            read_from = pipeline.tables[read.table]
+            if column not in read_from.partition_by:
+                raise MedallionError(
+                    f"{pipeline.name}.{table.name} reads the partition {column} of {read.table}, which is "
+                    f"partitioned by {', '.join(read_from.partition_by) or 'nothing'}"
+                )
 
 
 def pipeline_names(package: str = PIPELINES_PACKAGE) -> list[str]:

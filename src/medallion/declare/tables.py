@@ -39,15 +39,19 @@ class Read:
     ``table`` names another declared table of the pipeline. ``stream=True`` reads only what is new since
     the last run (a Delta streaming read with a checkpoint); otherwise the current snapshot is read.
     ``watermark`` is ``(event_time_column, delay)``, needed by stream-stream joins and aggregations.
+    ``partition`` names the one partition of the table that the build reads (partition column → value,
+    e.g. one topic of a multiplexed bronze table): the engine reads only those rows, and a table whose
+    partition did not change is skipped even when others did (see engine.changes).
     """
 
     table: str
     stream: bool = False
     watermark: tuple[str, str] | None = None
+    partition: tuple[tuple[str, str], ...] = ()
 
 
-def stream(table: str, watermark: tuple[str, str] | None = None) -> Read:
-    return Read(table, stream=True, watermark=watermark)
+def stream(table: str, watermark: tuple[str, str] | None = None, partition: Mapping[str, str] | None = None) -> Read:
+    return Read(table, stream=True, watermark=watermark, partition=tuple(sorted((partition or {}).items())))
 
 
 def snapshot(table: str) -> Read:

@@ -1,6 +1,7 @@
 """Whether a table's inputs changed since it last ran, so an unchanged table is skipped without a query.
 
-A table's *fingerprint* digests what a run of it would consume: the Delta version of each input table,
+A table's *fingerprint* digests what a run of it would consume: the Delta version of each input table
+(for a read of one partition, the last version that changed it, so another topic's rows do not run it),
 the listing of each landing folder (name, size, modification time of every visible file), the change
 marker of each relational source (row count and greatest change-column value, one small query), the
 pipeline's settings when the build reads them, the declaration itself (its build function's source, write
@@ -19,7 +20,7 @@ import inspect
 import json
 from collections.abc import Iterable, Mapping
 
-from medallion import io
+from medallion import delta_log, io
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
 from medallion.engine.context import RunContext
 from medallion.engine.landing_scan import FolderScan, scan_folder
@@ -39,7 +40,9 @@ def fingerprint(
     folders, already walked this run (see landing_scan); walked here when not given."""
     parts: dict[str, object] = {"declaration": declaration_digest(table), "self": version(context, table.name)}
     for param, read in sorted(table.inputs.items()):
-        if isinstance(read, Read):
+        if isinstance(read, Read) and read.partition:
+            parts[param] = partition_version(context, read)
+        elif isinstance(read, Read):
             parts[param] = version(context, read.table)
         elif isinstance(read, FileSource):
             scan = (
@@ -72,6 +75,17 @@ def version(context: RunContext, table_name: str) -> int:
         path = context.location(context.pipeline.get(table_name)).path
         context.versions[table_name] = io.table_version(context.spark, path)
     return context.versions[table_name]
+
+
+def partition_version(context: RunContext, read: Read) -> int:
+    """The newest version of the input that changed the one partition the table reads: a commit that adds or
+    removes files of other partitions only (another topic's rows) leaves it equal; any change to this
+    partition's files, a rewrite included, or to the table's schema changes it (read from the Delta log)."""
+    latest = version(context, read.table)
+    if latest < 0:
+        return latest
+    path = context.location(context.pipeline.get(read.table)).path
+    return delta_log.last_partition_change(context.spark, path, dict(read.partition), latest)
 
 
 def look_up_versions(context: RunContext, table_names: Iterable[str], also: Iterable[str] = ()) -> dict[str, int]:

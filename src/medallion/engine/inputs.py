@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from medallion import io
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
@@ -41,6 +42,8 @@ def open_input(context: RunContext, table: Table, read: Read | FileSource | Jdbc
         frame = spark.read.format("delta").load(path)
     else:
         frame = pinned_snapshot(context, path)
+    for column, value in read.partition:
+        frame = frame.where(F.col(column) == value)
     if read.watermark:
         frame = frame.withWatermark(*read.watermark)
     return frame
