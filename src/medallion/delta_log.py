@@ -127,7 +127,9 @@ def _touches(actions: list[dict], partition: dict[str, str]) -> bool:
         for kind in ("add", "remove"):
             if action.get(kind) is not None:
                 values = action[kind].get("partitionValues") or {}
-                if all(values.get(column) == value for column, value in partition.items()):
+                # A file that does not record the column (a table not partitioned by it, or one whose log
+                # names columns by their physical names) may hold the partition's rows: it counts.
+                if all(values.get(column, value) == value for column, value in partition.items()):
                     return True
     return False
 

@@ -104,3 +104,9 @@ def test_a_partition_whose_history_the_log_no_longer_holds_counts_as_changed(spa
     _append_topic(spark, path, range(5, 6), "clicks")
     (tmp_path / "multiplex" / "_delta_log" / f"{1:020d}.json").unlink()  # as log clean-up leaves it
     assert delta_log.last_partition_change(spark, path, {"topic": "orders"}, 2) == 2
+
+
+def test_a_file_that_does_not_record_the_partition_column_counts_as_a_change_of_it(spark, tmp_path):
+    path = str(tmp_path / "unpartitioned")
+    _write(spark, path, 3, times=3)  # no partition values in the log: any file may hold any topic's rows
+    assert delta_log.last_partition_change(spark, path, {"topic": "orders"}, 2) == 2

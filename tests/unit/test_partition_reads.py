@@ -71,3 +71,7 @@ def test_a_partition_read_must_name_a_partition_column_of_the_table_it_reads():
         MedallionError, match="topics_demo.by_kind reads the partition kind of messages, which is partitioned by topic"
     ):
         Pipeline.of("topics_demo", messages, by_kind).ordered()
+
+
+def test_a_partition_value_is_declared_as_the_log_records_it_as_text():
+    assert stream("messages", partition={"day": 7, "topic": "orders"}).partition == (("day", "7"), ("topic", "orders"))

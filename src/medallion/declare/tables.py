@@ -50,8 +50,13 @@ class Read:
     partition: tuple[tuple[str, str], ...] = ()
 
 
-def stream(table: str, watermark: tuple[str, str] | None = None, partition: Mapping[str, str] | None = None) -> Read:
-    return Read(table, stream=True, watermark=watermark, partition=tuple(sorted((partition or {}).items())))
+def stream(table: str, watermark: tuple[str, str] | None = None, partition: Mapping[str, object] | None = None) -> Read:
+    return Read(table, stream=True, watermark=watermark, partition=partition_values(partition))
+
+
+def partition_values(partition: Mapping[str, object] | None) -> tuple[tuple[str, str], ...]:
+    """Column → value pairs as the Delta log records partition values: as text (``1`` and ``"1"`` alike)."""
+    return tuple(sorted((column, str(value)) for column, value in (partition or {}).items()))
 
 
 def snapshot(table: str) -> Read:
