@@ -91,7 +91,7 @@ PARTITION_ACTIONS_SCHEMA = (
     "metaData STRUCT<id: STRING>, protocol STRUCT<minReaderVersion: INT>"
 )
 LOOK_BACK = 1000  # commits read at most to find a partition's last change; beyond, the partition counts as changed
-REMOTE_CHUNK = 25  # commits read per job where the log is read through Spark
+REMOTE_CHUNK = 25  # commits read by the first job where the log is read through Spark (then 50, 100, …)
 
 
 def last_partition_change(spark: SparkSession, path: str, partition: dict[str, str], latest: int) -> int:
@@ -101,9 +101,9 @@ def last_partition_change(spark: SparkSession, path: str, partition: dict[str, s
     back), ``latest``: the partition is taken as changed, never as unchanged."""
     oldest = max(0, latest - LOOK_BACK + 1)
     folder = _on_driver_disk(spark, path)
-    step = 1 if folder is not None else REMOTE_CHUNK  # a local commit file costs a read; a remote chunk, a job
-    for newest in range(latest, oldest - 1, -step):
-        chunk = list(range(newest, max(oldest, newest - step + 1) - 1, -1))
+    newest, size = latest, 1 if folder is not None else REMOTE_CHUNK  # a local commit file costs a read; a chunk, a job
+    while newest >= oldest:
+        chunk = list(range(newest, max(oldest, newest - size + 1) - 1, -1))
         try:
             if folder is not None:
                 touched = [version for version in chunk if _touches(_local_actions(folder, version), partition)]
@@ -117,6 +117,9 @@ def last_partition_change(spark: SparkSession, path: str, partition: dict[str, s
             raise
         if touched:
             return max(touched)
+        newest = chunk[-1] - 1
+        if folder is None:  # the further back, the rarer a change: a long walk takes a few jobs, not forty
+            size *= 2
     return -1 if oldest == 0 else latest
 
 
