@@ -128,9 +128,9 @@ def local_spark_session(settings: Settings):
     return builder.getOrCreate()
 
 
-# The parallel collector: on a small machine a run is many short queries whose garbage dies young, and the
-# parallel collector's pauses cost less of the two cores than G1's concurrent work (the fitness run at SF1
-# about 9% faster, the I/O floor about 5%; at SF10 the same within the spread: docs/benchmarks.md).
+# The parallel collector: a local run is many short queries whose garbage dies young, and on the few cores of
+# a laptop or a CI machine its pauses cost less than G1's concurrent work (every step of `make bench` ran
+# faster with it, the floor and the pipeline alike: docs/benchmarks.md).
 DRIVER_JVM_OPTIONS = ("-XX:+UseParallelGC",)
 
 
