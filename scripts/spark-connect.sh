@@ -44,7 +44,8 @@ start() {
     spark_home="$("$PYTHON" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')"
     server_jar="$(ls "$PROJECT_DIR"/.jars/connect/*spark-connect_2.12-*.jar)"
     jars="$(ls "$PROJECT_DIR"/.jars/spark/*.jar | paste -sd, -),$server_jar"
-    # The driver's JVM options are the local session's (DRIVER_JVM_OPTIONS in platform/runtime.py).
+    local jvm_options  # the local session's (platform/runtime.py)
+    jvm_options="$(PYTHONPATH="$PROJECT_DIR/src" "$PYTHON" -c 'from medallion.platform.runtime import DRIVER_JVM_OPTIONS; print(DRIVER_JVM_OPTIONS)')"
     PYSPARK_PYTHON="$PYTHON" PYTHONPATH="$PROJECT_DIR/src" SPARK_HOME="$spark_home" nohup \
         "$spark_home/bin/spark-submit" \
         --master "local[2]" \
@@ -59,7 +60,7 @@ start() {
         --conf "spark.sql.warehouse.dir=$STATE_DIR/warehouse" \
         --conf "spark.ui.enabled=false" \
         --conf "spark.driver.memory=${MEDALLION_DRIVER_MEMORY:-4g}" \
-        --conf "spark.driver.extraJavaOptions=-XX:+UseParallelGC -Dderby.system.home=$STATE_DIR/derby -Dlog4j2.configurationFile=$PROJECT_DIR/src/medallion/platform/log4j2.properties" \
+        --conf "spark.driver.extraJavaOptions=$jvm_options -Dderby.system.home=$STATE_DIR/derby -Dlog4j2.configurationFile=$PROJECT_DIR/src/medallion/platform/log4j2.properties" \
         spark-internal >"$LOG_FILE" 2>&1 &
     echo $! >"$PID_FILE"
     for _ in $(seq 1 180); do

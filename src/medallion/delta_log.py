@@ -101,7 +101,8 @@ def last_partition_change(spark: SparkSession, path: str, partition: dict[str, s
     back), ``latest``: the partition is taken as changed, never as unchanged."""
     oldest = max(0, latest - LOOK_BACK + 1)
     folder = _on_driver_disk(spark, path)
-    newest, size = latest, 1 if folder is not None else REMOTE_CHUNK  # a local commit file costs a read; a chunk, a job
+    newest = latest
+    size = 1 if folder is not None else REMOTE_CHUNK  # a local commit file costs a read; a remote chunk, a job
     while newest >= oldest:
         chunk = list(range(newest, max(oldest, newest - size + 1) - 1, -1))
         try:

@@ -99,6 +99,12 @@ class Runtime:
         return layout.staging(self.settings.root, pipeline, table, purpose)
 
 
+# The parallel collector: a local run is many short queries whose garbage dies young, and on the few cores of
+# a laptop or a CI machine its pauses cost less than G1's concurrent work (every step of `make bench` ran
+# faster with it, the floor and the pipeline alike: docs/benchmarks.md). scripts/spark-connect.sh reads it too.
+DRIVER_JVM_OPTIONS = "-XX:+UseParallelGC"
+
+
 def local_spark_session(settings: Settings):
     """An embedded Spark session with Delta Lake and the project's jars; one per process."""
     from pyspark.sql import SparkSession
@@ -123,19 +129,13 @@ def local_spark_session(settings: Settings):
         .config("spark.sql.streaming.schemaInference", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.driver.extraJavaOptions", " ".join([*DRIVER_JVM_OPTIONS, *_driver_properties(settings)]))
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"{DRIVER_JVM_OPTIONS} -Dderby.system.home={layout.metastore(settings.root)} "
+            f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES}",
+        )
     )
     return builder.getOrCreate()
-
-
-# The parallel collector: a local run is many short queries whose garbage dies young, and on the few cores of
-# a laptop or a CI machine its pauses cost less than G1's concurrent work (every step of `make bench` ran
-# faster with it, the floor and the pipeline alike: docs/benchmarks.md).
-DRIVER_JVM_OPTIONS = ("-XX:+UseParallelGC",)
-
-
-def _driver_properties(settings: Settings) -> list[str]:
-    return [f"-Dderby.system.home={layout.metastore(settings.root)}", f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES}"]
 
 
 def connect_session(settings: Settings, remote: str):
