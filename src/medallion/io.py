@@ -86,11 +86,14 @@ def table_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
     return delta_log.versions(spark, paths)
 
 
-def rows_written(spark: SparkSession, path: str, after: int, through: int) -> DataFrame:
+def rows_written(spark: SparkSession, path: str, after: int, through: int, as_of: int | None = None) -> DataFrame:
     """The rows of the table's commits ``after`` (exclusive) to ``through``, read through Delta (deletion
-    vectors, column mapping) from the files those commits added: a run's writes without the whole table."""
+    vectors, column mapping) from the files those commits added: a run's writes without the whole table.
+    ``as_of``: the version read (default the latest); a file a later commit removed is not read."""
     files = delta_log.files_added(spark, path, after, through)
-    return spark.read.format("delta").load(path).where(F.col("_metadata.file_name").isin(files))
+    reader = spark.read.format("delta")
+    table = (reader.option("versionAsOf", as_of) if as_of is not None else reader).load(path)
+    return table.where(F.col("_metadata.file_name").isin(files))
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:

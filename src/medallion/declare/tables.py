@@ -42,12 +42,15 @@ class Read:
     ``partition`` names the one partition of the table that the build reads (partition column → value,
     e.g. one topic of a multiplexed bronze table): the engine reads only those rows, and a table whose
     partition did not change is skipped even when others did (see engine.changes).
+    ``added=True`` (a materialized view's input, see :func:`added`) reads the rows added since the view's
+    last refresh.
     """
 
     table: str
     stream: bool = False
     watermark: tuple[str, str] | None = None
     partition: tuple[tuple[str, str], ...] = ()
+    added: bool = False
 
 
 def stream(table: str, watermark: tuple[str, str] | None = None, partition: Mapping[str, object] | None = None) -> Read:
@@ -61,6 +64,16 @@ def partition_values(partition: Mapping[str, object] | None) -> tuple[tuple[str,
 
 def snapshot(table: str) -> Read:
     return Read(table, stream=False)
+
+
+def added(table: str) -> Read:
+    """For a materialized view: the rows added to ``table`` since the view's last refresh (every row on its
+    first, or when the engine cannot tell). With snapshots of the same inputs, a view whose result only grows
+    (an insert-only join) builds its new rows from each input's new rows against the others' snapshots,
+    instead of joining whole tables on every refresh. They are the rows of the files the commits since then
+    added, so an update or a compaction of the input hands over the rows it rewrote as well: the view's
+    write must be keyed, so rows it already holds change nothing."""
+    return Read(table, added=True)
 
 
 @dataclass(frozen=True)
@@ -404,6 +417,12 @@ class Table:
     report_chart: ReportChart | None = None
 
     def __post_init__(self) -> None:
+        if self.reads_added:
+            if self.is_streaming or isinstance(self.write, (Append, Overwrite)):
+                raise ValueError(
+                    f"table {self.name}: added() inputs belong to a materialized view with a keyed write mode "
+                    "(rows it already holds must change nothing), not to a streaming table or an append"
+                )
         dropping = {e.name for e in self.expectations if e.action == "drop"}
         for retry in self.retries:
             if retry.rule not in dropping:
@@ -424,6 +443,11 @@ class Table:
     def is_streaming(self) -> bool:
         """A streaming table processes only new input; a materialized view recomputes from snapshots."""
         return any(getattr(read, "stream", False) for read in self.inputs.values())
+
+    @property
+    def reads_added(self) -> bool:
+        """A view that reads the rows added to an input since its last refresh (see :func:`added`)."""
+        return any(isinstance(read, Read) and read.added for read in self.inputs.values())
 
     @property
     def upstream(self) -> tuple[str, ...]:

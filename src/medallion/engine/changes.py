@@ -27,10 +27,36 @@ from medallion.engine.landing_scan import FolderScan, scan_folder
 from medallion.sources import models
 
 UNKNOWN = None
+SELF = "<self>"  # the view's own version in a recorded fingerprint: not a table name
 
 
 def digest(parts: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def record(table: Table, parts: dict[str, object], read: Mapping[str, int] | None = None) -> str:
+    """What the event log keeps of a run's fingerprint: its digest and, for a view reading ``added`` rows,
+    the versions of its input tables it ``read`` and its own version after the run, where the next
+    refresh starts from (see :func:`consumed_before`)."""
+    if not table.reads_added or read is None:
+        return digest(parts)
+    return json.dumps({"digest": digest(parts), "versions": {**read, SELF: parts["self"]}}, sort_keys=True)
+
+
+def recorded_digest(recorded: str) -> str:
+    """The digest of a recorded fingerprint (see :func:`record`)."""
+    return json.loads(recorded)["digest"] if recorded.startswith("{") else recorded
+
+
+def consumed_before(recorded: str | None, own_version: int) -> dict[str, int] | None:
+    """The input versions a view's last refresh consumed, when the view is still as that refresh left it
+    (its own version unchanged: not reset, recreated or written by anything else since); else None, and the
+    view's ``added`` inputs hand over every row. A view at version 0 (or none) is the empty table set-up
+    creates, as after a reset: it reads every row, which costs little while its result is empty."""
+    if recorded is None or not recorded.startswith("{") or own_version < 1:
+        return None
+    versions = json.loads(recorded).get("versions") or {}
+    return versions if versions.get(SELF) == own_version else None
 
 
 def fingerprint(

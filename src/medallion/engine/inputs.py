@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pyspark.sql import DataFrame
@@ -13,16 +15,33 @@ from medallion.engine.context import RunContext
 from medallion.sources import jdbc, kafka, models
 from medallion.sources.files import read_files, read_files_once
 
+LOG = logging.getLogger(__name__)
 
-def build(context: RunContext, table: Table) -> DataFrame:
-    """Open the declared inputs and call the table's pure build function."""
-    arguments: dict[str, Any] = {param: open_input(context, table, read) for param, read in table.inputs.items()}
+
+def build(
+    context: RunContext, table: Table, since: Mapping[str, int] | None = None, pinned: Pinned | None = None
+) -> DataFrame:
+    """Open the declared inputs and call the table's pure build function. For a view: ``since``, the input
+    versions its last refresh consumed (where its ``added`` inputs start; None: from the beginning);
+    ``pinned`` receives the versions it reads."""
+    pinned = pinned if pinned is not None else Pinned(context)
+    arguments: dict[str, Any] = {
+        param: _open_added(context, read, pinned, since)
+        if isinstance(read, Read) and read.added
+        else open_input(context, table, read, pinned)
+        for param, read in table.inputs.items()
+    }
     if table.wants_conf():
         arguments["conf"] = context.runtime.settings.pipeline(context.pipeline.name)
     return table.build(**arguments)
 
 
-def open_input(context: RunContext, table: Table, read: Read | FileSource | JdbcSource | KafkaSource | Model) -> Any:
+def open_input(
+    context: RunContext,
+    table: Table,
+    read: Read | FileSource | JdbcSource | KafkaSource | Model,
+    pinned: Pinned | None = None,
+) -> Any:
     spark = context.spark
     if isinstance(read, Model):
         return models.load(models.registry(context.runtime.settings, context.pipeline.name), read.name, read.alias)
@@ -41,7 +60,7 @@ def open_input(context: RunContext, table: Table, read: Read | FileSource | Jdbc
     elif table.is_streaming:  # the static side of a stream-static join: each micro-batch sees the table as it is
         frame = spark.read.format("delta").load(path)
     else:
-        frame = pinned_snapshot(context, path)
+        frame = _snapshot(context, path, (pinned or Pinned(context)).version(read.table))
     for column, value in read.partition:
         frame = frame.where(F.col(column) == value)
     if read.watermark:
@@ -49,12 +68,41 @@ def open_input(context: RunContext, table: Table, read: Read | FileSource | Jdbc
     return frame
 
 
-def pinned_snapshot(context: RunContext, path: str) -> DataFrame:
-    """The table at its current version, pinned: a view's refresh reads each input as it was when the
-    refresh began, one consistent state, even while other streams of the run keep writing them."""
-    version = io.table_version(context.spark, path)
+class Pinned:
+    """The version of each input table a view's refresh reads, looked up once when first read: a view reads
+    each input as it was then, one consistent state (its snapshot and its added rows alike), even while
+    other streams of the run keep writing them. They are the versions recorded as consumed."""
+
+    def __init__(self, context: RunContext):
+        self.context = context
+        self.versions: dict[str, int] = {}
+
+    def version(self, table_name: str) -> int:
+        if table_name not in self.versions:
+            path = self.context.location(self.context.pipeline.get(table_name)).path
+            self.versions[table_name] = io.table_version(self.context.spark, path)
+        return self.versions[table_name]
+
+
+def _snapshot(context: RunContext, path: str, version: int) -> DataFrame:
     reader = context.spark.read.format("delta")
     return (reader.option("versionAsOf", version) if version >= 0 else reader).load(path)
+
+
+def _open_added(context: RunContext, read: Read, pinned: Pinned, since: Mapping[str, int] | None) -> DataFrame:
+    """The rows added to ``read.table`` after the version the view last consumed, through the pinned one.
+    Every row when that version is not known, or not a version of the table as it is now (a table reset
+    or recreated since starts its versions again)."""
+    path = context.location(context.pipeline.get(read.table)).path
+    version = pinned.version(read.table)
+    before = (since or {}).get(read.table)
+    if before is None or not 0 <= before <= version:
+        return _snapshot(context, path, version)
+    try:
+        return io.rows_written(context.spark, path, before, version, as_of=version)
+    except Exception as err:  # a commit file of the range already cleaned up: every row, never fewer
+        LOG.info("%s: rows since version %s unreadable (%s); reading the whole table", read.table, before, err)
+        return _snapshot(context, path, version)
 
 
 def _open_jdbc(context: RunContext, table: Table, source: JdbcSource) -> DataFrame:

@@ -19,7 +19,7 @@ from medallion.declare.pipeline import get_pipeline
 from medallion.declare.tables import Layer, Table
 from medallion.engine import batch, checkpoints, eventlog, inputs, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
-from medallion.engine.eventlog import TableRun
+from medallion.engine.eventlog import RecordedRun, TableRun
 from medallion.engine.failures import checkpoint_error
 from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
 from medallion.engine.setup import ensure_tables
@@ -93,6 +93,7 @@ class StreamingRun:
     errors: list[BaseException] = field(default_factory=list)
     refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
+    last_refresh: dict[str, RecordedRun] = field(default_factory=dict)  # view → what its last refresh consumed
     lock: runlock.RunLock | None = None
     watch: UnreadFilesWatch | None = None  # landed files the streams will never read
 
@@ -190,7 +191,9 @@ class StreamingRun:
                 versions = self._input_versions(view)
                 if self.refreshed_at.get(view.name) != versions:
                     self.context.versions.clear()
-                    run_table(self.context, view)
+                    run = run_table(self.context, view, self.last_refresh.get(view.name))
+                    if run.fingerprint is not None:  # a view reading added rows: where its next refresh starts
+                        self.last_refresh[view.name] = RecordedRun(run.fingerprint)
                     self.refreshed_at[view.name] = versions
 
     def _input_versions(self, view: Table) -> tuple:

@@ -24,8 +24,13 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
     is equal)."""
     stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, context.mode)
     scans = landing_scan.scan_inputs(_landing_of(context), table)  # one walk per folder serves both below
-    consumed = changes.fingerprint(context, table, scans) if context.mode == "once" else None
-    unchanged = consumed is not None and previous is not None and changes.digest(consumed) == previous.fingerprint
+    # In stream mode a view reading added rows takes its fingerprint too: it records where the next refresh starts.
+    consumed = changes.fingerprint(context, table, scans) if context.mode == "once" or table.reads_added else None
+    unchanged = (
+        consumed is not None
+        and previous is not None
+        and changes.digest(consumed) == changes.recorded_digest(previous.fingerprint)
+    )
     report_unread_files(context, table, stats, scans, previous.unread_files if unchanged and previous else None)
     if unchanged and previous is not None:
         stats.status, stats.fingerprint = "skipped", previous.fingerprint
@@ -33,11 +38,13 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
         return _finish(context, stats)
     context.say(table, ": starting")
     version_before = changes.version(context, table.name)
+    pinned = inputs.Pinned(context)  # the input versions a view reads
     try:
         if table.is_streaming:
             _run_stream_once(context, table, stats)
         else:
-            _refresh_view(context, table, stats)
+            since = changes.consumed_before(previous.fingerprint if previous else None, version_before)
+            _refresh_view(context, table, stats, since, pinned)
         changes.forget(context, table.name)
         if table.layer == Layer.BRONZE:
             failpoints.hit("after_bronze_commit", table.name)
@@ -52,7 +59,7 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
         stats.status = "ok"
         if consumed is not None:
             consumed["self"] = changes.version(context, table.name)
-            stats.fingerprint = changes.digest(consumed)
+            stats.fingerprint = changes.record(table, consumed, pinned.versions)
     except Exception as err:
         translated = translate(err, context, table)
         stats.status, stats.error = "failed", eventlog.error_text(translated)
@@ -127,8 +134,12 @@ def _stateless(context: RunContext, table: Table, query) -> bool:
 
 
 # ------------------------------------------------------------------------------------ materialized views
-def _refresh_view(context: RunContext, table: Table, stats: TableRun) -> None:
-    built = inputs.build(context, table)
+def _refresh_view(
+    context: RunContext, table: Table, stats: TableRun, since: dict[str, int] | None, pinned: inputs.Pinned
+) -> None:
+    """``since``: the input versions the view's last refresh consumed, where its ``added`` inputs start;
+    ``pinned`` receives the versions it reads."""
+    built = inputs.build(context, table, since, pinned)
     # A view's writes are keyed merges (idempotent by content); the batch id only names the refresh.
     counts = batch.process(job(context, table, context.mode, ""), built, int(time.time() * 1000))
     _add(stats, counts.__dict__)

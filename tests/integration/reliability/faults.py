@@ -24,7 +24,8 @@ producer = import_module("medallion.pipelines.fitness.producer")
 
 DEVICE = 118440  # user 12474, workout 1678521900 → 1678525800
 BPM_TIMES = range(1678521800, 1678525900, 10)
-LATE_READING_TIME = 1678522005  # inside the workout, far behind the readings' watermark after set A
+LATE_READING_TIME = 1678522005  # inside the workout, landing an hour after the device's later readings
+LATE_STOP_TIME = 1678522100  # a workout's stop an hour behind the workouts' watermark after set A
 
 
 def _iso(second: int) -> str:
@@ -151,6 +152,19 @@ SET_B_FILES = {
                 {"device_id": DEVICE, "time": _iso(LATE_READING_TIME), "heartrate": 70.0},
                 1001,
                 LATE_READING_TIME,
+            ),  # an hour late
+            envelope(
+                "workout",
+                12474,
+                {
+                    "user_id": 12474,
+                    "workout_id": 3,
+                    "timestamp": float(LATE_STOP_TIME),
+                    "action": "stop",
+                    "session_id": 4,
+                },
+                190101,
+                LATE_STOP_TIME,
             ),  # late beyond the watermark
             envelope(
                 "user_info", 13559, profile(13559, "update", 1678451640.0, "Smith", "Stale City"), 12904, 1678451640

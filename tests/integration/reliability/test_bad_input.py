@@ -248,11 +248,19 @@ def test_a_changed_type_is_quarantined_never_cast_to_null(lakehouse, after_set_b
 
 
 def test_a_late_event_beyond_the_watermark_is_counted_not_lost(lakehouse, after_set_b):
+    late = f"action = 'stop' AND time = timestamp_seconds({faults.LATE_STOP_TIME})"
+    assert read(lakehouse, "workouts").where(late).count() == 1  # kept in silver
+    assert after_set_b["completed_workouts"].rows_late == 1  # too late for the stream-stream join, counted
+    assert read(lakehouse, "completed_workouts").where("user_id = 12474 AND session_id = 4").count() == 0
+    assert count(lakehouse, "completed_workouts") == 8
+
+
+def test_a_reading_landing_an_hour_late_still_joins_its_workout(lakehouse, after_set_b):
     late = f"time = timestamp_seconds({faults.LATE_READING_TIME})"
-    assert read(lakehouse, "heart_rate").where(late).count() == 1  # kept in silver
-    assert read(lakehouse, "workout_bpm").where(late).count() == 0  # too late for the stream-stream join
-    assert after_set_b["workout_bpm"].rows_late == 1  # and counted in the event log
-    assert count(lakehouse, "workout_bpm") == 390
+    assert read(lakehouse, "heart_rate").where(late).count() == 1
+    assert [r["workout_id"] for r in read(lakehouse, "workout_bpm").where(late).collect()] == [1]
+    assert (after_set_b["workout_bpm"].rows_inserted, after_set_b["workout_bpm"].rows_late) == (1, 0)
+    assert count(lakehouse, "workout_bpm") == 391
 
 
 def test_a_cdc_update_older_than_the_stored_row_leaves_it_unchanged(lakehouse, after_set_b):

@@ -6,7 +6,8 @@ steps 5 and 6 end normally, so they run `medallion` in this process, on the test
 1. crash after kafka_multiplex_bz committed (bronze done, silver not started);
 2. crash between the quarantine write and the table write of the users batch;
 3. SIGKILL of driver and JVM while the user_profile MERGE runs (nothing of it committed);
-4. crash after the workout_bpm batch committed but before its streaming checkpoint did;
+4. crash after a completed_workouts batch (a stream-stream join) committed but before its streaming
+   checkpoint did;
 5. an unexpected error (a raising failpoint) in gym_summary: the error path;
 6. a plain restart, reading the key from a secrets file referenced by config → identical to the clean run.
 
@@ -59,17 +60,16 @@ def chain(clean_run, conf_dir, canary_secrets_file, tmp_path_factory):
         seen[name] = {t.name: _count(runtime, t.name) for t in FITNESS.ordered()}
         seen[name]["users quarantined"] = _quarantined(runtime, "users")
         seen[name]["user_profile versions"] = _versions(runtime, "user_profile")
-        seen[name]["workout_bpm commits"] = sorted(
+        joined = FITNESS.get("completed_workouts")
+        seen[name]["completed_workouts commits"] = sorted(
             p.name
-            for p in Path(
-                runtime.location("fitness", FITNESS.get("workout_bpm").layer, "workout_bpm").checkpoint, "commits"
-            ).glob("[0-9]*")
+            for p in Path(runtime.location("fitness", joined.layer, joined.name).checkpoint, "commits").glob("[0-9]*")
         )
 
     step("after_bronze_commit", "after_bronze_commit:kafka_multiplex_bz")
     step("between_writes", "between_writes:users")
     step("mid_merge", "mid_merge:user_profile")
-    step("after_sink_commit", "after_sink_commit:workout_bpm")
+    step("after_sink_commit", "after_sink_commit:completed_workouts")
     step("error", "after_sink_commit:gym_summary=raise", in_a_process_of_its_own=False)
     step("restart", env="testfile", in_a_process_of_its_own=False)
     return root, runtime, steps, seen
@@ -126,9 +126,10 @@ def test_crash_after_the_sink_commit_before_the_checkpoint(chain):
     _, _, steps, seen = chain
     crashed = steps["after_sink_commit"]
     assert crashed.returncode == CRASH_EXIT_CODE, crashed.stderr[-3000:]
-    assert seen["after_sink_commit"]["workout_bpm"] == 390
-    assert seen["after_sink_commit"]["workout_bpm commits"] == []  # the batch is written, its commit is not
-    assert seen["restart"]["workout_bpm"] == 390  # replayed on restart, written once
+    assert seen["after_sink_commit"]["completed_workouts"] == 8
+    assert seen["after_sink_commit"]["completed_workouts commits"] == []  # the batch is written, its commit is not
+    assert seen["restart"]["completed_workouts"] == 8  # replayed on restart with the join's state, written once
+    assert seen["restart"]["workout_bpm"] == 390
 
 
 def test_an_unexpected_error_stops_the_run_and_is_recorded(chain):

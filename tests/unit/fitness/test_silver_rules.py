@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from medallion.pipelines.fitness import silver
 
-CONF = {"age_as_of": "2023-03-15", "workout_max_hours": 3, "readings_lateness": "3 days"}
+CONF = {"age_as_of": "2023-03-15", "workout_max_hours": 3}
 MULTIPLEX = "value STRING, topic STRING, partition INT, offset BIGINT, source_file STRING"
 
 
@@ -173,7 +173,7 @@ def test_workout_bpm_start_exclusive_end_inclusive_valid_only(spark):
         ],
         "device_id BIGINT, time TIMESTAMP, heartrate DOUBLE, valid BOOLEAN",
     )
-    result = silver.workout_bpm(workouts, registered, readings, CONF)
+    result = silver.workout_bpm(workouts, workouts, registered, registered, readings, readings)  # all new
     assert sorted((r.time.second, r.heartrate) for r in result.collect()) == [(1, 61.0), (3, 63.0)]
 
 

@@ -18,6 +18,7 @@ from medallion.declare.tables import (
     Read,
     Scd1,
     UpdateIfNewer,
+    added,
     expect_or_drop,
     references,
     snapshot,
@@ -272,56 +273,76 @@ def completed_workouts(starts: DataFrame, stops: DataFrame, conf) -> DataFrame:
     return matched.select("user_id", "workout_id", "session_id", "start_time", "end_time")
 
 
+WORKOUT_KEYS = ("user_id", "workout_id", "session_id")
+
+
 @table(
     Layer.SILVER,
-    InsertOnly(("user_id", "workout_id", "session_id", "time")),
-    {"workouts": stream("completed_workouts"), "registered": stream("users"), "readings": stream("heart_rate")},
+    InsertOnly((*WORKOUT_KEYS, "time")),
+    {
+        "workouts": snapshot("completed_workouts"),
+        "new_workouts": added("completed_workouts"),
+        "registered": snapshot("users"),
+        "new_registered": added("users"),
+        "readings": snapshot("heart_rate"),
+        "new_readings": added("heart_rate"),
+    },
 )
-def workout_bpm(workouts: DataFrame, registered: DataFrame, readings: DataFrame, conf) -> DataFrame:
+def workout_bpm(
+    workouts: DataFrame,
+    new_workouts: DataFrame,
+    registered: DataFrame,
+    new_registered: DataFrame,
+    readings: DataFrame,
+    new_readings: DataFrame,
+) -> DataFrame:
     """Valid heart-rate readings inside each completed workout: start exclusive, end inclusive.
 
-    Two stream-stream joins. Workouts meet their user's device as a stream, not a snapshot: in stream
-    mode a workout may reach this table before its user's registration reaches ``users``, and a snapshot
-    join would drop it for good; the stream join keeps it until the user arrives. That join has no time
-    bound, so it keeps one row per user and per completed workout.
+    A reading belongs to a workout through its user's device, and the three arrive in any order: devices
+    sync in bulk, so readings can land days after their workout, and a workout can land before its
+    user's registration. Each refresh adds only the rows its inputs' new rows make (``added``: the rows
+    since the last refresh; the other arguments are the inputs as they are now), in two parts that
+    never overlap:
 
-    The readings join is bounded by watermarks. Devices sync in bulk, so one device's readings can land
-    days behind another's, and in stream mode a workout can reach this table before its readings do: the
-    readings' watermark lags by ``readings_lateness`` (the global watermark is the lower of the two
-    inputs'), so readings that late still meet their workout and only later ones are dropped, counted
-    as late. The state holds about that much of the readings."""
-    max_hours = int(conf["workout_max_hours"])
-    sessions = (
-        workouts.where("user_id IS NOT NULL AND start_time IS NOT NULL AND end_time IS NOT NULL")
-        .select(*_state_columns(workouts, "user_id", "start_time", "end_time"))
-        .withWatermark("end_time", "30 seconds")
+    - a new workout, or an earlier workout whose user just registered, with every reading of its device
+      in its time range (read with literal time bounds, so Delta skips the files outside them);
+    - an earlier workout of an earlier user with the device's new readings.
+
+    Nothing arrives too late: a reading landing a week after its workout still joins it."""
+    devices, new_devices = _devices(registered), _devices(new_registered)
+    earlier_devices = devices.join(new_devices.select("user_id"), "user_id", "left_anti")
+    earlier_workouts = workouts.join(new_workouts.select(*WORKOUT_KEYS), list(WORKOUT_KEYS), "left_anti")
+    read_in_full = (
+        _sessions(new_workouts)
+        .join(devices, "user_id")
+        .unionByName(_sessions(earlier_workouts).join(new_devices, "user_id"))
     )
-    devices = registered.where("user_id IS NOT NULL AND device_id IS NOT NULL").select(
-        *_state_columns(registered.select("user_id", "device_id"), "user_id", "device_id")
-    )
-    valid = (
-        readings.where("valid AND device_id IS NOT NULL AND time IS NOT NULL")
-        .select(*_state_columns(readings.select("device_id", "time", "heartrate"), "device_id", "time"))
-        .withColumnRenamed("device_id", "reading_device_id")
-        .withWatermark("time", str(conf["readings_lateness"]))
-    )
-    joined = sessions.join(devices, "user_id").join(
-        valid,
-        F.expr(f"""
-        device_id = reading_device_id AND time > start_time AND time <= end_time
-        AND time > end_time - INTERVAL {max_hours} HOURS"""),
-    )
-    return joined.select("user_id", "workout_id", "session_id", "start_time", "end_time", "time", "heartrate")
+    parts = [_readings_during(_sessions(earlier_workouts).join(earlier_devices, "user_id"), _valid(new_readings))]
+    first, last = read_in_full.agg(F.min("start_time"), F.max("end_time")).collect()[0]
+    if first is not None:  # as literals, so Delta skips the readings files outside them by their statistics
+        near = _valid(readings).where((F.col("time") > first) & (F.col("time") <= last))
+        parts.append(_readings_during(read_in_full, near))
+    return parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
 
 
-def _state_columns(df: DataFrame, *required: str) -> list:
-    """``df``'s columns, the ``required`` ones (already filtered non-NULL) typed NOT NULL.
+def _devices(registered: DataFrame) -> DataFrame:
+    return registered.where("user_id IS NOT NULL AND device_id IS NOT NULL").select("user_id", "device_id")
 
-    A stream-stream join stores its input rows in the checkpoint together with their schema, nullability
-    included, and refuses to restart on a different one. Spark 3.5 infers a column's nullability from the
-    filters of the plan, and infers it differently for a micro-batch in which that input has no rows, so
-    the same query can record NOT NULL in one batch and NULL in the next. A coalesce with a placeholder of
-    the column's type is NOT NULL in every plan; the filter before it means the placeholder never shows."""
-    placeholders = {"bigint": F.lit(0).cast("bigint"), "timestamp": F.lit(0).cast("timestamp")}
-    types = dict(df.dtypes)
-    return [F.coalesce(F.col(c), placeholders[types[c]]).alias(c) if c in required else F.col(c) for c in df.columns]
+
+def _sessions(workouts: DataFrame) -> DataFrame:
+    return workouts.where("start_time IS NOT NULL AND end_time IS NOT NULL").select(
+        *WORKOUT_KEYS, "start_time", "end_time"
+    )
+
+
+def _valid(readings: DataFrame) -> DataFrame:
+    return readings.where("valid AND device_id IS NOT NULL AND time IS NOT NULL")
+
+
+def _readings_during(sessions: DataFrame, readings: DataFrame) -> DataFrame:
+    """Readings of a session's device with start_time < time <= end_time."""
+    inside = readings.select(F.col("device_id").alias("reading_device_id"), "time", "heartrate").join(
+        sessions,
+        F.expr("device_id = reading_device_id AND time > start_time AND time <= end_time"),
+    )
+    return inside.select(*WORKOUT_KEYS, "start_time", "end_time", "time", "heartrate")
