@@ -311,13 +311,9 @@ def workout_bpm(
     Nothing arrives too late: a reading landing a week after its workout still joins it."""
     devices, new_devices = _devices(registered), _devices(new_registered)
     earlier_devices = devices.join(new_devices.select("user_id"), "user_id", "left_anti")
-    earlier_workouts = workouts.join(new_workouts.select(*WORKOUT_KEYS), list(WORKOUT_KEYS), "left_anti")
-    read_in_full = (
-        _sessions(new_workouts)
-        .join(devices, "user_id")
-        .unionByName(_sessions(earlier_workouts).join(new_devices, "user_id"))
-    )
-    parts = [_readings_during(_sessions(earlier_workouts).join(earlier_devices, "user_id"), _valid(new_readings))]
+    earlier = _sessions(workouts.join(new_workouts.select(*WORKOUT_KEYS), list(WORKOUT_KEYS), "left_anti"))
+    read_in_full = _sessions(new_workouts).join(devices, "user_id").unionByName(earlier.join(new_devices, "user_id"))
+    parts = [_readings_during(earlier.join(earlier_devices, "user_id"), _valid(new_readings))]
     first, last = read_in_full.agg(F.min("start_time"), F.max("end_time")).collect()[0]
     if first is not None:  # as literals, so Delta skips the readings files outside them by their statistics
         near = _valid(readings).where((F.col("time") > first) & (F.col("time") <= last))
