@@ -86,6 +86,42 @@ def files_added(spark: SparkSession, path: str, after: int, through: int) -> lis
     return sorted({unquote(row["path"]).rsplit("/", 1)[-1] for row in added.select("add.path").collect()})
 
 
+SHORT_HISTORY = 10  # Delta checkpoints its log every 10 commits: a history this short is read commit by commit
+
+
+def only_appended(spark: SparkSession, path: str, latest: int) -> bool:
+    """Whether the table's whole history, versions 0 to ``latest``, is a short run of commits that only added
+    files after the first: no file removed (nothing deleted, rewritten or compacted, so every file ever added
+    is still there) and no change of schema or protocol. Reading such a table's commits from version 0 then
+    gives exactly its rows. False when it is longer than ``SHORT_HISTORY`` commits or the log no longer holds
+    them all: it cannot tell."""
+    if not 0 <= latest <= SHORT_HISTORY:
+        return False
+    try:
+        if (folder := _on_driver_disk(spark, path)) is not None:
+            commits = [(version, _local_actions(folder, version)) for version in range(latest + 1)]
+        else:
+            rows = (
+                spark.read.schema(PARTITION_ACTIONS_SCHEMA)
+                .json([_commit_file(path, version) for version in range(latest + 1)])
+                .select("_metadata.file_name", "remove", "metaData", "protocol")
+                .collect()
+            )
+            commits = [(int(row["file_name"].split(".", 1)[0]), [row.asDict(recursive=True)]) for row in rows]
+    except FileNotFoundError:
+        return False
+    except Exception as err:
+        if _nothing_matched(err):
+            return False
+        raise
+    return not any(
+        action.get("remove") is not None
+        or (version > 0 and (action.get("metaData") is not None or action.get("protocol") is not None))
+        for version, actions in commits
+        for action in actions
+    )
+
+
 PARTITION_ACTIONS_SCHEMA = (
     "add STRUCT<partitionValues: MAP<STRING, STRING>>, remove STRUCT<partitionValues: MAP<STRING, STRING>>, "
     "metaData STRUCT<id: STRING>, protocol STRUCT<minReaderVersion: INT>"
@@ -169,11 +205,9 @@ def creation(spark: SparkSession, path: str) -> tuple[str | None, StructType | N
 
 
 def _on_driver_disk(spark: SparkSession, path: str) -> str | None:
-    """The table's folder on this machine's disk when Spark's driver is this process (a classic session)
-    and the path names local storage (no scheme, or ``file:``); else None: the log is read through Spark."""
-    if sessions.is_connect(spark):  # the driver is a server elsewhere
-        return None
-    return _path_part(path) if urlparse(path).scheme in ("", "file") else None
+    """The table's folder on this machine's disk when the driver is this process; else None: the log is
+    read through Spark."""
+    return sessions.driver_disk_path(spark, path)
 
 
 def _local_version(folder: str) -> int:

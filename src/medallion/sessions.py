@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlparse
+
 from pyspark.sql import SparkSession
 
 
@@ -9,3 +11,14 @@ def is_connect(spark: SparkSession) -> bool:
     """A Spark Connect session: the driver is a server elsewhere (Databricks serverless and standard access
     mode, or the project's own server), so nothing of its JVM or its disk is at hand here."""
     return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def driver_disk_path(spark: SparkSession, path: str) -> str | None:
+    """``path`` on this machine's disk when Spark's driver is this very process (a classic session) and the
+    path names local storage (no scheme, or ``file:``); else None: it is read and written through Spark."""
+    if is_connect(spark):  # the driver is a server elsewhere
+        return None
+    parsed = urlparse(path)
+    if parsed.scheme not in ("", "file"):
+        return None
+    return unquote(parsed.path).rstrip("/") if ":" in path else path.rstrip("/")

@@ -111,3 +111,30 @@ def test_a_file_that_does_not_record_the_partition_column_counts_as_a_change_of_
     path = str(tmp_path / "unpartitioned")
     _write(spark, path, 3, times=3)  # no partition values in the log: any file may hold any topic's rows
     assert delta_log.last_partition_change(spark, path, {"topic": "orders"}, 2) == 2
+
+
+def test_a_short_history_of_appends_is_only_appended_and_anything_else_is_not(spark, tmp_path):
+    appended, path = str(tmp_path / "appended"), str(tmp_path / "rewritten")
+    _write(spark, appended, 3, times=3)
+    assert delta_log.only_appended(spark, appended, 2)
+    assert delta_log.only_appended(spark, appended, 1)  # as of an older version
+    _write(spark, path, 3, times=2)
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 1")  # 2: removes a file
+    assert not delta_log.only_appended(spark, path, 2)
+    assert delta_log.only_appended(spark, path, 1)  # before the delete
+    spark.range(1).selectExpr("id", "'x' AS name").write.format("delta").mode("append").option(
+        "mergeSchema", "true"
+    ).save(appended)  # 3: a new column
+    assert not delta_log.only_appended(spark, appended, 3)
+    assert not delta_log.only_appended(spark, str(tmp_path / "none"), -1)
+
+
+def test_a_long_history_or_one_the_log_no_longer_holds_cannot_tell(spark, tmp_path, monkeypatch):
+    path = str(tmp_path / "t")
+    _write(spark, path, 1, times=4)
+    monkeypatch.setattr(delta_log, "SHORT_HISTORY", 2)
+    assert not delta_log.only_appended(spark, path, 3)
+    monkeypatch.setattr(delta_log, "SHORT_HISTORY", 10)
+    assert delta_log.only_appended(spark, path, 3)
+    (tmp_path / "t" / "_delta_log" / f"{0:020d}.json").unlink()  # as log clean-up leaves it
+    assert not delta_log.only_appended(spark, path, 3)

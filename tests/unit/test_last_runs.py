@@ -1,8 +1,23 @@
 """Each table's last run: the cache beside the event log answers only while the log is at the version it was
-written for; otherwise (or when it is missing or damaged) the event log's query answers."""
+written for; otherwise (or when it is missing or damaged) the event log's query answers.
 
+Each test runs twice: the file read and written on the driver's disk (a classic session on local storage),
+and through Spark (a Spark Connect session, or cloud storage)."""
+
+import pytest
+
+from medallion import sessions
 from medallion.engine import eventlog, last_runs
 from medallion.engine.eventlog import RecordedRun, TableRun
+
+
+@pytest.fixture(autouse=True, params=["driver disk", "through spark"])
+def file_access(request, monkeypatch, spark, tmp_path) -> str:
+    if request.param == "through spark":
+        monkeypatch.setattr(sessions, "driver_disk_path", lambda spark, path: None)
+    else:  # the tests' classic session on local storage: the file really is on the disk
+        assert sessions.driver_disk_path(spark, "file:" + str(tmp_path)) == str(tmp_path)
+    return request.param
 
 
 def table_run(table: str, fingerprint: str | None, status: str = "ok", started: float = 1_700_000_000.0) -> TableRun:
@@ -53,3 +68,16 @@ def test_a_log_written_since_the_file_or_a_missing_or_damaged_file_is_answered_b
 
     spark.createDataFrame([("{not json",)], "value STRING").write.mode("overwrite").text(cache)
     assert last_runs.read(spark, cache, log, moved, "toy") == {"orders": RecordedRun("f2", {"late.csv": "re-landed"})}
+
+
+def test_a_file_written_one_way_is_read_the_other_and_replaced_whole(spark, tmp_path, monkeypatch, file_access):
+    log, cache = str(tmp_path / "event_log"), str(tmp_path / "last_runs" / "toy")
+    committed = eventlog.record(spark, log, [table_run("orders", "f1")])
+    last_runs.write(spark, cache, committed, {"orders": RecordedRun("cached", None)}, [])
+    if file_access == "through spark":
+        monkeypatch.undo()
+    else:
+        monkeypatch.setattr(sessions, "driver_disk_path", lambda spark, path: None)
+    assert last_runs.read(spark, cache, log, committed, "toy") == {"orders": RecordedRun("cached", None)}
+    last_runs.write(spark, cache, committed, {"orders": RecordedRun("again", None)}, [])  # over the other's file
+    assert last_runs.read(spark, cache, log, committed, "toy") == {"orders": RecordedRun("again", None)}

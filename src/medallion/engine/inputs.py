@@ -9,8 +9,9 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion import io
+from medallion import delta_log, io
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
+from medallion.engine import changes, checkpoints
 from medallion.engine.context import RunContext
 from medallion.sources import jdbc, kafka, models
 from medallion.sources.files import read_files, read_files_once
@@ -56,7 +57,7 @@ def open_input(
         return read_files_once(spark, settings, read, context.pipeline.name)
     path = context.location(context.pipeline.get(read.table)).path
     if read.stream:
-        frame = spark.readStream.format("delta").load(path)
+        frame = _stream_of(context, table, read, path)
     elif table.is_streaming:  # the static side of a stream-static join: each micro-batch sees the table as it is
         frame = spark.read.format("delta").load(path)
     else:
@@ -66,6 +67,19 @@ def open_input(
     if read.watermark:
         frame = frame.withWatermark(*read.watermark)
     return frame
+
+
+def _stream_of(context: RunContext, table: Table, read: Read, path: str) -> DataFrame:
+    """A stream of the input's rows. A table's first stream over an input whose short history only appended
+    reads its commits from version 0, the same rows as its snapshot: Delta then reads the few commit files
+    instead of listing and sorting the snapshot's files in several jobs (about half a second per input on a
+    small machine, paid by every table of a first run). Once the stream has a checkpoint, Delta resumes
+    from it whatever the option says."""
+    reader = context.spark.readStream.format("delta")
+    first_start = checkpoints.has_progress(context.location(table).checkpoint) is False
+    if first_start and delta_log.only_appended(context.spark, path, changes.version(context, read.table)):
+        reader = reader.option("startingVersion", "0")
+    return reader.load(path)
 
 
 class Pinned:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pyspark.sql.types import StructType
@@ -48,7 +48,6 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
     (``existing`` names them when the caller already knows). Returns the tables created."""
     spark = runtime.spark
     schemas: dict[str, StructType] = {}
-    created: list[Table] = []
     waiting: set[str] = set()  # tables whose model is not trained yet, and what reads them
 
     def schema_of(table: Table) -> StructType:
@@ -57,43 +56,59 @@ def ensure_tables(runtime: Runtime, pipeline: Pipeline, existing: set[str] | Non
             schemas[table.name] = spark.read.format("delta").load(path).schema
         return schemas[table.name]
 
-    for table in pipeline.ordered():
-        location = runtime.location(pipeline.name, table.layer, table.name)
-        if (existing is not None and table.name in existing) or (
-            existing is None and io.table_exists(spark, location.path)
-        ):
-            continue
-        if waiting.intersection(table.upstream):
-            waiting.add(table.name)
-            continue
-        upstream = {name: schema_of(pipeline.get(name)) for name in table.upstream}
-        try:
-            schemas[table.name] = output_schema(runtime, pipeline, table, upstream)
-        except models.NoModelVersion:
-            waiting.add(table.name)
-            continue
-        created.append(table)
-    _create_empty(runtime, pipeline, created, schemas)
-    return [table.name for table in created]
+    with _Creations(runtime, pipeline) as creations:
+        for table in pipeline.ordered():
+            location = runtime.location(pipeline.name, table.layer, table.name)
+            if (existing is not None and table.name in existing) or (
+                existing is None and io.table_exists(spark, location.path)
+            ):
+                continue
+            if waiting.intersection(table.upstream):
+                waiting.add(table.name)
+                continue
+            upstream = {name: schema_of(pipeline.get(name)) for name in table.upstream}
+            try:
+                schemas[table.name] = output_schema(runtime, pipeline, table, upstream)
+            except models.NoModelVersion:
+                waiting.add(table.name)
+                continue
+            creations.create(table, schemas[table.name])
+    return creations.created
 
 
-CREATING_AT_ONCE = 4
+class _Creations:
+    """Empty tables created a few at a time while the next tables' schemas are worked out (a creation is
+    mostly waiting for its storage and its commit, not computing), then registered by name one by one:
+    every table whose creation committed, even when another one or a schema failed, so none is left
+    existing but unnamed."""
 
+    AT_ONCE = 4
 
-def _create_empty(runtime: Runtime, pipeline: Pipeline, tables: list[Table], schemas: dict[str, StructType]) -> None:
-    """Create ``tables`` empty, a few at a time (each creation is mostly waiting for its storage and its
-    commit, not computing), then register them by name one by one."""
-    spark = runtime.spark
-    locations = [runtime.location(pipeline.name, table.layer, table.name) for table in tables]
+    def __init__(self, runtime: Runtime, pipeline: Pipeline) -> None:
+        self.runtime, self.pipeline = runtime, pipeline
+        self.pending: list[tuple[Table, Future]] = []
+        self.created: list[str] = []
 
-    def create(table: Table, location) -> None:
-        io.create_if_missing(spark, location, schemas[table.name], table.partition_by, table.comment)
+    def __enter__(self) -> _Creations:
+        self.pool = ThreadPoolExecutor(max_workers=self.AT_ONCE)
+        return self
 
-    with ThreadPoolExecutor(max_workers=CREATING_AT_ONCE) as pool:
-        for done in [pool.submit(create, table, location) for table, location in zip(tables, locations)]:
-            done.result()
-    for location in locations:
-        io.register(spark, location)
+    def create(self, table: Table, schema: StructType) -> None:
+        location = self.runtime.location(self.pipeline.name, table.layer, table.name)
+        submitted = self.pool.submit(
+            io.create_if_missing, self.runtime.spark, location, schema, table.partition_by, table.comment
+        )
+        self.pending.append((table, submitted))
+
+    def __exit__(self, *failure) -> None:
+        self.pool.shutdown(wait=True)
+        errors = [error for _, done in self.pending if (error := done.exception()) is not None]
+        for table, done in self.pending:
+            if done.exception() is None:
+                io.register(self.runtime.spark, self.runtime.location(self.pipeline.name, table.layer, table.name))
+                self.created.append(table.name)
+        if errors and failure[0] is None:  # a schema's failure, raised already, tells more than a creation's
+            raise errors[0]
 
 
 def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: dict):
