@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from medallion import delta_log, io
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
-from medallion.engine import changes, checkpoints
+from medallion.engine import checkpoints
 from medallion.engine.context import RunContext
 from medallion.sources import jdbc, kafka, models
 from medallion.sources.files import read_files, read_files_once
@@ -74,10 +74,11 @@ def _stream_of(context: RunContext, table: Table, read: Read, path: str) -> Data
     reads its commits from version 0, the same rows as its snapshot: Delta then reads the few commit files
     instead of listing and sorting the snapshot's files in several jobs (about half a second per input on a
     small machine, paid by every table of a first run). Once the stream has a checkpoint, Delta resumes
-    from it whatever the option says."""
+    from it whatever the option says. The input's version is looked up afresh: a commit the run's cached
+    version does not know of yet (another stream's, in stream mode) is checked too."""
     reader = context.spark.readStream.format("delta")
     first_start = checkpoints.has_progress(context.location(table).checkpoint) is False
-    if first_start and delta_log.only_appended(context.spark, path, changes.version(context, read.table)):
+    if first_start and delta_log.only_appended(context.spark, path, delta_log.version(context.spark, path)):
         reader = reader.option("startingVersion", "0")
     return reader.load(path)
 
