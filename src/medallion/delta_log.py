@@ -34,7 +34,9 @@ GLOB_SPECIALS = "\\{}[]*?,"
 def versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
     """Each table's current version (-1 where there is no Delta table), keyed by the paths given."""
     paths = list(dict.fromkeys(paths))
-    found = {path: _local_version(folder) for path in paths if (folder := _on_driver_disk(spark, path)) is not None}
+    found = {
+        path: _local_version(folder) for path in paths if (folder := sessions.driver_disk_path(spark, path)) is not None
+    }
     paths = [path for path in paths if path not in found]
     # A path holding glob characters cannot join the one pattern: its history answers (not our layout's names).
     globbed = [path for path in paths if not any(c in GLOB_SPECIALS for c in path.split("://")[-1])]
@@ -48,7 +50,7 @@ def versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
             return {**found, **dict.fromkeys(globbed, -1)}
         LOG.debug("listing Delta logs failed (%s): reading each table's history instead", err)
         return {**found, **{path: _history_version(spark, path) for path in globbed}}
-    return {**found, **{path: latest.get(_path_part(path), -1) for path in globbed}}
+    return {**found, **{path: latest.get(sessions.path_part(path), -1) for path in globbed}}
 
 
 def version(spark: SparkSession, path: str) -> int:
@@ -57,7 +59,7 @@ def version(spark: SparkSession, path: str) -> int:
 
 def commit(spark: SparkSession, path: str, version: int) -> dict:
     """Operation, metrics and user metadata of one commit, from its file in the log."""
-    if (folder := _on_driver_disk(spark, path)) is not None:
+    if (folder := sessions.driver_disk_path(spark, path)) is not None:
         commit_info = next((a["commitInfo"] for a in _local_actions(folder, version) if "commitInfo" in a), None)
     else:
         file = _commit_file(path, version)
@@ -78,7 +80,7 @@ def files_added(spark: SparkSession, path: str, after: int, through: int) -> lis
     commits wrote are in them (a MERGE rewrites the files it touches, so rows it kept may be there too)."""
     if through <= after:
         return []
-    if (folder := _on_driver_disk(spark, path)) is not None:
+    if (folder := sessions.driver_disk_path(spark, path)) is not None:
         actions = [a for version in range(after + 1, through + 1) for a in _local_actions(folder, version)]
         return sorted({unquote(a["add"]["path"]).rsplit("/", 1)[-1] for a in actions if "add" in a})
     commits = [_commit_file(path, version) for version in range(after + 1, through + 1)]
@@ -98,7 +100,7 @@ def only_appended(spark: SparkSession, path: str, latest: int) -> bool:
     if not 0 <= latest <= SHORT_HISTORY:
         return False
     try:
-        if (folder := _on_driver_disk(spark, path)) is not None:
+        if (folder := sessions.driver_disk_path(spark, path)) is not None:
             commits = [(version, _local_actions(folder, version)) for version in range(latest + 1)]
         else:
             rows = (
@@ -136,7 +138,7 @@ def last_partition_change(spark: SparkSession, path: str, partition: dict[str, s
     ever did. When the log cannot tell (a commit file already cleaned up, or more than ``LOOK_BACK`` commits
     back), ``latest``: the partition is taken as changed, never as unchanged."""
     oldest = max(0, latest - LOOK_BACK + 1)
-    folder = _on_driver_disk(spark, path)
+    folder = sessions.driver_disk_path(spark, path)
     newest = latest
     size = 1 if folder is not None else REMOTE_CHUNK  # a local commit file costs a read; a remote chunk, a job
     while newest >= oldest:
@@ -189,7 +191,7 @@ CREATION_SCHEMA = "commitInfo STRUCT<operation: STRING>, metaData STRUCT<schemaS
 def creation(spark: SparkSession, path: str) -> tuple[str | None, StructType | None]:
     """The operation of the table's first commit (version 0) and the schema it gave the table."""
     operation, schema = None, None
-    if (folder := _on_driver_disk(spark, path)) is not None:
+    if (folder := sessions.driver_disk_path(spark, path)) is not None:
         actions = _local_actions(folder, 0)
     else:
         actions = [
@@ -202,12 +204,6 @@ def creation(spark: SparkSession, path: str) -> tuple[str | None, StructType | N
         if action.get("metaData") is not None and action["metaData"].get("schemaString"):
             schema = StructType.fromJson(json.loads(action["metaData"]["schemaString"]))
     return operation, schema
-
-
-def _on_driver_disk(spark: SparkSession, path: str) -> str | None:
-    """The table's folder on this machine's disk when the driver is this process; else None: the log is
-    read through Spark."""
-    return sessions.driver_disk_path(spark, path)
 
 
 def _local_version(folder: str) -> int:
@@ -240,7 +236,7 @@ def _listed_versions(spark: SparkSession, paths: list[str]) -> dict[str, int]:
             folder, _, name = row["path"].rpartition("/_delta_log/")
             number = name.split(".", 1)[0]
             if number.isdigit():
-                key = _path_part(folder)
+                key = sessions.path_part(folder)
                 latest[key] = max(latest.get(key, -1), int(number))
     return latest
 
@@ -269,12 +265,6 @@ def _globs(paths: list[str]) -> list[str]:
 def _location(path: str) -> str:
     parsed = urlparse(path)
     return f"{parsed.scheme}://{parsed.netloc}" if parsed.scheme else ""
-
-
-def _path_part(path: str) -> str:
-    """The path without scheme and authority, decoded: Spark hands back ``file:/x`` for ``/x`` and
-    ``dbfs:/Volumes/...`` for ``/Volumes/...``."""
-    return unquote(urlparse(path).path).rstrip("/") if ":" in path else path.rstrip("/")
 
 
 def _nothing_matched(err: Exception) -> bool:

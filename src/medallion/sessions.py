@@ -18,7 +18,10 @@ def driver_disk_path(spark: SparkSession, path: str) -> str | None:
     path names local storage (no scheme, or ``file:``); else None: it is read and written through Spark."""
     if is_connect(spark):  # the driver is a server elsewhere
         return None
-    parsed = urlparse(path)
-    if parsed.scheme not in ("", "file"):
-        return None
-    return unquote(parsed.path).rstrip("/") if ":" in path else path.rstrip("/")
+    return path_part(path) if urlparse(path).scheme in ("", "file") else None
+
+
+def path_part(path: str) -> str:
+    """The path without scheme and authority, decoded: Spark hands back ``file:/x`` for ``/x`` and
+    ``dbfs:/Volumes/...`` for ``/Volumes/...``."""
+    return unquote(urlparse(path).path).rstrip("/") if ":" in path else path.rstrip("/")

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from medallion import delta_log
+from medallion import delta_log, sessions
 
 
 @pytest.fixture(autouse=True, params=["driver disk", "through spark"])
 def log_reader(request, monkeypatch, spark, tmp_path):
     if request.param == "through spark":
-        monkeypatch.setattr(delta_log, "_on_driver_disk", lambda spark, path: None)
+        monkeypatch.setattr(sessions, "driver_disk_path", lambda spark, path: None)
         monkeypatch.setattr(delta_log, "REMOTE_CHUNK", 1)  # a walk back over a few commits spans several jobs
     else:  # the tests' classic session on local storage: the log really is read from the disk
-        assert delta_log._on_driver_disk(spark, "file:" + str(tmp_path)) == str(tmp_path)
+        assert sessions.driver_disk_path(spark, "file:" + str(tmp_path)) == str(tmp_path)
 
 
 def _write(spark, path: str, rows: int, times: int = 1) -> None:

@@ -102,11 +102,13 @@ class _Creations:
 
     def __exit__(self, *failure) -> None:
         self.pool.shutdown(wait=True)
-        errors = [error for _, done in self.pending if (error := done.exception()) is not None]
+        errors = []
         for table, done in self.pending:
-            if done.exception() is None:
-                io.register(self.runtime.spark, self.runtime.location(self.pipeline.name, table.layer, table.name))
-                self.created.append(table.name)
+            if (error := done.exception()) is not None:
+                errors.append(error)
+                continue
+            io.register(self.runtime.spark, self.runtime.location(self.pipeline.name, table.layer, table.name))
+            self.created.append(table.name)
         if errors and failure[0] is None:  # a schema's failure, raised already, tells more than a creation's
             raise errors[0]
 
