@@ -41,6 +41,14 @@ def timestamp_from_seconds(source: str | Column, name: str | None = None) -> tup
     return converted.alias(name), seconds.alias(raw_column(name))
 
 
+def timestamp_from_millis(source: str | Column, name: str) -> tuple[Column, Column]:
+    """The TIMESTAMP of integral epoch milliseconds ``source`` as ``name``, exact to the millisecond, NULL when
+    out of range, and the raw value as ``_<name>_raw``: :func:`timestamp_from_seconds` for milliseconds."""
+    millis = F.col(source) if isinstance(source, str) else source
+    converted = F.when(millis.between(EARLIEST_SECOND * 1000, LATEST_SECOND * 1000 + 999), F.timestamp_millis(millis))
+    return converted.alias(name), millis.alias(raw_column(name))
+
+
 def in_range(name: str) -> Expectation:
     """The rule of a guarded conversion: a raw value present but not convertible is quarantined."""
     return expect_or_drop(f"{name}_in_range", f"`{raw_column(name)}` IS NULL OR `{name}` IS NOT NULL")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from medallion import io
@@ -129,7 +130,9 @@ def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: 
             schema = kafka.SOURCE_SCHEMA
         else:
             schema = upstream[read.table]
-        empty_inputs[param] = spark.createDataFrame([], schema)
+        # Known empty to the optimizer (a filter that is always false becomes an empty local relation), so
+        # what a build computes eagerly on its inputs (an aggregate it collects) is answered without a job.
+        empty_inputs[param] = spark.createDataFrame([], schema).where(F.lit(False))
     if table.wants_conf():
         empty_inputs["conf"] = runtime.settings.pipeline(pipeline.name)
     output = table.build(**empty_inputs)

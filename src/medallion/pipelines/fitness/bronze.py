@@ -9,7 +9,7 @@ dropped.
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from medallion.declare.conversions import in_range, timestamp_from_seconds
+from medallion.declare.conversions import in_range, timestamp_from_millis, timestamp_from_seconds
 from medallion.declare.tables import (
     Append,
     FileSource,
@@ -46,7 +46,7 @@ DATE_LOOKUP = FileSource(
     "dayofyear STRING, week_part STRING",
 )
 
-TIMESTAMP_DIVISORS = {"seconds": 1, "milliseconds": 1000}
+EPOCH_CONVERSIONS = {"seconds": timestamp_from_seconds, "milliseconds": timestamp_from_millis}
 
 
 @table(
@@ -89,12 +89,12 @@ def gym_logins_bz(raw: DataFrame) -> DataFrame:
 )
 def kafka_multiplex_bz(raw: DataFrame, dates: DataFrame, conf) -> DataFrame:
     """One multiplexed topic stream (user_info, workout, bpm) with the calendar week of each event."""
-    divisor = TIMESTAMP_DIVISORS[conf["kafka_timestamp_unit"]]
-    # A timestamp in another unit than the configured one can overflow: guarded, the row is quarantined.
-    event_time, raw_seconds = timestamp_from_seconds(F.col("timestamp").cast("decimal(20,3)") / divisor, "date")
+    # The envelope's timestamp is an integer, converted in its own unit: exact, and no decimal arithmetic per
+    # message. One in another unit than the configured one can overflow: guarded, the row is quarantined.
+    event_time, raw_value = EPOCH_CONVERSIONS[conf["kafka_timestamp_unit"]]("timestamp", "date")
     calendar = F.broadcast(dates.select(F.col("date").alias("_date"), "week_part"))
     return (
-        raw.select("*", event_time, raw_seconds)
+        raw.select("*", event_time, raw_value)
         .withColumn("date", F.to_date("date"))
         .join(calendar, F.col("date") == F.col("_date"), "left")
         .select(
