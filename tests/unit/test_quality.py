@@ -7,7 +7,6 @@ from chispa import assert_df_equality
 
 from medallion.declare.tables import FileSource, expect, expect_or_drop, expect_or_fail, not_empty, references, unique
 from medallion.engine import quality
-from medallion.engine.quality import FAILED
 from medallion.errors import ExpectationFailed, MedallionError
 
 RULES = (
@@ -27,7 +26,9 @@ def orders(spark):
 
 def test_failed_rules_lists_every_broken_rule_and_null_counts_as_broken(orders):
     checked = quality.with_failed_rules(orders, RULES)
-    rules = {(r["id"], r["amount"]): r[FAILED] for r in checked.collect()}
+    rules = {
+        (r["id"], r["amount"]): r["rules"] for r in checked.withColumn("rules", quality.failed_rules(RULES)).collect()
+    }
     assert rules == {
         (1, 10): [],
         (1, 12): ["has_email"],
@@ -49,7 +50,8 @@ def test_accepted_and_quarantined_rows_split_the_batch_exactly(orders):
     accepted = quality.accepted_rows(checked, RULES)
     rejected = quality.quarantine_rows(checked, RULES, "orders", "run-1", 7).collect()
     assert sorted(r["amount"] for r in accepted.collect()) == [10, 12]
-    assert FAILED not in accepted.columns
+    assert accepted.columns == orders.columns  # the rules' working columns left behind
+    assert set().union(*(json.loads(r["record"]) for r in rejected)) == {"id", "amount", "email"}  # NULLs omitted
     assert sorted(((json.loads(r["record"]).get("id"), r["rules"]) for r in rejected), key=str) == [
         (2, ["positive_amount"]),
         (3, ["positive_amount"]),

@@ -12,8 +12,10 @@ actions the source's drift policy gives them.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from pyspark.sql import Column, DataFrame
@@ -25,7 +27,6 @@ from medallion.errors import ExpectationFailed, MedallionError
 from medallion.key_ranges import KeyRange
 from medallion.sources.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
 
-FAILED = "_failed_rules"
 QUARANTINE_SCHEMA = (
     "table STRING, rules ARRAY<STRING>, record STRING, source STRING, run_id STRING, batch_id BIGINT, "
     "quarantined_at TIMESTAMP"
@@ -82,11 +83,20 @@ def source_rules(source: FileSource, has_rescued: bool) -> tuple[Expectation, ..
 
 
 def with_failed_rules(df: DataFrame, expectations: tuple[Expectation, ...]) -> DataFrame:
-    """Adds ``_failed_rules``: the names of the rules each row breaks (empty when it passes all)."""
+    """Adds, per rule, whether each row breaks it: a boolean working column (``_broke_<rule>``). What a batch
+    counts and keeps reads these; the names of the rules a row broke (:func:`failed_rules`) are put together
+    only for the rows going to quarantine, since an array per row costs as much as a parse."""
+    return df.select(
+        "*", *[(~F.coalesce(F.expr(e.condition), F.lit(False))).alias(_flag(e.name)) for e in expectations]
+    )
+
+
+def failed_rules(expectations: tuple[Expectation, ...]) -> Column:
+    """The names of the rules each row of a :func:`with_failed_rules` frame breaks (empty when it passes all)."""
     if not expectations:
-        return df.withColumn(FAILED, F.array().cast("array<string>"))
-    checks = [F.when(~F.coalesce(F.expr(e.condition), F.lit(False)), F.lit(e.name)) for e in expectations]
-    return df.withColumn(FAILED, F.filter(F.array(*checks), lambda name: name.isNotNull()))
+        return F.array().cast("array<string>")
+    names = F.array(*[F.when(_broke(e.name), F.lit(e.name)) for e in expectations])
+    return F.filter(names, lambda name: name.isNotNull())
 
 
 def measure(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tuple[str, ...] = ()) -> BatchQuality:
@@ -102,7 +112,7 @@ def measures(checked: DataFrame, expectations: tuple[Expectation, ...], keys: tu
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     accepted = ~_breaks_any(drop_rules)
     aggregates = [F.count(F.lit(1)).alias("rows_in"), _count_if(~accepted).alias("quarantined")]
-    aggregates += [_count_if(F.array_contains(FAILED, e.name)).alias(f"rule_{i}") for i, e in enumerate(expectations)]
+    aggregates += [_count_if(_broke(e.name)).alias(f"rule_{i}") for i, e in enumerate(expectations)]
     if RESCUED in checked.columns:
         aggregates.append(_count_if(F.col(RESCUED).isNotNull()).alias("rescued"))
     return aggregates + key_ranges.aggregates(checked.schema, keys, accepted)
@@ -145,7 +155,7 @@ def drift(checked: DataFrame) -> dict[str, int]:
 
 def accepted_rows(checked: DataFrame, expectations: tuple[Expectation, ...]) -> DataFrame:
     drop_rules = [e.name for e in expectations if e.action == "drop"]
-    return checked.where(~_breaks_any(drop_rules)).drop(FAILED)
+    return checked.where(~_breaks_any(drop_rules)).drop(*_flags(expectations))
 
 
 def quarantine_rows(
@@ -153,12 +163,12 @@ def quarantine_rows(
 ) -> DataFrame:
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     rejected = checked.where(_breaks_any(drop_rules))
-    payload = [c for c in rejected.columns if c not in (FAILED, SOURCE)]
+    payload = [c for c in rejected.columns if c not in (SOURCE, *_flags(expectations))]
     lineage = [F.col(c) for c in (SOURCE, "source_file", "_source_file") if c in rejected.columns]
     source = F.coalesce(*lineage, F.lit(None).cast("string")) if lineage else F.lit(None).cast("string")
     return rejected.select(
         F.lit(table).alias("table"),
-        F.col(FAILED).alias("rules"),
+        failed_rules(expectations).alias("rules"),
         F.to_json(F.struct(*payload)).alias("record"),
         source.alias("source"),
         F.lit(run_id).alias("run_id"),
@@ -211,10 +221,20 @@ def _violations(
 
 
 # -------------------------------------------------------------------------------------------- helpers
-def _breaks_any(rule_names: list[str]):
-    if not rule_names:
-        return F.lit(False)
-    return F.arrays_overlap(F.col(FAILED), F.array(*[F.lit(n) for n in rule_names]))
+def _flag(rule: str) -> str:
+    return f"_broke_{rule}"
+
+
+def _flags(expectations: tuple[Expectation, ...]) -> list[str]:
+    return [_flag(e.name) for e in expectations]
+
+
+def _broke(rule: str) -> Column:
+    return F.col(f"`{_flag(rule)}`")
+
+
+def _breaks_any(rule_names: list[str]) -> Column:
+    return reduce(operator.or_, [_broke(name) for name in rule_names], F.lit(False))
 
 
 def _count_if(condition):

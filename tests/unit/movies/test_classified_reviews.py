@@ -25,13 +25,14 @@ def checked(spark, today, earlier=()):
         PURCHASES_SCHEMA,
     )
     built = classified_movie_review(today_frame, landed, purchases, CONF)
-    return quality.with_failed_rules(built, PIPELINE.get("classified_movie_review").expectations)
+    rules = PIPELINE.get("classified_movie_review").expectations
+    return quality.with_failed_rules(built, rules).withColumn("rules", quality.failed_rules(rules))
 
 
 def outcome(frame):
     return sorted(
         (
-            (r["review_id"], r["customer_id"], r["positive_review"], r["insert_date"], r[quality.FAILED])
+            (r["review_id"], r["customer_id"], r["positive_review"], r["insert_date"], r["rules"])
             for r in frame.collect()
         ),
         key=repr,
@@ -45,7 +46,7 @@ def test_reviews_are_classified_with_their_load_date(spark):
 
 def test_a_repeated_id_in_the_same_file_keeps_the_first_line(spark):
     result = checked(spark, [(7, "second", 1, "d1.csv", 9, DAY1), (7, "good", 1, "d1.csv", 4, DAY1)])
-    assert sorted((r["_review_str"], r[quality.FAILED]) for r in result.collect()) == [
+    assert sorted((r["_review_str"], r["rules"]) for r in result.collect()) == [
         ("good", []),
         ("second", ["unique_review_id"]),
     ]

@@ -111,10 +111,8 @@ def landed_bytes(spark, content: bytes):
 def bronze_rules(spark, content: bytes):
     table = get_pipeline("movies").get("movie_review_bz")
     checked = quality.with_failed_rules(table(landed_bytes(spark, content)), table.expectations)
-    return [
-        (r["source_line"], r["cid"], r["review_str"], r[quality.FAILED])
-        for r in checked.orderBy("source_line").collect()
-    ]
+    checked = checked.withColumn("rules", quality.failed_rules(table.expectations))
+    return [(r["source_line"], r["cid"], r["review_str"], r["rules"]) for r in checked.orderBy("source_line").collect()]
 
 
 def test_records_of_a_file_that_is_not_utf8_are_quarantined_under_valid_utf8(spark):
