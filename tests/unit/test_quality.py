@@ -4,8 +4,20 @@ import json
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import DataFrame
 
-from medallion.declare.tables import FileSource, expect, expect_or_drop, expect_or_fail, not_empty, references, unique
+from medallion.declare.tables import (
+    Append,
+    FileSource,
+    Layer,
+    expect,
+    expect_or_drop,
+    expect_or_fail,
+    not_empty,
+    references,
+    table,
+    unique,
+)
 from medallion.engine import quality
 from medallion.errors import ExpectationFailed, MedallionError
 
@@ -189,3 +201,12 @@ def test_quarantine_source_prefers_the_declared_lineage_and_keeps_it_out_of_the_
     rules = (expect_or_drop("id_present", "id IS NOT NULL"),)
     rejected = quality.quarantine_rows(quality.with_failed_rules(batch, rules), rules, "heart_rate", "r", 0).first()
     assert (rejected["source"], rejected["record"]) == ("/landing/k.json#bpm/0@17", '{"source_file":"/landing/k.json"}')
+
+
+def test_two_expectations_of_one_name_are_refused_at_declaration():
+    with pytest.raises(ValueError, match="table orders: expectation names must be unique .*: id_present declared more"):
+
+        @table(Layer.SILVER, Append(), expectations=(RULES[1], expect_or_drop("id_present", "id > 0")))
+        def orders() -> DataFrame:
+            """Never built."""
+            raise AssertionError("never built")

@@ -423,6 +423,12 @@ class Table:
                     f"table {self.name}: added() inputs belong to a materialized view with a keyed write mode "
                     "(rows it already holds must change nothing), not to a streaming table or an append"
                 )
+        names = [e.name for e in self.expectations]
+        if repeated := sorted({name for name in names if names.count(name) > 1}):
+            raise ValueError(
+                f"table {self.name}: expectation names must be unique (each is counted and quarantined by its "
+                f"name): {', '.join(repeated)} declared more than once"
+            )
         dropping = {e.name for e in self.expectations if e.action == "drop"}
         for retry in self.retries:
             if retry.rule not in dropping:
