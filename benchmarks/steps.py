@@ -1,8 +1,9 @@
 """One measured step of the benchmark, in a process of its own (``python -m benchmarks.steps STEP ROOT``).
 
 Each step starts its own Spark session, so no step profits from another's warm JVM; the time reported is
-the step's work after the session is up (the session's start-up is reported apart), and the driver
-JVM's peak resident memory is read from ``/proc`` when the step ends. The result is one JSON line.
+the step's work after the session is up (the session's start-up is reported apart; ``increment_warm``
+reports only its second run, the first warms its own JVM), and the driver JVM's peak resident memory is
+read from ``/proc`` when the step ends. The result is one JSON line.
 """
 
 from __future__ import annotations
