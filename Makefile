@@ -13,7 +13,7 @@ run: setup
 # The suite runs in $(TEST_WORKERS) processes, each with its own Spark session (a driver of up to 4 GiB); which
 # tests share a process is decided in tests/conftest.py (the tests of each of the project's servers share one).
 TEST_WORKERS ?= 2
-IN_WORKERS := -n $(TEST_WORKERS) --dist loadgroup
+IN_WORKERS := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder  # the groups in conftest's order
 
 test: system setup
 	$(BIN)/python -m pytest $(IN_WORKERS) tests

@@ -140,14 +140,35 @@ FOLDERS_SHARING_FIXTURES = frozenset({"reliability"})
 
 
 def assign_worker_groups(items) -> None:
+    """Mark each test with its group and put the groups in the order the processes take them (see below)."""
     servers_of: dict[PurePosixPath, set[str]] = {}
     for item in items:
         servers_of.setdefault(module_of(item), set()).update(SERVER_FIXTURES.intersection(item.fixturenames))
     groups = server_groups({module: servers for module, servers in servers_of.items() if servers})
+    group_of: dict[str, str] = {}
     for item in items:
         module = module_of(item)
         default = module.parent if module.parent.name in FOLDERS_SHARING_FIXTURES else module
-        item.add_marker(pytest.mark.xdist_group(groups.get(module, str(default))))
+        group_of[item.nodeid] = groups.get(module, str(default))
+        item.add_marker(pytest.mark.xdist_group(group_of[item.nodeid]))
+    items[:] = longest_groups_first(items, group_of)
+
+
+# A process takes the next group when it is nearly done with its own, in the order of the collection (the
+# Makefile passes --no-loadscope-reorder: xdist's own order, the most tests first, would leave a one-test group
+# of a whole stream run to the end, for one process, while the other waits). A group's time is unknown before it
+# runs, so its kind stands for it: the groups of a server (each a series of pipeline runs against it), then the
+# other integration tests (a pipeline run each), then unit tests (seconds each), which even out the end.
+def longest_groups_first(items, group_of: dict[str, str]) -> list:
+    members: dict[str, list] = {}
+    for item in items:
+        members.setdefault(group_of[item.nodeid], []).append(item)
+
+    def expected_length(group: str) -> tuple[int, int]:
+        kind = 0 if group.startswith("servers:") else 1 if group.startswith("tests/integration") else 2
+        return kind, -len(members[group])
+
+    return [item for group in sorted(members, key=expected_length) for item in members[group]]
 
 
 def module_of(item) -> PurePosixPath:
