@@ -1,4 +1,4 @@
-"""Expectations, source rules, quarantine rows, table checks: tiny frames, exact counts."""
+"""Expectations, source rules, quarantine rows: tiny frames, exact counts."""
 
 import json
 
@@ -13,10 +13,7 @@ from medallion.declare.tables import (
     expect,
     expect_or_drop,
     expect_or_fail,
-    not_empty,
-    references,
     table,
-    unique,
 )
 from medallion.engine import quality
 from medallion.errors import ExpectationFailed, MedallionError
@@ -113,65 +110,6 @@ def test_a_file_table_that_drops_the_corrupt_record_column_is_refused():
 def test_drift_counts_rows_per_undeclared_field(spark):
     batch = spark.createDataFrame([('{"spo2":"97"}',), ('{"spo2":"95","note":"x"}',), (None,)], "_rescued_data STRING")
     assert quality.drift(batch) == {"spo2": 2, "note": 1}
-
-
-# ------------------------------------------------------------------------------------------- table checks
-@pytest.fixture
-def tables(spark):
-    return {
-        "users": spark.createDataFrame([(1,), (2,)], "user_id INT"),
-        "visits": spark.createDataFrame(
-            [(1, "a"), (1, "a"), (2, "b"), (7, "c"), (None, "d")], "user_id INT, gym STRING"
-        ),
-        "empty": spark.createDataFrame([], "user_id INT"),
-    }
-
-
-def test_checks_count_violations(tables):
-    checks = (unique("user_id", "gym"), references("users", "user_id"), not_empty())
-    assert quality.evaluate_checks(tables["visits"], checks, tables.get) == {
-        "unique(user_id, gym)": 2,
-        "references users(user_id)": 1,
-        "not_empty": 0,
-    }
-    assert quality.evaluate_checks(tables["empty"], (not_empty(),), tables.get) == {"not_empty": 1}
-
-
-def test_only_failing_checks_declared_fail_stop_the_run(tables):
-    checks = (unique("user_id", action="warn"), references("users", "user_id", action="fail"))
-    violations = quality.evaluate_checks(tables["visits"], checks, tables.get)
-    with pytest.raises(
-        ExpectationFailed, match=r"gym.visits: table check failed: references users\(user_id\) \(1 rows\)"
-    ):
-        quality.enforce_checks(violations, checks, "gym.visits")
-    quality.enforce_checks(violations, checks[:1], "gym.visits")  # a warn check only records
-
-
-def test_unique_treats_null_keys_as_equal(spark):
-    keys = spark.createDataFrame([(None,), (None,), (1,)], "k INT")
-    assert quality.evaluate_checks(keys, (unique("k"),), {}.get) == {"unique(k)": 2}
-
-
-def test_unique_looks_only_at_the_keys_a_run_wrote(spark, tables):
-    """A key the run did not write cannot have become a duplicate: (1, a) was repeated before this run."""
-    check = (unique("user_id", "gym"),)
-    written = {
-        "a new key": [(9, "z")],
-        "a key joining an existing one": [(2, "b")],
-        "the repeated key again": [(1, "a")],
-        "a NULL key": [(None, "d")],
-    }
-    visits = tables["visits"].union(spark.createDataFrame([(9, "z"), (2, "b"), (None, "d")], "user_id INT, gym STRING"))
-    found = {
-        case: quality.evaluate_checks(visits, check, tables.get, spark.createDataFrame(rows, "user_id INT, gym STRING"))
-        for case, rows in written.items()
-    }
-    assert found == {
-        "a new key": {"unique(user_id, gym)": 0},
-        "a key joining an existing one": {"unique(user_id, gym)": 2},
-        "the repeated key again": {"unique(user_id, gym)": 2},
-        "a NULL key": {"unique(user_id, gym)": 2},
-    }
 
 
 def test_quarantine_record_keeps_every_column_as_json(spark):

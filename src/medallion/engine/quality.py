@@ -1,5 +1,5 @@
-"""Expectations and table checks: evaluate a batch against its table's rules, split what passes from what
-goes to quarantine, and check the written table as a whole.
+"""Expectations: evaluate a batch against its table's rules and split what passes from what goes to
+quarantine (the written table as a whole is checked by table_checks.py).
 
 A rule that evaluates to NULL counts as broken: a check that cannot be decided is not a pass.
 Quarantine rows keep the whole record as JSON, every rule it broke, where it came from (``_source`` when
@@ -13,7 +13,7 @@ actions the source's drift policy gives them.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -22,7 +22,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from medallion import key_ranges
-from medallion.declare.tables import Check, Expectation, FileSource
+from medallion.declare.tables import Expectation, FileSource
 from medallion.errors import ExpectationFailed, MedallionError
 from medallion.key_ranges import KeyRange
 from medallion.sources.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
@@ -175,49 +175,6 @@ def quarantine_rows(
         F.lit(batch_id).cast("bigint").alias("batch_id"),
         F.current_timestamp().alias("quarantined_at"),
     )
-
-
-# ----------------------------------------------------------------------------------------- table checks
-def evaluate_checks(
-    table: DataFrame,
-    checks: tuple[Check, ...],
-    read_table: Callable[[str], DataFrame],
-    written: DataFrame | None = None,
-) -> dict[str, int]:
-    """Violations per check (0 = passed): rows sharing a key with another row, rows whose key is missing
-    from the referenced table, 1 for an empty table that must not be. ``written``: the rows the run wrote
-    (None: all of them); a key the run did not write cannot have become a duplicate, so uniqueness is
-    checked for the written keys only, without grouping the whole table."""
-    return {check.name: _violations(table, check, read_table, written) for check in checks}
-
-
-def enforce_checks(violations: dict[str, int], checks: tuple[Check, ...], table: str) -> None:
-    failing = {c.name: violations.get(c.name, 0) for c in checks if c.action == "fail" and violations.get(c.name, 0)}
-    if failing:
-        detail = ", ".join(f"{name} ({n} rows)" for name, n in failing.items())
-        raise ExpectationFailed(
-            f"{table}: table check failed: {detail}. The batch is committed; downstream tables were not run. "
-            f"Inspect with `medallion show {table}`, fix the source, then run again."
-        )
-
-
-def _violations(
-    table: DataFrame, check: Check, read_table: Callable[[str], DataFrame], written: DataFrame | None
-) -> int:
-    if check.kind == "not_empty":
-        return 0 if table.limit(1).count() else 1
-    if check.kind == "unique":
-        if written is not None:
-            keys = written.select(*[F.col(c).alias(f"_key_{i}") for i, c in enumerate(check.columns)]).distinct()
-            same_key = [F.col(c).eqNullSafe(F.col(f"_key_{i}")) for i, c in enumerate(check.columns)]
-            table = table.join(keys, same_key, "left_semi")  # NULL keys group together, as in groupBy
-        repeated = table.groupBy(*check.columns).count().where("count > 1")
-        return int(repeated.agg(F.sum("count")).collect()[0][0] or 0)
-    keys = table.select(*check.columns).where(" AND ".join(f"{c} IS NOT NULL" for c in check.columns))
-    assert check.table is not None  # a references check names its table (see Check)
-    other = read_table(check.table).select(*[F.col(c).alias(f"_ref_{i}") for i, c in enumerate(check.to_columns)])
-    condition = [F.col(c) == F.col(f"_ref_{i}") for i, c in enumerate(check.columns)]
-    return keys.join(other, condition, "left_anti").count()
 
 
 # -------------------------------------------------------------------------------------------- helpers

@@ -10,7 +10,17 @@ import time
 
 from medallion import errors, io, sessions
 from medallion.declare.tables import FileSource, Layer, Table
-from medallion.engine import batch, batch_counts, changes, checkpoints, eventlog, inputs, landing_scan, plans, quality
+from medallion.engine import (
+    batch,
+    batch_counts,
+    changes,
+    checkpoints,
+    eventlog,
+    inputs,
+    landing_scan,
+    plans,
+    table_checks,
+)
 from medallion.engine.context import RunContext
 from medallion.engine.eventlog import TableRun
 from medallion.engine.failures import checkpoint_error, translate
@@ -49,13 +59,13 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
         if table.layer == Layer.BRONZE:
             failpoints.hit("after_bronze_commit", table.name)
         if table.checks and stats.rows_written:  # an unchanged table cannot have broken a check
-            stats.checks = quality.evaluate_checks(
+            stats.checks = table_checks.evaluate_checks(
                 _read(context, table.name),
                 table.checks,
                 lambda name: _read(context, name),
                 _written(context, table, version_before),
             )
-            quality.enforce_checks(stats.checks, table.checks, f"{context.pipeline.name}.{table.name}")
+            table_checks.enforce_checks(stats.checks, table.checks, f"{context.pipeline.name}.{table.name}")
         stats.status = "ok"
         if consumed is not None:
             consumed["self"] = changes.version(context, table.name)
