@@ -3,9 +3,10 @@
 A check of a small table reads the key columns it needs into the driver, one Spark job per table read, and
 counts there. Spark's own grouping takes a job per stage (group, then sum: three or more), each costing far
 more than a few hundred rows; most tables a check guards (users, dimensions, summaries) are that small. A
-table of more than ``SMALL_TABLE_ROWS`` rows, or a key whose values do not compare exactly by their text or
-bytes (floating point: -0.0 groups with 0.0; binary and nested values), is checked by Spark's grouping and
-join. Both ways give the same counts (tests/unit/test_table_checks.py runs every case both ways).
+table of more than ``SMALL_TABLE_ROWS`` rows (found out by reading one row more: a bounded read, small beside
+the grouping of a large table that follows), or a key whose values do not compare exactly by their text or
+bytes (floating point: -0.0 groups with 0.0 but prints apart; binary and nested values), is checked by Spark's
+grouping and join. Both ways give the same counts (tests/unit/test_table_checks.py runs every case both ways).
 """
 
 from __future__ import annotations
