@@ -5,6 +5,7 @@ import datetime
 import decimal
 
 import pytest
+from pyspark.sql import DataFrame
 
 from medallion.declare.tables import not_empty, references, unique
 from medallion.engine import table_checks
@@ -134,3 +135,30 @@ def test_floating_point_and_larger_tables_are_left_to_spark(spark, monkeypatch):
         "references users(user_id)": 1
     }
     assert len(decided_by_spark) == 3
+
+
+def test_a_table_is_read_into_the_driver_once_whatever_number_of_checks_need_its_keys(tables, monkeypatch):
+    """Uniqueness and a reference over the same columns share one read of the table's keys, and that read
+    also answers not_empty: the checked table is read once, the referenced table once."""
+    reads = []
+    read_keys = table_checks._small_keys
+    monkeypatch.setattr(
+        table_checks,
+        "_small_keys",
+        lambda frame, columns, types=None: reads.append((frame, columns)) or read_keys(frame, columns, types),
+    )
+    limit = DataFrame.limit  # not_empty's own read of a table is a limit(1)
+    monkeypatch.setattr(
+        DataFrame, "limit", lambda self, n: pytest.fail("not_empty read the table apart") if n == 1 else limit(self, n)
+    )
+    checks = (not_empty(), unique("user_id"), references("users", "user_id"))
+    assert table_checks.evaluate_checks(tables["visits"], checks, tables.get) == {
+        "not_empty": 0,
+        "unique(user_id)": 2,
+        "references users(user_id)": 1,
+    }
+    assert list(table_checks.evaluate_checks(tables["visits"], checks, tables.get)) == [c.name for c in checks]
+    assert [(frame is tables["visits"], columns) for frame, columns in reads] == [
+        (True, ("user_id",)),
+        (False, ("user_id",)),
+    ] * 2

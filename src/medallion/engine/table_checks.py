@@ -1,12 +1,13 @@
 """Table checks: the written table as a whole, after a run that wrote rows (``Check`` in declare/tables.py).
 
 A check of a small table reads the key columns it needs into the driver, one Spark job per table read, and
-counts there. Spark's own grouping takes a job per stage (group, then sum: three or more), each costing far
-more than a few hundred rows; most tables a check guards (users, dimensions, summaries) are that small. A
-table of more than ``SMALL_TABLE_ROWS`` rows (found out by reading one row more: a bounded read, small beside
-the grouping of a large table that follows), or a key whose values do not compare exactly by their text or
-bytes (floating point: -0.0 groups with 0.0 but prints apart; binary and nested values), is checked by Spark's
-grouping and join. Both ways give the same counts (tests/unit/test_table_checks.py runs every case both ways).
+counts there; checks of the same columns share the read, which also tells whether the table is empty. Spark's
+own grouping takes a job per stage (group, then sum: three or more), each costing far more than a few hundred
+rows; most tables a check guards (users, dimensions, summaries) are that small. A table of more than
+``SMALL_TABLE_ROWS`` rows (found out by reading one row more: a bounded read, small beside the grouping of a
+large table that follows), or a key whose values do not compare exactly by their text or bytes (floating
+point: -0.0 groups with 0.0 but prints apart; binary and nested values), is checked by Spark's grouping and
+join. Both ways give the same counts (tests/unit/test_table_checks.py runs every case both ways).
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ def evaluate_checks(
     from the referenced table, 1 for an empty table that must not be. ``written``: the rows the run wrote
     (None: all of them); a key the run did not write cannot have become a duplicate, so uniqueness is
     checked for the written keys only, without grouping the whole table."""
-    return {check.name: _violations(table, check, read_table, written) for check in checks}
+    reads = _KeyReads(table)
+    # Checks of keys first: the keys they read into the driver also tell whether the table is empty.
+    ordered = sorted(checks, key=lambda check: check.kind == "not_empty")
+    found = {check.name: _violations(reads, check, read_table, written) for check in ordered}
+    return {check.name: found[check.name] for check in checks}
 
 
 def enforce_checks(violations: dict[str, int], checks: tuple[Check, ...], table: str) -> None:
@@ -62,22 +67,41 @@ def enforce_checks(violations: dict[str, int], checks: tuple[Check, ...], table:
 
 
 def _violations(
-    table: DataFrame, check: Check, read_table: Callable[[str], DataFrame], written: DataFrame | None
+    reads: _KeyReads, check: Check, read_table: Callable[[str], DataFrame], written: DataFrame | None
 ) -> int:
+    table = reads.table
     if check.kind == "not_empty":
-        return 0 if table.limit(1).count() else 1
+        return 0 if reads.has_rows() else 1
     if check.kind == "unique":
-        counted = _repeated_in_driver(table, check.columns, written)
+        counted = _repeated_in_driver(reads, check.columns, written)
         return counted if counted is not None else _repeated(table, check.columns, written)
     assert check.table is not None  # a references check names its table (see Check)
     other = read_table(check.table)
-    counted = _missing_in_driver(table, check.columns, other, check.to_columns)
+    counted = _missing_in_driver(reads, check.columns, other, check.to_columns)
     return counted if counted is not None else _missing(table, check.columns, other, check.to_columns)
 
 
 # ------------------------------------------------------------------------------- small tables: in the driver
-def _repeated_in_driver(table: DataFrame, columns: tuple[str, ...], written: DataFrame | None) -> int | None:
-    keys = _small_keys(table, columns)
+class _KeyReads:
+    """The checked table, and the key columns of it read into the driver so far: each set of columns is read
+    once per table, however many checks need it."""
+
+    def __init__(self, table: DataFrame) -> None:
+        self.table = table
+        self._keys: dict[tuple[str, ...], Keys | None] = {}
+
+    def small_keys(self, columns: tuple[str, ...], types: list[DataType] | None = None) -> Keys | None:
+        if columns not in self._keys:
+            self._keys[columns] = _small_keys(self.table, columns, types)
+        return self._keys[columns]
+
+    def has_rows(self) -> bool:
+        read = next((keys for keys in self._keys.values() if keys is not None), None)
+        return bool(read) if read is not None else bool(self.table.limit(1).count())
+
+
+def _repeated_in_driver(reads: _KeyReads, columns: tuple[str, ...], written: DataFrame | None) -> int | None:
+    keys = reads.small_keys(columns)
     if keys is None:
         return None
     repeated = {key: n for key, n in Counter(keys).items() if n > 1}  # NULL keys are equal here, as in a grouping
@@ -91,24 +115,26 @@ def _repeated_in_driver(table: DataFrame, columns: tuple[str, ...], written: Dat
 
 
 def _missing_in_driver(
-    table: DataFrame, columns: tuple[str, ...], other: DataFrame, to_columns: tuple[str, ...]
+    reads: _KeyReads, columns: tuple[str, ...], other: DataFrame, to_columns: tuple[str, ...]
 ) -> int | None:
-    if _types(table, columns) != _types(other, to_columns):  # a join would compare them after a cast
+    types = _types(reads.table, columns)
+    if types != _types(other, to_columns):  # a join would compare them after a cast
         return None
-    present = _small_keys(other, to_columns)
+    present = _small_keys(other, to_columns, types)
     if present is None:
         return None
-    keys = _small_keys(table.where(_all_set(columns)), columns)
+    keys = reads.small_keys(columns, types)
     if keys is None:
         return None
     known = set(present)
-    return sum(key not in known for key in keys)
+    return sum(None not in key and key not in known for key in keys)  # a key with a NULL refers to nothing
 
 
-def _small_keys(frame: DataFrame, columns: tuple[str, ...]) -> Keys | None:
+def _small_keys(frame: DataFrame, columns: tuple[str, ...], types: list[DataType] | None = None) -> Keys | None:
     """The values of ``columns`` in every row of ``frame`` (text, or bytes for strings; NULL as None), when it
-    has at most SMALL_TABLE_ROWS rows and each column's values compare exactly that way; else None."""
-    types = _types(frame, columns)
+    has at most SMALL_TABLE_ROWS rows and each column's values compare exactly that way; else None.
+    ``types``: the columns' types, when the caller already has them."""
+    types = types if types is not None else _types(frame, columns)
     if not all(isinstance(t, _EXACT_AS_TEXT) for t in types):
         return None
     exact = [
