@@ -100,9 +100,11 @@ def bench_scale(scale: float, root: Path, probes: int, repeats: int) -> dict:
 def keep_only_landing(root: Path) -> None:
     """An empty lakehouse over the same landing files."""
     for entry in root.iterdir():
-        if entry.is_dir() and entry.name != "landing":
+        if entry.name == "landing":
+            continue
+        if entry.is_dir():
             shutil.rmtree(entry)
-        elif not entry.is_dir():
+        else:
             entry.unlink()
 
 

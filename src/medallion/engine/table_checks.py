@@ -150,10 +150,6 @@ def _types(frame: DataFrame, columns: tuple[str, ...]) -> list[DataType]:
     return [field.dataType for field in frame.select(*columns).schema.fields]
 
 
-def _all_set(columns: tuple[str, ...]):
-    return F.expr(" AND ".join(f"{c} IS NOT NULL" for c in columns))
-
-
 # --------------------------------------------------------------------------------- any table: Spark's join
 def _repeated(table: DataFrame, columns: tuple[str, ...], written: DataFrame | None) -> int:
     if written is not None:
@@ -169,3 +165,7 @@ def _missing(table: DataFrame, columns: tuple[str, ...], other: DataFrame, to_co
     theirs = other.select(*[F.col(c).alias(f"_ref_{i}") for i, c in enumerate(to_columns)])
     condition = [F.col(c) == F.col(f"_ref_{i}") for i, c in enumerate(columns)]
     return keys.join(theirs, condition, "left_anti").count()
+
+
+def _all_set(columns: tuple[str, ...]):
+    return F.expr(" AND ".join(f"{c} IS NOT NULL" for c in columns))
