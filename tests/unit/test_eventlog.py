@@ -81,3 +81,43 @@ def test_a_keyed_write_that_committed_nothing_needs_the_batchs_distinct_keys():
 def test_a_rows_duration_ends_when_its_table_finished_not_when_the_run_writes_the_log():
     finished = TableRun("run", "p", "t", "silver", "once", started=100.0, ended=103.25)
     assert finished.as_row()[6] == 3.25
+
+
+def test_recorded_rows_read_back_exactly_as_the_runs_hold_them(spark, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from pyspark.sql import functions as F
+
+    from medallion.engine.eventlog import record
+
+    message = 'a "quoted", back\\slash, new\nline, ünïcode ✓ and \u2028'
+    failed = TableRun(
+        "r1",
+        "fitness",
+        "users",
+        "silver",
+        "once",
+        started=1_700_000_000.123456,
+        ended=1_700_000_002.5,
+        rows_read=None,
+        broken_rules={"id_present": 2},
+        checks={"unique(user_id)": 0},
+        status="failed",
+        error=message,
+        unread_files={"set 1/x.json": "empty"},
+    )
+    skipped = TableRun("r1", "fitness", "gym_logs", "silver", "once", started=1_700_000_003.0, ended=1_700_000_003.0)
+    skipped.status, skipped.fingerprint = "skipped", '{"users": 3}'
+    path = str(tmp_path / "event_log")
+
+    assert record(spark, path, [failed, skipped]) == 0
+    log = spark.read.format("delta").load(path)
+    rows = {r["table"]: r.asDict() for r in log.withColumn("micros", F.unix_micros("started_at")).collect()}
+    for run in (failed, skipped):
+        row, expected = rows[run.table], run.as_recorded()
+        started = expected.pop("started_at").replace(tzinfo=timezone.utc)
+        assert row.pop("micros") == (started - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+        row.pop("started_at")
+        assert row == expected
+    assert rows["users"]["error"] == message and rows["users"]["rows_read"] is None
+    assert rows["gym_logs"]["unread_files"] is None and rows["gym_logs"]["broken_rules"] == {}

@@ -15,14 +15,18 @@ under a name already read; see :mod:`medallion.engine.unread_files`).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType
 
 from medallion import io
 from medallion.errors import ReconciliationError
+from medallion.sources.schemas import struct_type
 
 EVENT_LOG_COLUMNS = (
     ("run_id", "STRING"),
@@ -178,8 +182,6 @@ def error_text(err: BaseException) -> str:
 def read_batches(spark: SparkSession, path: str, run_id: str, pipeline: str, table: str) -> list[dict]:
     """The batch rows one run of one table recorded (in batch-id order of recording). A handful of rows:
     ordered here, not by a Spark sort (which would add a sampling job and a shuffle to every table's run)."""
-    from pyspark.sql import functions as F
-
     if not io.table_exists(spark, path):  # no batch ever recorded itself there (a classic session's never do)
         return []
     rows = (
@@ -221,8 +223,6 @@ class RecordedRun:
 def fingerprints(spark: SparkSession, path: str, pipeline: str) -> dict[str, RecordedRun]:
     """Per table, the fingerprint (and unread files) its newest successful run recorded (one query over the
     event log)."""
-    from pyspark.sql import functions as F
-
     if io.table_version(spark, path) < 0:
         return {}
     log = spark.read.format("delta").load(path)
@@ -250,8 +250,23 @@ def record(spark: SparkSession, path: str, runs: list[TableRun]) -> int | None:
     the commit (None when there was nothing to write)."""
     if not runs:
         return None
-    rows = spark.createDataFrame([r.as_row() for r in runs], EVENT_LOG_SCHEMA)
-    return io.append_log(rows, path)
+    return io.append_log(_as_frame(spark, runs), path)
+
+
+def _as_frame(spark: SparkSession, runs: list[TableRun]) -> DataFrame:
+    """The rows, built in the JVM from one JSON literal parsed with the log's schema. A DataFrame of Python
+    objects is read through a Python worker, and starting the first one costs a process about half a second:
+    most of a fresh process's event-log append (1.2 s that way against 0.55 s this way, in the 1% increment
+    of `make bench`). FAILFAST: a value that does not parse as its column's type fails the write, never
+    becomes NULL."""
+    text = json.dumps([{name: _json_value(value) for name, value in run.as_recorded().items()} for run in runs])
+    rows = F.from_json(F.lit(text), ArrayType(struct_type(EVENT_LOG_SCHEMA)), {"mode": "FAILFAST"})
+    return spark.range(1).select(F.explode(rows).alias("row")).select("row.*")
+
+
+def _json_value(value):
+    # started_at is UTC without a zone (as_row); written with its offset, it is the same instant in any session
+    return value.replace(tzinfo=timezone.utc).isoformat() if isinstance(value, datetime) else value
 
 
 def reconcile_write(
