@@ -265,7 +265,7 @@ def _as_frame(spark: SparkSession, runs: list[TableRun]) -> DataFrame:
 
 
 def _json_value(value):
-    # started_at is UTC without a zone (as_row); written with its offset, it is the same instant in any session
+    # started_at is UTC without a zone (as_row): written with its offset, it is one instant in any time zone
     return value.replace(tzinfo=timezone.utc).isoformat() if isinstance(value, datetime) else value
 
 
