@@ -100,12 +100,25 @@ def test_validation_needs_no_spark_session_for_a_query_without_ctes():
         metric_sql.validate(None, "M9", "custom", "DELETE FROM metric_events")
 
 
-def test_a_query_that_reads_files_outside_the_view_is_refused_when_it_runs(spark, tmp_path, monkeypatch):
-    """The parser-level check normally stops such a query; switched off, the plan-level guard alone must."""
+def test_a_query_that_reads_files_outside_the_view_is_refused_before_it_runs(spark, tmp_path, monkeypatch):
+    """The parser-level check normally stops such a query; switched off, the plan-level guard alone must,
+    naming the metric that reads elsewhere among metrics that do not."""
     spark.createDataFrame(
         [("T1", "A", "u1", 1)], "test_code STRING, variation STRING, user_id STRING, value INT"
     ).coalesce(1).write.parquet(str(tmp_path / "other"))
-    events = spark.createDataFrame([("T1", "A", "u1", None, "e1", None, "click", "/home", "web", None)], EVENTS_SCHEMA)
+    spark.createDataFrame(
+        [("T1", "A", "u1", None, "e1", None, "click", "/home", "web", None)], EVENTS_SCHEMA
+    ).write.parquet(str(tmp_path / "events"))
+    events = spark.read.parquet(str(tmp_path / "events"))
     monkeypatch.setattr(metric_sql, "validate", lambda spark, code, name, query: query)
-    with pytest.raises(MetricDefinitionError, match=r"may read only the view metric_events; it reads 1 other file"):
-        metric_sql.run(events, "M9", "custom", f"SELECT * FROM parquet.`{tmp_path / 'other'}`")
+    fair = "SELECT test_code, variation, user_id, COUNT(event_id) AS value FROM metric_events GROUP BY 1, 2, 3"
+    metrics = [
+        ("M1", "clicks", metric_sql.run(events, "M1", "clicks", fair)),
+        ("M9", "custom", metric_sql.run(events, "M9", "custom", f"SELECT * FROM parquet.`{tmp_path / 'other'}`")),
+    ]
+    metric_sql.refuse_reads_outside(events, metrics[:1])  # the fair metric alone passes
+    with pytest.raises(
+        MetricDefinitionError,
+        match=r"^Metric M9 \(custom\): metric_query may read only the view metric_events; it reads 1 other file",
+    ):
+        metric_sql.refuse_reads_outside(events, metrics)

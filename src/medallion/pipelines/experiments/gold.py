@@ -37,7 +37,7 @@ COMPARISON = T.StructType(
     [T.StructField(name, T.DoubleType()) for name in ("difference", "ci_low", "ci_high", "p_value")]
 )
 EXACT = "decimal(28,6)"
-PER_USER = "test_code STRING, metric_code STRING, metric_kind STRING, variation STRING, user_id STRING, value DOUBLE"
+PER_USER_COLUMNS = ("test_code", "metric_code", "metric_kind", "variation", "user_id", "value")
 
 
 # ------------------------------------------------------------------------------------ business metrics
@@ -106,15 +106,13 @@ def per_user_values(events_in_tests: DataFrame, population: DataFrame, definitio
 
     The definitions are a handful of rows read here to build the plan (one query per metric); the
     events themselves are never collected. A query that returns several rows for one user, or a
-    proportion outside 0/1, stops the run with the metric's name when the values are computed."""
-    spark = events_in_tests.sparkSession
-    frames = []
-    for metric in (
-        definitions.select("metric_code", "metric_name", "metric_kind", "metric_query")
-        .distinct()
-        .orderBy("metric_code")
-        .collect()
-    ):
+    proportion outside 0/1, stops the run with the metric's name when the values are computed. The
+    metrics' values are put together first and joined with the users once, not once per metric."""
+    # Collected as they are and made distinct here: a handful of rows, one job instead of a shuffle's stages.
+    collected = definitions.select("metric_code", "metric_name", "metric_kind", "metric_query").collect()
+    metrics = sorted(dict.fromkeys(collected), key=lambda metric: metric["metric_code"])
+    queried = []
+    for metric in metrics:
         reporting = definitions.where(F.col("metric_code") == metric["metric_code"]).select("test_code")
         rows = metric_sql.run(
             events_in_tests.join(reporting, "test_code", "left_semi"),
@@ -122,22 +120,32 @@ def per_user_values(events_in_tests: DataFrame, population: DataFrame, definitio
             metric["metric_name"],
             metric["metric_query"],
         )
-        values = _one_value_per_user(rows, metric["metric_code"], metric["metric_name"], metric["metric_kind"])
-        users = population.join(reporting, "test_code", "left_semi").select("test_code", "variation", "user_id")
-        frames.append(
-            users.join(values, ["test_code", "user_id"], "left").select(
-                "test_code",
-                F.lit(metric["metric_code"]).alias("metric_code"),
-                F.lit(metric["metric_kind"]).alias("metric_kind"),
-                "variation",
-                "user_id",
-                F.coalesce("value", F.lit(0.0)).alias("value"),
-            )
+        queried.append((metric, rows))
+    metric_sql.refuse_reads_outside(
+        events_in_tests.join(definitions, "test_code", "left_semi"),
+        [(metric["metric_code"], metric["metric_name"], rows) for metric, rows in queried],
+    )
+    values = [
+        _one_value_per_user(rows, metric["metric_code"], metric["metric_name"], metric["metric_kind"]).select(
+            "test_code", F.lit(metric["metric_code"]).alias("metric_code"), "user_id", "value"
         )
-    result = spark.createDataFrame([], PER_USER)
-    for frame in frames:
-        result = result.unionByName(frame)
-    return result
+        for metric, rows in queried
+    ]
+    reported = definitions.select("test_code", "metric_code", "metric_kind").distinct()
+    users = population.select("test_code", "variation", "user_id").join(reported, "test_code")
+    if not values:  # no metric: no (metric, user) pair, and no value to join
+        return users.select(*[F.col(c) if c != "value" else F.lit(0.0).alias(c) for c in PER_USER_COLUMNS])
+    all_values = values[0]
+    for more in values[1:]:
+        all_values = all_values.unionByName(more)
+    return users.join(all_values, ["test_code", "metric_code", "user_id"], "left").select(
+        "test_code",
+        "metric_code",
+        "metric_kind",
+        "variation",
+        "user_id",
+        F.coalesce("value", F.lit(0.0)).alias("value"),
+    )
 
 
 def _one_value_per_user(rows: DataFrame, code: str, name: str, kind: str) -> DataFrame:

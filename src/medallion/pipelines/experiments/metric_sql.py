@@ -65,7 +65,7 @@ def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str
     until the metric runs again: over Spark Connect a SQL query is analysed again on the server each
     time its result is used, so the view must still exist when the gold table is written, not only
     while the query is analysed here. One view per metric, replaced on each run, so the session holds
-    at most one per metric."""
+    at most one per metric. What the rows read is checked by :func:`refuse_reads_outside`."""
     spark = metric_events.sparkSession
     text = validate(spark, metric_code, metric_name, query)
     bound = view_name(metric_code)
@@ -75,12 +75,6 @@ def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str
     except Exception as err:
         reason = str(getattr(err, "desc", None) or err).strip().splitlines()[0][:300]
         raise MetricDefinitionError(f"Metric {metric_code} ({metric_name}): metric_query fails: {reason}") from None
-    read_elsewhere = set(rows.inputFiles()) - set(metric_events.inputFiles())
-    if read_elsewhere:  # a second guard, on Spark's resolved plan: the query read files the view does not hold
-        raise MetricDefinitionError(
-            f"Metric {metric_code} ({metric_name}): metric_query may read only the view "
-            f"{VIEW}; it reads {len(read_elsewhere)} other file(s)."
-        )
     missing = [c for c in OUTPUT_COLUMNS if c not in rows.columns]
     if missing:
         raise MetricDefinitionError(
@@ -88,6 +82,29 @@ def run(metric_events: DataFrame, metric_code: str, metric_name: str, query: str
             f"(one row per user in a test); it lacks {', '.join(missing)}."
         )
     return rows.select(*OUTPUT_COLUMNS)
+
+
+def refuse_reads_outside(metric_events: DataFrame, metrics: list[tuple[str, str, DataFrame]]) -> None:
+    """A second guard, on Spark's resolved plans: the rows of each ``(code, name, rows)`` read only files
+    that ``metric_events`` (the events of every metric's view, before any metric's filters) holds.
+
+    Listing a plan's files plans it, and planning a Delta scan lists its files in a Spark job, so the
+    metrics are checked together (two plans); a metric is looked for alone only when they fail."""
+    if not metrics:
+        return
+    allowed = set(metric_events.inputFiles())
+    together = metrics[0][2]
+    for _, _, rows in metrics[1:]:
+        together = together.unionByName(rows)
+    if not set(together.inputFiles()) - allowed:
+        return
+    for code, name, rows in metrics:
+        read_elsewhere = set(rows.inputFiles()) - allowed
+        if read_elsewhere:
+            raise MetricDefinitionError(
+                f"Metric {code} ({name}): metric_query may read only the view {VIEW}; "
+                f"it reads {len(read_elsewhere)} other file(s)."
+            )
 
 
 def view_name(metric_code: str) -> str:
