@@ -63,11 +63,11 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
     if not chosen or not io.table_exists(spark, quarantine_path) or not io.table_exists(spark, target.path):
         return None
     stats = TableRun(context.run_id, context.pipeline.name, table.name, table.layer.value, MODE)
-    # Staged: the rows counted, written and then deleted from the quarantine are one fixed set.
-    waiting_path, released_path = (
-        context.runtime.staging_path(context.pipeline.name, table.name, purpose) for purpose in ("waiting", "released")
-    )
-    waiting = io.staged(waiting_rows(spark.read.format("delta").load(quarantine_path), table, chosen), waiting_path)
+    # The quarantine as of one version: the rows counted, resolved and deleted are one fixed set, however
+    # the quarantine grows meanwhile (stream mode's other tables append to it).
+    as_of = io.table_version(spark, quarantine_path)
+    quarantine = spark.read.format("delta").option("versionAsOf", as_of).load(quarantine_path)
+    waiting = waiting_rows(quarantine, table, chosen)
     stats.rows_read = waiting.count()
     if stats.rows_read == 0:
         return None
@@ -79,7 +79,14 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
     ready = F.lit(True)
     for index, policy in enumerate(chosen):
         ready = ready & (~F.array_contains("rules", policy.rule) | F.col(f"_resolved_{index}"))
-    released = io.staged(resolved.where(ready), released_path)
+    if resolved.where(ready).isEmpty():  # rows stay until their reference arrives: nothing to write or delete
+        stats.status, stats.ended = "ok", time.time()
+        context.say(table, f": 0 of {stats.rows_read:,} quarantined rows waiting for a reference released")
+        return stats
+    # Staged: the referenced tables may change meanwhile; the rows written and then deleted are one fixed set.
+    released = io.staged(
+        resolved.where(ready), context.runtime.staging_path(context.pipeline.name, table.name, "released")
+    )
     keys = getattr(table.write, "keys", ())
     counted = released.agg(
         F.count(F.lit(1)).alias("rows"),
