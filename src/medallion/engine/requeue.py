@@ -79,14 +79,22 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
     ready = F.lit(True)
     for index, policy in enumerate(chosen):
         ready = ready & (~F.array_contains("rules", policy.rule) | F.col(f"_resolved_{index}"))
-    if resolved.where(ready).isEmpty():  # rows stay until their reference arrives: nothing to write or delete
-        stats.status, stats.ended = "ok", time.time()
-        context.say(table, f": 0 of {stats.rows_read:,} quarantined rows waiting for a reference released")
-        return stats
+    ready_rows = resolved.where(ready)
+    # Rows stay until their reference arrives: when none has, nothing is staged, written or deleted.
+    rows = 0 if ready_rows.isEmpty() else _write_released(context, table, chosen, ready_rows, stats)
+    stats.status, stats.ended = "ok", time.time()
+    context.say(table, f": {rows:,} of {stats.rows_read:,} quarantined rows waiting for a reference released")
+    return stats
+
+
+def _write_released(
+    context: RunContext, table: Table, chosen: tuple[RetryWhenReferenced, ...], ready: DataFrame, stats: TableRun
+) -> int:
+    """Write the ``ready`` rows with the table's own write mode, then delete them from the quarantine; adds
+    the batch to ``stats`` and returns the rows released."""
+    spark = context.spark
     # Staged: the referenced tables may change meanwhile; the rows written and then deleted are one fixed set.
-    released = io.staged(
-        resolved.where(ready), context.runtime.staging_path(context.pipeline.name, table.name, "released")
-    )
+    released = io.staged(ready, context.runtime.staging_path(context.pipeline.name, table.name, "released"))
     keys = getattr(table.write, "keys", ())
     counted = released.agg(
         F.count(F.lit(1)).alias("rows"),
@@ -97,14 +105,14 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
     if rows:
         written = io.write(
             released.select("_row.*"),
-            target,
+            context.location(table),
             table.write,
             f"{context.pipeline.name}.{table.name}.{MODE}",
             0,
             table.partition_by,
         )
         duplicates, unchanged = eventlog.reconcile_write(table.name, rows, int(counted["keys"]), written)
-        io.delete_matching(spark, quarantine_path, released, IDENTITY)
+        io.delete_matching(spark, context.runtime.quarantine_path(context.pipeline.name), released, IDENTITY)
         changes.forget(context, table.name)
         stats.add_batch(
             rows_in=rows,
@@ -116,9 +124,7 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
             duplicates=duplicates,
             unchanged=unchanged,
         )
-    stats.status, stats.ended = "ok", time.time()
-    context.say(table, f": {rows:,} of {stats.rows_read:,} quarantined rows waiting for a reference released")
-    return stats
+    return rows
 
 
 def waiting_rows(quarantine: DataFrame, table: Table, chosen: tuple[RetryWhenReferenced, ...]) -> DataFrame:

@@ -134,18 +134,12 @@ def per_user_values(events_in_tests: DataFrame, population: DataFrame, definitio
     reported = definitions.select("test_code", "metric_code", "metric_kind").distinct()
     users = population.select("test_code", "variation", "user_id").join(reported, "test_code")
     if not values:  # no metric: no (metric, user) pair, and no value to join
-        return users.select(*[F.col(c) if c != "value" else F.lit(0.0).alias(c) for c in PER_USER_COLUMNS])
+        return users.withColumn("value", F.lit(0.0)).select(*PER_USER_COLUMNS)
     all_values = values[0]
     for more in values[1:]:
         all_values = all_values.unionByName(more)
-    return users.join(all_values, ["test_code", "metric_code", "user_id"], "left").select(
-        "test_code",
-        "metric_code",
-        "metric_kind",
-        "variation",
-        "user_id",
-        F.coalesce("value", F.lit(0.0)).alias("value"),
-    )
+    joined = users.join(all_values, ["test_code", "metric_code", "user_id"], "left")
+    return joined.withColumn("value", F.coalesce("value", F.lit(0.0))).select(*PER_USER_COLUMNS)
 
 
 def _one_value_per_user(rows: DataFrame, code: str, name: str, kind: str) -> DataFrame:
