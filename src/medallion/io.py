@@ -296,10 +296,16 @@ def _write_scd2(
     compared = [*mode.keys, *SCD2_COLUMNS]
     held = touched.select(*[F.col(c).alias(f"_held_{c}") for c in compared])
     changed = history.join(held, [F.col(c).eqNullSafe(F.col(f"_held_{c}")) for c in compared], "left_anti")
-    if changed.isEmpty():
-        return WriteResult(version=before)
-    on = _on(mode.keys) + " AND t.`valid_from` <=> s.`valid_from`"
-    _merge(spark, location.path, changed, on, "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    # Computed once: asking whether there is any row and the merge (which reads its source twice) would each
+    # evaluate the history again, its four reads of the stored rows and two windows.
+    changed = changed.persist()
+    try:
+        if changed.isEmpty():
+            return WriteResult(version=before)
+        on = _on(mode.keys) + " AND t.`valid_from` <=> s.`valid_from`"
+        _merge(spark, location.path, changed, on, "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    finally:
+        changed.unpersist()
     return _metrics_since(spark, location.path, before)
 
 
