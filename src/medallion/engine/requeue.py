@@ -102,28 +102,27 @@ def _write_released(
         *[F.sum(F.array_contains("rules", p.rule).cast("int")).alias(f"rule_{i}") for i, p in enumerate(chosen)],
     ).collect()[0]
     rows = int(counted["rows"])
-    if rows:
-        written = io.write(
-            released.select("_row.*"),
-            context.location(table),
-            table.write,
-            f"{context.pipeline.name}.{table.name}.{MODE}",
-            0,
-            table.partition_by,
-        )
-        duplicates, unchanged = eventlog.reconcile_write(table.name, rows, int(counted["keys"]), written)
-        io.delete_matching(spark, context.runtime.quarantine_path(context.pipeline.name), released, IDENTITY)
-        changes.forget(context, table.name)
-        stats.add_batch(
-            rows_in=rows,
-            quarantined=0,
-            accepted=rows,
-            inserted=written.inserted,
-            updated=written.updated,
-            broken={p.rule: int(counted[f"rule_{i}"] or 0) for i, p in enumerate(chosen)},
-            duplicates=duplicates,
-            unchanged=unchanged,
-        )
+    written = io.write(
+        released.select("_row.*"),
+        context.location(table),
+        table.write,
+        f"{context.pipeline.name}.{table.name}.{MODE}",
+        0,
+        table.partition_by,
+    )
+    duplicates, unchanged = eventlog.reconcile_write(table.name, rows, int(counted["keys"]), written)
+    io.delete_matching(spark, context.runtime.quarantine_path(context.pipeline.name), released, IDENTITY)
+    changes.forget(context, table.name)
+    stats.add_batch(
+        rows_in=rows,
+        quarantined=0,
+        accepted=rows,
+        inserted=written.inserted,
+        updated=written.updated,
+        broken={p.rule: int(counted[f"rule_{i}"] or 0) for i, p in enumerate(chosen)},
+        duplicates=duplicates,
+        unchanged=unchanged,
+    )
     return rows
 
 
