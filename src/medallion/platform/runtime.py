@@ -104,6 +104,20 @@ class Runtime:
 # faster with it, the floor and the pipeline alike: docs/benchmarks.md). scripts/spark-connect.sh reads it too.
 DRIVER_JVM_OPTIONS = "-XX:+UseParallelGC"
 
+# How Delta commits and streaming checkpoints write their files on the local disk. The defaults go through
+# Hadoop's FileContext, whose rename on a local file system starts a `readlink` process for each path it checks
+# (four per file: a fresh `make run` started 2,800 of them, one per commit, offset, commit mark and state
+# file); the FileSystem API renames with one system call. Neither way is atomic across processes on a local
+# disk (both check, then rename), which the run lock covers; within the process Delta's local log store
+# serialises its commits. The log store is `file:` paths' alone; the FileSystem API is the one Spark's
+# checkpoints use anyway on storage that has no FileContext.
+LOCAL_FILE_WRITES = {
+    "spark.delta.logStore.file.impl": "org.apache.spark.sql.delta.storage.LocalLogStore",
+    "spark.sql.streaming.checkpointFileManagerClass": (
+        "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager"
+    ),
+}
+
 
 def local_spark_session(settings: Settings):
     """An embedded Spark session with Delta Lake and the project's jars; one per process."""
@@ -135,6 +149,8 @@ def local_spark_session(settings: Settings):
             f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES}",
         )
     )
+    for key, value in LOCAL_FILE_WRITES.items():
+        builder = builder.config(key, value)
     return builder.getOrCreate()
 
 
