@@ -46,9 +46,9 @@ start() {
     jars="$(ls "$PROJECT_DIR"/.jars/spark/*.jar | paste -sd, -),$server_jar"
     local jvm_options  # the local session's (platform/runtime.py)
     jvm_options="$(PYTHONPATH="$PROJECT_DIR/src" "$PYTHON" -c 'from medallion.platform.runtime import DRIVER_JVM_OPTIONS; print(DRIVER_JVM_OPTIONS)')"
-    local settings=()  # the local session's too
-    while IFS= read -r setting; do settings+=(--conf "$setting"); done < <(PYTHONPATH="$PROJECT_DIR/src" "$PYTHON" -c \
-        'from medallion.platform.runtime import LOCAL_SESSION_SETTINGS as s; print("\n".join(f"{k}={v}" for k, v in s.items()))')
+    local file_writes=()  # the local session's too
+    while IFS= read -r setting; do file_writes+=(--conf "$setting"); done < <(PYTHONPATH="$PROJECT_DIR/src" "$PYTHON" -c \
+        'from medallion.platform.runtime import LOCAL_FILE_WRITES as w; print("\n".join(f"{k}={v}" for k, v in w.items()))')
     PYSPARK_PYTHON="$PYTHON" PYTHONPATH="$PROJECT_DIR/src" SPARK_HOME="$spark_home" nohup \
         "$spark_home/bin/spark-submit" \
         --master "local[2]" \
@@ -60,7 +60,7 @@ start() {
         --conf "spark.sql.session.timeZone=UTC" \
         --conf "spark.default.parallelism=2" \
         --conf "spark.databricks.delta.snapshotPartitions=2" \
-        "${settings[@]}" \
+        "${file_writes[@]}" \
         --conf "spark.sql.warehouse.dir=$STATE_DIR/warehouse" \
         --conf "spark.ui.enabled=false" \
         --conf "spark.driver.memory=${MEDALLION_DRIVER_MEMORY:-4g}" \

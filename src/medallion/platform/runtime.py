@@ -104,26 +104,27 @@ class Runtime:
 # faster with it, the floor and the pipeline alike: docs/benchmarks.md). scripts/spark-connect.sh reads it too.
 DRIVER_JVM_OPTIONS = "-XX:+UseParallelGC"
 
-# Settings of the local session's JVM (the Spark Connect server of scripts/spark-connect.sh takes them too).
-LOCAL_SESSION_SETTINGS = {
-    # How Delta commits and streaming checkpoints write their files on the local disk. The defaults go through
-    # Hadoop's FileContext, whose rename on a local file system starts a `readlink` process for each path it
-    # checks (four per file: a fresh `make run` started 2,800 of them, one per commit, offset, commit mark and
-    # state file); the FileSystem API renames with one system call. Neither way is atomic across processes on
-    # a local disk (both check, then rename), which the run lock covers; within the process Delta's local log
-    # store serialises its commits. The log store is `file:` paths' alone; the FileSystem API is the one
-    # Spark's checkpoints use anyway on storage that has no FileContext.
+# How Delta commits and streaming checkpoints write their files on the local disk (the Spark Connect server of
+# scripts/spark-connect.sh takes these settings too). The defaults go through Hadoop's FileContext, whose rename
+# on a local file system starts a `readlink` process for each path it checks (four per file: a fresh `make run`
+# started 2,800 of them, one per commit, offset, commit mark and state file); the FileSystem API renames with
+# one system call. Neither way is atomic across processes on a local disk (both check, then rename), which the
+# run lock covers; within the process Delta's local log store serialises its commits. The log store is `file:`
+# paths' alone; the FileSystem API is the one Spark's checkpoints use anyway on storage without FileContext.
+LOCAL_FILE_WRITES = {
     "spark.delta.logStore.file.impl": "org.apache.spark.sql.delta.storage.LocalLogStore",
     "spark.sql.streaming.checkpointFileManagerClass": (
         "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager"
     ),
-    # Compiled generated code kept for the next query of the same shape. Spark keeps 100 classes, and in local
-    # mode a plan's code is compiled for the driver and again for the tasks' class loader (SPARK-44795): a run
-    # evicted code it needed again moments later (a fresh `make run` on a 2-core machine: 88 to 90 s against
-    # 98 s, one after the other). The classes are small: the driver's metaspace after that run was 188 MiB
-    # with 5,000 against 184 MiB with 100.
-    "spark.sql.codegen.cache.maxEntries": "5000",
 }
+
+# Compiled generated code kept for the next query of the same shape. Spark keeps 100 classes, and in local mode
+# a plan's code is compiled for the driver and again for the tasks' class loader (SPARK-44795): a run evicted
+# code it needed again moments later (a fresh `make run` on a 2-core machine: 88 to 90 s against 98 s, one after
+# the other). The classes are small: the driver's metaspace after that run was 188 MiB with 5,000 against
+# 184 MiB with 100. Not on the Spark Connect server: Spark 3.5 compiles each of its queries under a class
+# loader of the query's own, so code kept there is never found again.
+CODEGEN_CACHE_ENTRIES = 5000
 
 
 def local_spark_session(settings: Settings):
@@ -150,13 +151,14 @@ def local_spark_session(settings: Settings):
         .config("spark.sql.streaming.schemaInference", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.codegen.cache.maxEntries", str(CODEGEN_CACHE_ENTRIES))
         .config(
             "spark.driver.extraJavaOptions",
             f"{DRIVER_JVM_OPTIONS} -Dderby.system.home={layout.metastore(settings.root)} "
             f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES}",
         )
     )
-    for key, value in LOCAL_SESSION_SETTINGS.items():
+    for key, value in LOCAL_FILE_WRITES.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
