@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_public_apis.py src
 
-# The fitness pipeline against the I/O floor at SF1 and SF10 (11 to 13 minutes on 2 cores): docs/benchmarks.md.
+# The fitness pipeline against the I/O floor at SF1 and SF10 (22 minutes on the 2-core AMD machine): docs/benchmarks.md.
 bench: setup
 	$(BIN)/python -m benchmarks.fitness
 
