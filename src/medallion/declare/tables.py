@@ -14,6 +14,7 @@ keep them, the table does not.
 
 from __future__ import annotations
 
+import datetime
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -58,8 +59,24 @@ def stream(table: str, watermark: tuple[str, str] | None = None, partition: Mapp
 
 
 def partition_values(partition: Mapping[str, object] | None) -> tuple[tuple[str, str], ...]:
-    """Column → value pairs as the Delta log records partition values: as text (``1`` and ``"1"`` alike)."""
-    return tuple(sorted((column, str(value)) for column, value in (partition or {}).items()))
+    """Column → value pairs as the Delta log records partition values, as text: ``1`` and ``"1"`` alike,
+    ``True`` as ``true``, a date as ``2024-01-31``. The engine compares them with the log's text to tell
+    whether a commit touched the partition, so a value whose text depends on the writer (a float, a
+    timestamp) or that the log does not record as text (NULL) is refused here rather than never matched."""
+    return tuple(sorted((column, _as_logged(column, value)) for column, value in (partition or {}).items()))
+
+
+def _as_logged(column: str, value: object) -> str:
+    if isinstance(value, bool):  # before int: a bool is an int to Python
+        return "true" if value else "false"
+    if isinstance(value, (str, int)):
+        return str(value)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise ValueError(
+        f"partition {column}={value!r}: name a partition by a string, integer, boolean or date value "
+        "(partition a table to be read this way by such a column)"
+    )
 
 
 def snapshot(table: str) -> Read:
@@ -323,7 +340,8 @@ def expect_or_fail(name: str, condition: str) -> Expectation:
 # ------------------------------------------------------------------------------------------ table checks
 @dataclass(frozen=True)
 class Check:
-    """A table-level check, evaluated after a run that wrote rows and recorded in the event log: ``unique``
+    """A table-level check, evaluated after a run that wrote rows (or found the table written since its checks
+    last passed: by a run whose check failed, by another writer) and recorded in the event log: ``unique``
     keys (for the keys the run wrote: another key cannot have become a duplicate), ``references`` (every
     non-NULL key exists in another table of the pipeline) or ``not_empty``. ``action``: warn (record the
     violations) or fail (the run stops there, before any downstream table reads the table)."""

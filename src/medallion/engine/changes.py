@@ -4,9 +4,9 @@ A table's *fingerprint* digests what a run of it would consume: the Delta versio
 (for a read of one partition, the last version that changed it, so another topic's rows do not run it),
 the listing of each landing folder (name, size, modification time of every visible file), the change
 marker of each relational source (row count and greatest change-column value, one small query), the
-pipeline's settings when the build reads them, the declaration itself (its build function's source, write
-mode and rules) and the table's own version. The event log keeps the fingerprint of each successful run;
-the next run computes it again and skips the table when the two are equal.
+pipeline's settings when the build reads them, the declaration itself (its build function's source and the
+Python files beside it, its write mode and rules) and the table's own version. The event log keeps the
+fingerprint of each successful run; the next run computes it again and skips the table when the two are equal.
 
 When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, read through Auto Loader,
 or a Kafka topic, whose new messages only the query itself finds from its checkpointed offsets) the table
@@ -15,10 +15,14 @@ always runs: skipping is an optimisation, never a guess.
 
 from __future__ import annotations
 
+import functools
+import glob
 import hashlib
 import inspect
 import json
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
+from types import CodeType
 
 from medallion import delta_log, io
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
@@ -35,17 +39,26 @@ def digest(parts: dict[str, object]) -> str:
 
 
 def record(table: Table, parts: dict[str, object], read: Mapping[str, int] | None = None) -> str:
-    """What the event log keeps of a run's fingerprint: its digest and, for a view reading ``added`` rows,
-    the versions of its input tables it ``read`` and its own version after the run, where the next
-    refresh starts from (see :func:`consumed_before`)."""
-    if not table.reads_added or read is None:
-        return digest(parts)
-    return json.dumps({"digest": digest(parts), "versions": {**read, SELF: parts["self"]}}, sort_keys=True)
+    """What the event log keeps of a run's fingerprint: its digest, the table's own version after the run
+    (the table as its checks passed it: see :func:`checked_through`) and, for a view reading ``added`` rows,
+    the versions of its input tables it ``read``, where the next refresh starts from (see
+    :func:`consumed_before`)."""
+    inputs_read = read if table.reads_added and read is not None else {}
+    return json.dumps({"digest": digest(parts), "versions": {**inputs_read, SELF: parts["self"]}}, sort_keys=True)
 
 
 def recorded_digest(recorded: str) -> str:
     """The digest of a recorded fingerprint (see :func:`record`)."""
     return json.loads(recorded)["digest"] if recorded.startswith("{") else recorded
+
+
+def checked_through(recorded: str | None) -> int | None:
+    """The table's own version after its last successful run, when its fingerprint recorded it (a fingerprint
+    recorded before it did: None): the table as its checks last passed it."""
+    if recorded is None or not recorded.startswith("{"):
+        return None
+    version = (json.loads(recorded).get("versions") or {}).get(SELF)
+    return int(version) if version is not None else None
 
 
 def consumed_before(recorded: str | None, own_version: int) -> dict[str, int] | None:
@@ -132,12 +145,8 @@ def forget(context: RunContext, table_name: str) -> None:
 
 
 def declaration_digest(table: Table) -> str:
-    try:
-        code = inspect.getsource(table.build)
-    except (OSError, TypeError):
-        code = table.build.__code__.co_code.hex()
     declared = [
-        code,
+        code_digest(table.build),
         repr(table.write),
         repr(table.expectations),
         repr(table.partition_by),
@@ -155,3 +164,38 @@ def jdbc_marker(context: RunContext, source: JdbcSource) -> str:
 
     database = context.runtime.settings.database(source.database)
     return change_marker(context.spark, source, database, context.runtime.secrets.get(database.password_secret))
+
+
+def code_digest(build: Callable) -> str:
+    """The build function's code and the Python files beside it (its package, or its module alone): a change
+    to a helper it calls (a statistic, a column list, a scoring function) reruns the table as a change to the
+    build itself does. Files are named by their base names, so a copy of the project elsewhere is the same."""
+    try:
+        code = inspect.getsource(build)
+    except (OSError, TypeError):  # defined where no source is kept: its compiled code
+        code = _compiled(build.__code__)
+    file = getattr(inspect.getmodule(build), "__file__", None)
+    if not file:
+        return code
+    folder = os.path.dirname(os.path.abspath(file))
+    in_package = os.path.exists(os.path.join(folder, "__init__.py"))
+    files = sorted(glob.glob(os.path.join(folder, "*.py"))) if in_package else [os.path.abspath(file)]
+    return code + _files_digest(tuple((f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files))
+
+
+@functools.lru_cache(maxsize=256)
+def _files_digest(stamped: tuple[tuple[str, int, int], ...]) -> str:
+    """The digest of the files' names and contents; given with their modification times and sizes, so the files
+    are read again only when one of them changed."""
+    content = hashlib.sha256()
+    for path, _modified, _size in stamped:
+        with open(path, "rb") as file:
+            content.update(os.path.basename(path).encode() + b"\0" + file.read() + b"\0")
+    return content.hexdigest()
+
+
+def _compiled(code: CodeType) -> str:
+    """Compiled code as text that is the same in every process (a nested function's code object would print
+    its memory address)."""
+    constants = "".join(_compiled(c) if isinstance(c, CodeType) else repr(c) for c in code.co_consts)
+    return code.co_code.hex() + constants + repr(code.co_names)

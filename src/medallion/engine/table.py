@@ -48,6 +48,7 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
         return _finish(context, stats)
     context.say(table, ": starting")
     version_before = changes.version(context, table.name)
+    checked = changes.checked_through(previous.fingerprint) if previous else None
     pinned = inputs.Pinned(context)  # the input versions a view reads
     try:
         if table.is_streaming:
@@ -58,12 +59,16 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
         changes.forget(context, table.name)
         if table.layer == Layer.BRONZE:
             failpoints.hit("after_bronze_commit", table.name)
-        if table.checks and stats.rows_written:  # an unchanged table cannot have broken a check
+        # A table as its checks last passed it cannot have broken one, unless this run wrote rows; a table
+        # written since (a run whose check failed after its batch committed, another writer) is checked again
+        # whatever this run wrote, so a rerun never takes the failed run's rows as checked.
+        unchecked_from = _unchecked_from(checked, version_before)
+        if table.checks and (stats.rows_written or unchecked_from is not None):
             stats.checks = table_checks.evaluate_checks(
                 _read(context, table.name),
                 table.checks,
                 lambda name: _read(context, name),
-                _written(context, table, version_before),
+                _written(context, table, version_before if unchecked_from is None else unchecked_from),
             )
             table_checks.enforce_checks(stats.checks, table.checks, f"{context.pipeline.name}.{table.name}")
         stats.status = "ok"
@@ -242,14 +247,24 @@ def count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
             )
 
 
-def _written(context: RunContext, table: Table, version_before: int):
-    """The rows this run wrote, for a uniqueness check. None (the check reads the whole table, always right)
-    where that costs no more: a table the run created or found at version 0, the empty table setup creates,
-    so nearly every row is new; and a table without a uniqueness check: no other check reads them."""
-    if version_before <= 0 or not any(check.kind == "unique" for check in table.checks):
+def _unchecked_from(checked: int | None, version_before: int) -> int | None:
+    """Where the table's rows its checks have not passed start, besides this run's: None when it is as its last
+    successful run left it (``checked``, None when not recorded); else that version, or 0 (the whole table)
+    when the table is older than it: recreated or reset since."""
+    if checked is None or checked == version_before:
+        return None
+    return checked if checked < version_before else 0
+
+
+def _written(context: RunContext, table: Table, after_version: int):
+    """The rows written since ``after_version``, for a uniqueness check. None (the check reads the whole table,
+    always right) where that costs no more: a table created by the run or found at version 0, the empty table
+    setup creates, so nearly every row is new; and a table without a uniqueness check: no other check reads
+    them."""
+    if after_version <= 0 or not any(check.kind == "unique" for check in table.checks):
         return None
     version_after = changes.version(context, table.name)
-    return io.rows_written(context.spark, context.location(table).path, version_before, version_after)
+    return io.rows_written(context.spark, context.location(table).path, after_version, version_after)
 
 
 def _read(context: RunContext, name: str):
