@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from medallion.declare.pipeline import Pipeline
 from medallion.declare.tables import Append, Layer, Overwrite, model, snapshot, table
 from medallion.engine import changes, runner
-from medallion.engine.runner import RunContext
+from medallion.engine.runner import RunContext, StreamingRun
 from medallion.sources import models
 
 
@@ -75,6 +75,16 @@ def test_a_table_reading_a_model_waits_for_it_then_scores_with_the_aliased_versi
     assert changes.fingerprint(context, pipeline.get("scored"))["line"] == "2"  # the moved alias re-runs it
     rows = runner.build(context, pipeline.get("scored")).orderBy("x").collect()
     assert [(round(r.prediction, 6), r.model_version) for r in rows] == [(3.0, 2), (6.0, 2)]
+
+    # In stream mode the views refresh when the alias moves, as they do when an input table changes.
+    views = [pipeline.get("scored"), pipeline.get("scored_count")]
+    streams = StreamingRun(RunContext(runtime, pipeline, mode="stream", progress=lambda message: None), [], views)
+    counted = runtime.location("model_demo", Layer.GOLD, "scored_count").path
+    streams.refresh_views()
+    assert [tuple(r) for r in spark.read.format("delta").load(counted).collect()] == [(2, 2)]
+    models.use(registry).set_registered_model_alias("line", "champion", first)
+    streams.refresh_views()
+    assert [tuple(r) for r in spark.read.format("delta").load(counted).collect()] == [(1, 2)]
 
 
 def test_no_version_under_the_alias_is_a_clear_error(make_runtime):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from medallion import io
 from medallion.declare.pipeline import get_pipeline
-from medallion.declare.tables import Layer, Table
+from medallion.declare.tables import Layer, Model, Table
 from medallion.engine import batch, checkpoints, eventlog, inputs, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import RecordedRun, TableRun
@@ -27,6 +27,7 @@ from medallion.engine.table import count_dropped_by_state, job, run_table
 from medallion.engine.unread_watch import UnreadFilesWatch
 from medallion.errors import MedallionError
 from medallion.platform.runtime import Runtime
+from medallion.sources import models
 
 
 def start_streams(
@@ -197,11 +198,18 @@ class StreamingRun:
                     self.refreshed_at[view.name] = versions
 
     def _input_versions(self, view: Table) -> tuple:
+        """What a refresh of ``view`` reads: its input tables' versions and the model versions its aliases point
+        at (a model promoted while the streams run rescores the view, as a new table version does)."""
         pipeline = self.context.pipeline
-        return tuple(
+        tables = tuple(
             io.table_version(self.context.spark, self.context.location(pipeline.get(name)).path)
             for name in view.upstream
         )
+        read_models = [read for read in view.inputs.values() if isinstance(read, Model)]
+        if not read_models:
+            return tables
+        registry = models.registry(self.context.runtime.settings, pipeline.name)
+        return tables + tuple(models.alias_version(registry, read.name, read.alias) for read in read_models)
 
     def _raise_failures(self) -> None:
         if self.errors:
