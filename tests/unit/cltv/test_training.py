@@ -68,3 +68,15 @@ def test_the_logged_signature_names_the_feature_columns_with_their_types_and_the
         "outputs": '[{"type": "double", "name": "predicted_cltv", "required": true}]',
         "params": None,
     }
+
+
+def test_the_training_data_tag_follows_the_rows_not_only_the_version(spark):
+    from medallion.pipelines.cltv.tracking import training_data_tag
+
+    schema = "customer_id STRING, cltv DOUBLE"
+    rows = [("A", 10.0), ("B", 30.0)]
+    tag = training_data_tag(spark.createDataFrame(rows, schema), 3)
+    assert tag.startswith("customer_features@v3:2-")
+    assert training_data_tag(spark.createDataFrame(rows[::-1], schema).repartition(2), 3) == tag  # order aside
+    assert training_data_tag(spark.createDataFrame([("A", 10.0), ("B", 31.0)], schema), 3) != tag  # a reset's data
+    assert training_data_tag(spark.createDataFrame([], schema), 0) == "customer_features@v0:0-0"

@@ -45,9 +45,9 @@ def train(context: PipelineContext, force: bool = False) -> list:
         context.log("[cltv] nothing to train on yet: customer_features does not exist")
         return []
     registry = models.registry(context.settings, context.name)
-    data_tag = f"customer_features@v{version}"
     features = features.cache()
     try:
+        data_tag = tracking.training_data_tag(features, version)
         return [
             tracking.train_regressor(registry, features, context.conf, data_tag, force=force, log=context.log),
             tracking.train_segmentation(registry, features, context.conf, data_tag, force=force, log=context.log),

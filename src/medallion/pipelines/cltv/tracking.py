@@ -4,8 +4,8 @@ held-out data (lower RMSE for the regressor, higher silhouette for the segmentat
 not beat it leaves the alias where it is and says so (run tag ``promotion`` and the log).
 
 A training is skipped when a run of the same model already used the same training data (the Delta
-version of ``customer_features``) and the same settings, unless forced: a re-run of the notebooks does
-not register a new version each time.
+version of ``customer_features`` and a digest of its rows: see :func:`training_data_tag`) and the same
+settings, unless forced: a re-run of the notebooks does not register a new version each time.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from medallion.pipelines.cltv import training
 from medallion.pipelines.cltv.silver import FEATURE_COLUMNS
@@ -37,6 +38,17 @@ class Outcome:
     promoted: bool
     metrics: Mapping[str, float]
     message: str
+
+
+def training_data_tag(features: DataFrame, version: int) -> str:
+    """``customer_features@v<version>:<rows>-<digest>``: the table's version and a digest of its rows, order
+    aside (the sum of the rows' hashes). The version alone would match a run on other data after a reset,
+    whose rebuilt table counts its versions from 0 again while the MLflow store keeps its runs."""
+    totals = features.agg(
+        F.count(F.lit(1)).alias("rows"), F.sum(F.xxhash64(*features.columns).cast("decimal(38,0)")).alias("hashes")
+    ).first()
+    assert totals is not None  # an aggregate without grouping has one row
+    return f"customer_features@v{version}:{totals['rows']}-{totals['hashes'] or 0}"
 
 
 def settings_digest(conf: Mapping[str, Any], features) -> str:
