@@ -22,7 +22,10 @@ def test_stream_mode_reaches_the_acceptance_counts_of_both_sets(make_runtime):
         "rows_in != rows_quarantined + rows_inserted + rows_updated + rows_unchanged + rows_duplicate + rows_late"
     )
     assert unaccounted.count() == 0
-    assert log.where("status != 'ok'").count() == 0
+    # None failed. A view refresh may be skipped: started because an input table moved, it finds that nothing
+    # it reads changed since its last refresh (which had already read the newer versions).
+    assert log.where("status NOT IN ('ok', 'skipped')").select("table", "status", "error").collect() == []
+    assert log.where("status = 'skipped'").where("rows_in > 0 OR rows_inserted > 0").count() == 0
     totals = {
         r.table: (r.inserted, r.quarantined)
         for r in log.groupBy("table")
