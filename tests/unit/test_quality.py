@@ -132,6 +132,20 @@ def test_quarantine_record_keeps_every_column_as_json(spark):
     assert_df_equality(rejected.select("table", "rules", "record", "source"), expected, ignore_nullable=True)
 
 
+def test_a_table_with_personal_data_quarantines_no_working_column(spark):
+    """Its policy covers its columns; the raw line may hold them in clear, and stays at its source."""
+    batch = spark.createDataFrame(
+        [("3f9a", '{"ip": "10.0.0.9", "event": "hover"}', '{"note": "x"}', "clicks/0@17")],
+        "ip STRING, _corrupt_record STRING, _rescued_data STRING, _source STRING",
+    )
+    rules = (expect_or_drop("event_known", "false"),)
+    checked = quality.with_failed_rules(batch, rules)
+    rejected = quality.quarantine_rows(checked, rules, "clicks", "r", 0, protects_personal_data=True)
+    assert [tuple(r) for r in rejected.select("record", "source").collect()] == [('{"ip":"3f9a"}', "clicks/0@17")]
+    kept = quality.quarantine_rows(checked, rules, "clicks", "r", 0).first()
+    assert "10.0.0.9" in kept.record  # without personal data declared, the raw line is the record's best part
+
+
 def test_quarantine_source_prefers_the_declared_lineage_and_keeps_it_out_of_the_record(spark):
     batch = spark.createDataFrame(
         [(None, "/landing/k.json#bpm/0@17", "/landing/k.json")], "id INT, _source STRING, source_file STRING"

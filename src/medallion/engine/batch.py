@@ -116,7 +116,7 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
         quality.enforce_fail_rules(measured, rules, job.writer)
         drift = quality.drift(checked) if measured.rescued else {}
         if measured.quarantined:
-            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id)
+            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id, bool(job.personal_data))
             io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
             failpoints.hit("between_writes", job.table)
         accepted = final_columns(quality.accepted_rows(checked, rules), keep_rescued=job.source is not None)
@@ -170,7 +170,7 @@ def _write_and_measure(
     checked = checked.persist()
     try:
         if measured.quarantined:
-            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id)
+            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id, bool(job.personal_data))
             io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
         drift = quality.drift(checked) if measured.rescued else {}
         counts = _counts(job, checked, rules, measured, result, drift)
@@ -266,7 +266,8 @@ def _hand_over(job: BatchJob, batch: DataFrame, counts: TableRun, batch_id: int)
 
 def final_columns(df: DataFrame, keep_rescued: bool = True) -> DataFrame:
     """Columns named ``_…`` are working columns: the raw-text and lineage columns of the parsers and what a
-    build adds for its expectations. Quarantine records keep them; accepted rows leave them behind. Rescued
+    build adds for its expectations. Quarantine records keep them (unless the table declares personal data: see
+    quality.quarantine_rows); accepted rows leave them behind. Rescued
     (undeclared) fields are kept in bronze, the raw copy; later layers only record them as drift."""
     kept = {RESCUED} if keep_rescued else set()
     working = [c for c in df.columns if (c.startswith("_") or c in (CORRUPT, SOURCE)) and c not in kept]

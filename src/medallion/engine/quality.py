@@ -159,11 +159,25 @@ def accepted_rows(checked: DataFrame, expectations: tuple[Expectation, ...]) -> 
 
 
 def quarantine_rows(
-    checked: DataFrame, expectations: tuple[Expectation, ...], table: str, run_id: str, batch_id: int
+    checked: DataFrame,
+    expectations: tuple[Expectation, ...],
+    table: str,
+    run_id: str,
+    batch_id: int,
+    protects_personal_data: bool = False,
 ) -> DataFrame:
+    """The rows a ``drop`` rule rejected, each as a JSON record with the rules it broke and its source.
+    ``protects_personal_data``: the table declares personal data. Its policy covers the table's columns, not
+    the working columns (``_…``) that carry the raw line or message and undeclared fields, where the same data
+    stands in clear: the record leaves them out, and its ``source`` (a landing file, a topic/partition@offset)
+    locates the raw record in bronze or the landing zone, where the raw data is kept."""
     drop_rules = [e.name for e in expectations if e.action == "drop"]
     rejected = checked.where(_breaks_any(drop_rules))
-    payload = [c for c in rejected.columns if c not in (SOURCE, *_flags(expectations))]
+    payload = [
+        c
+        for c in rejected.columns
+        if c not in (SOURCE, *_flags(expectations)) and not (protects_personal_data and c.startswith("_"))
+    ]
     lineage = [F.col(c) for c in (SOURCE, "source_file", "_source_file") if c in rejected.columns]
     source = F.coalesce(*lineage, F.lit(None).cast("string")) if lineage else F.lit(None).cast("string")
     return rejected.select(

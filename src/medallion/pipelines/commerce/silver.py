@@ -3,7 +3,8 @@
 A Kafka message value is parsed with :func:`medallion.sources.files.parse_json`: a value that is not JSON
 (or not UTF-8, or holds a field of the wrong type) keeps its raw text in ``_corrupt_record`` and is
 quarantined by ``value_parsed`` with its raw bytes (``_raw_value``, base64) and ``topic/partition@offset``
-(``_source``), never turned into NULLs.
+(``_source``), never turned into NULLs. A table that declares personal data (``clicks``: the ip) quarantines
+no raw text: its records keep the tokenised columns and the offset, and bronze keeps the message.
 
 Duplicates are removed by keyed merges (insert-only on ``event_id``; on ``(device_id, sensor_type,
 event_ts)``), which need no state and no watermark: a duplicate or a late message is recognised however
