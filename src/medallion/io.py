@@ -256,7 +256,9 @@ def _merge_plan(df: DataFrame, mode: WriteMode) -> tuple[DataFrame, str]:
         assignments = ", ".join(f"t.`{c}` = s.`{c}`" for c in mode.columns)
         return (
             latest_per_key(df, mode.keys, (mode.newer_than,)),
-            f"WHEN MATCHED AND s.`{mode.newer_than}` > t.`{mode.newer_than}` THEN UPDATE SET {assignments} "
+            # A stored NULL (a visit with no logout yet) is older than any value.
+            f"WHEN MATCHED AND (s.`{mode.newer_than}` > t.`{mode.newer_than}` OR "
+            f"(t.`{mode.newer_than}` IS NULL AND s.`{mode.newer_than}` IS NOT NULL)) THEN UPDATE SET {assignments} "
             "WHEN NOT MATCHED THEN INSERT *",
         )
     if isinstance(mode, CdcLatest):
@@ -290,7 +292,10 @@ def _write_scd2(
         before = table_version(spark, location.path)
     df = failpoints.kill_while_reading(df, "mid_merge", writer_id)
     stored = spark.read.format("delta").load(location.path)
-    touched = stored.join(df.select(*mode.keys).distinct(), list(mode.keys), "left_semi")
+    # NULL-safe, as the merge's match is: a NULL key finds its stored rows too.
+    keys = df.select(*[F.col(k).alias(f"_key_{i}") for i, k in enumerate(mode.keys)]).distinct()
+    same_key = [F.col(k).eqNullSafe(F.col(f"_key_{i}")) for i, k in enumerate(mode.keys)]
+    touched = stored.join(keys, same_key, "left_semi")
     history = scd2_history(df, touched, mode)
     # Only new versions and re-closed ones: a replayed batch finds none and commits nothing.
     compared = [*mode.keys, *SCD2_COLUMNS]

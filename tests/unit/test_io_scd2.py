@@ -95,6 +95,17 @@ def test_a_delete_with_no_earlier_version_closes_nothing_and_adds_no_row(spark, 
     assert_history(spark, location, [(2, "Rome", "I", t(1), t(1), None, True)])
 
 
+def test_a_null_key_keeps_one_history_like_any_other(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "scd2_null_key")
+    write(spark, location, [(None, "Oslo", "I", t(1))], 0)
+    write(spark, location, [(None, "Bergen", "U", t(3))], 1)
+    assert_history(
+        spark,
+        location,
+        [(None, "Oslo", "I", t(1), t(1), t(3), False), (None, "Bergen", "U", t(3), t(3), None, True)],
+    )
+
+
 def test_replaying_a_batch_changes_nothing(spark, make_runtime):
     location = make_runtime().location("t", Layer.SILVER, "scd2_replay")
     batch = [(1, "Oslo", "I", t(1)), (1, "Bergen", "U", t(3)), (1, None, "D", t(5))]

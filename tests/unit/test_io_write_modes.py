@@ -39,6 +39,15 @@ def test_update_if_newer_extends_only(spark, make_runtime):
     assert rows(spark, location.path, ["mac"]) == [("a", t(7), t(9), 1)]  # logout only; gym untouched
 
 
+def test_update_if_newer_fills_a_stored_null_and_never_empties_a_value(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "update_if_newer_null")
+    schema = "mac STRING, login BIGINT, logout BIGINT"
+    mode = UpdateIfNewer(("mac", "login"), ("logout",), "logout")
+    io.write(spark.createDataFrame([("a", 7, None), ("b", 7, 9)], schema), location, mode, "w", 0)  # a still in
+    io.write(spark.createDataFrame([("a", 7, 8), ("b", 7, None)], schema), location, mode, "w", 1)
+    assert rows(spark, location.path, ["mac"]) == [("a", 7, 8), ("b", 7, 9)]
+
+
 def test_cdc_latest_wins_ties_to_higher_offset_and_stale_changes_lose(spark, make_runtime):
     location = make_runtime().location("t", Layer.SILVER, "cdc")
     schema = "id BIGINT, name STRING, updated BIGINT, offset BIGINT"

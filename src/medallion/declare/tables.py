@@ -9,7 +9,7 @@ The vocabulary follows Spark Declarative Pipelines: a table fed by a ``stream`` 
 table (processed incrementally); a table whose inputs are all ``snapshot`` reads is a materialized view
 (recomputed and merged on every run). ``expect`` / ``expect_or_drop`` / ``expect_or_fail`` are its
 expectations. Columns a build names ``_…`` are working columns for its expectations: quarantine records
-keep them, the table does not.
+keep them (except a table's that declares personal data: they may hold it in clear), the table does not.
 """
 
 from __future__ import annotations
@@ -248,7 +248,8 @@ class InsertOnly:
 
 @dataclass(frozen=True)
 class UpdateIfNewer:
-    """Insert new keys; for an existing key update ``columns`` only when ``newer_than`` is later."""
+    """Insert new keys; for an existing key update ``columns`` only when ``newer_than`` is later (a stored
+    NULL counts as older than any value)."""
 
     keys: tuple[str, ...]
     columns: tuple[str, ...]
