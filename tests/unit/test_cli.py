@@ -123,3 +123,17 @@ def test_quiet_hides_progress_and_verbose_shows_debug():
     assert logging.getLogger("medallion").getEffectiveLevel() == logging.DEBUG
     configure_logging()
     assert logging.getLogger("medallion").getEffectiveLevel() == logging.INFO
+
+
+def test_verbose_never_logs_the_commands_sent_to_the_jvm(capsys):
+    """py4j logs every command at DEBUG, a JDBC source's password option included."""
+    import logging
+
+    from medallion.cli import configure_logging
+
+    configure_logging(verbose=True)
+    logging.getLogger("py4j.clientserver").debug("Command to send: c\no0\noption\nspassword\nshunter2\ne")
+    logging.getLogger("medallion.sources").debug("reading the operational database")
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and "reading the operational database" in err
+    configure_logging()

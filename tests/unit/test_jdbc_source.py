@@ -126,7 +126,16 @@ def test_an_unknown_database_or_a_missing_url_is_a_config_error():
 
 def test_urls_are_shown_without_passwords_and_name_their_dialect():
     url = "jdbc:sqlserver://abtest.database.windows.net:1433;database=abtest;password=hunter2;encrypt=true"
-    assert "hunter2" not in redact_url(url)
+    assert redact_url(url) == url.replace("hunter2", "***")
+    for leaky in (
+        "jdbc:postgresql://db:5432/app?user=etl&password=hunter2&ssl=true",
+        "jdbc:postgresql://db:5432/app?PASSWORD=hunter2",
+        "jdbc:postgresql://etl:hunter2@db:5432/app",
+        "jdbc:sqlserver://db:1433;database=app;Pwd=hunter2",
+        "jdbc:sqlserver://db:1433;database=app;accessToken=hunter2;encrypt=true",
+    ):
+        assert "hunter2" not in redact_url(leaky) and "***" in redact_url(leaky), leaky
+    assert redact_url("jdbc:postgresql://db:5432/app?user=etl") == "jdbc:postgresql://db:5432/app?user=etl"
     assert dialect_of(url).timestamp_type == "DATETIME2(6)"
     assert dialect_of("jdbc:postgresql://127.0.0.1:5432/x").timestamp_type == "TIMESTAMP"
     with pytest.raises(SourceError, match="Unsupported JDBC URL"):

@@ -61,3 +61,23 @@ def test_a_secret_never_shows_its_value():
     assert "unit-test-key" not in f"{KEY} {KEY!r} {[KEY]} { ({'k': KEY}) }"
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(KEY)
+
+
+def test_a_local_secret_file_is_kept_readable_by_its_owner_alone(tmp_path):
+    import os
+    import stat
+
+    from medallion.platform.secrets import FileSecretStore
+
+    previous = os.umask(0o022)  # the usual default: files readable by everyone unless created otherwise
+    try:
+        store = FileSecretStore(tmp_path / ".secrets.yml")
+        created = store.ensure("pii-token-key")
+        assert stat.S_IMODE((tmp_path / ".secrets.yml").stat().st_mode) == 0o600
+        assert store.ensure("pii-token-key").reveal() == created.reveal()  # created once, then read
+        (tmp_path / ".secrets.yml").chmod(0o644)  # loosened by hand: the next secret written tightens it
+        store.ensure("another-key")
+        assert stat.S_IMODE((tmp_path / ".secrets.yml").stat().st_mode) == 0o600
+        assert store.get("pii-token-key").reveal() == created.reveal()
+    finally:
+        os.umask(previous)

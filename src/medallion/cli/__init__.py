@@ -53,6 +53,9 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     if not verbose:  # what the libraries we use log (Spark's gateway, Azure, the SDK) shows only when it is an error
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda record: record.name.startswith("medallion") or record.levelno >= logging.ERROR)
+    # Never Spark's gateway debug lines, even verbose: they are every command sent to the JVM, the options of a
+    # JDBC or Kafka source (its password) included.
+    logging.getLogger("py4j").setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,9 +84,15 @@ class FileSecretStore:
         values = self._read()
         if name not in values:
             values[name] = stdlib_secrets.token_hex(32)
-            self.path.write_text(yaml.safe_dump(values))
-            self.path.chmod(0o600)
+            self._write(yaml.safe_dump(values))
         return Secret(name, str(values[name]))
+
+    def _write(self, text: str) -> None:
+        """Readable by its owner alone from its first byte: created with that mode, not changed after writing."""
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a file that existed keeps its mode through O_CREAT
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
 
 
 class DatabricksSecretStore:

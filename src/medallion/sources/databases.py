@@ -63,10 +63,17 @@ def dialect_of(url: str) -> Dialect:
     raise SourceError(f"Unsupported JDBC URL scheme in {redact_url(url)}: use jdbc:postgresql: or jdbc:sqlserver:.")
 
 
+# A credential a user may have put in a JDBC URL: a property (SQL Server's ``;password=…``, PostgreSQL's
+# ``?password=…&``, whatever the case), or the user information of ``//user:password@host``.
+_URL_CREDENTIALS = re.compile(
+    r"(?P<key>[;?&](?:password|pwd|accesstoken|access_token|sslpassword|clientsecret)=)[^;&]*", re.IGNORECASE
+)
+_URL_USER_INFO = re.compile(r"(?P<key>//[^/@:;?]*:)[^/@]*(?=@)")
+
+
 def redact_url(url: str) -> str:
-    """The URL without any ``password=…`` property a user may have put in it."""
-    parts = url.split(";")
-    return ";".join(p if not p.lower().startswith("password=") else "password=***" for p in parts)
+    """The URL without the credentials a user may have put in it (passwords, tokens, client secrets)."""
+    return _URL_USER_INFO.sub(r"\g<key>***", _URL_CREDENTIALS.sub(r"\g<key>***", url))
 
 
 def spark_options(database: DatabaseSettings, password) -> dict[str, str]:
