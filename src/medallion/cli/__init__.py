@@ -50,12 +50,12 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     """Library progress goes through ``logging`` to stderr; results a command prints go to stdout."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    if not verbose:  # what the libraries we use log (Spark's gateway, Azure, the SDK) shows only when it is an error
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(lambda record: record.name.startswith("medallion") or record.levelno >= logging.ERROR)
-    # Never Spark's gateway debug lines, even verbose: they are every command sent to the JVM, the options of a
-    # JDBC or Kafka source (its password) included.
-    logging.getLogger("py4j").setLevel(logging.INFO)
+    # What the libraries we use log (Spark's gateway, Azure, the SDK) shows only when it is an error; verbose,
+    # from INFO up, never their debug lines: Spark's gateway logs every command it sends to the JVM, the options
+    # of a JDBC or Kafka source (a password) included, and HTTP clients their requests.
+    least = logging.INFO if verbose else logging.ERROR
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: record.name.startswith("medallion") or record.levelno >= least)
 
 
 def main(argv: list[str] | None = None) -> int:
