@@ -185,6 +185,25 @@ def test_a_declared_column_missing_from_the_table_is_named(runtime_on, sql):
         run_once(runtime_on, orders_pipeline())
 
 
+def test_rows_without_a_change_value_are_a_clear_error_not_a_silent_loss(runtime_on, sql):
+    with sql() as client:
+        client.execute(
+            "CREATE TABLE orders (order_id INT PRIMARY KEY, customer VARCHAR(40), amount NUMERIC(10,2), "
+            "updated_at TIMESTAMP)"
+        )
+        client.execute_many("INSERT INTO orders VALUES (?, 'a', 1.0, ?)", [(1, T0), (2, None), (3, None)])
+    pipeline = orders_pipeline()
+
+    with pytest.raises(SourceError, match="table orders in database 'operational' has 2 rows whose updated_at is NULL"):
+        run_once(runtime_on, pipeline)
+    assert bronze(runtime_on, pipeline).count() == 0
+
+    with sql() as client:
+        client.execute("UPDATE orders SET updated_at = ? WHERE updated_at IS NULL", (T0 + timedelta(hours=1),))
+    assert run_once(runtime_on, pipeline).rows_inserted == 3
+    assert sorted(r.order_id for r in bronze(runtime_on, pipeline).collect()) == [1, 2, 3]
+
+
 # ------------------------------------------------------------------- late commits, updates and deletes
 def changes_pipeline(lookback: str | None = "10 minutes") -> Pipeline:
     source = JdbcSource(

@@ -77,12 +77,14 @@ UNDEFINED_COLUMN_STATES = ("42703", "S0001", "42S22")
 
 @dataclass(frozen=True)
 class ChangedSlice:
-    """What the bounds query found: how many rows changed after the mark, up to which value, key range."""
+    """What the bounds query found: how many rows changed after the mark, up to which value, key range, and
+    how many rows of the source have no change value at all (``unordered``)."""
 
     rows: int
     high: str | None
     low_key: str | None
     high_key: str | None
+    unordered: int = 0
 
 
 def declared_schema(source: JdbcSource) -> StructType:
@@ -129,6 +131,12 @@ def read_changes(
     what = f"table {source.table}" + (f" (and its deletes in {source.deletes})" if source.deletes else "")
     try:
         changed = _bounds(spark, options, source, start, change_type, schema)
+        if changed.unordered:
+            raise SourceError(
+                f"{what} in database '{database.name}' has {changed.unordered:,} rows whose {source.change_column} "
+                f"is NULL: a copy takes rows in the order of {source.change_column}, so they would never be "
+                f"copied. Give them a value (or declare a change column that always has one). Nothing was written."
+            )
         after = f"after {start}" if start is not None else "(first copy)"
         progress(f"{source.table}: {changed.rows:,} rows changed {after}")
         if changed.rows == 0:
@@ -239,13 +247,15 @@ def relation(source: JdbcSource, schema: StructType) -> str:
 # -------------------------------------------------------------------------------------------- queries
 def bounds_query(source: JdbcSource, schema: StructType, start: str | None, change_type) -> str:
     """The SQL that fixes a run's slice: how many rows changed after ``start``, up to which value, over
-    which key range."""
+    which key range; and how many rows have a NULL change value, which no slice would ever take."""
     key = source.partition_column
     key_bounds = f", MIN({key}) AS low_key, MAX({key}) AS high_key" if key else ", NULL AS low_key, NULL AS high_key"
-    return (
+    changed = (
         f"SELECT COUNT(*) AS row_count, MAX({source.change_column}) AS high{key_bounds} "
         f"FROM {relation(source, schema)}{_where(_after(source, start, change_type))}"
     )
+    unordered = f"SELECT COUNT(*) AS unordered FROM {relation(source, schema)} WHERE {source.change_column} IS NULL"
+    return f"SELECT * FROM ({changed}) changed_slice CROSS JOIN ({unordered}) unordered_rows"
 
 
 def slice_query(source: JdbcSource, schema: StructType, start: str | None, high: str, change_type) -> str:
@@ -265,8 +275,9 @@ def _bounds(spark, options, source: JdbcSource, mark, change_type, schema) -> Ch
         _as_text(F.col("high").cast(_spark_type(change_type)), change_type).alias("high"),
         _as_text(F.col("low_key").cast(_spark_type(key_type)), key_type).alias("low_key"),
         _as_text(F.col("high_key").cast(_spark_type(key_type)), key_type).alias("high_key"),
+        F.col("unordered").cast("long").alias("unordered"),
     ).collect()[0]
-    return ChangedSlice(int(row["rows"] or 0), row["high"], row["low_key"], row["high_key"])
+    return ChangedSlice(int(row["rows"] or 0), row["high"], row["low_key"], row["high_key"], int(row["unordered"] or 0))
 
 
 def _read_slice(spark, options, source: JdbcSource, mark, changed: ChangedSlice, change_type, schema) -> DataFrame:
