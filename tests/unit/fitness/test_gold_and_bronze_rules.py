@@ -98,3 +98,26 @@ def test_a_multiplex_timestamp_in_another_unit_is_quarantined_not_an_overflow(sp
     assert [(r["offset"], r["date"], r["week_part"]) for r in quality.accepted_rows(checked, rules).collect()] == [
         (1, date(2023, 3, 11), "2023-10")
     ]
+
+
+def test_a_calendar_number_that_is_not_whole_is_quarantined_not_nulled_or_truncated(spark):
+    from medallion.declare.pipeline import get_pipeline
+    from medallion.engine import quality
+
+    columns = ["date", "week", "year", "month", "dayofweek", "dayofmonth", "dayofyear", "week_part"]
+    raw = spark.createDataFrame(
+        [
+            ("2023-01-01", "1", "2023", "1", "1", "1", "1", "2023-1", None),
+            ("2023-01-02", "1", "2023", "1", "two", "2", "2", "2023-1", None),
+            ("2023-01-03", "1", "2023", "1", "3", "3", "3.5", "2023-1", None),
+        ],
+        ", ".join(f"{c} STRING" for c in columns) + ", _corrupt_record STRING",
+    )
+    built = bronze.date_lookup(raw)
+    declared = get_pipeline("fitness").get("date_lookup")
+    rules = quality.rules_for("date_lookup", declared.expectations, None, built.columns)
+    checked = quality.with_failed_rules(built, rules)
+    rejected = quality.quarantine_rows(checked, rules, "date_lookup", "run", 0).collect()
+    assert sorted(r["rules"][0] for r in rejected) == ["numbers_are_whole", "numbers_are_whole"]
+    accepted = quality.accepted_rows(checked, rules).collect()
+    assert [(r["date"], r["dayofweek"], r["dayofyear"]) for r in accepted] == [(date(2023, 1, 1), 1, 1)]

@@ -38,6 +38,7 @@ KAFKA_MULTIPLEX = FileSource(
     format="json",
     schema="key STRING, value STRING, topic STRING, partition INT, offset BIGINT, timestamp BIGINT",
 )
+CALENDAR_NUMBERS = ("week", "year", "month", "dayofweek", "dayofmonth", "dayofyear")
 DATE_LOOKUP = FileSource(
     folder="date_lookup",
     format="json",
@@ -54,16 +55,24 @@ EPOCH_CONVERSIONS = {"seconds": timestamp_from_seconds, "milliseconds": timestam
     Scd1(("date",)),
     {"raw": DATE_LOOKUP},
     history=True,
-    expectations=(expect_or_drop("date_is_valid", "date IS NOT NULL"),),
+    expectations=(
+        expect_or_drop("date_is_valid", "date IS NOT NULL"),
+        # The file writes its numbers as text: one that is not a whole number must not become NULL (or be
+        # truncated, as a cast of '1.5' is) unseen.
+        expect_or_drop(
+            "numbers_are_whole",
+            " AND ".join(f"(_{c}_text IS NULL OR trim(_{c}_text) RLIKE '^[0-9]+$')" for c in CALENDAR_NUMBERS),
+        ),
+    ),
     checks=(not_empty(), unique("date")),
 )
 def date_lookup(raw: DataFrame) -> DataFrame:
     """Calendar lookup (date → week_part), loaded once by the history loader."""
-    integer_columns = ["week", "year", "month", "dayofweek", "dayofmonth", "dayofyear"]
     return raw.select(
         F.to_date("date").alias("date"),
-        *[F.col(c).cast("int").alias(c) for c in integer_columns],
+        *[F.col(c).cast("int").alias(c) for c in CALENDAR_NUMBERS],
         "week_part",
+        *[F.col(c).alias(f"_{c}_text") for c in CALENDAR_NUMBERS],
         "_corrupt_record",
     )
 
