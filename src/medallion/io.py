@@ -482,10 +482,8 @@ def delete_matching(spark: SparkSession, path: str, rows: DataFrame, on: tuple[s
     before = table_version(spark, path)
     matches = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in on)
     _merge(spark, path, rows.select(*on).distinct(), matches, "WHEN MATCHED THEN DELETE")
-    last = last_commit(spark, path)
-    if last is None or last["version"] <= before:
-        return 0
-    return int(last["metrics"].get("numTargetRowsDeleted", 0))
+    made, _ = _commit_since(spark, path, before)
+    return int(made["metrics"].get("numTargetRowsDeleted", 0)) if made is not None else 0
 
 
 def one_per_key(df: DataFrame, keys: tuple[str, ...]) -> DataFrame:
@@ -532,22 +530,39 @@ def _on(keys: tuple[str, ...], key_ranges: Mapping[str, KeyRange] | None = None)
     return f"{equal} AND {bounded}" if bounded else equal
 
 
+# Commits that rewrite files without changing the data: Databricks' auto compaction commits an OPTIMIZE right
+# after a write, and predictive optimization runs at any time. A write's metrics are never theirs.
+MAINTENANCE_OPERATIONS = ("OPTIMIZE", "VACUUM START", "VACUUM END", "ANALYZE STATS", "COMPUTE STATS")
+
+
 def _metrics_since(spark: SparkSession, path: str, before: int) -> WriteResult:
-    """Metrics of the commit just made; nothing when no new version was committed (a MERGE that found
-    nothing to change, a skipped replay), so an older commit's metrics are never reported again."""
-    last = last_commit(spark, path)
-    if last is None or last["version"] <= before:
-        return WriteResult(version=before)
-    metrics = last["metrics"]
-    if last["operation"] == "MERGE":
+    """Metrics of the commit just made: the first after ``before`` that is not maintenance; nothing when the
+    write committed no new version (a MERGE that found nothing to change, a skipped replay), so an older
+    commit's metrics are never reported again."""
+    made, latest = _commit_since(spark, path, before)
+    if made is None:
+        return WriteResult(version=max(before, latest))
+    metrics = made["metrics"]
+    if made["operation"] == "MERGE":
         return WriteResult(
             int(metrics.get("numTargetRowsInserted", 0)),
             int(metrics.get("numTargetRowsUpdated", 0)),
             source_rows=int(metrics.get("numSourceRows", 0)),
             committed=True,
-            version=last["version"],
+            version=latest,
         )
-    return WriteResult(int(metrics.get("numOutputRows", 0)), 0, committed=True, version=last["version"])
+    return WriteResult(int(metrics.get("numOutputRows", 0)), 0, committed=True, version=latest)
+
+
+def _commit_since(spark: SparkSession, path: str, before: int) -> tuple[dict | None, int]:
+    """The commit a write just made (the first after ``before`` that is not maintenance; None when it made
+    none) and the table's version now."""
+    latest = table_version(spark, path)
+    for version in range(before + 1, latest + 1):
+        commit = delta_log.commit(spark, path, version)
+        if commit["operation"] not in MAINTENANCE_OPERATIONS:
+            return commit, latest
+    return None, latest
 
 
 def _sql_text(text: str) -> str:

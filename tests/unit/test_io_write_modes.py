@@ -144,3 +144,17 @@ def test_appends_racing_to_create_a_log_all_land(spark, tmp_path):
         list(pool.map(lambda w: io.append_log(spark.range(w * 10, w * 10 + 3), path), range(writers)))
     rows = sorted(r.id for r in spark.read.format("delta").load(path).collect())
     assert rows == [w * 10 + i for w in range(writers) for i in range(3)]
+
+
+def test_a_writes_metrics_are_its_own_commits_not_a_compaction_made_after_it(spark, make_runtime):
+    location = make_runtime().location("t", Layer.SILVER, "compacted")
+    schema = "k BIGINT, v STRING"
+    io.write(spark.createDataFrame([(1, "a"), (2, "b")], schema).repartition(2), location, Append(), "w", 0)
+    before = io.table_version(spark, location.path)
+    spark.createDataFrame([(3, "c")], schema).write.format("delta").mode("append").save(location.path)
+    spark.sql(f"OPTIMIZE delta.`{location.path}`")  # as Databricks' auto compaction commits right after a write
+    assert io.last_commit(spark, location.path)["operation"] == "OPTIMIZE"
+    result = io._metrics_since(spark, location.path, before)
+    assert (result.inserted, result.committed, result.version) == (1, True, before + 2)
+    only_compacted = io._metrics_since(spark, location.path, before + 1)
+    assert (only_compacted.inserted, only_compacted.committed) == (0, False)
