@@ -6,6 +6,7 @@ import pickle
 import pytest
 
 from medallion.engine.personal_data import apply_policy, token
+from medallion.errors import MedallionError
 from medallion.platform.secrets import Secret
 
 KEY = Secret("pii-token-key", "unit-test-key")
@@ -55,6 +56,12 @@ def test_an_unknown_rule_or_a_missing_key_is_an_error(spark):
         apply_policy(frame, {"name": "hash"}, KEY)
     with pytest.raises(ValueError, match="needs the pii-token-key secret"):
         apply_policy(frame, {"name": "tokenize"}, None)
+
+
+def test_a_declared_column_the_build_does_not_give_is_an_error_not_a_pass(spark):
+    renamed = spark.createDataFrame([("ann@example.com",)], "email_address STRING")
+    with pytest.raises(MedallionError, match="personal data declared for email, which the build does not give"):
+        apply_policy(renamed, {"email": "tokenize"}, KEY)
 
 
 def test_a_secret_never_shows_its_value():

@@ -16,6 +16,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
+from medallion.errors import MedallionError
 from medallion.platform.secrets import Secret
 
 POLICIES = ("tokenize", "mask", "drop", "keep")
@@ -29,9 +30,19 @@ def token(value: str | None, key: bytes) -> str | None:
 
 
 def apply_policy(df: DataFrame, policy: Mapping[str, str], key: Secret | bytes | None) -> DataFrame:
+    """``df`` with each column of ``policy`` tokenised, masked, dropped or kept. A declared column the frame
+    does not have is an error, not a column passed over: a build that renamed it (``email`` to
+    ``email_address``) would otherwise store the value in clear under its new name."""
     unknown = {column: rule for column, rule in policy.items() if rule not in POLICIES}
     if unknown:
         raise ValueError(f"unknown personal-data policy {unknown}; use one of {POLICIES}")
+    missing = [column for column in policy if column not in df.columns]
+    if missing:
+        raise MedallionError(
+            f"personal data declared for {', '.join(missing)}, which the build does not give (it gives "
+            f"{', '.join(df.columns)}): declare the columns by the names the build gives them, or remove the ones "
+            "it no longer has"
+        )
     tokenize = None
     if any(rule == "tokenize" for rule in policy.values()):
         if key is None:
@@ -39,8 +50,6 @@ def apply_policy(df: DataFrame, policy: Mapping[str, str], key: Secret | bytes |
         key_bytes = key if isinstance(key, bytes) else key.reveal().encode("utf-8")
         tokenize = F.udf(lambda value: token(value, key_bytes), StringType())
     for column, rule in policy.items():
-        if column not in df.columns:
-            continue
         if rule == "tokenize":
             assert tokenize is not None  # built above whenever a column is tokenised
             df = df.withColumn(column, tokenize(F.col(column).cast("string")))
