@@ -29,9 +29,11 @@ CRC_MAGIC = b"crc\x00"
 
 def recovery_hint(pipeline: str) -> str:
     return (
-        f"To recover, either restore the folder from a backup, or rebuild the pipeline's tables from the landing "
-        f"files with `medallion reset {pipeline} --keep-landing` then `medallion run {pipeline}`. Do not delete only "
-        "the checkpoint: the table would keep its rows while the stream starts over."
+        f"To recover, either restore the folder from a backup taken together with the table's own, or rebuild the "
+        f"pipeline's tables from the landing files with `medallion reset {pipeline} --keep-landing` then "
+        f"`medallion run {pipeline}`. Do not restore an older checkpoint than the table (it would replay batches "
+        "the table holds, and their new input would be skipped as written), nor delete only the checkpoint (the "
+        "table would keep its rows while the stream starts over)."
     )
 
 
@@ -76,8 +78,8 @@ def lost(folder: str, table: str, pipeline: str) -> CheckpointError:
     return CheckpointError(
         f"The streaming checkpoint of {pipeline}.{table} at {folder} is missing, but the table holds rows. "
         "Nothing was written: starting over would skip new input as already-written replays. To recover, "
-        f"restore the folder from a backup, or rebuild the pipeline's tables from the landing files with "
-        f"`medallion reset {pipeline} --keep-landing` then `medallion run {pipeline}`."
+        f"restore the folder from a backup taken together with the table's own, or rebuild the pipeline's tables "
+        f"from the landing files with `medallion reset {pipeline} --keep-landing` then `medallion run {pipeline}`."
     )
 
 
