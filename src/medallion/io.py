@@ -541,7 +541,7 @@ def _metrics_since(spark: SparkSession, path: str, before: int) -> WriteResult:
     commit's metrics are never reported again."""
     made, latest = _commit_since(spark, path, before)
     if made is None:
-        return WriteResult(version=max(before, latest))
+        return WriteResult(version=latest)
     metrics = made["metrics"]
     if made["operation"] == "MERGE":
         return WriteResult(

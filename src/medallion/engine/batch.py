@@ -267,8 +267,8 @@ def _hand_over(job: BatchJob, batch: DataFrame, counts: TableRun, batch_id: int)
 def final_columns(df: DataFrame, keep_rescued: bool = True) -> DataFrame:
     """Columns named ``_…`` are working columns: the raw-text and lineage columns of the parsers and what a
     build adds for its expectations. Quarantine records keep them (unless the table declares personal data: see
-    quality.quarantine_rows); accepted rows leave them behind. Rescued
-    (undeclared) fields are kept in bronze, the raw copy; later layers only record them as drift."""
+    quality.quarantine_rows); accepted rows leave them behind. Rescued (undeclared) fields are kept in bronze,
+    the raw copy; later layers only record them as drift."""
     kept = {RESCUED} if keep_rescued else set()
     working = [c for c in df.columns if (c.startswith("_") or c in (CORRUPT, SOURCE)) and c not in kept]
     return df.drop(*working) if working else df

@@ -180,7 +180,8 @@ def code_digest(build: Callable) -> str:
     folder = os.path.dirname(os.path.abspath(file))
     in_package = os.path.exists(os.path.join(folder, "__init__.py"))
     files = sorted(glob.glob(os.path.join(folder, "*.py"))) if in_package else [os.path.abspath(file)]
-    return code + _files_digest(tuple((f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files))
+    stats = [(f, os.stat(f)) for f in files]
+    return code + _files_digest(tuple((f, stat.st_mtime_ns, stat.st_size) for f, stat in stats))
 
 
 @functools.lru_cache(maxsize=256)
