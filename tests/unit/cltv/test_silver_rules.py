@@ -171,11 +171,36 @@ def test_blank_total_charges_is_zero_at_tenure_zero_and_quarantined_otherwise(sp
         ("contract", "Three year", "known_categories"),
         ("cltv", "", "labels_typed"),
         ("customer_id", "", "customer_id_present"),
+        # Numbers written with more than their type holds: a cast alone would truncate, round or keep them.
+        ("tenure_months", "2.5", "typed"),
+        ("count", "1e3", "typed"),
+        ("monthly_charges", "53.855", "typed"),
+        ("latitude", "NaN", "typed"),
+        ("longitude", "-1.2e2", "typed"),
+        ("total_charges", "108.155", "total_charges_known"),
+        ("cltv", "3239.5", "labels_typed"),
+        ("churn_score", "Infinity", "labels_typed"),
     ],
 )
 def test_a_value_that_does_not_fit_its_type_is_quarantined_never_nulled_silently(spark, column, value, rule):
     frame = customers(spark, [{column: value}])
     assert list(broken_rules(frame).values()) == [[rule]]
+
+
+def test_numbers_are_typed_as_written_signs_and_spaces_allowed(spark):
+    frame = customers(
+        spark,
+        [{"tenure_months": " +12 ", "monthly_charges": "20.5", "latitude": "-.5", "longitude": "7.", "cltv": "-3"}],
+    )
+    row = frame.select("tenure_months", "monthly_charges", "latitude", "longitude", "cltv").collect()[0]
+    assert (row.tenure_months, row.monthly_charges, row.latitude, row.longitude, row.cltv) == (
+        12,
+        Decimal("20.50"),
+        -0.5,
+        7.0,
+        -3,
+    )
+    assert list(broken_rules(frame).values()) == [[]]
 
 
 def test_features_of_a_customer(spark):

@@ -9,7 +9,9 @@ Typing rules of ``customers``:
   of the sample), otherwise the row is quarantined (rule ``total_charges_known``): a billed customer with
   no total would bias every spend figure;
 - any value that does not fit its type (a number that is not a number, a Yes/No that is neither) sends
-  the row to the quarantine with its raw values (rule ``typed``), never a NULL;
+  the row to the quarantine with its raw values (rule ``typed``), never a NULL; so does a number written
+  with more than its type holds (a count of '2.5', charges of '53.855', a latitude of 'NaN' or '1e3'),
+  which a plain cast would truncate, round or take as it is, unseen;
 - ``source`` is ``train`` for the labelled file, ``new`` for new customers (whose labels are NULL).
 """
 
@@ -27,6 +29,11 @@ from medallion.pipelines.cltv.columns import (
 
 MONTHLY_TYPE = "decimal(8,2)"
 TOTAL_TYPE = "decimal(10,2)"
+
+# How each kind of number is written in the files: anything else is not typed (NULL, then quarantined).
+WHOLE = r"^[+-]?[0-9]+$"
+MONEY = r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"  # cents at most
+DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"  # no exponent, NaN or Infinity
 TYPED_COLUMNS = (
     "count",
     "latitude",
@@ -52,11 +59,19 @@ def yes_no(column: str) -> Column:
     )
 
 
+def number(raw: Column | str, type_name: str, written_as: str) -> Column:
+    """The trimmed text as ``type_name`` when it matches the pattern ``written_as``; NULL otherwise (as
+    when it does not fit the type at all). Spark's cast alone would take '2.5' as the integer 2 and
+    '53.855' as 53.86."""
+    text = F.trim(F.col(raw) if isinstance(raw, str) else raw)
+    return F.when(text.rlike(written_as), text.cast(type_name))
+
+
 def total_charges(raw: Column, tenure: Column) -> Column:
     """Blank → 0 for a customer in month 0; blank otherwise → NULL (quarantined by total_charges_known)."""
     blank = F.trim(raw) == ""
     return F.when(raw.isNull() | blank, F.when(tenure == 0, F.lit(0).cast(TOTAL_TYPE))).otherwise(
-        F.trim(raw).cast(TOTAL_TYPE)
+        number(raw, TOTAL_TYPE, MONEY)
     )
 
 
@@ -65,19 +80,19 @@ def typed(raw: DataFrame, source: str) -> DataFrame:
     labelled = set(LABELS) <= set(raw.columns)
 
     def label(name: str, type_name: str) -> Column:
-        return (F.trim(F.col(name)).cast(type_name) if labelled else F.lit(None).cast(type_name)).alias(name)
+        return (number(name, type_name, WHOLE) if labelled else F.lit(None).cast(type_name)).alias(name)
 
-    tenure = F.trim(F.col("tenure_months")).cast("int")
+    tenure = number("tenure_months", "int", WHOLE)
     return raw.select(
         F.trim("customer_id").alias("customer_id"),
         F.lit(source).alias("source"),
-        F.trim("count").cast("int").alias("count"),
+        number("count", "int", WHOLE).alias("count"),
         "country",
         "state",
         "city",
         "zip_code",
-        F.trim("latitude").cast("double").alias("latitude"),
-        F.trim("longitude").cast("double").alias("longitude"),
+        number("latitude", "double", DECIMAL).alias("latitude"),
+        number("longitude", "double", DECIMAL).alias("longitude"),
         "gender",
         *[yes_no(c).alias(c) for c in ("senior_citizen", "partner", "dependents")],
         tenure.alias("tenure_months"),
@@ -88,7 +103,7 @@ def typed(raw: DataFrame, source: str) -> DataFrame:
         "contract",
         yes_no("paperless_billing").alias("paperless_billing"),
         "payment_method",
-        F.trim("monthly_charges").cast(MONTHLY_TYPE).alias("monthly_charges"),
+        number("monthly_charges", MONTHLY_TYPE, MONEY).alias("monthly_charges"),
         total_charges(F.col("total_charges"), tenure).alias("total_charges"),
         (yes_no("churn_label") if labelled else F.lit(None).cast("boolean")).alias("churn_label"),
         label("churn_value", "int"),
