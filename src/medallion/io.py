@@ -100,12 +100,6 @@ def table_exists(spark: SparkSession, path: str) -> bool:
     return table_version(spark, path) >= 0
 
 
-def last_commit(spark: SparkSession, path: str) -> dict | None:
-    """Version, operation and metrics of the table's latest commit."""
-    version = table_version(spark, path)
-    return None if version < 0 else delta_log.commit(spark, path, version)
-
-
 def register(spark: SparkSession, location: TableLocation) -> None:
     """Make the table reachable by name (``<pipeline>_<layer>.<table>``) at its storage path."""
     database = location.name.rsplit(".", 1)[0]

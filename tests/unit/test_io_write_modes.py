@@ -3,8 +3,13 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from medallion import io
+from medallion import delta_log, io
 from medallion.declare.tables import Append, CdcLatest, InsertOnly, Layer, Scd1, UpdateIfNewer
+
+
+def last_operation(spark, path):
+    """The operation of the table's latest commit."""
+    return delta_log.commit(spark, path, io.table_version(spark, path))["operation"]
 
 
 def rows(spark, path, order):
@@ -100,11 +105,11 @@ def test_a_keyed_first_write_into_the_empty_table_appends_one_row_per_key_counte
     batch = spark.createDataFrame([(1, "Clark", 10, 5), (1, "Castillo", 20, 6), (2, "Lee", 10, 1)], schema)
     first = io.write(batch, location, mode, "w", 0)
     assert (first.inserted, first.updated, first.source_rows, first.committed) == (2, 0, 2, True)
-    assert io.last_commit(spark, location.path)["operation"] == "WRITE"  # appended: nothing to merge with
+    assert last_operation(spark, location.path) == "WRITE"  # appended: nothing to merge with
     replayed = io.write(batch, location, mode, "w", 0)  # the table holds rows now: a merge that changes nothing
     assert (replayed.inserted, replayed.updated) == (0, 0)
     later = io.write(spark.createDataFrame([(2, "Lee-Park", 30, 7)], schema), location, mode, "w", 1)
-    assert (later.inserted, later.updated, io.last_commit(spark, location.path)["operation"]) == (0, 1, "MERGE")
+    assert (later.inserted, later.updated, last_operation(spark, location.path)) == (0, 1, "MERGE")
     assert rows(spark, location.path, ["id"]) == [(1, "Castillo", 20, 6), (2, "Lee-Park", 30, 7)]
 
 
@@ -112,7 +117,7 @@ def test_a_first_write_of_other_column_types_merges_casting_to_the_table_types(s
     location = make_runtime().location("t", Layer.SILVER, "first_write_cast")
     io.create_if_missing(spark, location, spark.createDataFrame([], "k BIGINT, v STRING").schema)
     result = io.write(spark.createDataFrame([(1, "a")], "k INT, v STRING"), location, InsertOnly(("k",)), "w", 0)
-    assert (result.inserted, io.last_commit(spark, location.path)["operation"]) == (1, "MERGE")
+    assert (result.inserted, last_operation(spark, location.path)) == (1, "MERGE")
     assert spark.read.format("delta").load(location.path).schema["k"].dataType.simpleString() == "bigint"
 
 
@@ -153,7 +158,7 @@ def test_a_writes_metrics_are_its_own_commits_not_a_compaction_made_after_it(spa
     before = io.table_version(spark, location.path)
     spark.createDataFrame([(3, "c")], schema).write.format("delta").mode("append").save(location.path)
     spark.sql(f"OPTIMIZE delta.`{location.path}`")  # as Databricks' auto compaction commits right after a write
-    assert io.last_commit(spark, location.path)["operation"] == "OPTIMIZE"
+    assert last_operation(spark, location.path) == "OPTIMIZE"
     result = io._metrics_since(spark, location.path, before)
     assert (result.inserted, result.committed, result.version) == (1, True, before + 2)
     only_compacted = io._metrics_since(spark, location.path, before + 1)
