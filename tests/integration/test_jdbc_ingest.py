@@ -185,6 +185,28 @@ def test_a_declared_column_missing_from_the_table_is_named(runtime_on, sql):
         run_once(runtime_on, orders_pipeline())
 
 
+def test_a_declared_type_that_cannot_hold_the_columns_values_is_named_and_nothing_is_written(runtime_on, sql):
+    with sql() as client:  # customer is text and order_id a BIGINT in the database, declared INT
+        client.execute(
+            "CREATE TABLE orders (order_id BIGINT, customer VARCHAR(40), amount NUMERIC(10,2), updated_at TIMESTAMP)"
+        )
+        client.execute("INSERT INTO orders VALUES (3000000000, 'n/a', 1.5, ?)", (T0,))
+    source = JdbcSource("orders", "order_id INT, customer INT, amount DOUBLE, updated_at TIMESTAMP", "updated_at")
+
+    @declare.table(Layer.BRONZE, Append(), {"changes": source})
+    def orders_bz(changes):
+        """Copies of the operational orders, one row per change."""
+        return changes
+
+    pipeline = Pipeline.of("jdbc_demo", orders_bz)
+    with pytest.raises(SourceError) as raised:
+        run_once(runtime_on, pipeline)
+
+    assert "order_id is bigint there, declared int; customer is string there, declared int." in str(raised.value)
+    assert "Nothing was written" in str(raised.value)
+    assert bronze(runtime_on, pipeline).count() == 0
+
+
 def test_rows_without_a_change_value_are_a_clear_error_not_a_silent_loss(runtime_on, sql):
     with sql() as client:
         client.execute(

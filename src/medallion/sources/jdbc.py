@@ -66,6 +66,7 @@ from medallion import io
 from medallion.declare.tables import JdbcSource, lookback_amount
 from medallion.errors import ConfigError, SourceError
 from medallion.platform.config import DatabaseSettings
+from medallion.sources import type_fit
 from medallion.sources.databases import explain, first_line, spark_options, sql_states
 from medallion.sources.schemas import struct_type
 
@@ -296,11 +297,33 @@ def _read_slice(spark, options, source: JdbcSource, mark, changed: ChangedSlice,
             .option("numPartitions", str(partitions))
         )
     rows = reader.load()
+    _require_fitting_types(spark, options, source, schema, rows)
     by_lower_name = {c.lower(): c for c in rows.columns}
     return rows.select(
         *[F.col(by_lower_name[f.name.lower()]).cast(f.dataType).alias(f.name) for f in schema.fields],
         F.current_timestamp().alias(LOAD_TIME),
     )
+
+
+def _require_fitting_types(spark, options, source: JdbcSource, schema: StructType, rows: DataFrame) -> None:
+    """Raises SourceError when a declared column's type cannot hold every value the database's column may have
+    (see type_fit). The types are the table's own: a union with the deletes table would blur them (its NULLs
+    make PostgreSQL drop a NUMERIC's precision)."""
+    declared = StructType([f for f in schema.fields if f.name != DELETED])
+    given = rows.schema
+    if source.deletes:
+        query = f"SELECT {', '.join(declared.names)} FROM {source.table}"
+        given = spark.read.format("jdbc").options(**options).option("query", query).load().schema
+    misfits = type_fit.misfits(given, declared)
+    if misfits:
+        detail = "; ".join(
+            f"{name} is {of.simpleString()} there, declared {to.simpleString()}" for name, of, to in misfits
+        )
+        raise SourceError(
+            f"table {source.table}: {detail}. Not every value would fit (a cast would make it NULL, wrap it or "
+            f"round it): declare each such column with the database's type, or a type that holds all its "
+            f"values, in the JdbcSource schema. Nothing was written."
+        )
 
 
 def _partitions(source: JdbcSource, changed: ChangedSlice) -> int:
