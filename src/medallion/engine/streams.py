@@ -23,7 +23,7 @@ from medallion.engine.eventlog import RecordedRun, TableRun
 from medallion.engine.failures import checkpoint_error
 from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
 from medallion.engine.setup import ensure_tables
-from medallion.engine.table import count_dropped_by_state, job, run_table
+from medallion.engine.table import batches_run, count_dropped_by_state, job, run_table
 from medallion.engine.unread_watch import UnreadFilesWatch
 from medallion.errors import MedallionError
 from medallion.platform.runtime import Runtime
@@ -97,17 +97,17 @@ class StreamingRun:
     last_refresh: dict[str, RecordedRun] = field(default_factory=dict)  # view → what its last refresh consumed
     lock: runlock.RunLock | None = None
     watch: UnreadFilesWatch | None = None  # landed files the streams will never read
+    # query name → its batches' progress, gathered every trigger interval: a query keeps its last 100 updates only
+    progress: dict[str, dict[int, dict]] = field(default_factory=dict)
 
     def start_background(self, refresh_views: bool = True) -> None:
-        """At every trigger interval, in a background thread: refresh the views (when asked) and check the
-        landing folders for files the streams will never read."""
-        tasks: list[Callable[[], object]] = []
+        """At every trigger interval, in a background thread: gather the queries' progress, refresh the views
+        (when asked) and check the landing folders for files the streams will never read."""
+        tasks: list[Callable[[], object]] = [self.gather_progress]
         if refresh_views and self.views:
             tasks.append(self.refresh_views)
         if self.watch and self.watch.tables:
             tasks.append(self.watch.check)
-        if not tasks:
-            return
         interval = seconds(self.context.runtime.settings.trigger_interval)
 
         def every_interval() -> None:
@@ -124,15 +124,31 @@ class StreamingRun:
         )
         self.refresher.start()
 
-    def stop(self) -> None:
-        self.stop_event.set()
-        if self.refresher:
-            self.refresher.join()
+    def gather_progress(self) -> None:
+        """Keep the progress of the batches each query ran since the last call."""
         for query in self.queries:
-            query.stop()
-        self._log_dropped_rows()
-        if self.lock:
-            self.lock.release()
+            self.progress.setdefault(query.name, {}).update(batches_run(query.recentProgress))
+
+    def stop(self) -> None:
+        """Stop the refresher and every query, log the rows their stateful operators dropped and release the
+        run lock: each step whatever an earlier one raised (the first error is raised once all are done)."""
+        self.stop_event.set()
+        try:
+            if self.refresher:
+                self.refresher.join()
+            failures = []
+            for query in self.queries:
+                try:
+                    query.stop()
+                except Exception as err:
+                    failures.append(err)
+            self.gather_progress()
+            self._log_dropped_rows()
+            if failures:
+                raise failures[0]
+        finally:
+            if self.lock:
+                self.lock.release()
 
     def _log_dropped_rows(self) -> None:
         """Rows the queries' stateful operators dropped over the run, a row per table that dropped any."""
@@ -142,7 +158,7 @@ class StreamingRun:
             counts = TableRun(
                 self.context.run_id, self.context.pipeline.name, table.name, table.layer.value, "stream", status="ok"
             )
-            count_dropped_by_state(query.recentProgress, counts)
+            count_dropped_by_state(self.progress.get(query.name, {}).values(), counts)
             if counts.rows_in:
                 counts.rows_read = counts.rows_in
                 rows.append(counts)

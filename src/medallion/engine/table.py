@@ -7,6 +7,7 @@ as the source gives, then stop); a materialized view is recomputed from pinned s
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from medallion import errors, io, sessions
 from medallion.declare.tables import FileSource, Layer, Table
@@ -236,15 +237,23 @@ def _original(text: str) -> Exception:
     return MedallionError(text)
 
 
-def count_dropped_by_state(progress: list[dict], stats: TableRun) -> None:
+def count_dropped_by_state(progress: Iterable[dict], stats: TableRun) -> None:
     """Rows a stateful operator dropped on purpose: too late for the watermark, or a streaming dedupe's
-    duplicates. They never reach the batch, so the query's progress is where they are counted."""
-    for update in progress:
+    duplicates. They never reach the batch, so the query's progress is where they are counted: once per batch
+    that ran (see :func:`batches_run`)."""
+    for update in batches_run(progress).values():
         for operator in update.get("stateOperators", []):
             stats.add_dropped_before_batch(
                 late=int(operator.get("numRowsDroppedByWatermark", 0) or 0),
                 duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0),
             )
+
+
+def batches_run(progress: Iterable[dict]) -> dict[int, dict]:
+    """The progress updates of triggers that ran a batch, by batch id. A trigger that found no data (stream
+    mode, every ten seconds while idle) reports the last batch's operators again, its dropped duplicates
+    included (Spark 3.5 zeroes only the late rows), under no batch of its own."""
+    return {update["batchId"]: update for update in progress if "addBatch" in (update.get("durationMs") or {})}
 
 
 def _unchecked_from(checked: int | None, version_before: int) -> int | None:
