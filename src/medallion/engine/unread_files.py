@@ -85,7 +85,11 @@ def files_read(checkpoint: str) -> dict[str, int]:
     for log in sorted(root.glob("*/*")):
         if log.name.startswith((".", "_")) or not log.is_file():
             continue
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+        try:
+            text = log.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:  # removed since the listing: Spark deletes the logs it has compacted
+            continue
+        for line in text.splitlines()[1:]:
             try:
                 entry = json.loads(line)
             except ValueError:
