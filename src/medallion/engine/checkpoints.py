@@ -72,11 +72,11 @@ def has_progress(folder: str) -> bool | None:
 
 
 def lost(folder: str, table: str, pipeline: str) -> CheckpointError:
-    """A table that holds rows but whose checkpoint is gone: a new stream would start over, and its batch ids
+    """A table that holds rows (or whose quarantine does) but whose checkpoint is gone: a new stream would start over, and its batch ids
     0, 1, ... would match the idempotent-write ids of the batches the table already holds, so new rows would
     be skipped as replays (or, for merges, everything re-read). Nothing may run until it is rebuilt."""
     return CheckpointError(
-        f"The streaming checkpoint of {pipeline}.{table} at {folder} is missing, but the table holds rows. "
+        f"The streaming checkpoint of {pipeline}.{table} at {folder} is missing, but the table or its quarantine holds rows. "
         "Nothing was written: starting over would skip new input as already-written replays. To recover, "
         f"restore the folder from a backup taken together with the table's own, or rebuild the pipeline's tables "
         f"from the landing files with `medallion reset {pipeline} --keep-landing` then `medallion run {pipeline}`."

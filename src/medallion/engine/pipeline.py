@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pyspark.sql import functions as F
+
+from medallion import io
 from medallion.declare.pipeline import Pipeline, get_pipeline
 from medallion.declare.tables import FileSource, KafkaSource, Layer, Model, Table
 from medallion.engine import changes, checkpoints, eventlog, hooks, last_runs, requeue, runlock
@@ -96,10 +99,18 @@ def preflight(context: RunContext, selected: list[Table], require_landing: bool 
 
 
 def _holds_rows(context: RunContext, table: Table) -> bool:
-    """A table written at least once that has a row (version 0 is the empty table setup creates)."""
-    if changes.version(context, table.name) <= 0:
+    """A table whose stream wrote rows before: to the table (version 0 is the empty table setup creates), or
+    only to the quarantine (every row so far broke a rule), whose appends are idempotent by the same batch ids."""
+    spark = context.spark
+    if (
+        changes.version(context, table.name) > 0
+        and spark.read.format("delta").load(context.location(table).path).limit(1).count()
+    ):
+        return True
+    quarantine = context.runtime.quarantine_path(context.pipeline.name)
+    if not io.table_exists(spark, quarantine):
         return False
-    return bool(context.spark.read.format("delta").load(context.location(table).path).limit(1).count())
+    return bool(spark.read.format("delta").load(quarantine).where(F.col("table") == table.name).limit(1).count())
 
 
 def select(pipeline: Pipeline, layers, tables) -> list[Table]:

@@ -114,12 +114,25 @@ def test_a_table_holding_rows_without_its_checkpoint_stops_the_run(toy):
         runner.run(runtime, NAME, **QUIET)
 
     assert str(raised.value).startswith(
-        f"The streaming checkpoint of {NAME}.orders at {checkpoint} is missing, but the table holds rows. "
+        f"The streaming checkpoint of {NAME}.orders at {checkpoint} is missing, but the table or its quarantine holds rows. "
         "Nothing was written"
     )
     assert f"`medallion reset {NAME} --keep-landing` then `medallion run {NAME}`" in str(raised.value)
     assert rows(runtime, Layer.BRONZE, "orders_bz") == orders_bz_before  # checked before anything ran
     assert not checkpoint.exists()
+
+
+def test_a_table_whose_only_rows_are_in_the_quarantine_without_its_checkpoint_stops_the_run(toy):
+    runtime, pipeline = toy
+    location = runtime.location(NAME, Layer.SILVER, "orders")
+    runtime.spark.sql(f"DELETE FROM delta.`{location.path}`")  # of its stream's rows, the quarantined one is left
+    shutil.rmtree(location.checkpoint)
+    hooks.produce(runtime, pipeline, set_number=2)
+
+    with pytest.raises(CheckpointError, match="is missing, but the table or its quarantine holds rows"):
+        runner.run(runtime, NAME, **QUIET)
+
+    assert rows(runtime, Layer.SILVER, "orders") == []
 
 
 def land_files_never_read(runtime) -> None:
