@@ -2,7 +2,8 @@
 messages to the Kafka topics and writes the manifest of the planted truths of every set produced so far.
 
 Producing a set twice changes nothing: files already landed are kept, and a set's messages are published
-once (a marker in the landing zone's ``published/`` folder says they were).
+once (a marker in the landing zone's ``published/`` folder says they were: one per topic, written as soon
+as its messages are on the broker, so a run that failed after the first topic sends only the second again).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from medallion.sources import kafka
 PUBLISHED, MANIFESTS = "published", "manifests"
 
 
-def marker(set_number: int, scale: int, seed: int) -> str:
-    return f"set-{set_number}-scale-{scale}-seed-{seed}.json"
+def marker(set_number: int, scale: int, seed: int, source: str | None = None) -> str:
+    """The name of the marker of a set published (or, with ``source``, of its messages of that topic)."""
+    return f"set-{set_number}-scale-{scale}-seed-{seed}{f'-{source}' if source else ''}.json"
 
 
 def produce(
@@ -35,13 +37,18 @@ def produce(
     landing.write_text("customers", f"customers_{day}.json", data.customers_json)
     name = marker(set_number, scale, seed)
     if not landing.exists(PUBLISHED, name):
-        config = producer_config(settings, secret)
+        config = None
         counts = {}
         for source, messages in (("clickstream", data.clicks), ("iot", data.iot)):
             topic = kafka.topic_name(source, conf)
-            if settings.kafka.security == "plaintext":
-                kafka.ensure_topic(config, topic, int(conf["topic_partitions"]))
-            counts[topic] = kafka.publish(config, topic, messages)
+            published = marker(set_number, scale, seed, source)
+            if not landing.exists(PUBLISHED, published):
+                config = config or producer_config(settings, secret)
+                if settings.kafka.security == "plaintext":
+                    kafka.ensure_topic(config, topic, int(conf["topic_partitions"]))
+                sent = kafka.publish(config, topic, messages)
+                landing.write_text(PUBLISHED, published, json.dumps({topic: sent}) + "\n")
+            counts[topic] = len(messages)
         landing.write_text(PUBLISHED, name, json.dumps(counts, sort_keys=True) + "\n")
     produced = [n for n in range(1, set_number + 1) if landing.exists(PUBLISHED, marker(n, scale, seed))]
     truths = manifest(produced, scale, seed, conf)
