@@ -4,8 +4,9 @@ Both read with an explicit schema and add ``source_file`` (the file's full path)
 Nothing that arrives is silently dropped, nulled or changed:
 
 - a record that does not fit the schema (malformed JSON, a CSV line with extra or missing fields, a
-  value of the wrong type, bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the
-  runner quarantines it (rule ``parsed``, plus ``valid_utf8`` for bad bytes) or stops, as the source's
+  value of the wrong type, a decimal with more digits or places than its type, which Spark's parsers
+  would round, bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the runner
+  quarantines it (rule ``parsed``, plus ``valid_utf8`` for bad bytes) or stops, as the source's
   ``on_type_change`` says;
 - JSON lines are read as text and parsed here, so fields the schema does not declare are kept as JSON in
   ``_rescued_data`` (like Auto Loader's rescued data column) instead of being ignored; the runner records
@@ -18,12 +19,14 @@ line than the schema: its lines are quarantined whole (rule ``parsed``) until th
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import DecimalType, StringType, StructField, StructType
 
 from medallion.declare.tables import FileSource
 from medallion.errors import SourceError
@@ -107,7 +110,9 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
     into the expressions reading it (it would parse once per reference: a third of the cost)."""
     text = F.col(text) if isinstance(text, str) else text
     declared = struct_type(schema)
-    with_corrupt = StructType([*declared.fields, StructField(CORRUPT, StringType())])
+    # Decimals are parsed as their text and cast here: Spark's parser rounds 21.555 to a DECIMAL(9,2)'s 21.56.
+    as_text = StructType([_as_text(f) for f in declared.fields])
+    with_corrupt = StructType([*as_text.fields, StructField(CORRUPT, StringType())])
     raw = text.cast("binary")
     parsed = frame.select(
         "*",
@@ -118,8 +123,9 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
         (raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")).alias(_JSON_NOT_UTF8),
     )
     line, json, not_utf8 = F.col(_JSON_TEXT), F.col(_JSON), F.col(_JSON_NOT_UTF8)
-    corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8, line).otherwise(json[CORRUPT])
-    value = F.struct(*[json[f.name].alias(f.name) for f in declared.fields])
+    unfit = _any_decimal_unfit([(json[f.name], f.dataType) for f in declared.fields])
+    corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8 | unfit, line).otherwise(json[CORRUPT])
+    value = F.struct(*[_typed_value(json[f.name], f.dataType).alias(f.name) for f in declared.fields])
     known = F.array(*[F.lit(f.name) for f in declared.fields])
     # The keys alone tell whether a line has undeclared fields: only such a line is parsed as a map.
     has_extra = F.size(F.array_except(F.json_object_keys(line), known)) > 0
@@ -133,6 +139,33 @@ _JSON_TEXT, _JSON, _JSON_NOT_UTF8 = "_json_text", "_json", "_json_not_utf8"
 
 
 # --------------------------------------------------------------------------------------------- helpers
+def _as_text(field: StructField) -> StructField:
+    """A top-level decimal field read as its text (see :func:`_decimal_unfit`); any other field as declared."""
+    return StructField(field.name, StringType(), field.nullable) if isinstance(field.dataType, DecimalType) else field
+
+
+def _typed_value(text: Column, data_type) -> Column:
+    """A decimal's text as the decimal when it is one as written (else NULL: the record is corrupt); any other
+    field as parsed."""
+    return (
+        F.when(~_decimal_unfit(text, data_type), text.cast(data_type)) if isinstance(data_type, DecimalType) else text
+    )
+
+
+def _decimal_unfit(text: Column, data_type: DecimalType) -> Column:
+    """Whether a number's text is not a value of ``data_type`` as written: not a plain number, more whole
+    digits than the type holds, or more places than it keeps (which a cast would round). Matched as text, so
+    no cast can fail under ANSI mode either (a number with an exponent is not taken)."""
+    whole, places = data_type.precision - data_type.scale, data_type.scale
+    written = rf"^\s*[+-]?(?=\.?[0-9])0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{places}}}0*)?\s*$"
+    return text.isNotNull() & ~text.rlike(written)
+
+
+def _any_decimal_unfit(fields: list[tuple[Column, object]]) -> Column:
+    unfit = [_decimal_unfit(text, t) for text, t in fields if isinstance(t, DecimalType)]
+    return functools.reduce(operator.or_, unfit) if unfit else F.lit(False)
+
+
 def _reads_json_as_text(source: FileSource) -> bool:
     """JSON lines (UTF-8) are read as text and parsed by :func:`parse_json`; multi-line JSON or another
     declared encoding keeps Spark's JSON reader (without rescued fields)."""
@@ -160,7 +193,9 @@ def _read_schema(source: FileSource) -> StructType:
     if _reads_json_as_text(source):
         return StructType([StructField("value", StringType())])
     schema = struct_type(source.schema)
-    return StructType([*schema.fields, StructField(CORRUPT, StringType())]) if source.format == "csv" else schema
+    if source.format == "csv":  # decimals as their text, checked and cast by _typed
+        return StructType([*[_as_text(f) for f in schema.fields], StructField(CORRUPT, StringType())])
+    return schema
 
 
 def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
@@ -171,7 +206,10 @@ def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
         columns = [_field_or_folder_value(lines.value, f) for f in struct_type(source.schema).fields]
         return lines.frame.select(*columns, lines.corrupt.alias(CORRUPT), lines.rescued.alias(RESCUED), *metadata)
     if source.format == "csv":
-        return frame.select(*[c for c in frame.columns if c != CORRUPT], _csv_corrupt(frame).alias(CORRUPT), *metadata)
+        declared = struct_type(source.schema).fields
+        unfit = _any_decimal_unfit([(F.col(f.name), f.dataType) for f in declared])
+        typed = [_typed_value(F.col(f.name), f.dataType).alias(f.name) for f in declared]
+        return frame.select(*typed, _csv_corrupt(frame, unfit).alias(CORRUPT), *metadata)
     return frame.select("*", *metadata)
 
 
@@ -183,11 +221,12 @@ def _field_or_folder_value(value: Column, field: StructField) -> Column:
     return F.coalesce(value[field.name], folder_value).alias(field.name)
 
 
-def _csv_corrupt(frame: DataFrame) -> Column:
-    """Spark's CSV reader decodes bytes that are not UTF-8 as U+FFFD and keeps the row: mark it corrupt."""
+def _csv_corrupt(frame: DataFrame, unfit: Column) -> Column:
+    """Spark's CSV reader decodes bytes that are not UTF-8 as U+FFFD and keeps the row; a decimal is read as its
+    text, ``unfit`` when it is not one as written: mark such a row corrupt, its fields joined as its line."""
     texts = [F.col(f.name) for f in frame.schema.fields if f.name != CORRUPT and isinstance(f.dataType, StringType)]
     if not texts:
         return F.col(CORRUPT)
     replaced = F.exists(F.array(*texts), lambda text: F.instr(text, REPLACEMENT_CHARACTER) > 0)
     fields = [F.coalesce(F.col(f.name).cast("string"), F.lit("")) for f in frame.schema.fields if f.name != CORRUPT]
-    return F.coalesce(F.col(CORRUPT), F.when(replaced, F.concat_ws(",", *fields)))
+    return F.coalesce(F.col(CORRUPT), F.when(replaced | unfit, F.concat_ws(",", *fields)))
