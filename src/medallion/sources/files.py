@@ -4,9 +4,9 @@ Both read with an explicit schema and add ``source_file`` (the file's full path)
 Nothing that arrives is silently dropped, nulled or changed:
 
 - a record that does not fit the schema (malformed JSON, a CSV line with extra or missing fields, a
-  value of the wrong type, a decimal with more digits or places than its type, which Spark's parsers
-  would round, bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the runner
-  quarantines it (rule ``parsed``, plus ``valid_utf8`` for bad bytes) or stops, as the source's
+  value of the wrong type, in a CSV file a decimal with more digits or places than its type, which
+  Spark's parser would round, bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the
+  runner quarantines it (rule ``parsed``, plus ``valid_utf8`` for bad bytes) or stops, as the source's
   ``on_type_change`` says;
 - JSON lines are read as text and parsed here, so fields the schema does not declare are kept as JSON in
   ``_rescued_data`` (like Auto Loader's rescued data column) instead of being ignored; the runner records
@@ -110,9 +110,7 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
     into the expressions reading it (it would parse once per reference: a third of the cost)."""
     text = F.col(text) if isinstance(text, str) else text
     declared = struct_type(schema)
-    # Decimals are parsed as their text and cast here: Spark's parser rounds 21.555 to a DECIMAL(9,2)'s 21.56.
-    as_text = StructType([_as_text(f) for f in declared.fields])
-    with_corrupt = StructType([*as_text.fields, StructField(CORRUPT, StringType())])
+    with_corrupt = StructType([*declared.fields, StructField(CORRUPT, StringType())])
     raw = text.cast("binary")
     parsed = frame.select(
         "*",
@@ -123,9 +121,8 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
         (raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")).alias(_JSON_NOT_UTF8),
     )
     line, json, not_utf8 = F.col(_JSON_TEXT), F.col(_JSON), F.col(_JSON_NOT_UTF8)
-    unfit = _any_decimal_unfit([(json[f.name], f.dataType) for f in declared.fields])
-    corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8 | unfit, line).otherwise(json[CORRUPT])
-    value = F.struct(*[_typed_value(json[f.name], f.dataType).alias(f.name) for f in declared.fields])
+    corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8, line).otherwise(json[CORRUPT])
+    value = F.struct(*[json[f.name].alias(f.name) for f in declared.fields])
     known = F.array(*[F.lit(f.name) for f in declared.fields])
     # The keys alone tell whether a line has undeclared fields: only such a line is parsed as a map.
     has_extra = F.size(F.array_except(F.json_object_keys(line), known)) > 0
@@ -140,7 +137,8 @@ _JSON_TEXT, _JSON, _JSON_NOT_UTF8 = "_json_text", "_json", "_json_not_utf8"
 
 # --------------------------------------------------------------------------------------------- helpers
 def _as_text(field: StructField) -> StructField:
-    """A top-level decimal field read as its text (see :func:`_decimal_unfit`); any other field as declared."""
+    """A decimal column of a CSV file read as its text (see :func:`_decimal_unfit`); any other as declared.
+    (A JSON number cannot be read so: Spark's parser gives a number read as text in its own notation.)"""
     return StructField(field.name, StringType(), field.nullable) if isinstance(field.dataType, DecimalType) else field
 
 
