@@ -1,6 +1,9 @@
 """Rows a stateful operator dropped, counted from a query's progress: once per batch that ran."""
 
+from types import SimpleNamespace
+
 from medallion.engine.eventlog import TableRun
+from medallion.engine.streams import StreamingRun
 from medallion.engine.table import batches_run, count_dropped_by_state
 
 
@@ -41,3 +44,13 @@ def test_a_batch_seen_twice_counts_once():
     first, again = ran(0, duplicates=2), ran(0, duplicates=2)
     assert counted([first, again]) == (2, 0, 2)
     assert list(batches_run([first, idle(1, 2), again])) == [0]
+
+
+def test_a_streaming_run_adds_up_each_batch_once_beyond_the_querys_last_updates():
+    query = SimpleNamespace(name="fitness.users", recentProgress=[ran(0, duplicates=2, late=1), idle(1, 2)])
+    run = StreamingRun(context=None, queries=[query], views=[])
+    run.gather_progress()
+    query.recentProgress = [idle(1, 2), ran(1, duplicates=3), idle(2, 3)]  # batch 0 has left the query's window
+    run.gather_progress()
+    run.gather_progress()
+    assert run.dropped["fitness.users"] == (1, 1, 5)

@@ -23,7 +23,7 @@ from medallion.engine.eventlog import RecordedRun, TableRun
 from medallion.engine.failures import checkpoint_error
 from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
 from medallion.engine.setup import ensure_tables
-from medallion.engine.table import batches_run, count_dropped_by_state, job, run_table
+from medallion.engine.table import batches_run, dropped_by_state, job, run_table
 from medallion.engine.unread_watch import UnreadFilesWatch
 from medallion.errors import MedallionError
 from medallion.platform.runtime import Runtime
@@ -97,8 +97,9 @@ class StreamingRun:
     last_refresh: dict[str, RecordedRun] = field(default_factory=dict)  # view → what its last refresh consumed
     lock: runlock.RunLock | None = None
     watch: UnreadFilesWatch | None = None  # landed files the streams will never read
-    # query name → its batches' progress, gathered every trigger interval: a query keeps its last 100 updates only
-    progress: dict[str, dict[int, dict]] = field(default_factory=dict)
+    # query name → (the last batch counted, rows its stateful operators dropped as late, as duplicates), added up
+    # every trigger interval: a query keeps its last 100 progress updates only
+    dropped: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def start_background(self, refresh_views: bool = True) -> None:
         """At every trigger interval, in a background thread: gather the queries' progress, refresh the views
@@ -125,9 +126,14 @@ class StreamingRun:
         self.refresher.start()
 
     def gather_progress(self) -> None:
-        """Keep the progress of the batches each query ran since the last call."""
+        """Add up the rows each query's stateful operators dropped in the batches it ran since the last call."""
         for query in self.queries:
-            self.progress.setdefault(query.name, {}).update(batches_run(query.recentProgress))
+            counted, late, duplicates = self.dropped.get(query.name, (-1, 0, 0))
+            for batch_id, update in sorted(batches_run(query.recentProgress).items()):
+                if batch_id > counted:
+                    more_late, more_duplicates = dropped_by_state(update)
+                    counted, late, duplicates = batch_id, late + more_late, duplicates + more_duplicates
+            self.dropped[query.name] = (counted, late, duplicates)
 
     def stop(self) -> None:
         """Stop the refresher and every query, log the rows their stateful operators dropped and release the
@@ -158,7 +164,8 @@ class StreamingRun:
             counts = TableRun(
                 self.context.run_id, self.context.pipeline.name, table.name, table.layer.value, "stream", status="ok"
             )
-            count_dropped_by_state(self.progress.get(query.name, {}).values(), counts)
+            _, late, duplicates = self.dropped.get(query.name, (-1, 0, 0))
+            counts.add_dropped_before_batch(late=late, duplicates=duplicates)
             if counts.rows_in:
                 counts.rows_read = counts.rows_in
                 rows.append(counts)

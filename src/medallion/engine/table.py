@@ -242,11 +242,18 @@ def count_dropped_by_state(progress: Iterable[dict], stats: TableRun) -> None:
     duplicates. They never reach the batch, so the query's progress is where they are counted: once per batch
     that ran (see :func:`batches_run`)."""
     for update in batches_run(progress).values():
-        for operator in update.get("stateOperators", []):
-            stats.add_dropped_before_batch(
-                late=int(operator.get("numRowsDroppedByWatermark", 0) or 0),
-                duplicates=int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0),
-            )
+        late, duplicates = dropped_by_state(update)
+        stats.add_dropped_before_batch(late=late, duplicates=duplicates)
+
+
+def dropped_by_state(update: dict) -> tuple[int, int]:
+    """The rows one batch's stateful operators dropped, from its progress update: (late, duplicates)."""
+    operators = update.get("stateOperators", [])
+    late = sum(int(operator.get("numRowsDroppedByWatermark", 0) or 0) for operator in operators)
+    duplicates = sum(
+        int((operator.get("customMetrics") or {}).get("numDroppedDuplicateRows", 0) or 0) for operator in operators
+    )
+    return late, duplicates
 
 
 def batches_run(progress: Iterable[dict]) -> dict[int, dict]:
