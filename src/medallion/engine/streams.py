@@ -100,6 +100,8 @@ class StreamingRun:
     # query name → (the last batch counted, rows its stateful operators dropped as late, as duplicates), added up
     # every trigger interval: a query keeps its last 100 progress updates only
     dropped: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    query_failures: dict[str, MedallionError] = field(default_factory=dict)  # query name → its failure
+    raised: set[int] = field(default_factory=set)  # ids of the failures raised (stop raises only the others)
 
     def start_background(self, refresh_views: bool = True) -> None:
         """At every trigger interval, in a background thread: gather the queries' progress, refresh the views
@@ -137,7 +139,9 @@ class StreamingRun:
 
     def stop(self) -> None:
         """Stop the refresher and every query, log the rows their stateful operators dropped and release the
-        run lock: each step whatever an earlier one raised (the first error is raised once all are done)."""
+        run lock: each step whatever an earlier one raised. Then the first error is raised: a query that
+        could not be stopped, else a failure not raised yet (a stream or refresh that failed after the last
+        ``wait`` or ``await_idle`` looked)."""
         self.stop_event.set()
         try:
             if self.refresher:
@@ -152,6 +156,7 @@ class StreamingRun:
             self._log_dropped_rows()
             if failures:
                 raise failures[0]
+            self._raise_unraised_failure()
         finally:
             if self.lock:
                 self.lock.release()
@@ -160,16 +165,18 @@ class StreamingRun:
         """Rows the queries' stateful operators dropped over the run, a row per table that dropped any."""
         rows = []
         for query in self.queries:
+            _, late, duplicates = self.dropped.get(query.name, (-1, 0, 0))
+            if not late and not duplicates:
+                continue
             table = self.context.pipeline.get(query.name.split(".", 1)[1])
             counts = TableRun(
                 self.context.run_id, self.context.pipeline.name, table.name, table.layer.value, "stream", status="ok"
             )
-            _, late, duplicates = self.dropped.get(query.name, (-1, 0, 0))
             counts.add_dropped_before_batch(late=late, duplicates=duplicates)
-            if counts.rows_in:
-                counts.rows_read = counts.rows_in
-                rows.append(counts)
-        eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), rows)
+            counts.rows_read = counts.rows_in
+            rows.append(counts)
+        if rows:
+            eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), rows)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until ``timeout`` seconds have passed (forever when None) or a stream fails."""
@@ -235,11 +242,27 @@ class StreamingRun:
         return tables + tuple(models.alias_version(registry, read.name, read.alias) for read in read_models)
 
     def _raise_failures(self) -> None:
-        if self.errors:
-            raise self.errors[0]
+        failures = self._failures()
+        if failures:
+            self.raised.add(id(failures[0]))
+            raise failures[0]
+
+    def _raise_unraised_failure(self) -> None:
+        """Raise the first failure no ``wait`` or ``await_idle`` has raised (each raises the first one it sees,
+        so stopping after it does not raise it again)."""
+        unraised = [failure for failure in self._failures() if id(failure) not in self.raised]
+        if unraised:
+            self.raised.add(id(unraised[0]))
+            raise unraised[0]
+
+    def _failures(self) -> list[BaseException]:
+        """A background task's errors, then a failed stream's (one error object per query, so it is known once
+        raised)."""
         for query in self.queries:
-            if query.exception():
-                raise MedallionError(f"{query.name} failed: {query.exception()}")
+            failure = query.exception() if query.name not in self.query_failures else None
+            if failure is not None:
+                self.query_failures[query.name] = MedallionError(f"{query.name} failed: {failure}")
+        return [*self.errors, *self.query_failures.values()]
 
 
 def seconds(interval: str) -> float:
