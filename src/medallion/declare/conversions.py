@@ -10,12 +10,17 @@ before the write, kept in the quarantine record) and gives NULL when the value i
     @table(..., expectations=(in_range("login"),))
     def gym_logs(logins):
         return logins.select(..., *timestamp_from_seconds("login"))
+
+Numbers that arrive as text (a CSV field, a string column) are typed by :func:`number_as_written`: a plain
+cast would truncate '2.5' to the integer 2, round '53.855' to 53.86, wrap or fail on an integer beyond its
+type, and take 'NaN' as a double.
 """
 
 from __future__ import annotations
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from medallion.declare.tables import Expectation, expect_or_drop
 
@@ -52,3 +57,49 @@ def timestamp_from_millis(source: str | Column, name: str) -> tuple[Column, Colu
 def in_range(name: str) -> Expectation:
     """The rule of a guarded conversion: a raw value present but not convertible is quarantined."""
     return expect_or_drop(f"{name}_in_range", f"`{raw_column(name)}` IS NULL OR `{name}` IS NOT NULL")
+
+
+# Decimal digits of each integral type's largest value, and its range.
+_INTEGRAL: dict[type, tuple[int, int, int]] = {
+    T.ByteType: (3, -(2**7), 2**7 - 1),
+    T.ShortType: (5, -(2**15), 2**15 - 1),
+    T.IntegerType: (10, -(2**31), 2**31 - 1),
+    T.LongType: (19, -(2**63), 2**63 - 1),
+}
+# A number in plain decimal notation (no exponent, NaN or Infinity), spaces around it allowed (those F.trim removes).
+_PLAIN_NUMBER = r"^ *[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+) *$"
+
+
+def number_as_written(text: Column | str, data_type: T.DataType) -> Column:
+    """The number that ``text`` writes, as ``data_type``, when it is a value of that type as written; NULL
+    otherwise (a NULL or unfit text alike: a rule on the result quarantines the row). Spaces (not tabs) around
+    the number are allowed; an exponent, NaN or Infinity is not a number as written.
+
+    - a DECIMAL(p, s): at most p - s whole digits and s places (trailing zeros beyond them are the same value);
+    - an integral type: a whole number within its range;
+    - FLOAT or DOUBLE: any number in plain decimal notation (held as the nearest value of the type).
+
+    Nothing is cast that could fail, so the same holds under ANSI mode."""
+    raw = F.col(text) if isinstance(text, str) else text
+    if isinstance(data_type, T.DecimalType):
+        return F.when(raw.rlike(_decimal_pattern(data_type)), F.trim(raw).cast(data_type))
+    if type(data_type) in _INTEGRAL:
+        digits, lowest, highest = _INTEGRAL[type(data_type)]
+        whole = F.when(
+            raw.rlike(_decimal_pattern(T.DecimalType(digits, 0))), F.trim(raw).cast(T.DecimalType(digits, 0))
+        )
+        return F.when(whole.between(lowest, highest), whole.cast(data_type))
+    if isinstance(data_type, (T.FloatType, T.DoubleType)):
+        return F.when(raw.rlike(_PLAIN_NUMBER), F.trim(raw).cast(data_type))
+    raise TypeError(f"number_as_written: {data_type.simpleString()} is not a numeric type")
+
+
+def not_a_number_as_written(text: Column | str, data_type: T.DataType) -> Column:
+    """Whether ``text`` holds a value that :func:`number_as_written` does not take as ``data_type``."""
+    raw = F.col(text) if isinstance(text, str) else text
+    return raw.isNotNull() & number_as_written(raw, data_type).isNull()
+
+
+def _decimal_pattern(data_type: T.DecimalType) -> str:
+    whole, places = data_type.precision - data_type.scale, data_type.scale
+    return rf"^ *[+-]?(?=\.?[0-9])0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{places}}}0*)? *$"

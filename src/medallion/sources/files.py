@@ -28,6 +28,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType, StringType, StructField, StructType
 
+from medallion.declare.conversions import number_as_written
 from medallion.declare.tables import FileSource
 from medallion.errors import SourceError
 from medallion.platform.config import Settings
@@ -137,31 +138,10 @@ _JSON_TEXT, _JSON, _JSON_NOT_UTF8 = "_json_text", "_json", "_json_not_utf8"
 
 # --------------------------------------------------------------------------------------------- helpers
 def _as_text(field: StructField) -> StructField:
-    """A decimal column of a CSV file read as its text (see :func:`_decimal_unfit`); any other as declared.
-    (A JSON number cannot be read so: Spark's parser gives a number read as text in its own notation.)"""
+    """A decimal column of a CSV file read as its text (typed by ``number_as_written``, which Spark's parser
+    would round); any other as declared. (A JSON number cannot be read so: Spark's parser gives a number read
+    as text in its own notation.)"""
     return StructField(field.name, StringType(), field.nullable) if isinstance(field.dataType, DecimalType) else field
-
-
-def _typed_value(text: Column, data_type) -> Column:
-    """A decimal's text as the decimal when it is one as written (else NULL: the record is corrupt); any other
-    field as parsed."""
-    return (
-        F.when(~_decimal_unfit(text, data_type), text.cast(data_type)) if isinstance(data_type, DecimalType) else text
-    )
-
-
-def _decimal_unfit(text: Column, data_type: DecimalType) -> Column:
-    """Whether a number's text is not a value of ``data_type`` as written: not a plain number, more whole
-    digits than the type holds, or more places than it keeps (which a cast would round). Matched as text, so
-    no cast can fail under ANSI mode either (a number with an exponent is not taken)."""
-    whole, places = data_type.precision - data_type.scale, data_type.scale
-    written = rf"^\s*[+-]?(?=\.?[0-9])0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{places}}}0*)?\s*$"
-    return text.isNotNull() & ~text.rlike(written)
-
-
-def _any_decimal_unfit(fields: list[tuple[Column, object]]) -> Column:
-    unfit = [_decimal_unfit(text, t) for text, t in fields if isinstance(t, DecimalType)]
-    return functools.reduce(operator.or_, unfit) if unfit else F.lit(False)
 
 
 def _reads_json_as_text(source: FileSource) -> bool:
@@ -204,10 +184,16 @@ def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
         columns = [_field_or_folder_value(lines.value, f) for f in struct_type(source.schema).fields]
         return lines.frame.select(*columns, lines.corrupt.alias(CORRUPT), lines.rescued.alias(RESCUED), *metadata)
     if source.format == "csv":
-        declared = struct_type(source.schema).fields
-        unfit = _any_decimal_unfit([(F.col(f.name), f.dataType) for f in declared])
-        typed = [_typed_value(F.col(f.name), f.dataType).alias(f.name) for f in declared]
-        return frame.select(*typed, _csv_corrupt(frame, unfit).alias(CORRUPT), *metadata)
+        typed, unfit = [], []
+        for field in struct_type(source.schema).fields:
+            if isinstance(field.dataType, DecimalType):
+                value = number_as_written(field.name, field.dataType)
+                typed.append(value.alias(field.name))
+                unfit.append(F.col(field.name).isNotNull() & value.isNull())
+            else:
+                typed.append(F.col(field.name))
+        any_unfit = functools.reduce(operator.or_, unfit) if unfit else F.lit(False)
+        return frame.select(*typed, _csv_corrupt(frame, any_unfit).alias(CORRUPT), *metadata)
     return frame.select("*", *metadata)
 
 

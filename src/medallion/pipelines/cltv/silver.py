@@ -17,7 +17,9 @@ Typing rules of ``customers``:
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DecimalType, DoubleType, IntegerType
 
+from medallion.declare.conversions import number_as_written
 from medallion.declare.tables import InsertOnly, Layer, expect_or_drop, stream, table, unique
 from medallion.pipelines.cltv.columns import (
     ADD_ONS,
@@ -27,13 +29,9 @@ from medallion.pipelines.cltv.columns import (
     PAYMENT_METHODS,
 )
 
-MONTHLY_TYPE = "decimal(8,2)"
-TOTAL_TYPE = "decimal(10,2)"
+MONTHLY_TYPE = DecimalType(8, 2)
+TOTAL_TYPE = DecimalType(10, 2)
 
-# How each kind of number is written in the files: anything else is not typed (NULL, then quarantined).
-WHOLE = r"^[+-]?[0-9]+$"
-MONEY = r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"  # cents at most
-DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"  # no exponent, NaN or Infinity
 TYPED_COLUMNS = (
     "count",
     "latitude",
@@ -59,19 +57,11 @@ def yes_no(column: str) -> Column:
     )
 
 
-def number(raw: Column | str, type_name: str, written_as: str) -> Column:
-    """The trimmed text as ``type_name`` when it matches the pattern ``written_as``; NULL otherwise (as
-    when it does not fit the type at all). Spark's cast alone would take '2.5' as the integer 2 and
-    '53.855' as 53.86."""
-    text = F.trim(F.col(raw) if isinstance(raw, str) else raw)
-    return F.when(text.rlike(written_as), text.cast(type_name))
-
-
 def total_charges(raw: Column, tenure: Column) -> Column:
     """Blank → 0 for a customer in month 0; blank otherwise → NULL (quarantined by total_charges_known)."""
     blank = F.trim(raw) == ""
     return F.when(raw.isNull() | blank, F.when(tenure == 0, F.lit(0).cast(TOTAL_TYPE))).otherwise(
-        number(raw, TOTAL_TYPE, MONEY)
+        number_as_written(raw, TOTAL_TYPE)
     )
 
 
@@ -79,20 +69,20 @@ def typed(raw: DataFrame, source: str) -> DataFrame:
     """A bronze frame (strings, with or without labels) typed to the silver columns."""
     labelled = set(LABELS) <= set(raw.columns)
 
-    def label(name: str, type_name: str) -> Column:
-        return (number(name, type_name, WHOLE) if labelled else F.lit(None).cast(type_name)).alias(name)
+    def label(name: str) -> Column:
+        return (number_as_written(name, IntegerType()) if labelled else F.lit(None).cast("int")).alias(name)
 
-    tenure = number("tenure_months", "int", WHOLE)
+    tenure = number_as_written("tenure_months", IntegerType())
     return raw.select(
         F.trim("customer_id").alias("customer_id"),
         F.lit(source).alias("source"),
-        number("count", "int", WHOLE).alias("count"),
+        number_as_written("count", IntegerType()).alias("count"),
         "country",
         "state",
         "city",
         "zip_code",
-        number("latitude", "double", DECIMAL).alias("latitude"),
-        number("longitude", "double", DECIMAL).alias("longitude"),
+        number_as_written("latitude", DoubleType()).alias("latitude"),
+        number_as_written("longitude", DoubleType()).alias("longitude"),
         "gender",
         *[yes_no(c).alias(c) for c in ("senior_citizen", "partner", "dependents")],
         tenure.alias("tenure_months"),
@@ -103,12 +93,12 @@ def typed(raw: DataFrame, source: str) -> DataFrame:
         "contract",
         yes_no("paperless_billing").alias("paperless_billing"),
         "payment_method",
-        number("monthly_charges", MONTHLY_TYPE, MONEY).alias("monthly_charges"),
+        number_as_written("monthly_charges", MONTHLY_TYPE).alias("monthly_charges"),
         total_charges(F.col("total_charges"), tenure).alias("total_charges"),
         (yes_no("churn_label") if labelled else F.lit(None).cast("boolean")).alias("churn_label"),
-        label("churn_value", "int"),
-        label("churn_score", "int"),
-        label("cltv", "int"),
+        label("churn_value"),
+        label("churn_score"),
+        label("cltv"),
         (F.col("churn_reason") if labelled else F.lit(None).cast("string")).alias("churn_reason"),
         F.lit(labelled).alias("_labelled"),
         "source_file",
