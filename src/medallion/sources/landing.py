@@ -302,6 +302,20 @@ class LandingZone:
     def write_text(self, folder: str, name: str, text: str) -> str:
         return self.write(folder, name, lambda out: out.write(text.encode("utf-8")))
 
+    def write_text_once(self, folder: str, name: str, text: str) -> str:
+        """Land a text file that, when already there, must hold the same text: a producer asked for other data
+        under a name it landed before (another scale or seed) would otherwise leave two data sets mixed."""
+        landed = self.read_text(folder, name)
+        if landed is None:
+            return self.write_text(folder, name, text)
+        if landed != text:
+            raise MedallionError(
+                f"{self.path(folder, name)} is already landed with other content: the data asked for (another "
+                f"scale or seed?) would mix with the data there. Produce it as before, or reset the pipeline "
+                f"(`medallion reset {self.pipeline}`) and produce again."
+            )
+        return self.path(folder, name)
+
     def read_text(self, folder: str, name: str) -> str | None:
         """A landed file's text (None when it is not there): e.g. a producer's manifest."""
         if not self.exists(folder, name):

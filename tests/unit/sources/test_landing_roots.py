@@ -12,7 +12,7 @@ import types
 
 import pytest
 
-from medallion.errors import ConfigError
+from medallion.errors import ConfigError, MedallionError
 from medallion.platform.config import load_settings
 from medallion.sources.landing import LandingZone, LocalLanding, files_under, landing_for, store_for, upload
 
@@ -104,9 +104,14 @@ def test_the_fitness_producer_and_history_loader():
             ]
         ]
         assert sorted(landed) == expected
-        assert written(zone) == [e.replace(zone.root, zone.store.where.rstrip("/")) for e in expected]
+        note = f"{zone.root}/fitness/_produced/3-bpm_1.json.readings"  # the readings the heart-rate file holds
+        assert written(zone) == [e.replace(zone.root, zone.store.where.rstrip("/")) for e in sorted([note, *expected])]
+        assert zone.read_text("_produced", "3-bpm_1.json.readings") == "3\n"
         before = dict(zone.store.files)
         assert producer.produce(zone, conf, 1, log=lambda _: None) == landed[:-1]  # landed once: nothing rewritten
+        assert zone.store.files == before
+        with pytest.raises(MedallionError, match=r"3-bpm_1.json.readings is already landed with other content"):
+            producer.produce(zone, conf, 1, log=lambda _: None, scale=10)  # another file under the same name
         assert zone.store.files == before
 
 

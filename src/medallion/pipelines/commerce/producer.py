@@ -1,8 +1,9 @@
 """The producer (``medallion produce commerce --set N``, notebook 10): lands set N's files, publishes its
 messages to the Kafka topics and writes the manifest of the planted truths of every set produced so far.
 
-Producing a set twice changes nothing: files already landed are kept, and a set's messages are published
-once (a marker in the landing zone's ``published/`` folder says they were: one per topic, written as soon
+Producing a set twice changes nothing: files already landed are kept (producing a set again with another
+scale or seed is refused: its files would hold other data under the same names), and a set's messages are
+published once (a marker in the landing zone's ``published/`` folder says they were: one per topic, written as soon
 as its messages are on the broker, so a run that failed after the first topic sends only the second again).
 """
 
@@ -31,10 +32,10 @@ def produce(
     scale and seed)."""
     data = generate(set_number, scale, seed, conf["first_day"])
     day = day_of(conf["first_day"], set_number).isoformat()
-    landing.write_text("sales", f"sales_{day}.csv", data.sales_csv)
+    landing.write_text_once("sales", f"sales_{day}.csv", data.sales_csv)
     if data.sales_extra_csv is not None:
-        landing.write_text("sales", f"sales_{day}_promotions.csv", data.sales_extra_csv)
-    landing.write_text("customers", f"customers_{day}.json", data.customers_json)
+        landing.write_text_once("sales", f"sales_{day}_promotions.csv", data.sales_extra_csv)
+    landing.write_text_once("customers", f"customers_{day}.json", data.customers_json)
     name = marker(set_number, scale, seed)
     if not landing.exists(PUBLISHED, name):
         config = None

@@ -6,7 +6,8 @@ second from that device's registration (later sets continue where the previous o
 ended), heartrate uniform in [35, 95) from a seed fixed per set.
 
 Files are written under a hidden name and renamed into place, so a running stream never reads half a
-file; a file already landed is left alone, so producing a set twice changes nothing.
+file; a file already landed is left alone, so producing a set twice changes nothing (producing it again at
+another scale is refused: the first heart-rate file would be kept under the same name).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ PUBLISHED_FILES = (  # landing folder, file name pattern
     ("kafka_multiplex_bz", "4-workout_{n}.json"),
 )
 DATE_LOOKUP_FILE = "6-date-lookup.json"
+PRODUCED = "_produced"  # notes on what was landed: "_" keeps them out of every reader and upload
 
 
 def data_file(name: str) -> Path:
@@ -51,6 +53,9 @@ def produce(landing, conf: Mapping, set_number: int, log=print, scale: float = 1
             landed.append(landing.write(folder, name, lambda out, src=data_file(name): out.write(src.read_bytes())))
     bpm_name = f"3-bpm_{set_number}.json"
     readings = round(int(conf["bpm_readings_per_set"]) * scale)
+    # The readings a heart-rate file holds, noted beside it: producing the set again at another scale is refused,
+    # never a file of the first scale kept under the same name.
+    landing.write_text_once(PRODUCED, f"{bpm_name}.readings", f"{readings}\n")
     landed.append(
         landing.write("kafka_multiplex_bz", bpm_name, lambda out: write_bpm_file(out, set_number, conf, readings))
     )
