@@ -105,6 +105,10 @@ class FileSource:
     (JSON) and records them as drift in the event log; ``fail`` stops the run, nothing of the batch written.
     ``on_type_change``: ``quarantine`` sends a record whose value does not fit its declared type to the
     quarantine with its raw text; ``fail`` stops the run. Never is a value cast to NULL.
+
+    A CSV file is read by position; its header must be ``header`` (the names as the files write them, one per
+    declared column) or, when that is not given, the declared column names, case and spaces aside. The rows of
+    a file with another header are quarantined (rule ``declared_header``; see ``medallion.engine.csv_headers``).
     """
 
     folder: str
@@ -115,6 +119,7 @@ class FileSource:
     stream: bool = True
     on_new_column: str = "rescue"  # rescue | fail
     on_type_change: str = "quarantine"  # quarantine | fail
+    header: tuple[str, ...] | None = None  # a CSV file's header as written, when not the declared column names
 
     def __post_init__(self) -> None:
         if self.on_new_column not in ("rescue", "fail"):

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, Observation
 
 from medallion import io, sessions
 from medallion.declare.tables import Expectation, FileSource, Layer, Scd2, SurrogateKey, Table, WriteMode
-from medallion.engine import batch_counts, eventlog, personal_data, quality
+from medallion.engine import batch_counts, csv_headers, eventlog, personal_data, quality
 from medallion.engine.eventlog import TableRun
 from medallion.platform import failpoints
 from medallion.platform.runtime import TableLocation
@@ -50,6 +50,9 @@ class BatchJob:
     pii_key: bytes | None = field(default=None, repr=False)
     mailbox: str | None = None  # the driver's mailbox for the counts (batch_counts), when it opened one
     stateless: bool = False  # its query keeps no state between batches (engine.plans): a batch can be read twice
+    # A CSV input's landing folder and the header its files must have (csv_headers), None for any other input
+    source_folder: str | None = None
+    declared_header: tuple[str, ...] | None = None
 
     @property
     def writer(self) -> str:
@@ -74,8 +77,12 @@ def job_for(
     pii_key: bytes | None,
     mailbox: str | None = None,
     stateless: bool = False,
+    source_folder: str | None = None,
 ) -> BatchJob:
+    """What each batch of ``table`` needs; ``source_folder``, the folder of its landing-file input."""
     sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
+    source = sources[0] if sources else None
+    headed = csv_headers.checks_header(source)
     return BatchJob(
         pipeline,
         table.name,
@@ -84,7 +91,7 @@ def job_for(
         run_id,
         table.write,
         tuple(table.expectations),
-        sources[0] if sources else None,
+        source,
         dict(table.personal_data),
         tuple(table.partition_by),
         location,
@@ -93,6 +100,8 @@ def job_for(
         pii_key,
         mailbox,
         stateless,
+        source_folder if headed else None,
+        csv_headers.declared_header(source) if headed and source else None,
     )
 
 
@@ -103,6 +112,8 @@ def process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
 
 
 def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
+    if job.source is not None and job.source_folder is not None and job.declared_header is not None:
+        batch = csv_headers.mark_unfit_rows(batch, job.source, job.source_folder, job.declared_header)
     rules = quality.rules_for(job.table, job.expectations, job.source, batch.columns)
     checked = quality.with_failed_rules(batch, rules)
     checked = personal_data.apply_policy(checked, job.personal_data, job.pii_key)

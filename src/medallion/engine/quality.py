@@ -6,8 +6,9 @@ Quarantine rows keep the whole record as JSON, every rule it broke, where it cam
 the build function gives one, e.g. file and Kafka topic/partition/offset, else ``source_file``) and the run.
 
 Tables fed by landing files get the source rules on top of their declared ones (a declared rule of the
-same name wins): ``parsed`` (the record fits the schema), ``valid_utf8`` and ``no_new_columns``, with the
-actions the source's drift policy gives them.
+same name wins): ``parsed`` (the record fits the schema), ``valid_utf8``, ``declared_header`` (a CSV file's
+header is the declared one: see csv_headers.py) and ``no_new_columns``, with the actions the source's drift
+policy gives them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pyspark.sql import functions as F
 
 from medallion import key_ranges
 from medallion.declare.tables import Expectation, FileSource
+from medallion.engine.csv_headers import HEADER_COLUMN
 from medallion.errors import ExpectationFailed, MedallionError
 from medallion.key_ranges import KeyRange
 from medallion.sources.files import CORRUPT, REPLACEMENT_CHARACTER, RESCUED, SOURCE
@@ -59,12 +61,12 @@ def rules_for(
             f"{table} reads landing files but its build function drops '{CORRUPT}': keep the column "
             "(the engine removes it after the checks) so records that do not parse reach the quarantine."
         )
-    rules = list(source_rules(source, has_rescued=RESCUED in columns))
+    rules = list(source_rules(source, has_rescued=RESCUED in columns, has_header=HEADER_COLUMN in columns))
     declared = {e.name for e in expectations}
     return tuple(expectations) + tuple(r for r in rules if r.name not in declared)
 
 
-def source_rules(source: FileSource, has_rescued: bool) -> tuple[Expectation, ...]:
+def source_rules(source: FileSource, has_rescued: bool, has_header: bool = False) -> tuple[Expectation, ...]:
     parse_action = "fail" if source.on_type_change == "fail" else "drop"
     rules = [
         Expectation("parsed", f"{CORRUPT} IS NULL", parse_action),
@@ -75,6 +77,8 @@ def source_rules(source: FileSource, has_rescued: bool) -> tuple[Expectation, ..
             parse_action,
         ),
     ]
+    if has_header:
+        rules.append(Expectation("declared_header", f"{HEADER_COLUMN} IS NULL", parse_action))
     if has_rescued:
         rules.append(
             Expectation("no_new_columns", f"{RESCUED} IS NULL", "fail" if source.on_new_column == "fail" else "warn")

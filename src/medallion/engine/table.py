@@ -138,7 +138,14 @@ def job(
         batch.pii_key_for(table, context.runtime.secrets),
         mailbox,
         stateless=query is not None and _stateless(context, table, query),
+        source_folder=_source_folder(context, table),
     )
+
+
+def _source_folder(context: RunContext, table: Table) -> str | None:
+    """The landing folder of the table's landing-file input (the one whose source rules apply)."""
+    sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
+    return context.runtime.settings.landing_path(context.pipeline.name, sources[0].folder) if sources else None
 
 
 def _stateless(context: RunContext, table: Table, query) -> bool:

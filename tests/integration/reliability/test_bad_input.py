@@ -251,7 +251,7 @@ def test_a_changed_type_is_quarantined_never_cast_to_null(lakehouse, after_set_b
     found = Counter((r["table"], tuple(r["rules"]), source_name(r["source"])) for r in latest)
     assert dict(found) == {
         ("registered_users_bz", ("parsed",), "11-registered_users_drift.csv"): 1,
-        ("registered_users_bz", ("parsed",), "12-registered_users_newcol.csv"): 1,  # a new CSV column
+        ("registered_users_bz", ("parsed", "declared_header"), "12-registered_users_newcol.csv"): 1,  # a new column
         ("workouts", ("value_parsed", "value_is_workout"), "10-kafka_drift.json"): 1,
     }
     assert read(lakehouse, "workouts").where("workout_id = 2").count() == 0

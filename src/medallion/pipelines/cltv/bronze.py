@@ -1,9 +1,10 @@
 """Bronze: the training file and the batches of new customers as they were landed, every value a string,
 with ``source_file`` and ``load_time``.
 
-The file starts with a byte-order mark and ends its lines with CRLF; the header is skipped by position
-(an explicit schema, never inferred), so neither reaches a value. A line with extra or missing fields is
-quarantined with its raw text by the framework's source rule ``parsed``.
+The file starts with a byte-order mark and ends its lines with CRLF; columns are read by position (an
+explicit schema, never inferred) and the header, the file's own headings, is compared with the declared one
+(a file with another header is quarantined: rule ``declared_header``), so neither reaches a value. A line
+with extra or missing fields is quarantined with its raw text by the framework's source rule ``parsed``.
 """
 
 from pyspark.sql import DataFrame
@@ -13,8 +14,20 @@ from medallion.pipelines.cltv.columns import NEW_COLUMNS, TRAIN_COLUMNS, string_
 
 TRAIN_FOLDER = "customers_train"
 NEW_FOLDER = "customers_new"
-TRAIN_FILES = FileSource(folder=TRAIN_FOLDER, format="csv", schema=string_schema(TRAIN_COLUMNS), name_glob="*.csv")
-NEW_FILES = FileSource(folder=NEW_FOLDER, format="csv", schema=string_schema(NEW_COLUMNS), name_glob="*.csv")
+TRAIN_FILES = FileSource(
+    folder=TRAIN_FOLDER,
+    format="csv",
+    schema=string_schema(TRAIN_COLUMNS),
+    name_glob="*.csv",
+    header=tuple(heading for heading, _ in TRAIN_COLUMNS),
+)
+NEW_FILES = FileSource(
+    folder=NEW_FOLDER,
+    format="csv",
+    schema=string_schema(NEW_COLUMNS),
+    name_glob="*.csv",
+    header=tuple(heading for heading, _ in NEW_COLUMNS),
+)
 
 
 @table(Layer.BRONZE, Append(), {"raw": TRAIN_FILES})

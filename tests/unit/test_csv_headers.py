@@ -1,0 +1,94 @@
+"""A CSV file whose header is not the declared one is never loaded by position: its rows are quarantined
+under ``declared_header``, with the header it has and the one declared."""
+
+import os
+
+from medallion.declare.tables import Append, FileSource, Layer, Table
+from medallion.engine import batch, csv_headers
+from medallion.platform.runtime import TableLocation
+from medallion.sources.files import read_files_once
+
+SOURCE = FileSource("people", "csv", "id BIGINT, age BIGINT, name STRING", stream=False)
+
+
+def land(folder: str, name: str, content: bytes) -> str:
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    with open(path, "wb") as out:
+        out.write(content)
+    return path
+
+
+def test_the_header_is_the_first_non_blank_line_split_as_spark_splits_it(tmp_path):
+    path = land(str(tmp_path), "a.csv", b'\xef\xbb\xbf\r\n"Customer ID";"Zip, Code";Count\r\n1;2;3\r\n')
+    source = FileSource("in", "csv", "a STRING", options={"sep": ";"})
+    assert csv_headers.file_header(path, source) == ("Customer ID", "Zip, Code", "Count")
+    assert csv_headers.file_header(land(str(tmp_path), "empty.csv", b""), source) is None
+
+
+def test_a_header_matches_in_order_with_case_and_spaces_around_names_aside():
+    declared = ("id", "age", "name")
+    assert csv_headers.same_header(("ID", " age ", "Name"), declared)
+    assert not csv_headers.same_header(("age", "id", "name"), declared)
+    assert not csv_headers.same_header(("id", "age"), declared)
+    assert not csv_headers.same_header(("id", "age", "name", "country"), declared)
+    assert csv_headers.same_header(None, declared)  # an empty file has no header to differ
+
+
+def test_the_files_whose_header_differs_are_named_once_per_content(tmp_path):
+    folder = str(tmp_path / "people")
+    land(folder, "good.csv", b"id,age,name\n1,30,Ann\n")
+    swapped = land(folder, "swapped.csv", b"age,id,name\n30,1,Ann\n")
+    land(folder, "notes.txt", b"anything\n")  # not matched by the source's glob: not read
+    land(folder, "_hidden.csv", b"x\n")  # hidden: Spark does not read it
+    source = FileSource("people", "csv", "id BIGINT, age BIGINT, name STRING", name_glob="*.csv")
+    declared = ("id", "age", "name")
+    assert csv_headers.unfit_files(folder, source, declared) == {
+        swapped: "header 'age,id,name' is not the declared 'id,age,name'"
+    }
+
+    land(folder, "swapped.csv", b"id,age,name\n1,30,Ann\n")  # put right under the same name
+    os.utime(swapped, ns=(1, 1))
+    assert csv_headers.unfit_files(folder, source, declared) == {}
+
+
+def test_a_batch_of_a_file_with_another_header_is_quarantined_whole_never_loaded_by_position(make_runtime):
+    runtime = make_runtime()
+    folder = runtime.settings.landing_path("demo", SOURCE.folder)
+    land(folder, "good.csv", b"id,age,name\n1,30,Ann\n")
+    land(folder, "a swapped+file.csv", b"age,id,name\n31,2,Bob\n32,3,Cy\n")  # two BIGINTs swapped
+    land(folder, "other case.csv", b"ID,Age,NAME\n4,33,Dee\n")
+    root = runtime.settings.root
+    job = batch.job_for(
+        _table(),
+        "demo",
+        "once",
+        "run-1",
+        TableLocation("demo", Layer.BRONZE, "people_bz", f"{root}/people_bz", "people_bz", f"{root}/_cp"),
+        f"{root}/quarantine",
+        f"{root}/batch_log",
+        None,
+        source_folder=folder,
+    )
+    assert job.declared_header == ("id", "age", "name")
+
+    counts = batch.process(job, read_files_once(runtime.spark, runtime.settings, SOURCE, "demo"), 1)
+
+    assert (counts.rows_in, counts.rows_quarantined, counts.rows_inserted) == (4, 2, 2)
+    assert counts.broken_rules["declared_header"] == 2
+    stored = runtime.spark.read.format("delta").load(job.location.path)
+    assert sorted((r.id, r.age, r.name) for r in stored.collect()) == [(1, 30, "Ann"), (4, 33, "Dee")]
+    rejected = runtime.spark.read.format("delta").load(job.quarantine_path).collect()
+    assert sorted(r.rules for r in rejected) == [["declared_header"], ["declared_header"]]
+    assert all(r.source.endswith("a%20swapped+file.csv") or r.source.endswith("a swapped+file.csv") for r in rejected)
+    assert all("header 'age,id,name' is not the declared 'id,age,name'" in r.record for r in rejected)
+
+
+def _table():
+    return Table(
+        name="people_bz",
+        layer=Layer.BRONZE,
+        write=Append(),
+        inputs={"raw": SOURCE},
+        build=lambda raw: raw,
+    )
