@@ -45,6 +45,15 @@ def test_epoch_milliseconds_are_exact_and_an_overflow_is_null_with_its_raw_value
     ]
 
 
+@pytest.fixture(params=[False, True], ids=["ansi off", "ansi on"])
+def session(spark, request):
+    """The session with ANSI mode off and on: nothing may fail or come out otherwise under either."""
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", str(request.param).lower())
+    yield spark
+    spark.conf.set("spark.sql.ansi.enabled", before)
+
+
 def typed_as(spark, texts, data_type):
     frame = spark.createDataFrame([(text,) for text in texts], "text STRING")
     rows = frame.select(
@@ -53,7 +62,7 @@ def typed_as(spark, texts, data_type):
     return [(r["value"], r["unfit"]) for r in rows]
 
 
-def test_a_decimal_is_taken_only_with_the_digits_and_places_its_type_holds(spark):
+def test_a_decimal_is_taken_only_with_the_digits_and_places_its_type_holds(session):
     texts = [
         "19.99",
         " 007.50 ",
@@ -68,9 +77,11 @@ def test_a_decimal_is_taken_only_with_the_digits_and_places_its_type_holds(spark
         "",
         "12,5",
         "\t5",
+        "5\n",  # Java's $ matches before a final line break, and a cast under ANSI mode fails on it
+        "5\u2028",
         None,
     ]
-    assert typed_as(spark, texts, T.DecimalType(5, 2)) == [
+    assert typed_as(session, texts, T.DecimalType(5, 2)) == [
         (Decimal("19.99"), False),
         (Decimal("7.50"), False),
         (Decimal("-0.50"), False),
@@ -84,6 +95,8 @@ def test_a_decimal_is_taken_only_with_the_digits_and_places_its_type_holds(spark
         (None, True),
         (None, True),
         (None, True),
+        (None, True),
+        (None, True),
         (None, False),
     ]
 
@@ -92,9 +105,9 @@ def test_a_decimal_is_taken_only_with_the_digits_and_places_its_type_holds(spark
     ("data_type", "highest"),
     [(T.ByteType(), 2**7 - 1), (T.ShortType(), 2**15 - 1), (T.IntegerType(), 2**31 - 1), (T.LongType(), 2**63 - 1)],
 )
-def test_a_whole_number_is_taken_within_its_types_range_only(spark, data_type, highest):
+def test_a_whole_number_is_taken_within_its_types_range_only(session, data_type, highest):
     texts = [str(highest), str(-highest - 1), str(highest + 1), str(-highest - 2), "+12", " 3 ", "2.0", "2.5", "x"]
-    assert typed_as(spark, texts, data_type) == [
+    assert typed_as(session, texts, data_type) == [
         (highest, False),
         (-highest - 1, False),
         (None, True),  # a cast would wrap it or fail
@@ -107,15 +120,18 @@ def test_a_whole_number_is_taken_within_its_types_range_only(spark, data_type, h
     ]
 
 
-def test_a_double_is_taken_in_plain_decimal_notation_only(spark):
-    texts = ["-117.81", "33", ".25", "1e3", "NaN", "Infinity", "0x1p3", "north"]
-    assert typed_as(spark, texts, T.DoubleType()) == [
+def test_a_double_is_taken_in_plain_decimal_notation_within_its_range_only(session):
+    texts = ["-117.81", "33", ".25", "1e3", "NaN", "Infinity", "0x1p3", "north", "9" * 400, "-" + "9" * 400, "7\n"]
+    assert typed_as(session, texts, T.DoubleType()) == [
         (-117.81, False),
         (33.0, False),
         (0.25, False),
         (None, True),
         (None, True),
         (None, True),
+        (None, True),
+        (None, True),
+        (None, True),  # beyond a double: a cast would give Infinity
         (None, True),
         (None, True),
     ]

@@ -3,11 +3,15 @@ under ``declared_header``, with the header it has and the one declared."""
 
 import os
 
+import pytest
+
 from medallion.declare.tables import Append, FileSource, Layer, Table
 from medallion.engine import batch, csv_headers
+from medallion.errors import MedallionError
 from medallion.platform.runtime import TableLocation
 from medallion.sources.files import read_files_once
 
+HEADER = csv_headers.HEADER_COLUMN
 SOURCE = FileSource("people", "csv", "id BIGINT, age BIGINT, name STRING", stream=False)
 
 
@@ -20,10 +24,50 @@ def land(folder: str, name: str, content: bytes) -> str:
 
 
 def test_the_header_is_the_first_non_blank_line_split_as_spark_splits_it(tmp_path):
-    path = land(str(tmp_path), "a.csv", b'\xef\xbb\xbf\r\n"Customer ID";"Zip, Code";Count\r\n1;2;3\r\n')
+    path = land(str(tmp_path), "a.csv", b'\xef\xbb\xbf\r\n \t\r\n"Customer ID";"Zip; Code";Count\r\n1;2;3\r\n')
     source = FileSource("in", "csv", "a STRING", options={"sep": ";"})
-    assert csv_headers.file_header(path, source) == ("Customer ID", "Zip, Code", "Count")
+    assert csv_headers.file_header(path, source) == ("Customer ID", "Zip; Code", "Count")
     assert csv_headers.file_header(land(str(tmp_path), "empty.csv", b""), source) is None
+
+    tabs = land(str(tmp_path), "t.tsv", b"# exported 2024-03-01\nid\tname\n1\tAnn\n")
+    assert csv_headers.file_header(
+        tabs, FileSource("in", "csv", "a STRING", options={"sep": "\\t", "comment": "#"})
+    ) == (
+        "id",
+        "name",
+    )
+    pipes = land(str(tmp_path), "p.csv", b"id||name\n1||Ann\n")
+    assert csv_headers.file_header(pipes, FileSource("in", "csv", "a STRING", options={"sep": "||"})) == ("id", "name")
+
+
+def test_a_file_uri_as_spark_writes_it_is_the_local_path(spark):
+    uris = ["file:///data/a%20b+c.csv", "file:/data/x.csv", "dbfs:/Volumes/main/landing/y%25.csv"]
+    frame = spark.createDataFrame([(uri,) for uri in uris], "source_file STRING")
+    paths = [r[0] for r in frame.select(csv_headers.local_path(frame.source_file)).collect()]
+    assert paths == ["/data/a b+c.csv", "/data/x.csv", "/Volumes/main/landing/y%.csv"]
+
+
+def test_a_folder_this_process_cannot_walk_adds_no_rule_and_a_header_must_name_every_column(spark, tmp_path):
+    frame = spark.createDataFrame([(1, "file:///x.csv")], "id BIGINT, source_file STRING")
+    marked = csv_headers.mark_unfit_rows(frame, SOURCE, "abfss://landing@account.dfs.core.windows.net/demo", ("id",))
+    assert marked.columns == ["id", "source_file"]
+
+    with pytest.raises(MedallionError, match="header names 2 columns, its schema declares 3"):
+        csv_headers.declared_header(FileSource("people", "csv", SOURCE.schema, header=("Id", "Age")))
+    with pytest.raises(ValueError, match="header applies to CSV files only"):
+        FileSource("people", "json", SOURCE.schema, header=("Id", "Age", "Name"))
+
+
+def test_a_build_without_source_file_passes_until_a_file_with_another_header_lands(spark, tmp_path):
+    folder = str(tmp_path / "people")
+    land(folder, "good.csv", b"id,age,name\n1,30,Ann\n")
+    frame = spark.createDataFrame([(1, 30, "Ann")], "id BIGINT, age BIGINT, name STRING")
+    declared = ("id", "age", "name")
+    assert [r[HEADER] for r in csv_headers.mark_unfit_rows(frame, SOURCE, folder, declared).collect()] == [None]
+
+    land(folder, "swapped.csv", b"age,id,name\n31,2,Bob\n")
+    with pytest.raises(MedallionError, match=r"swapped.csv: the file's first line.*drops 'source_file'"):
+        csv_headers.mark_unfit_rows(frame, SOURCE, folder, declared)
 
 
 def test_a_header_matches_in_order_with_case_and_spaces_around_names_aside():
@@ -44,7 +88,8 @@ def test_the_files_whose_header_differs_are_named_once_per_content(tmp_path):
     source = FileSource("people", "csv", "id BIGINT, age BIGINT, name STRING", name_glob="*.csv")
     declared = ("id", "age", "name")
     assert csv_headers.unfit_files(folder, source, declared) == {
-        swapped: "header 'age,id,name' is not the declared 'id,age,name'"
+        swapped: "the file's first line, read as its header, is 'age,id,name', not the declared 'id,age,name' "
+        "(columns are read by position)"
     }
 
     land(folder, "swapped.csv", b"id,age,name\n1,30,Ann\n")  # put right under the same name
@@ -81,7 +126,7 @@ def test_a_batch_of_a_file_with_another_header_is_quarantined_whole_never_loaded
     rejected = runtime.spark.read.format("delta").load(job.quarantine_path).collect()
     assert sorted(r.rules for r in rejected) == [["declared_header"], ["declared_header"]]
     assert all(r.source.endswith("a%20swapped+file.csv") or r.source.endswith("a swapped+file.csv") for r in rejected)
-    assert all("header 'age,id,name' is not the declared 'id,age,name'" in r.record for r in rejected)
+    assert all("is 'age,id,name', not the declared 'id,age,name'" in r.record for r in rejected)
 
 
 def _table():

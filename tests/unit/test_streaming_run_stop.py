@@ -33,7 +33,7 @@ def streaming_run(*queries):
 def test_a_stream_that_failed_after_the_last_wait_is_raised_by_stop():
     users, workouts = Query("fitness.users"), Query("fitness.workouts")
     run = streaming_run(users, workouts)
-    run.wait(0)
+    run.wait(1)  # looks once: nothing has failed yet
     workouts.failure = "Delta table changed under the stream"
     with pytest.raises(MedallionError, match="^fitness.workouts failed: Delta table changed under the stream$"):
         run.stop()
@@ -59,3 +59,21 @@ def test_a_background_error_after_the_last_look_is_raised_by_stop_and_a_raised_o
     with pytest.raises(OSError, match="landing folder gone"):
         run.stop()
     assert run.lock.released
+
+
+def test_a_query_that_cannot_be_stopped_neither_hides_a_stream_failure_nor_keeps_the_lock():
+    class Stuck(Query):
+        def stop(self):
+            raise RuntimeError("stop timed out")
+
+    stuck, users = Stuck("fitness.workouts"), Query("fitness.users")
+    run = streaming_run(stuck, users)
+    users.failure = "state store lost"
+    with pytest.raises(MedallionError, match="fitness.users failed: state store lost"):
+        run.stop()
+    assert users.stopped and run.lock.released
+
+    healthy = streaming_run(Stuck("fitness.workouts"))
+    with pytest.raises(RuntimeError, match="stop timed out"):
+        healthy.stop()
+    assert healthy.lock.released

@@ -67,7 +67,7 @@ _INTEGRAL: dict[type, tuple[int, int, int]] = {
     T.LongType: (19, -(2**63), 2**63 - 1),
 }
 # A number in plain decimal notation (no exponent, NaN or Infinity), spaces around it allowed (those F.trim removes).
-_PLAIN_NUMBER = r"^ *[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+) *$"
+_PLAIN_NUMBER = r"^ *[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+) *\z"  # \z: Java's $ would let a final line break through
 
 
 def number_as_written(text: Column | str, data_type: T.DataType) -> Column:
@@ -77,7 +77,7 @@ def number_as_written(text: Column | str, data_type: T.DataType) -> Column:
 
     - a DECIMAL(p, s): at most p - s whole digits and s places (trailing zeros beyond them are the same value);
     - an integral type: a whole number within its range;
-    - FLOAT or DOUBLE: any number in plain decimal notation (held as the nearest value of the type).
+    - FLOAT or DOUBLE: a number in plain decimal notation within the type's range (held as its nearest value).
 
     Nothing is cast that could fail, so the same holds under ANSI mode."""
     raw = F.col(text) if isinstance(text, str) else text
@@ -90,7 +90,8 @@ def number_as_written(text: Column | str, data_type: T.DataType) -> Column:
         )
         return F.when(whole.between(lowest, highest), whole.cast(data_type))
     if isinstance(data_type, (T.FloatType, T.DoubleType)):
-        return F.when(raw.rlike(_PLAIN_NUMBER), F.trim(raw).cast(data_type))
+        value = F.when(raw.rlike(_PLAIN_NUMBER), F.trim(raw).cast(data_type))
+        return F.when(F.abs(value) < F.lit(float("inf")), value)  # beyond the type's range a cast gives Infinity
     raise TypeError(f"number_as_written: {data_type.simpleString()} is not a numeric type")
 
 
@@ -102,4 +103,4 @@ def not_a_number_as_written(text: Column | str, data_type: T.DataType) -> Column
 
 def _decimal_pattern(data_type: T.DecimalType) -> str:
     whole, places = data_type.precision - data_type.scale, data_type.scale
-    return rf"^ *[+-]?(?=\.?[0-9])0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{places}}}0*)? *$"
+    return rf"^ *[+-]?(?=\.?[0-9])0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{places}}}0*)? *\z"

@@ -126,6 +126,8 @@ class FileSource:
             raise ValueError(
                 f"FileSource {self.folder}: on_new_column must be rescue or fail, got {self.on_new_column!r}"
             )
+        if self.header is not None and self.format != "csv":
+            raise ValueError(f"FileSource {self.folder}: header applies to CSV files only, not {self.format}")
         if self.on_type_change not in ("quarantine", "fail"):
             raise ValueError(
                 f"FileSource {self.folder}: on_type_change must be quarantine or fail, got {self.on_type_change!r}"

@@ -107,13 +107,13 @@ def job_for(
 
 def process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
     """Check, split, protect and write one batch; returns its counts."""
+    if job.source is not None and job.source_folder is not None and job.declared_header is not None:
+        batch = csv_headers.mark_unfit_rows(batch, job.source, job.source_folder, job.declared_header)
     with WRITE_LOCK:
         return _process(job, batch, batch_id)
 
 
 def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
-    if job.source is not None and job.source_folder is not None and job.declared_header is not None:
-        batch = csv_headers.mark_unfit_rows(batch, job.source, job.source_folder, job.declared_header)
     rules = quality.rules_for(job.table, job.expectations, job.source, batch.columns)
     checked = quality.with_failed_rules(batch, rules)
     checked = personal_data.apply_policy(checked, job.personal_data, job.pii_key)

@@ -4,12 +4,16 @@ Spark reads a CSV file with an explicit schema by position and skips its header 
 header swaps two columns of one type would load each value into the other's column, unseen. So the header
 of every file of a CSV source (with ``header`` on, the default) is read here, from the file itself, and
 compared with the declared one: the source's ``header`` when it names the columns otherwise (cltv's
-'Zip Code' for ``zip_code``), else the declared column names; case and spaces around a name aside, as Spark
-compares. A batch's rows from a file whose header differs carry the reason in ``_declared_header``, and the
-source rule ``declared_header`` quarantines them: nothing of such a file is loaded by guessing.
+'Zip Code' for ``zip_code``), else the declared column names; case aside (as Spark compares names) and
+spaces around a name too. A batch's rows from a file whose header differs carry the reason in
+``_declared_header`` and the source rule ``declared_header`` quarantines them: nothing of such a file is
+loaded by guessing. (A file landed without a header loses its first line to Spark as the header: the
+reason quotes that line, so the quarantine still holds it.)
 
-Each file's header is read once per process (again when its size or modification time changes). Local and
-volume landing folders only: a cloud URL is read by Auto Loader and not opened here.
+Each file's header is read once per process (again when its size or modification time changes). Only a
+folder the batch's process can walk (local, or a Unity Catalog volume on a cluster) is checked; a cloud URL,
+read by Auto Loader, is not opened here, and its batches get no ``declared_header`` rule rather than a rule
+that could never break.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from medallion.errors import MedallionError
 from medallion.sources.schemas import struct_type
 
 HEADER_COLUMN = "_declared_header"  # working column: why a row's file is not read as declared (NULL: it is)
+_TRIMMED = "".join(map(chr, range(33)))  # what Java's String.trim removes: how Spark tells a blank line
 
 _headers: dict[tuple, tuple[str, ...] | None] = {}  # (path, size, mtime ns, reader options) → header read
 _headers_lock = threading.Lock()
@@ -42,26 +47,32 @@ def checks_header(source: FileSource | None) -> bool:
 
 
 def declared_header(source: FileSource) -> tuple[str, ...]:
-    """The header the source's files must have (needs a Spark session to read the schema: the driver's)."""
-    return tuple(source.header) if source.header else tuple(f.name for f in struct_type(source.schema).fields)
+    """The header the source's files must have (reads the schema with the driver's Spark session)."""
+    columns = [field.name for field in struct_type(source.schema).fields]
+    if not source.header:
+        return tuple(columns)
+    if len(source.header) != len(columns):
+        raise MedallionError(
+            f"FileSource {source.folder}: header names {len(source.header)} columns, its schema declares "
+            f"{len(columns)}: give one heading per declared column, in file order."
+        )
+    return tuple(source.header)
 
 
 def file_header(path: str, source: FileSource) -> tuple[str, ...] | None:
-    """The fields of the first non-blank line of the file (None when it has none), split as Spark splits a
-    line of the source (its ``sep`` and ``quote`` options), a byte-order mark left out."""
+    """The fields of the first line of the file that is neither blank nor a comment (None when there is
+    none), split with the source's ``sep``, ``quote``, ``escape`` and ``comment`` options as Spark reads them;
+    a byte-order mark left out."""
     options = {key.lower(): str(value) for key, value in source.options.items()}
     encoding = options.get("encoding", options.get("charset", "utf-8"))
     if encoding.lower().replace("-", "") == "utf8":
         encoding = "utf-8-sig"
+    comment = _spark_char(options["comment"]) if options.get("comment") else None
     with open(path, encoding=encoding, errors="replace", newline="") as text:
         for line in text:
-            if line.strip():
-                reader = csv.reader(
-                    [line],
-                    delimiter=options.get("sep", options.get("delimiter", ",")),
-                    quotechar=options.get("quote", '"'),
-                )
-                return tuple(next(reader, []))
+            if not line.strip(_TRIMMED) or (comment and line.startswith(comment)):
+                continue
+            return _split(line.rstrip("\r\n"), options)
     return None
 
 
@@ -74,35 +85,48 @@ def same_header(found: tuple[str, ...] | None, declared: tuple[str, ...]) -> boo
     )
 
 
-def unfit_files(folder: str, source: FileSource, declared: tuple[str, ...]) -> dict[str, str]:
-    """The files of ``folder`` the source reads whose header is not ``declared``: local path → the reason."""
-    scan = scan_folder(folder)
+def unfit_files(folder: str, source: FileSource, declared: tuple[str, ...]) -> dict[str, str] | None:
+    """The files of ``folder`` the source reads whose header is not ``declared``: local path → the reason
+    (None when the folder cannot be walked from here)."""
+    scan = scan_folder(folder.removeprefix("dbfs:"))
     if scan is None:
-        return {}
+        return None
     unfit = {}
     for path in scan.modified_ms:
         if source.name_glob and not fnmatch.fnmatchcase(os.path.basename(path), source.name_glob):
             continue
-        found = _header_of(path, source)
+        try:
+            found = _header_of(path, source)
+        except (OSError, csv.Error, LookupError, UnicodeError, ValueError) as err:
+            unfit[path] = f"the file's header could not be read with the source's options ({err})"
+            continue
         if not same_header(found, declared):
-            unfit[path] = f"header {','.join(found or ())!r} is not the declared {','.join(declared)!r}"
+            unfit[path] = (
+                f"the file's first line, read as its header, is {','.join(found or ())!r}, not the declared "
+                f"{','.join(declared)!r} (columns are read by position)"
+            )
     return unfit
 
 
 def mark_unfit_rows(batch: DataFrame, source: FileSource, folder: str, declared: tuple[str, ...]) -> DataFrame:
     """``batch`` with ``_declared_header``: the reason for the rows of a file whose header is not ``declared``
-    (known by their ``source_file``), NULL for every other row."""
+    (known by their ``source_file``), NULL for every other row; ``batch`` unchanged when the folder cannot be
+    walked from this process."""
+    unfit = unfit_files(folder, source, declared)
+    if unfit is None:
+        return batch
+    if not unfit:
+        return batch.withColumn(HEADER_COLUMN, F.lit(None).cast("string"))
     if "source_file" not in batch.columns:
         raise MedallionError(
-            f"A table reading the CSV files of {source.folder} must keep 'source_file' (the engine compares each "
-            "file's header with the declared columns by it)."
+            f"{', '.join(sorted(unfit))}: {next(iter(unfit.values()))}. The table reading {source.folder} drops "
+            "'source_file', so its rows cannot be told apart: keep the column in its build, or move the file out."
         )
-    unfit = unfit_files(folder, source, declared)
-    reason: Column = F.lit(None).cast("string")
-    if unfit:
-        path = local_path(F.col("source_file"))
-        for file, why in sorted(unfit.items()):
-            reason = F.when(path == file, F.lit(why)).otherwise(reason)
+    path = local_path(F.col("source_file"))
+    files = sorted(unfit.items())
+    reason = F.when(path == files[0][0], F.lit(files[0][1]))
+    for file, why in files[1:]:
+        reason = reason.when(path == file, F.lit(why))  # one CASE with a branch per file, not nested CASEs
     return batch.withColumn(HEADER_COLUMN, reason)
 
 
@@ -112,19 +136,39 @@ def local_path(uri: Column) -> Column:
     return F.url_decode(F.regexp_replace(without_scheme, r"\+", "%2B"))  # a '+' is a '+', not a space
 
 
+def _split(line: str, options: dict[str, str]) -> tuple[str, ...]:
+    separator = _spark_char(options.get("sep", options.get("delimiter", ",")))
+    quote = _spark_char(options["quote"]) if "quote" in options else '"'
+    escape = _spark_char(options["escape"]) if "escape" in options else "\\"
+    if len(separator) != 1 or not quote or len(quote) != 1:  # what Python's csv cannot split: plain fields
+        return tuple(line.split(separator))
+    reader = csv.reader(
+        [line],
+        delimiter=separator,
+        quotechar=quote,
+        escapechar=escape if len(escape) == 1 and escape != quote else None,
+    )
+    return tuple(next(reader, []))
+
+
+def _spark_char(text: str) -> str:
+    """A separator, quote or comment option as Spark reads it: ``\\t`` is a tab, ``\\u0001`` that character."""
+    if text == "\\t":
+        return "\t"
+    if text.startswith("\\u") and len(text) == 6:
+        return chr(int(text[2:], 16))
+    if text == "\\\\":
+        return "\\"
+    return text
+
+
 def _header_of(path: str, source: FileSource) -> tuple[str, ...] | None:
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return None
+    stat = os.stat(path)
     key = (path, stat.st_size, stat.st_mtime_ns, tuple(sorted(source.options.items())))
     with _headers_lock:
         if key in _headers:
             return _headers[key]
-    try:
-        found = file_header(path, source)
-    except FileNotFoundError:
-        return None
+    found = file_header(path, source)
     with _headers_lock:
         _headers[key] = found
     return found

@@ -139,27 +139,31 @@ class StreamingRun:
 
     def stop(self) -> None:
         """Stop the refresher and every query, log the rows their stateful operators dropped and release the
-        run lock: each step whatever an earlier one raised. Then the first error is raised: a query that
-        could not be stopped, else a failure not raised yet (a stream or refresh that failed after the last
-        ``wait`` or ``await_idle`` looked)."""
+        run lock: each step whatever an earlier one raised. Then raise what went wrong: first a failure no
+        ``wait`` or ``await_idle`` raised yet (a stream or refresh that failed after they last looked: most
+        often the cause of what follows), else the first step that failed."""
         self.stop_event.set()
+        steps: list[Callable[[], object]] = []
+        if self.refresher:
+            steps.append(self.refresher.join)
+        steps += [query.stop for query in self.queries]
+        steps += [self.gather_progress, self._log_dropped_rows]
+        failed = []
         try:
-            if self.refresher:
-                self.refresher.join()
-            failures = []
-            for query in self.queries:
+            for step in steps:
                 try:
-                    query.stop()
+                    step()
                 except Exception as err:
-                    failures.append(err)
-            self.gather_progress()
-            self._log_dropped_rows()
-            if failures:
-                raise failures[0]
-            self._raise_unraised_failure()
+                    failed.append(err)
         finally:
             if self.lock:
                 self.lock.release()
+        unraised = [failure for failure in self._failures() if id(failure) not in self.raised]
+        if unraised:
+            self.raised.add(id(unraised[0]))
+            raise unraised[0]
+        if failed:
+            raise failed[0]
 
     def _log_dropped_rows(self) -> None:
         """Rows the queries' stateful operators dropped over the run, a row per table that dropped any."""
@@ -246,14 +250,6 @@ class StreamingRun:
         if failures:
             self.raised.add(id(failures[0]))
             raise failures[0]
-
-    def _raise_unraised_failure(self) -> None:
-        """Raise the first failure no ``wait`` or ``await_idle`` has raised (each raises the first one it sees,
-        so stopping after it does not raise it again)."""
-        unraised = [failure for failure in self._failures() if id(failure) not in self.raised]
-        if unraised:
-            self.raised.add(id(unraised[0]))
-            raise unraised[0]
 
     def _failures(self) -> list[BaseException]:
         """A background task's errors, then a failed stream's (one error object per query, so it is known once

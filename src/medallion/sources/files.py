@@ -13,8 +13,10 @@ Nothing that arrives is silently dropped, nulled or changed:
   them as schema drift, or stops when the source's ``on_new_column`` is ``fail``.
 
 Blank lines are not records (as in Spark's own JSON and CSV readers) and an empty file adds no rows.
-A CSV file carries no field names per value, so a file whose header adds a column has more fields per
-line than the schema: its lines are quarantined whole (rule ``parsed``) until the schema declares it.
+A CSV file carries no field names per value and is read by position, so a file whose header adds a column
+has more fields per line than the schema: its lines are quarantined whole (rule ``parsed``) until the schema
+declares it. The engine compares every file's header with the declared one (``medallion.engine.csv_headers``):
+the rows of a file with another header are quarantined too (rule ``declared_header``).
 """
 
 from __future__ import annotations

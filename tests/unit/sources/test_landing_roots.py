@@ -104,14 +104,16 @@ def test_the_fitness_producer_and_history_loader():
             ]
         ]
         assert sorted(landed) == expected
-        note = f"{zone.root}/fitness/_produced/3-bpm_1.json.readings"  # the readings the heart-rate file holds
+        note = f"{zone.root}/fitness/_produced/3-bpm_1.json.note"  # what the heart-rate file holds
         assert written(zone) == [e.replace(zone.root, zone.store.where.rstrip("/")) for e in sorted([note, *expected])]
-        assert zone.read_text("_produced", "3-bpm_1.json.readings") == "3\n"
+        assert zone.read_text("_produced", "3-bpm_1.json.note") == f"readings 3, seed {int(conf['bpm_seed']) + 1}\n"
         before = dict(zone.store.files)
         assert producer.produce(zone, conf, 1, log=lambda _: None) == landed[:-1]  # landed once: nothing rewritten
         assert zone.store.files == before
-        with pytest.raises(MedallionError, match=r"3-bpm_1.json.readings is already landed with other content"):
+        with pytest.raises(MedallionError, match=r"3-bpm_1.json.note is already landed with other content"):
             producer.produce(zone, conf, 1, log=lambda _: None, scale=10)  # another file under the same name
+        with pytest.raises(MedallionError, match=r"3-bpm_1.json.note is already landed with other content"):
+            producer.produce(zone, {**conf, "bpm_seed": 99}, 1, log=lambda _: None)
         assert zone.store.files == before
 
 

@@ -7,7 +7,7 @@ ended), heartrate uniform in [35, 95) from a seed fixed per set.
 
 Files are written under a hidden name and renamed into place, so a running stream never reads half a
 file; a file already landed is left alone, so producing a set twice changes nothing (producing it again at
-another scale is refused: the first heart-rate file would be kept under the same name).
+another scale or seed is refused: the first heart-rate file would be kept under the same name).
 """
 
 from __future__ import annotations
@@ -53,9 +53,12 @@ def produce(landing, conf: Mapping, set_number: int, log=print, scale: float = 1
             landed.append(landing.write(folder, name, lambda out, src=data_file(name): out.write(src.read_bytes())))
     bpm_name = f"3-bpm_{set_number}.json"
     readings = round(int(conf["bpm_readings_per_set"]) * scale)
-    # The readings a heart-rate file holds, noted beside it: producing the set again at another scale is refused,
-    # never a file of the first scale kept under the same name.
-    landing.write_text_once(PRODUCED, f"{bpm_name}.readings", f"{readings}\n")
+    # What a heart-rate file holds (readings and seed), noted beside it when it is landed: producing the set again
+    # at another scale or seed is refused, never the first file kept under the same name. (A file landed before
+    # such notes were kept has none, and is taken as it is.)
+    note = f"readings {readings}, seed {int(conf['bpm_seed']) + set_number}\n"
+    if landing.exists(PRODUCED, f"{bpm_name}.note") or not landing.exists("kafka_multiplex_bz", bpm_name):
+        landing.write_text_once(PRODUCED, f"{bpm_name}.note", note)
     landed.append(
         landing.write("kafka_multiplex_bz", bpm_name, lambda out: write_bpm_file(out, set_number, conf, readings))
     )
