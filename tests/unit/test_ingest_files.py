@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from pyspark.sql.types import DecimalType
 
 from medallion.declare.tables import FileSource
 from medallion.sources.files import parse_json, read_files_once
@@ -81,6 +82,35 @@ def test_a_csv_decimal_with_more_digits_or_places_than_its_type_is_corrupt_never
         (5, None, None),
         (6, None, "6,1e2"),
         (7, Decimal("-0.50"), None),
+    ]
+
+
+def test_a_json_decimal_with_more_digits_or_places_than_its_type_is_corrupt_never_rounded(make_runtime):
+    runtime = make_runtime()
+    schema = "id BIGINT, price DECIMAL(5,2)"
+    lines = [
+        '{"id": 1, "price": 19.99}',
+        '{"id": 2, "price": 19.999}',  # a parse would round it to 20.00
+        '{"id": 3, "price": 1234.5}',  # beyond DECIMAL(5,2)
+        '{"id": 4, "price": 1.10}',
+        '{"id": 5, "price": 1e1}',  # a JSON number may have an exponent
+        '{"id": 6, "price": -0.005}',
+        '{"id": 7, "price": null}',
+        '{"id": 8}',
+    ]
+    land(runtime, "prices", "p.json", "\n".join(lines).encode() + b"\n")
+    json = read_files_once(runtime.spark, runtime.settings, FileSource("prices", "json", schema, stream=False), "demo")
+
+    assert json.schema["price"].dataType == DecimalType(5, 2)
+    assert sorted((r["id"], r["price"], r["_corrupt_record"]) for r in json.collect()) == [
+        (1, Decimal("19.99"), None),
+        (2, None, lines[1]),
+        (3, None, lines[2]),
+        (4, Decimal("1.10"), None),
+        (5, Decimal("10.00"), None),
+        (6, None, lines[5]),
+        (7, None, None),
+        (8, None, None),
     ]
 
 

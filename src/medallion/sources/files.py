@@ -4,8 +4,8 @@ Both read with an explicit schema and add ``source_file`` (the file's full path)
 Nothing that arrives is silently dropped, nulled or changed:
 
 - a record that does not fit the schema (malformed JSON, a CSV line with extra or missing fields, a
-  value of the wrong type, in a CSV file a decimal with more digits or places than its type, which
-  Spark's parser would round, bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the
+  value of the wrong type, a decimal with more digits or places than its type, which Spark's parser would
+  round (in JSON: a top-level field), bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the
   runner quarantines it (rule ``parsed``, plus ``valid_utf8`` for bad bytes) or stops, as the source's
   ``on_type_change`` says;
 - JSON lines are read as text and parsed here, so fields the schema does not declare are kept as JSON in
@@ -103,7 +103,8 @@ class ParsedJson:
 def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict | None = None) -> ParsedJson:
     """Parse the JSON text ``text`` of ``frame`` against a DDL ``schema`` without losing anything: ``value``
     is the parsed struct, ``corrupt`` the raw text when it is not JSON, not an object, has a value of the
-    wrong type or bytes that are not UTF-8 (NULL otherwise), and ``rescued`` a JSON object of the top-level
+    wrong type, a top-level decimal with more places than its type (which a parse would round) or bytes that
+    are not UTF-8 (NULL otherwise), and ``rescued`` a JSON object of the top-level
     fields the schema does not declare (NULL when there are none).
 
     Pipelines use it for JSON inside a column (e.g. a Kafka message value), so a changed type is
@@ -113,7 +114,7 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
     into the expressions reading it (it would parse once per reference: a third of the cost)."""
     text = F.col(text) if isinstance(text, str) else text
     declared = struct_type(schema)
-    with_corrupt = StructType([*declared.fields, StructField(CORRUPT, StringType())])
+    with_corrupt = StructType([*[_parsed_wide(f) for f in declared.fields], StructField(CORRUPT, StringType())])
     raw = text.cast("binary")
     parsed = frame.select(
         "*",
@@ -124,8 +125,10 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
         (raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")).alias(_JSON_NOT_UTF8),
     )
     line, json, not_utf8 = F.col(_JSON_TEXT), F.col(_JSON), F.col(_JSON_NOT_UTF8)
-    corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8, line).otherwise(json[CORRUPT])
-    value = F.struct(*[json[f.name].alias(f.name) for f in declared.fields])
+    rounded = [_rounded(json[f.name], f.dataType) for f in declared.fields if isinstance(f.dataType, DecimalType)]
+    unfit = functools.reduce(operator.or_, rounded, F.lit(False))
+    corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8 | unfit, line).otherwise(json[CORRUPT])
+    value = F.struct(*[_declared_value(json[f.name], f.dataType).alias(f.name) for f in declared.fields])
     known = F.array(*[F.lit(f.name) for f in declared.fields])
     # The keys alone tell whether a line has undeclared fields: only such a line is parsed as a map.
     has_extra = F.size(F.array_except(F.json_object_keys(line), known)) > 0
@@ -139,10 +142,34 @@ _JSON_TEXT, _JSON, _JSON_NOT_UTF8 = "_json_text", "_json", "_json_not_utf8"
 
 
 # --------------------------------------------------------------------------------------------- helpers
+def _parsed_wide(field: StructField) -> StructField:
+    """A top-level DECIMAL(p, s) field parsed as DECIMAL(38, 38 - (p - s)): the same whole digits and all the
+    places a decimal holds, so a number with more places than ``s`` is seen (:func:`_rounded`) where Spark's
+    parser would round it to ``s``; a number with more whole digits still does not parse (a corrupt record)."""
+    if not isinstance(field.dataType, DecimalType):
+        return field
+    whole = field.dataType.precision - field.dataType.scale
+    return StructField(field.name, DecimalType(38, 38 - whole), field.nullable)
+
+
+def _declared_value(parsed: Column, data_type) -> Column:
+    """A field as its declared type: a decimal parsed wide when the cast keeps it whole (else NULL: the record
+    is corrupt), any other as parsed."""
+    if isinstance(data_type, DecimalType):
+        return F.when(~_rounded(parsed, data_type), parsed.cast(data_type))
+    return parsed
+
+
+def _rounded(wide: Column, data_type: DecimalType) -> Column:
+    """Whether a number parsed wide changes when cast to its declared type (it has more places than the type
+    keeps). The cast cannot overflow: the wide type has the declared whole digits."""
+    return wide.isNotNull() & (wide != wide.cast(data_type))
+
+
 def _as_text(field: StructField) -> StructField:
     """A decimal column of a CSV file read as its text (typed by ``number_as_written``, which Spark's parser
-    would round); any other as declared. (A JSON number cannot be read so: Spark's parser gives a number read
-    as text in its own notation.)"""
+    would round); any other as declared. (A JSON number cannot be read so, since Spark's parser gives a number
+    read as text in its own notation: a JSON decimal is parsed wide instead, see :func:`_parsed_wide`.)"""
     return StructField(field.name, StringType(), field.nullable) if isinstance(field.dataType, DecimalType) else field
 
 
