@@ -114,6 +114,34 @@ def test_rows_wait_until_their_reference_arrives_and_are_released_once(context):
     assert io.table_version(context.spark, context.location(table).path) == version
 
 
+def test_stream_mode_releases_rows_whose_reference_arrived_at_its_trigger_interval(context, monkeypatch):
+    from medallion.engine.streams import StreamingRun
+
+    write(context, "customers", [(1, "ann")], "customer_id INT, name STRING")
+    write(context, "reviews", [(10, 1, "fine")], REVIEWS_SCHEMA)
+    quarantine(context, [(20, 2, "late customer", ["known_customer"])])
+    streams = StreamingRun(context, queries=[], views=[context.pipeline.get("reviews")])
+    assert streams.retrying() == [context.pipeline.get("reviews")]
+    event_log = context.runtime.system_path("event_log")
+
+    streams.release_waiting()  # the customer has not arrived: the row waits
+    assert waiting(context) == [(20, ["known_customer"])]
+    assert not io.table_exists(context.spark, event_log)
+
+    looked = []
+    monkeypatch.setattr(requeue, "release", lambda *args: looked.append(args))
+    streams.release_waiting()  # nothing changed since: not even looked at
+    assert looked == []
+    monkeypatch.undo()
+
+    write(context, "customers", [(2, "bob")], "customer_id INT, name STRING")
+    streams.release_waiting()
+    assert loaded(context) == [(10, 1, "fine"), (20, 2, "late customer")]
+    assert waiting(context) == []
+    logged = context.spark.read.format("delta").load(event_log).collect()
+    assert [(r["table"], r["mode"], r["rows_in"], r["rows_inserted"]) for r in logged] == [("reviews", "requeue", 1, 1)]
+
+
 def test_a_release_interrupted_before_its_quarantine_delete_completes_on_the_next_one(context):
     write(context, "customers", [(2, "bob")], "customer_id INT, name STRING")
     write(context, "reviews", [(20, 2, "late customer")], REVIEWS_SCHEMA)  # written, then the process died

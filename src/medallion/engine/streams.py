@@ -1,5 +1,6 @@
 """Stream mode: every streaming table of a pipeline as a query with a ``processingTime`` trigger, running
-until stopped, and its materialized views refreshed on the same interval in a background thread.
+until stopped, and its materialized views refreshed on the same interval in a background thread, which also
+releases the quarantined rows whose late reference arrived (see requeue.py) as a run once does.
 
 Each micro-batch with rows records its own event-log row from inside the batch (see batch.py). Rows a
 stateful operator dropped (late, deduplicated) are known only from the query's progress: they are logged
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from medallion import io
 from medallion.declare.pipeline import get_pipeline
 from medallion.declare.tables import Layer, Model, Table
-from medallion.engine import batch, checkpoints, eventlog, inputs, runlock
+from medallion.engine import batch, checkpoints, eventlog, inputs, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress
 from medallion.engine.eventlog import RecordedRun, TableRun
 from medallion.engine.failures import checkpoint_error
@@ -95,6 +96,7 @@ class StreamingRun:
     refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
     last_refresh: dict[str, RecordedRun] = field(default_factory=dict)  # view → what its last refresh consumed
+    released_at: dict[str, tuple] = field(default_factory=dict)  # retrying table → what its last release saw
     lock: runlock.RunLock | None = None
     watch: UnreadFilesWatch | None = None  # landed files the streams will never read
     # query name → (the last batch counted, rows its stateful operators dropped as late, as duplicates), added up
@@ -105,10 +107,13 @@ class StreamingRun:
 
     def start_background(self, refresh_views: bool = True) -> None:
         """At every trigger interval, in a background thread: gather the queries' progress, refresh the views
-        (when asked) and check the landing folders for files the streams will never read."""
+        (when asked), release quarantined rows whose reference arrived and check the landing folders for files
+        the streams will never read."""
         tasks: list[Callable[[], object]] = [self.gather_progress]
         if refresh_views and self.views:
             tasks.append(self.refresh_views)
+        if self.retrying():
+            tasks.append(self.release_waiting)
         if self.watch and self.watch.tables:
             tasks.append(self.watch.check)
         interval = seconds(self.context.runtime.settings.trigger_interval)
@@ -230,6 +235,33 @@ class StreamingRun:
                     if run.fingerprint is not None:  # a view reading added rows: where its next refresh starts
                         self.last_refresh[view.name] = RecordedRun(run.fingerprint)
                     self.refreshed_at[view.name] = versions
+
+    def retrying(self) -> list[Table]:
+        """The tables of this stream run with a retry policy (rows waiting in the quarantine for a reference)."""
+        running = {query.name.split(".", 1)[1] for query in self.queries} | {view.name for view in self.views}
+        return [table for table in self.context.pipeline.ordered() if table.retries and table.name in running]
+
+    def release_waiting(self) -> None:
+        """Release each retrying table's quarantined rows whose reference arrived, when the quarantine or a
+        referenced table changed since the last look (as a run once does before the table runs; ``medallion
+        requeue`` waits for the run lock the streams hold). A release is logged in the event log."""
+        with self.refresh_lock, batch.WRITE_LOCK:  # one writer at a time, as the batches and refreshes
+            for table in self.retrying():
+                if self.released_at.get(table.name) == self._retry_versions(table):
+                    continue
+                released = requeue.release(self.context, table)
+                if released is not None and released.rows_in:
+                    eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), [released])
+                self.released_at[table.name] = self._retry_versions(table)
+
+    def _retry_versions(self, table: Table) -> tuple:
+        """What a release of ``table`` reads: the quarantine's version and those of the referenced tables."""
+        spark, pipeline = self.context.spark, self.context.pipeline
+        referenced = sorted({policy.table for policy in table.retries})
+        return (
+            io.table_version(spark, self.context.runtime.quarantine_path(pipeline.name)),
+            *[io.table_version(spark, self.context.location(pipeline.get(name)).path) for name in referenced],
+        )
 
     def _input_versions(self, view: Table) -> tuple:
         """What a refresh of ``view`` reads: its input tables' versions and the model versions its aliases point
