@@ -36,6 +36,11 @@ def test_the_header_is_the_first_non_blank_line_split_as_spark_splits_it(tmp_pat
         "id",
         "name",
     )
+    plain = FileSource("in", "csv", "a STRING")
+    backslash = land(str(tmp_path), "b.csv", b"path\\to,name\n")  # Spark's escape applies inside quotes only
+    assert csv_headers.file_header(backslash, plain) == ("path\\to", "name")
+    escaped = land(str(tmp_path), "e.csv", b'"quoted \\" name",x\n')
+    assert csv_headers.file_header(escaped, plain) == ('quoted " name', "x")
     pipes = land(str(tmp_path), "p.csv", b"id||name\n1||Ann\n")
     assert csv_headers.file_header(pipes, FileSource("in", "csv", "a STRING", options={"sep": "||"})) == ("id", "name")
 
@@ -49,8 +54,8 @@ def test_a_file_uri_as_spark_writes_it_is_the_local_path(spark):
 
 def test_a_folder_this_process_cannot_walk_adds_no_rule_and_a_header_must_name_every_column(spark, tmp_path):
     frame = spark.createDataFrame([(1, "file:///x.csv")], "id BIGINT, source_file STRING")
-    marked = csv_headers.mark_unfit_rows(frame, SOURCE, "abfss://landing@account.dfs.core.windows.net/demo", ("id",))
-    assert marked.columns == ["id", "source_file"]
+    for folder in ("abfss://landing@account.dfs.core.windows.net/demo", str(tmp_path / "not here")):
+        assert csv_headers.mark_unfit_rows(frame, SOURCE, folder, ("id",)).columns == ["id", "source_file"]
 
     with pytest.raises(MedallionError, match="header names 2 columns, its schema declares 3"):
         csv_headers.declared_header(FileSource("people", "csv", SOURCE.schema, header=("Id", "Age")))

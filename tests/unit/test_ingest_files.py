@@ -85,8 +85,18 @@ def test_a_csv_decimal_with_more_digits_or_places_than_its_type_is_corrupt_never
     ]
 
 
-def test_a_json_decimal_with_more_digits_or_places_than_its_type_is_corrupt_never_rounded(make_runtime):
+@pytest.mark.parametrize("ansi", [False, True], ids=["ansi off", "ansi on"])
+def test_a_json_decimal_with_more_digits_or_places_than_its_type_is_corrupt_never_rounded(make_runtime, ansi):
     runtime = make_runtime()
+    before = runtime.spark.conf.get("spark.sql.ansi.enabled")
+    runtime.spark.conf.set("spark.sql.ansi.enabled", str(ansi).lower())
+    try:
+        check_json_decimals(runtime)
+    finally:
+        runtime.spark.conf.set("spark.sql.ansi.enabled", before)
+
+
+def check_json_decimals(runtime):
     schema = "id BIGINT, price DECIMAL(5,2)"
     lines = [
         '{"id": 1, "price": 19.99}',
@@ -97,6 +107,9 @@ def test_a_json_decimal_with_more_digits_or_places_than_its_type_is_corrupt_neve
         '{"id": 6, "price": -0.005}',
         '{"id": 7, "price": null}',
         '{"id": 8}',
+        '{"id": 9, "price": 999.999}',  # rounded, it needs a fourth whole digit (1000.00)
+        '{"id": 10, "price": -999.995}',
+        '{"id": 11, "price": 999.990}',
     ]
     land(runtime, "prices", "p.json", "\n".join(lines).encode() + b"\n")
     json = read_files_once(runtime.spark, runtime.settings, FileSource("prices", "json", schema, stream=False), "demo")
@@ -111,6 +124,9 @@ def test_a_json_decimal_with_more_digits_or_places_than_its_type_is_corrupt_neve
         (6, None, lines[5]),
         (7, None, None),
         (8, None, None),
+        (9, None, lines[8]),
+        (10, None, lines[9]),
+        (11, Decimal("999.99"), None),
     ]
 
 

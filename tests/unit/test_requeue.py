@@ -129,7 +129,7 @@ def test_stream_mode_releases_rows_whose_reference_arrived_at_its_trigger_interv
     assert not io.table_exists(context.spark, event_log)
 
     looked = []
-    monkeypatch.setattr(requeue, "release", lambda *args: looked.append(args))
+    monkeypatch.setattr(requeue, "release", lambda *args, **kwargs: looked.append(args))
     streams.release_waiting()  # nothing changed since: not even looked at
     assert looked == []
     monkeypatch.undo()

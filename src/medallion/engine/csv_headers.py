@@ -12,8 +12,8 @@ reason quotes that line, so the quarantine still holds it.)
 
 Each file's header is read once per process (again when its size or modification time changes). Only a
 folder the batch's process can walk (local, or a Unity Catalog volume on a cluster) is checked; a cloud URL,
-read by Auto Loader, is not opened here, and its batches get no ``declared_header`` rule rather than a rule
-that could never break.
+read by Auto Loader, or a folder this process does not see, is not opened here, and its batches get no
+``declared_header`` rule rather than a rule that could never break.
 """
 
 from __future__ import annotations
@@ -89,11 +89,11 @@ def unfit_files(folder: str, source: FileSource, declared: tuple[str, ...]) -> d
     """The files of ``folder`` the source reads whose header is not ``declared``: local path → the reason
     (None when the folder cannot be walked from here)."""
     scan = scan_folder(folder.removeprefix("dbfs:"))
-    if scan is None:
+    if scan is None or scan.root is None:  # a cloud URL, or no such folder here (one this process cannot see)
         return None
     unfit = {}
     for path in scan.modified_ms:
-        if source.name_glob and not fnmatch.fnmatchcase(os.path.basename(path), source.name_glob):
+        if not _named(os.path.basename(path), source.name_glob):
             continue
         try:
             found = _header_of(path, source)
@@ -136,6 +136,12 @@ def local_path(uri: Column) -> Column:
     return F.url_decode(F.regexp_replace(without_scheme, r"\+", "%2B"))  # a '+' is a '+', not a space
 
 
+def _named(name: str, glob: str | None) -> bool:
+    """Whether Spark reads a file of this name (its ``pathGlobFilter``). A Hadoop glob with alternatives
+    (``*.{csv,txt}``) is not an fnmatch pattern: every file is checked then (a file Spark skips has no rows)."""
+    return glob is None or "{" in glob or fnmatch.fnmatchcase(name, glob)
+
+
 def _split(line: str, options: dict[str, str]) -> tuple[str, ...]:
     separator = _spark_char(options.get("sep", options.get("delimiter", ",")))
     quote = _spark_char(options["quote"]) if "quote" in options else '"'
@@ -146,7 +152,8 @@ def _split(line: str, options: dict[str, str]) -> tuple[str, ...]:
         [line],
         delimiter=separator,
         quotechar=quote,
-        escapechar=escape if len(escape) == 1 and escape != quote else None,
+        # Spark's escape applies inside quoted fields only; Python's csv would apply it everywhere
+        escapechar=escape if len(escape) == 1 and escape != quote and quote in line else None,
     )
     return tuple(next(reader, []))
 

@@ -22,6 +22,7 @@ table that released rows: mode ``requeue``, ``rows_read`` the rows waiting, ``ro
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -54,8 +55,11 @@ def tables_with_retries(context: RunContext, rule: str | None = None) -> list[Ta
     return found
 
 
-def release(context: RunContext, table: Table, rule: str | None = None) -> TableRun | None:
-    """Release ``table``'s quarantined rows whose references arrived; None when no row was waiting."""
+def release(
+    context: RunContext, table: Table, rule: str | None = None, write_lock: AbstractContextManager | None = None
+) -> TableRun | None:
+    """Release ``table``'s quarantined rows whose references arrived; None when no row was waiting.
+    ``write_lock`` is held while the released rows are written and deleted (the rows are found without it)."""
     chosen = policies(table, rule)
     spark = context.spark
     quarantine_path = context.runtime.quarantine_path(context.pipeline.name)
@@ -81,7 +85,11 @@ def release(context: RunContext, table: Table, rule: str | None = None) -> Table
         ready = ready & (~F.array_contains("rules", policy.rule) | F.col(f"_resolved_{index}"))
     ready_rows = resolved.where(ready)
     # Rows stay until their reference arrives: when none has, nothing is staged, written or deleted.
-    rows = 0 if ready_rows.isEmpty() else _write_released(context, table, chosen, ready_rows, stats)
+    if ready_rows.isEmpty():
+        rows = 0
+    else:
+        with write_lock or nullcontext():
+            rows = _write_released(context, table, chosen, ready_rows, stats)
     stats.status, stats.ended = "ok", time.time()
     context.say(table, f": {rows:,} of {stats.rows_read:,} quarantined rows waiting for a reference released")
     return stats

@@ -244,15 +244,32 @@ class StreamingRun:
     def release_waiting(self) -> None:
         """Release each retrying table's quarantined rows whose reference arrived, when the quarantine or a
         referenced table changed since the last look (as a run once does before the table runs; ``medallion
-        requeue`` waits for the run lock the streams hold). A release is logged in the event log."""
-        with self.refresh_lock, batch.WRITE_LOCK:  # one writer at a time, as the batches and refreshes
+        requeue`` waits for the run lock the streams hold). A release is logged in the event log.
+
+        The rows are written under the write lock, as a batch is, and not while the table's own query is
+        running a trigger; a release that still meets a concurrent write of the table (a batch that runs in
+        the server's process, over Spark Connect) is tried again at the next interval."""
+        with self.refresh_lock:
             for table in self.retrying():
-                if self.released_at.get(table.name) == self._retry_versions(table):
+                seen = self._retry_versions(table)
+                if self.released_at.get(table.name) == seen or self._running_a_trigger(table):
                     continue
-                released = requeue.release(self.context, table)
+                try:
+                    released = requeue.release(self.context, table, write_lock=batch.WRITE_LOCK)
+                except Exception as err:
+                    if "Concurrent" in type(err).__name__ or "DELTA_CONCURRENT" in str(err):
+                        continue  # the table changed under the release: nothing committed, look again later
+                    raise
                 if released is not None and released.rows_in:
                     eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), [released])
-                self.released_at[table.name] = self._retry_versions(table)
+                # What the release saw: a reference committed meanwhile is looked at again next time (the
+                # release's own writes make one more look, which finds nothing ready).
+                self.released_at[table.name] = seen
+
+    def _running_a_trigger(self, table: Table) -> bool:
+        return any(
+            query.name.split(".", 1)[1] == table.name and query.status["isTriggerActive"] for query in self.queries
+        )
 
     def _retry_versions(self, table: Table) -> tuple:
         """What a release of ``table`` reads: the quarantine's version and those of the referenced tables."""

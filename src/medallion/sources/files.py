@@ -144,8 +144,9 @@ _JSON_TEXT, _JSON, _JSON_NOT_UTF8 = "_json_text", "_json", "_json_not_utf8"
 # --------------------------------------------------------------------------------------------- helpers
 def _parsed_wide(field: StructField) -> StructField:
     """A top-level DECIMAL(p, s) field parsed as DECIMAL(38, 38 - (p - s)): the same whole digits and all the
-    places a decimal holds, so a number with more places than ``s`` is seen (:func:`_rounded`) where Spark's
-    parser would round it to ``s``; a number with more whole digits still does not parse (a corrupt record)."""
+    places a decimal holds, so a number with more places than ``s`` (up to 38 - (p - s) of them) is seen
+    (:func:`_rounded`) where Spark's parser would round it to ``s``; a number with more whole digits still
+    does not parse (a corrupt record). A DECIMAL(38, s) has no wider type: Spark's parser rounds it."""
     if not isinstance(field.dataType, DecimalType):
         return field
     whole = field.dataType.precision - field.dataType.scale
@@ -161,9 +162,11 @@ def _declared_value(parsed: Column, data_type) -> Column:
 
 
 def _rounded(wide: Column, data_type: DecimalType) -> Column:
-    """Whether a number parsed wide changes when cast to its declared type (it has more places than the type
-    keeps). The cast cannot overflow: the wide type has the declared whole digits."""
-    return wide.isNotNull() & (wide != wide.cast(data_type))
+    """Whether a number parsed wide has more places than its declared type keeps: it differs from itself
+    rounded to those places. Rounding may need one whole digit more (999.999 → 1000.00), so neither a cast to
+    the declared type nor a comparison (which casts both sides to the wide type) is used: either would
+    overflow (NULL, or an error under ANSI mode). The difference's type holds both. Never NULL itself."""
+    return wide.isNotNull() & ((wide - F.round(wide, data_type.scale)) != 0)
 
 
 def _as_text(field: StructField) -> StructField:
