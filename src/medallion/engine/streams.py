@@ -258,7 +258,7 @@ class StreamingRun:
                     released = requeue.release(self.context, table, write_lock=batch.WRITE_LOCK)
                 except Exception as err:
                     if "Concurrent" in type(err).__name__ or "DELTA_CONCURRENT" in str(err):
-                        continue  # the table changed under the release: nothing committed, look again later
+                        continue  # a write of the table won: a release is idempotent, the next one finishes it
                     raise
                 if released is not None and released.rows_in:
                     eventlog.record(self.context.spark, self.context.runtime.system_path("event_log"), [released])
