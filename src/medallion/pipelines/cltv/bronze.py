@@ -14,20 +14,21 @@ from medallion.pipelines.cltv.columns import NEW_COLUMNS, TRAIN_COLUMNS, string_
 
 TRAIN_FOLDER = "customers_train"
 NEW_FOLDER = "customers_new"
-TRAIN_FILES = FileSource(
-    folder=TRAIN_FOLDER,
-    format="csv",
-    schema=string_schema(TRAIN_COLUMNS),
-    name_glob="*.csv",
-    header=tuple(heading for heading, _ in TRAIN_COLUMNS),
-)
-NEW_FILES = FileSource(
-    folder=NEW_FOLDER,
-    format="csv",
-    schema=string_schema(NEW_COLUMNS),
-    name_glob="*.csv",
-    header=tuple(heading for heading, _ in NEW_COLUMNS),
-)
+
+
+def landed_csv(folder: str, columns) -> FileSource:
+    """The CSV files of ``folder``, their ``columns`` (heading, name) read as strings under their own headings."""
+    return FileSource(
+        folder=folder,
+        format="csv",
+        schema=string_schema(columns),
+        name_glob="*.csv",
+        header=tuple(heading for heading, _ in columns),
+    )
+
+
+TRAIN_FILES = landed_csv(TRAIN_FOLDER, TRAIN_COLUMNS)
+NEW_FILES = landed_csv(NEW_FOLDER, NEW_COLUMNS)
 
 
 @table(Layer.BRONZE, Append(), {"raw": TRAIN_FILES})
