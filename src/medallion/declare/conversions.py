@@ -95,12 +95,6 @@ def number_as_written(text: Column | str, data_type: T.DataType) -> Column:
     raise TypeError(f"number_as_written: {data_type.simpleString()} is not a numeric type")
 
 
-def not_a_number_as_written(text: Column | str, data_type: T.DataType) -> Column:
-    """Whether ``text`` holds a value that :func:`number_as_written` does not take as ``data_type``."""
-    raw = F.col(text) if isinstance(text, str) else text
-    return raw.isNotNull() & number_as_written(raw, data_type).isNull()
-
-
 def _decimal_pattern(data_type: T.DecimalType) -> str:
     whole, places = data_type.precision - data_type.scale, data_type.scale
     return rf"^ *[+-]?(?=\.?[0-9])0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{places}}}0*)? *\z"
