@@ -409,6 +409,21 @@ def append_rows(
     return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
 
 
+def append_absent(df: DataFrame, path: str, identity: tuple[str, ...]) -> WriteResult:
+    """Append the rows of ``df`` that no row of the table at ``path`` matches on ``identity`` (NULL-safe),
+    creating the table with the first; idempotent by content, not by a writer's batch version, for rows
+    whose writer computes them again under another batch id (a materialized view's refresh). Every unmatched
+    row is inserted, repeats within ``df`` included: ``df`` counts as it was computed."""
+    spark = df.sparkSession
+    before = table_version(spark, path)
+    if before < 0:
+        _again_after_a_schema_race(lambda: df.write.format("delta").mode("append").save(path))
+    else:
+        matches = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in identity)
+        _merge(spark, path, df, matches, "WHEN NOT MATCHED THEN INSERT *")
+    return _metrics_since(spark, path, before)
+
+
 COMPACT_LOG_EVERY = 50
 APPEND_ATTEMPTS = 5
 # What Delta raises when a concurrent commit created the table or changed its schema or protocol.

@@ -53,6 +53,8 @@ class BatchJob:
     # A CSV input's landing folder and the header its files must have (csv_headers), None for any other input
     source_folder: str | None = None
     declared_header: tuple[str, ...] | None = None
+    # A materialized view: each refresh computes its rows again, the ones an earlier refresh quarantined too
+    view: bool = False
 
     @property
     def writer(self) -> str:
@@ -102,6 +104,7 @@ def job_for(
         stateless,
         source_folder if headed else None,
         csv_headers.declared_header(source) if headed and source else None,
+        view=not table.is_streaming,
     )
 
 
@@ -127,8 +130,7 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
         quality.enforce_fail_rules(measured, rules, job.writer)
         drift = quality.drift(checked) if measured.rescued else {}
         if measured.quarantined:
-            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id, bool(job.personal_data))
-            io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
+            _quarantine(job, checked, rules, batch_id)
             failpoints.hit("between_writes", job.table)
         accepted = final_columns(quality.accepted_rows(checked, rules), keep_rescued=job.source is not None)
         if measured.rows_in > measured.quarantined:
@@ -143,6 +145,17 @@ def _process(job: BatchJob, batch: DataFrame, batch_id: int) -> TableRun:
         return _counts(job, checked, rules, measured, result, drift)
     finally:
         checked.unpersist()
+
+
+def _quarantine(job: BatchJob, checked: DataFrame, rules: tuple[Expectation, ...], batch_id: int) -> None:
+    """Append the batch's rejected rows to the pipeline's quarantine, once: a batch replayed under its id is
+    skipped by Delta; a view's refresh (its batch id names the refresh, so a rerun after a crash or the next
+    refresh over changed inputs brings another) adds only the rows not already waiting there."""
+    rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id, bool(job.personal_data))
+    if job.view:
+        io.append_absent(rejected, job.quarantine_path, quality.RECOMPUTED_IDENTITY)
+    else:
+        io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
 
 
 def _measurable_while_written(job: BatchJob, rules: tuple[Expectation, ...], checked: DataFrame) -> bool:
@@ -181,8 +194,7 @@ def _write_and_measure(
     checked = checked.persist()
     try:
         if measured.quarantined:
-            rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id, bool(job.personal_data))
-            io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
+            _quarantine(job, checked, rules, batch_id)
         drift = quality.drift(checked) if measured.rescued else {}
         counts = _counts(job, checked, rules, measured, result, drift)
     finally:

@@ -34,6 +34,10 @@ QUARANTINE_SCHEMA = (
     "quarantined_at TIMESTAMP"
 )
 
+# What tells a quarantined record of a view from another whatever refresh quarantined it: each refresh
+# computes the view's rows again, and the rules' verdict on a record again (io.append_absent).
+RECOMPUTED_IDENTITY = ("table", "rules", "record", "source")
+
 
 @dataclass
 class BatchQuality:

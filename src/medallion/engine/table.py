@@ -163,7 +163,8 @@ def _refresh_view(
     """``since``: the input versions the view's last refresh consumed, where its ``added`` inputs start;
     ``pinned`` receives the versions it reads."""
     built = inputs.build(context, table, since, pinned)
-    # A view's writes are keyed merges (idempotent by content); the batch id only names the refresh.
+    # A view's writes are keyed merges and its quarantine takes only rows not already waiting there (both
+    # idempotent by content): the batch id only names the refresh.
     counts = batch.process(job(context, table, context.mode, ""), built, int(time.time() * 1000))
     _add(stats, counts.__dict__)
     stats.rows_read = stats.rows_in
