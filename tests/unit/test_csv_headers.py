@@ -102,6 +102,22 @@ def test_the_files_whose_header_differs_are_named_once_per_content(tmp_path):
     assert csv_headers.unfit_files(folder, source, declared) == {}
 
 
+def test_the_headers_kept_between_batches_are_bounded_the_least_recently_used_going_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_headers, "_headers", type(csv_headers._headers)())
+    monkeypatch.setattr(csv_headers, "HEADERS_KEPT", 2)
+    folder = str(tmp_path / "people")
+    first = land(folder, "1.csv", b"id,age,name\n")
+    land(folder, "2.csv", b"id,age,name\n")
+    source = FileSource("people", "csv", "id BIGINT, age BIGINT, name STRING")
+    assert csv_headers.unfit_files(folder, source, ("id", "age", "name")) == {}
+    assert sorted(os.path.basename(key[0]) for key in csv_headers._headers) == ["1.csv", "2.csv"]
+
+    os.remove(first)
+    land(folder, "3.csv", b"age,id,name\n")
+    assert list(csv_headers.unfit_files(folder, source, ("id", "age", "name"))) == [os.path.join(folder, "3.csv")]
+    assert sorted(os.path.basename(key[0]) for key in csv_headers._headers) == ["2.csv", "3.csv"]
+
+
 def test_a_batch_of_a_file_with_another_header_is_quarantined_whole_never_loaded_by_position(make_runtime):
     runtime = make_runtime()
     folder = runtime.settings.landing_path("demo", SOURCE.folder)

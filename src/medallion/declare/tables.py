@@ -482,6 +482,11 @@ class Table:
         return any(isinstance(read, Read) and read.added for read in self.inputs.values())
 
     @property
+    def landing_input(self) -> FileSource | None:
+        """The table's landing-file input, whose source rules its batches get (the first, if it reads more)."""
+        return next((read for read in self.inputs.values() if isinstance(read, FileSource)), None)
+
+    @property
     def upstream(self) -> tuple[str, ...]:
         return tuple(read.table for read in self.inputs.values() if isinstance(read, Read))
 

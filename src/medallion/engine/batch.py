@@ -82,8 +82,7 @@ def job_for(
     source_folder: str | None = None,
 ) -> BatchJob:
     """What each batch of ``table`` needs; ``source_folder``, the folder of its landing-file input."""
-    sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
-    source = sources[0] if sources else None
+    source = table.landing_input
     headed = csv_headers.checks_header(source)
     return BatchJob(
         pipeline,

@@ -46,5 +46,14 @@ class RunContext:
     def location(self, table: Table) -> TableLocation:
         return self.runtime.location(self.pipeline.name, table.layer, table.name)
 
+    def query_name(self, table: Table) -> str:
+        """The name of the table's streaming query (its table again: ``table_of_query``)."""
+        return f"{self.pipeline.name}.{table.name}"
+
     def say(self, table: Table, message: str) -> None:
         self.progress(f"[{self.pipeline.name}] {table.layer.value}.{table.name}{message}")
+
+
+def table_of_query(query) -> str:
+    """The name of the table a streaming query of a run writes (``RunContext.query_name``)."""
+    return query.name.split(".", 1)[1]

@@ -22,6 +22,7 @@ import csv
 import fnmatch
 import os
 import threading
+from collections import OrderedDict
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -34,7 +35,10 @@ from medallion.sources.schemas import struct_type
 HEADER_COLUMN = "_declared_header"  # working column: why a row's file is not read as declared (NULL: it is)
 _TRIMMED = "".join(map(chr, range(33)))  # what Java's String.trim removes: how Spark tells a blank line
 
-_headers: dict[tuple, tuple[str, ...] | None] = {}  # (path, size, mtime ns, reader options) → header read
+# (path, size, mtime ns, reader options) → the header read; the least recently used go beyond HEADERS_KEPT, so a
+# long stream-mode run over a landing folder that keeps growing holds a bounded number of them.
+_headers: OrderedDict[tuple, tuple[str, ...] | None] = OrderedDict()
+HEADERS_KEPT = 100_000
 _headers_lock = threading.Lock()
 
 
@@ -174,8 +178,11 @@ def _header_of(path: str, source: FileSource) -> tuple[str, ...] | None:
     key = (path, stat.st_size, stat.st_mtime_ns, tuple(sorted(source.options.items())))
     with _headers_lock:
         if key in _headers:
+            _headers.move_to_end(key)
             return _headers[key]
     found = file_header(path, source)
     with _headers_lock:
         _headers[key] = found
+        while len(_headers) > HEADERS_KEPT:
+            _headers.popitem(last=False)
     return found

@@ -139,5 +139,4 @@ def output_schema(runtime: Runtime, pipeline: Pipeline, table: Table, upstream: 
     output = personal_data.apply_policy(output, {c: r for c, r in table.personal_data.items() if r == "drop"}, None)
     if isinstance(table.write, Scd2):  # the write adds valid_from, valid_to, is_current
         output = io.scd2_history(output, None, table.write)
-    reads_files = any(isinstance(read, FileSource) for read in table.inputs.values())
-    return final_columns(output, keep_rescued=reads_files).schema
+    return final_columns(output, keep_rescued=table.landing_input is not None).schema

@@ -19,7 +19,7 @@ from medallion import io
 from medallion.declare.pipeline import get_pipeline
 from medallion.declare.tables import Layer, Model, Table
 from medallion.engine import batch, checkpoints, eventlog, inputs, requeue, runlock
-from medallion.engine.context import Progress, RunContext, print_progress
+from medallion.engine.context import Progress, RunContext, print_progress, table_of_query
 from medallion.engine.eventlog import RecordedRun, TableRun
 from medallion.engine.failures import checkpoint_error
 from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
@@ -75,7 +75,7 @@ def _start_query(context: RunContext, table: Table, interval: str):
         return (
             built.writeStream.foreachBatch(batch.for_each_batch(job(context, table, "stream", event_log, query=built)))
             .option("checkpointLocation", location.checkpoint)
-            .queryName(f"{context.pipeline.name}.{table.name}")
+            .queryName(context.query_name(table))
             .trigger(processingTime=interval)
             .start()
         )
@@ -177,7 +177,7 @@ class StreamingRun:
             _, late, duplicates = self.dropped.get(query.name, (-1, 0, 0))
             if not late and not duplicates:
                 continue
-            table = self.context.pipeline.get(query.name.split(".", 1)[1])
+            table = self.context.pipeline.get(table_of_query(query))
             counts = TableRun(
                 self.context.run_id, self.context.pipeline.name, table.name, table.layer.value, "stream", status="ok"
             )
@@ -238,7 +238,7 @@ class StreamingRun:
 
     def retrying(self) -> list[Table]:
         """The tables of this stream run with a retry policy (rows waiting in the quarantine for a reference)."""
-        running = {query.name.split(".", 1)[1] for query in self.queries} | {view.name for view in self.views}
+        running = {table_of_query(query) for query in self.queries} | {view.name for view in self.views}
         return [table for table in self.context.pipeline.ordered() if table.retries and table.name in running]
 
     def release_waiting(self) -> None:
@@ -267,9 +267,7 @@ class StreamingRun:
                 self.released_at[table.name] = seen
 
     def _running_a_trigger(self, table: Table) -> bool:
-        return any(
-            query.name.split(".", 1)[1] == table.name and query.status["isTriggerActive"] for query in self.queries
-        )
+        return any(table_of_query(query) == table.name and query.status["isTriggerActive"] for query in self.queries)
 
     def _retry_versions(self, table: Table) -> tuple:
         """What a release of ``table`` reads: the quarantine's version and those of the referenced tables."""

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 
 from medallion import errors, io, sessions
-from medallion.declare.tables import FileSource, Layer, Table
+from medallion.declare.tables import Layer, Table
 from medallion.engine import (
     batch,
     batch_counts,
@@ -144,14 +144,14 @@ def job(
 
 def _source_folder(context: RunContext, table: Table) -> str | None:
     """The landing folder of the table's landing-file input (the one whose source rules apply)."""
-    sources = [read for read in table.inputs.values() if isinstance(read, FileSource)]
-    return context.runtime.settings.landing_path(context.pipeline.name, sources[0].folder) if sources else None
+    source = table.landing_input
+    return context.runtime.settings.landing_path(context.pipeline.name, source.folder) if source else None
 
 
 def _stateless(context: RunContext, table: Table, query) -> bool:
     """Whether the table's query holds no state. A table reading landing files keeps them as they are, so its
     plan is not read; over Spark Connect every batch is measured first, so the plan is not asked for."""
-    if any(isinstance(read, FileSource) for read in table.inputs.values()):
+    if table.landing_input is not None:
         return True
     return not sessions.is_connect(context.spark) and not plans.holds_state(query)
 
@@ -222,7 +222,7 @@ def _start_and_await(context: RunContext, table: Table, built, batch_job: batch.
         query = (
             built.writeStream.foreachBatch(batch.for_each_batch(batch_job))
             .option("checkpointLocation", location.checkpoint)
-            .queryName(f"{context.pipeline.name}.{table.name}")
+            .queryName(context.query_name(table))
             .trigger(availableNow=True)
             .start()
         )

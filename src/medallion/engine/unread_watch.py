@@ -10,7 +10,7 @@ whenever what the check finds changes, and each newly found file is said in the 
 
 from __future__ import annotations
 
-from medallion.declare.tables import FileSource, Table
+from medallion.declare.tables import Table
 from medallion.engine import eventlog
 from medallion.engine.context import RunContext
 from medallion.engine.eventlog import TableRun
@@ -23,9 +23,7 @@ class UnreadFilesWatch:
 
     def __init__(self, context: RunContext, tables: list[Table]):
         self.context = context
-        self.tables = [
-            t for t in tables if t.is_streaming and any(isinstance(r, FileSource) for r in t.inputs.values())
-        ]
+        self.tables = [t for t in tables if t.is_streaming and t.landing_input is not None]
         self.listings: dict[str, tuple] = {}  # table → the listing of its folders at the previous check
         self.reported: dict[str, dict[str, str]] = {}  # table → what its last report named
 
