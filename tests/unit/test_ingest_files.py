@@ -7,6 +7,7 @@ from pyspark.sql.types import DecimalType
 
 from medallion.declare.tables import FileSource
 from medallion.sources.files import parse_json, read_files_once
+from medallion.sources.schemas import struct_type
 
 SCHEMA = "id BIGINT, name STRING"
 
@@ -92,6 +93,7 @@ def test_a_json_decimal_with_more_digits_or_places_than_its_type_is_corrupt_neve
     runtime.spark.conf.set("spark.sql.ansi.enabled", str(ansi).lower())
     try:
         check_json_decimals(runtime)
+        check_nested_json_decimals(runtime)
     finally:
         runtime.spark.conf.set("spark.sql.ansi.enabled", before)
 
@@ -128,6 +130,44 @@ def check_json_decimals(runtime):
         (10, None, lines[9]),
         (11, Decimal("999.99"), None),
     ]
+
+
+def check_nested_json_decimals(runtime):
+    schema = (
+        "id BIGINT, total STRUCT<price: DECIMAL(5,2), qty: INT>, prices ARRAY<DECIMAL(5,2)>, "
+        "by_size MAP<STRING, DECIMAL(5,2)>, lines ARRAY<STRUCT<price: DECIMAL(5,2)>>"
+    )
+    lines = [
+        '{"id": 1, "total": {"price": 19.99, "qty": 2}, "prices": [1.5, null], "by_size": {"s": 3.5}, '
+        '"lines": [{"price": 1.01}]}',
+        '{"id": 2, "total": {"price": 19.999, "qty": 2}}',  # a parse would round it to 20.00
+        '{"id": 3, "prices": [1.5, 999.999]}',  # rounded, it needs a fourth whole digit
+        '{"id": 4, "by_size": {"s": 1, "m": 0.005}}',
+        '{"id": 5, "lines": [{"price": 1.01}, {"price": 1.011}]}',
+        '{"id": 6, "total": null, "prices": null, "lines": [null]}',
+    ]
+    land(runtime, "orders", "o.json", "\n".join(lines).encode() + b"\n")
+    json = read_files_once(runtime.spark, runtime.settings, FileSource("orders", "json", schema, stream=False), "demo")
+
+    assert json.select("total", "prices", "by_size", "lines").schema == struct_type(schema.split(", ", 1)[1])
+    by_id = {r["id"]: r for r in json.collect()}
+    assert {i: r["_corrupt_record"] for i, r in by_id.items()} == {
+        1: None,
+        2: lines[1],
+        3: lines[2],
+        4: lines[3],
+        5: lines[4],
+        6: None,
+    }
+    first = by_id[1]
+    assert (first["total"]["price"], first["prices"], first["by_size"], first["lines"][0]["price"]) == (
+        Decimal("19.99"),
+        [Decimal("1.50"), None],
+        {"s": Decimal("3.50")},
+        Decimal("1.01"),
+    )
+    assert [by_id[i][c] for i, c in [(2, "total"), (3, "prices"), (4, "by_size"), (5, "lines")]] == [None] * 4
+    assert (by_id[6]["total"], by_id[6]["prices"], by_id[6]["lines"]) == (None, None, [None])
 
 
 def test_a_missing_landing_folder_is_one_clear_error(make_runtime):

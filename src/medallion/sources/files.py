@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import DecimalType, StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, DataType, DecimalType, MapType, StringType, StructField, StructType
 
 from medallion.declare.conversions import number_as_written
 from medallion.declare.tables import FileSource
@@ -103,9 +103,9 @@ class ParsedJson:
 def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict | None = None) -> ParsedJson:
     """Parse the JSON text ``text`` of ``frame`` against a DDL ``schema`` without losing anything: ``value``
     is the parsed struct, ``corrupt`` the raw text when it is not JSON, not an object, has a value of the
-    wrong type, a top-level decimal with more places than its type (which a parse would round) or bytes that
-    are not UTF-8 (NULL otherwise), and ``rescued`` a JSON object of the top-level
-    fields the schema does not declare (NULL when there are none).
+    wrong type, a decimal (at the top or nested) with more places than its type, which a parse would round,
+    or bytes that are not UTF-8 (NULL otherwise), and ``rescued`` a JSON object of the top-level fields the
+    schema does not declare (NULL when there are none).
 
     Pipelines use it for JSON inside a column (e.g. a Kafka message value), so a changed type is
     quarantined instead of becoming NULL.
@@ -125,7 +125,7 @@ def parse_json(frame: DataFrame, text: Column | str, schema: str, options: dict 
         (raw != F.encode(F.decode(raw, "UTF-8"), "UTF-8")).alias(_JSON_NOT_UTF8),
     )
     line, json, not_utf8 = F.col(_JSON_TEXT), F.col(_JSON), F.col(_JSON_NOT_UTF8)
-    rounded = [_rounded(json[f.name], f.dataType) for f in declared.fields if isinstance(f.dataType, DecimalType)]
+    rounded = [_rounded(json[f.name], f.dataType) for f in declared.fields if _holds_decimal(f.dataType)]
     unfit = functools.reduce(operator.or_, rounded, F.lit(False))
     corrupt = F.when(line.isNull(), F.lit(None)).when(json.isNull() | not_utf8 | unfit, line).otherwise(json[CORRUPT])
     value = F.struct(*[_declared_value(json[f.name], f.dataType).alias(f.name) for f in declared.fields])
@@ -143,30 +143,56 @@ _JSON_TEXT, _JSON, _JSON_NOT_UTF8 = "_json_text", "_json", "_json_not_utf8"
 
 # --------------------------------------------------------------------------------------------- helpers
 def _parsed_wide(field: StructField) -> StructField:
-    """A top-level DECIMAL(p, s) field parsed as DECIMAL(38, 38 - (p - s)): the same whole digits and all the
-    places a decimal holds, so a number with more places than ``s`` (up to 38 - (p - s) of them) is seen
-    (:func:`_rounded`) where Spark's parser would round it to ``s``; a number with more whole digits still
-    does not parse (a corrupt record). A DECIMAL(38, s) has no wider type: Spark's parser rounds it."""
-    if not isinstance(field.dataType, DecimalType):
-        return field
-    whole = field.dataType.precision - field.dataType.scale
-    return StructField(field.name, DecimalType(38, 38 - whole), field.nullable)
+    """A field parsed with its decimals wide (:func:`_wide`), so a number a parse would round is seen."""
+    return StructField(field.name, _wide(field.dataType), field.nullable, field.metadata)
 
 
-def _declared_value(parsed: Column, data_type) -> Column:
-    """A field as its declared type: a decimal parsed wide when the cast keeps it whole (else NULL: the record
-    is corrupt), any other as parsed."""
+def _wide(data_type: DataType) -> DataType:
+    """``data_type`` with each DECIMAL(p, s) in it (at the top, or in a struct, an array or a map's values) as
+    DECIMAL(38, 38 - (p - s)): the same whole digits and all the places a decimal holds, so a number with more
+    places than ``s`` (up to 38 - (p - s) of them) is seen (:func:`_rounded`) where Spark's parser would round
+    it to ``s``; a number with more whole digits still does not parse (a corrupt record). A DECIMAL(38, s) has
+    no wider type: Spark's parser rounds it."""
     if isinstance(data_type, DecimalType):
+        return DecimalType(38, 38 - (data_type.precision - data_type.scale))
+    if isinstance(data_type, StructType):
+        return StructType([_parsed_wide(f) for f in data_type.fields])
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_wide(data_type.elementType), data_type.containsNull)
+    if isinstance(data_type, MapType):
+        return MapType(data_type.keyType, _wide(data_type.valueType), data_type.valueContainsNull)
+    return data_type
+
+
+def _holds_decimal(data_type: DataType) -> bool:
+    return _wide(data_type) != data_type
+
+
+def _declared_value(parsed: Column, data_type: DataType) -> Column:
+    """A field as its declared type: one holding decimals parsed wide when the cast keeps every one of them
+    whole (else NULL: the record is corrupt), any other as parsed. The wide type has the declared whole
+    digits, so the cast of a value that is not rounded cannot overflow."""
+    if _holds_decimal(data_type):
         return F.when(~_rounded(parsed, data_type), parsed.cast(data_type))
     return parsed
 
 
-def _rounded(wide: Column, data_type: DecimalType) -> Column:
-    """Whether a number parsed wide has more places than its declared type keeps: it differs from itself
-    rounded to those places. Rounding may need one whole digit more (999.999 → 1000.00), so neither a cast to
-    the declared type nor a comparison (which casts both sides to the wide type) is used: either would
-    overflow (NULL, or an error under ANSI mode). The difference's type holds both. Never NULL itself."""
-    return wide.isNotNull() & ((wide - F.round(wide, data_type.scale)) != 0)
+def _rounded(wide: Column, data_type: DataType) -> Column:
+    """Whether a value parsed wide holds a number with more places than its declared type keeps: it differs
+    from itself rounded to those places. Rounding may need one whole digit more (999.999 → 1000.00), so neither
+    a cast to the declared type nor a comparison (which casts both sides to the wide type) is used: either
+    would overflow (NULL, or an error under ANSI mode). The difference's type holds both. Never NULL itself."""
+    if isinstance(data_type, DecimalType):
+        return wide.isNotNull() & ((wide - F.round(wide, data_type.scale)) != 0)
+    if isinstance(data_type, StructType):
+        parts = [_rounded(wide[f.name], f.dataType) for f in data_type.fields if _holds_decimal(f.dataType)]
+        return functools.reduce(operator.or_, parts, F.lit(False))
+    if isinstance(data_type, ArrayType):
+        return F.coalesce(F.exists(wide, lambda element: _rounded(element, data_type.elementType)), F.lit(False))
+    if isinstance(data_type, MapType):
+        found = F.exists(F.map_values(wide), lambda value: _rounded(value, data_type.valueType))
+        return F.coalesce(found, F.lit(False))
+    return F.lit(False)
 
 
 def _as_text(field: StructField) -> StructField:
@@ -231,7 +257,10 @@ def _typed(frame: DataFrame, source: FileSource) -> DataFrame:
 
 def _field_or_folder_value(value: Column, field: StructField) -> Column:
     """A declared field from the JSON line or, when the line lacks it, from a Hive-style folder of the
-    path (``…/arrival_date=2024-03-01/…``): the partition discovery the text reader does not do."""
+    path (``…/arrival_date=2024-03-01/…``): the partition discovery the text reader does not do. A folder
+    names a value of an atomic type only: a struct, an array or a map comes from the line alone."""
+    if isinstance(field.dataType, (StructType, ArrayType, MapType)):
+        return value[field.name].alias(field.name)
     from_folder = F.regexp_extract(F.col("_metadata.file_path"), f"/{field.name}=([^/]+)/", 1)
     folder_value = F.when(from_folder != "", from_folder).cast(field.dataType)
     return F.coalesce(value[field.name], folder_value).alias(field.name)
