@@ -409,18 +409,28 @@ def append_rows(
     return _append(df, path, writer_id, batch_version, partition_by, merge_schema)
 
 
-def append_absent(df: DataFrame, path: str, identity: tuple[str, ...]) -> WriteResult:
+def append_absent(
+    df: DataFrame, path: str, identity: tuple[str, ...], within: Mapping[str, str] | None = None
+) -> WriteResult:
     """Append the rows of ``df`` that no row of the table at ``path`` matches on ``identity`` (NULL-safe),
     creating the table with the first; idempotent by content, not by a writer's batch version, for rows
     whose writer computes them again under another batch id (a materialized view's refresh). Every unmatched
-    row is inserted, repeats within ``df`` included: ``df`` counts as it was computed."""
+    row is inserted, repeats within ``df`` included: ``df`` counts as it was computed. ``within``: columns
+    whose value every matching row has (the writer's table), so Delta reads only the files that can hold one.
+
+    The merge reads the table, so a commit that removed files meanwhile (a compaction) fails it; it is made
+    again, which inserts what it would have."""
     spark = df.sparkSession
     before = table_version(spark, path)
     if before < 0:
         _again_after_a_schema_race(lambda: df.write.format("delta").mode("append").save(path))
     else:
-        matches = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in identity)
-        _merge(spark, path, df, matches, "WHEN NOT MATCHED THEN INSERT *")
+        matches = [f"t.`{c}` <=> s.`{c}`" for c in identity]
+        matches += [f"t.`{c}` = '{_sql_text(value)}'" for c, value in (within or {}).items()]
+        _again_after_a_schema_race(
+            lambda: _merge(spark, path, df, " AND ".join(matches), "WHEN NOT MATCHED THEN INSERT *"),
+            SCHEMA_RACES + CONCURRENT_COMMITS,
+        )
     return _metrics_since(spark, path, before)
 
 
@@ -432,6 +442,14 @@ SCHEMA_RACES = (
     "DELTA_METADATA_CHANGED",
     "ProtocolChangedException",
     "MetadataChangedException",
+)
+# What Delta raises when a concurrent commit changed files a write read (a compaction of them).
+CONCURRENT_COMMITS = (
+    "DELTA_CONCURRENT",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException",
 )
 
 
@@ -463,15 +481,16 @@ def append_log(df: DataFrame, path: str) -> int:
     return version
 
 
-def _again_after_a_schema_race(append: Callable[[], None]) -> None:
+def _again_after_a_schema_race(append: Callable[[], None], races: tuple[str, ...] = SCHEMA_RACES) -> None:
     """Run ``append``, and again when its commit lost a race with a commit that created the table or
-    changed its schema: the lost commit wrote nothing, so making it again is the same append."""
+    changed its schema (or another of ``races``): the lost commit wrote nothing, so making it again is the
+    same append."""
     for attempt in range(1, APPEND_ATTEMPTS + 1):
         try:
             append()
             return
         except Exception as err:
-            if attempt == APPEND_ATTEMPTS or not any(marker in str(err) for marker in SCHEMA_RACES):
+            if attempt == APPEND_ATTEMPTS or not any(marker in str(err) for marker in races):
                 raise
 
 

@@ -102,20 +102,27 @@ def test_the_files_whose_header_differs_are_named_once_per_content(tmp_path):
     assert csv_headers.unfit_files(folder, source, declared) == {}
 
 
-def test_the_headers_kept_between_batches_are_bounded_the_least_recently_used_going_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_headers, "_headers", type(csv_headers._headers)())
-    monkeypatch.setattr(csv_headers, "HEADERS_KEPT", 2)
+def test_a_header_is_read_once_while_its_file_stays_and_a_walk_keeps_only_the_files_it_found(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_headers, "_headers", {})
+    opened = []
+    read = csv_headers.file_header
+    monkeypatch.setattr(csv_headers, "file_header", lambda path, source: opened.append(path) or read(path, source))
     folder = str(tmp_path / "people")
     first = land(folder, "1.csv", b"id,age,name\n")
-    land(folder, "2.csv", b"id,age,name\n")
+    second = land(folder, "2.csv", b"id,age,name\n")
     source = FileSource("people", "csv", "id BIGINT, age BIGINT, name STRING")
-    assert csv_headers.unfit_files(folder, source, ("id", "age", "name")) == {}
-    assert sorted(os.path.basename(key[0]) for key in csv_headers._headers) == ["1.csv", "2.csv"]
+    declared = ("id", "age", "name")
+    assert csv_headers.unfit_files(folder, source, declared) == {}
+    assert csv_headers.unfit_files(folder, source, declared) == {}
+    assert sorted(opened) == [first, second]  # the second walk opened nothing
 
     os.remove(first)
-    land(folder, "3.csv", b"age,id,name\n")
-    assert list(csv_headers.unfit_files(folder, source, ("id", "age", "name"))) == [os.path.join(folder, "3.csv")]
-    assert sorted(os.path.basename(key[0]) for key in csv_headers._headers) == ["2.csv", "3.csv"]
+    land(folder, "2.csv", b"age, id,name\n")  # rewritten: another size
+    third = land(folder, "3.csv", b"id,age,name\n")
+    assert list(csv_headers.unfit_files(folder, source, declared)) == [second]
+    assert sorted(opened) == [first, second, second, third]
+    kept = [key for headers in csv_headers._headers.values() for key in headers]
+    assert sorted((os.path.basename(path), size) for path, size, _ in kept) == [("2.csv", 13), ("3.csv", 12)]
 
 
 def test_a_batch_of_a_file_with_another_header_is_quarantined_whole_never_loaded_by_position(make_runtime):

@@ -163,3 +163,34 @@ def test_a_writes_metrics_are_its_own_commits_not_a_compaction_made_after_it(spa
     assert (result.inserted, result.committed, result.version) == (1, True, before + 2)
     only_compacted = io._metrics_since(spark, location.path, before + 1)
     assert (only_compacted.inserted, only_compacted.committed) == (0, False)
+
+
+def test_append_absent_adds_only_the_rows_not_already_there_and_is_made_again_after_a_concurrent_commit(
+    spark, tmp_path, monkeypatch
+):
+    path = str(tmp_path / "quarantine")
+    schema = "table STRING, record STRING, source STRING, run STRING"
+    first = spark.createDataFrame([("v", "a", None, "r1"), ("v", "a", None, "r1"), ("w", "b", "f", "r1")], schema)
+    assert io.append_absent(first, path, ("table", "record", "source"), within={"table": "v"}).inserted == 3
+
+    merges = []
+
+    def losing_once(*args):
+        merges.append(args)
+        if len(merges) == 1:  # as when a compaction of the table committed while the merge ran
+            raise RuntimeError("[DELTA_CONCURRENT_DELETE_READ] ConcurrentDeleteReadException: a file was removed")
+        return merge(*args)
+
+    merge = io._merge
+    monkeypatch.setattr(io, "_merge", losing_once)
+    again = spark.createDataFrame([("v", "a", None, "r2"), ("v", "b", "f", "r2"), ("v", "c", None, "r2")], schema)
+    result = io.append_absent(again, path, ("table", "record", "source"), within={"table": "v"})
+
+    assert (len(merges), result.inserted) == (2, 2)
+    assert rows(spark, path, ["table", "record", "run"]) == [
+        ("v", "a", None, "r1"),  # repeats of one refresh stay; the same record of a later one is not added
+        ("v", "a", None, "r1"),
+        ("v", "b", "f", "r2"),  # another table's row with the same record and source is not this table's
+        ("v", "c", None, "r2"),
+        ("w", "b", "f", "r1"),
+    ]

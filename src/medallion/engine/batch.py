@@ -152,7 +152,7 @@ def _quarantine(job: BatchJob, checked: DataFrame, rules: tuple[Expectation, ...
     refresh over changed inputs brings another) adds only the rows not already waiting there."""
     rejected = quality.quarantine_rows(checked, rules, job.table, job.run_id, batch_id, bool(job.personal_data))
     if job.view:
-        io.append_absent(rejected, job.quarantine_path, quality.RECOMPUTED_IDENTITY)
+        io.append_absent(rejected, job.quarantine_path, quality.RECOMPUTED_IDENTITY, within={"table": job.table})
     else:
         io.append_rows(rejected, job.quarantine_path, f"{job.writer}.quarantine", batch_id)
 

@@ -22,7 +22,6 @@ import csv
 import fnmatch
 import os
 import threading
-from collections import OrderedDict
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -35,10 +34,10 @@ from medallion.sources.schemas import struct_type
 HEADER_COLUMN = "_declared_header"  # working column: why a row's file is not read as declared (NULL: it is)
 _TRIMMED = "".join(map(chr, range(33)))  # what Java's String.trim removes: how Spark tells a blank line
 
-# (path, size, mtime ns, reader options) → the header read; the least recently used go beyond HEADERS_KEPT, so a
-# long stream-mode run over a landing folder that keeps growing holds a bounded number of them.
-_headers: OrderedDict[tuple, tuple[str, ...] | None] = OrderedDict()
-HEADERS_KEPT = 100_000
+# Per landing folder and reader options, the header of each file its last walk found, by (path, size, mtime ns):
+# a file is opened once while it stays as it is, and a walk keeps only the files it found, so a file removed or
+# rewritten leaves nothing behind however long a stream-mode run lasts.
+_headers: dict[tuple[str, tuple], dict[tuple, tuple[str, ...] | None]] = {}
 _headers_lock = threading.Lock()
 
 
@@ -95,12 +94,16 @@ def unfit_files(folder: str, source: FileSource, declared: tuple[str, ...]) -> d
     scan = scan_folder(folder.removeprefix("dbfs:"))
     if scan is None or scan.root is None:  # a cloud URL, or no such folder here (one this process cannot see)
         return None
+    cached = (folder, tuple(sorted(source.options.items())))
+    with _headers_lock:
+        known = _headers.get(cached, {})
+    seen: dict[tuple, tuple[str, ...] | None] = {}
     unfit = {}
     for path in scan.modified_ms:
         if not _named(os.path.basename(path), source.name_glob):
             continue
         try:
-            found = _header_of(path, source)
+            found = _header_of(path, source, known, seen)
         except (OSError, csv.Error, LookupError, UnicodeError, ValueError) as err:
             unfit[path] = f"the file's header could not be read with the source's options ({err})"
             continue
@@ -109,6 +112,8 @@ def unfit_files(folder: str, source: FileSource, declared: tuple[str, ...]) -> d
                 f"the file's first line, read as its header, is {','.join(found or ())!r}, not the declared "
                 f"{','.join(declared)!r} (columns are read by position)"
             )
+    with _headers_lock:
+        _headers[cached] = seen
     return unfit
 
 
@@ -173,16 +178,10 @@ def _spark_char(text: str) -> str:
     return text
 
 
-def _header_of(path: str, source: FileSource) -> tuple[str, ...] | None:
+def _header_of(path: str, source: FileSource, known: dict, seen: dict) -> tuple[str, ...] | None:
+    """The file's header: from ``known`` (the folder's last walk) while the file is as it was, else read;
+    recorded in ``seen`` (this walk's)."""
     stat = os.stat(path)
-    key = (path, stat.st_size, stat.st_mtime_ns, tuple(sorted(source.options.items())))
-    with _headers_lock:
-        if key in _headers:
-            _headers.move_to_end(key)
-            return _headers[key]
-    found = file_header(path, source)
-    with _headers_lock:
-        _headers[key] = found
-        while len(_headers) > HEADERS_KEPT:
-            _headers.popitem(last=False)
-    return found
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    seen[key] = known[key] if key in known else file_header(path, source)
+    return seen[key]

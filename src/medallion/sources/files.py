@@ -5,7 +5,8 @@ Nothing that arrives is silently dropped, nulled or changed:
 
 - a record that does not fit the schema (malformed JSON, a CSV line with extra or missing fields, a
   value of the wrong type, a decimal with more digits or places than its type, which Spark's parser would
-  round (in JSON: a top-level field), bytes that are not UTF-8) keeps its raw text in ``_corrupt_record``; the
+  round (in JSON lines: at the top or nested, a DECIMAL(38,s) aside), bytes that are not UTF-8) keeps its raw
+  text in ``_corrupt_record``; the
   runner quarantines it (rule ``parsed``, plus ``valid_utf8`` for bad bytes) or stops, as the source's
   ``on_type_change`` says;
 - JSON lines are read as text and parsed here, so fields the schema does not declare are kept as JSON in
@@ -171,10 +172,22 @@ def _holds_decimal(data_type: DataType) -> bool:
 def _declared_value(parsed: Column, data_type: DataType) -> Column:
     """A field as its declared type: one holding decimals parsed wide when the cast keeps every one of them
     whole (else NULL: the record is corrupt), any other as parsed. The wide type has the declared whole
-    digits, so the cast of a value that is not rounded cannot overflow."""
+    digits, so the cast of a value that is not rounded cannot overflow. Every field of the cast's type may be
+    NULL, as in what ``from_json`` gives (Spark casts no nullable field to a NOT NULL one)."""
     if _holds_decimal(data_type):
-        return F.when(~_rounded(parsed, data_type), parsed.cast(data_type))
+        return F.when(~_rounded(parsed, data_type), parsed.cast(_nullable(data_type)))
     return parsed
+
+
+def _nullable(data_type: DataType) -> DataType:
+    """``data_type`` with every nested field, array element and map value allowed to be NULL."""
+    if isinstance(data_type, StructType):
+        return StructType([StructField(f.name, _nullable(f.dataType), True, f.metadata) for f in data_type.fields])
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_nullable(data_type.elementType), True)
+    if isinstance(data_type, MapType):
+        return MapType(data_type.keyType, _nullable(data_type.valueType), True)
+    return data_type
 
 
 def _rounded(wide: Column, data_type: DataType) -> Column:
