@@ -79,33 +79,43 @@ def fingerprint(
     folders, already walked this run (see landing_scan); walked here when not given."""
     parts: dict[str, object] = {"declaration": declaration_digest(table), "self": version(context, table.name)}
     for param, read in sorted(table.inputs.items()):
-        if isinstance(read, Read) and read.partition:
-            parts[param] = partition_version(context, read)
-        elif isinstance(read, Read):
-            parts[param] = version(context, read.table)
-        elif isinstance(read, FileSource):
-            scan = (
-                scans[read.folder]
-                if scans is not None and read.folder in scans
-                else scan_folder(context.runtime.settings.landing_path(context.pipeline.name, read.folder))
-            )
-            if scan is None:
-                return None
-            parts[param] = scan.listing
-        elif isinstance(read, JdbcSource):
-            if read.lookback:  # a late commit may change neither the count nor the greatest value: always read
-                return None
-            parts[param] = jdbc_marker(context, read)
-        elif isinstance(read, Model):  # the version its alias points at: a moved alias re-runs the table
-            registry = models.registry(context.runtime.settings, context.pipeline.name)
-            parts[param] = models.alias_version(registry, read.name, read.alias)
-        elif isinstance(read, KafkaSource):
-            return UNKNOWN
+        if isinstance(read, Read):
+            parts[param] = partition_version(context, read) if read.partition else version(context, read.table)
+            continue
+        marker = source_marker(context, read, scans)
+        if marker is UNKNOWN:
+            return None
+        parts[param] = marker
     if table.wants_conf():
         parts["conf"] = json.dumps(
             dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str, sort_keys=True
         )
     return parts
+
+
+def source_marker(
+    context: RunContext,
+    read: FileSource | JdbcSource | KafkaSource | Model,
+    scans: Mapping[str, FolderScan | None] | None = None,
+) -> object:
+    """What a run would read from an input that is not a table of the pipeline, as a value that changes when
+    it does: a landing folder's listing, a relational source's change marker, the model version an alias
+    points at; UNKNOWN when that cannot be told cheaply (a landing zone on cloud storage, a relational source
+    read with a lookback, whose late commit may change neither its count nor its greatest value, a Kafka
+    topic, whose new messages only the query finds from its offsets). ``scans``: folders walked already."""
+    if isinstance(read, FileSource):
+        scan = (
+            scans[read.folder]
+            if scans is not None and read.folder in scans
+            else scan_folder(context.runtime.settings.landing_path(context.pipeline.name, read.folder))
+        )
+        return UNKNOWN if scan is None else scan.listing
+    if isinstance(read, JdbcSource):
+        return UNKNOWN if read.lookback else jdbc_marker(context, read)
+    if isinstance(read, Model):  # the version its alias points at: a moved alias re-runs the table
+        registry = models.registry(context.runtime.settings, context.pipeline.name)
+        return models.alias_version(registry, read.name, read.alias) or "(no version)"
+    return UNKNOWN
 
 
 def version(context: RunContext, table_name: str) -> int:

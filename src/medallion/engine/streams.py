@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from medallion import io
 from medallion.declare.pipeline import get_pipeline
-from medallion.declare.tables import Layer, Model, Table
-from medallion.engine import batch, checkpoints, eventlog, inputs, requeue, runlock
+from medallion.declare.tables import Layer, Read, Table
+from medallion.engine import batch, changes, checkpoints, eventlog, inputs, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress, table_of_query
 from medallion.engine.eventlog import RecordedRun, TableRun
 from medallion.engine.failures import checkpoint_error
@@ -28,7 +28,6 @@ from medallion.engine.table import batches_run, dropped_by_state, job, run_table
 from medallion.engine.unread_watch import UnreadFilesWatch
 from medallion.errors import MedallionError
 from medallion.platform.runtime import Runtime
-from medallion.sources import models
 
 
 def start_streams(
@@ -279,18 +278,21 @@ class StreamingRun:
         )
 
     def _input_versions(self, view: Table) -> tuple:
-        """What a refresh of ``view`` reads: its input tables' versions and the model versions its aliases point
-        at (a model promoted while the streams run rescores the view, as a new table version does)."""
+        """What a refresh of ``view`` reads: its input tables' versions, and what its other inputs hold now (a
+        landing folder's listing, a relational source's change marker, the model version an alias points at:
+        a model promoted while the streams run rescores the view, as a new table version does). An input
+        that cannot tell (a relational source read with a lookback) refreshes the view at every interval."""
         pipeline = self.context.pipeline
         tables = tuple(
             io.table_version(self.context.spark, self.context.location(pipeline.get(name)).path)
             for name in view.upstream
         )
-        read_models = [read for read in view.inputs.values() if isinstance(read, Model)]
-        if not read_models:
-            return tables
-        registry = models.registry(self.context.runtime.settings, pipeline.name)
-        return tables + tuple(models.alias_version(registry, read.name, read.alias) for read in read_models)
+        sources = tuple(
+            changes.source_marker(self.context, read) for read in view.inputs.values() if not isinstance(read, Read)
+        )
+        if any(marker is changes.UNKNOWN for marker in sources):
+            return (*tables, object())  # equal to nothing seen before
+        return tables + sources
 
     def _raise_failures(self) -> None:
         failures = self._failures()
