@@ -87,6 +87,17 @@ def test_a_view_written_since_its_last_refresh_reads_every_row_again(make_runtim
     assert refreshes.stored() == [0, 1, 2, 3, 4]
 
 
+def test_a_changed_build_reads_every_row_not_only_the_rows_added_since(make_runtime, monkeypatch):
+    refreshes = Refreshes(make_runtime())
+    refreshes.append(0, 4)
+    assert outcome(refreshes.refresh()) == ("ok", 4, 4, 0)
+    refreshes.append(4, 5)
+    monkeypatch.setattr(changes, "declaration_digest", lambda table: "the build, changed")
+    assert outcome(refreshes.refresh()) == ("ok", 5, 1, 4)  # the rows of before computed by the new build too
+    refreshes.append(5, 6)
+    assert outcome(refreshes.refresh()) == ("ok", 1, 1, 0)  # then again only what was added
+
+
 def test_a_fingerprint_recorded_without_versions_reads_every_row(make_runtime):
     refreshes = Refreshes(make_runtime())
     refreshes.append(0, 4)
@@ -98,11 +109,16 @@ def test_a_fingerprint_recorded_without_versions_reads_every_row(make_runtime):
 
 def test_consumed_versions_are_taken_only_while_the_view_is_as_its_last_refresh_left_it():
     table_ = numbers_pipeline().get("seen")
+    now = {"declaration": "d", "self": 3, "new_numbers": 8}
     recorded = changes.record(table_, {"declaration": "d", "self": 3, "new_numbers": 7}, {"numbers": 7})
-    assert changes.consumed_before(recorded, 3) == {"numbers": 7, changes.SELF: 3}
-    assert changes.consumed_before(recorded, 4) is None  # written since
-    assert changes.consumed_before(recorded, 0) is None  # the empty table set-up creates (a reset)
-    assert changes.consumed_before(changes.recorded_digest(recorded), 3) is None
+    assert changes.consumed_before(recorded, 3, now) == {"numbers": 7, changes.SELF: 3}
+    assert changes.consumed_before(recorded, 4, now) is None  # written since
+    assert changes.consumed_before(recorded, 0, now) is None  # the empty table set-up creates (a reset)
+    assert changes.consumed_before(changes.recorded_digest(recorded), 3, now) is None
+    # Computed by other code or settings: every row again, not only those added since.
+    assert changes.consumed_before(recorded, 3, {**now, "declaration": "changed"}) is None
+    assert changes.consumed_before(recorded, 3, {**now, "conf": '{"minimum": 10}'}) is None
+    assert changes.consumed_before(recorded, 3, None) is None  # no fingerprint now: nothing to compare
     assert changes.recorded_digest(recorded) == changes.digest({"declaration": "d", "self": 3, "new_numbers": 7})
 
 

@@ -41,10 +41,18 @@ def digest(parts: dict[str, object]) -> str:
 def record(table: Table, parts: dict[str, object], read: Mapping[str, int] | None = None) -> str:
     """What the event log keeps of a run's fingerprint: its digest, the table's own version after the run
     (the table as its checks passed it: see :func:`checked_through`) and, for a view reading ``added`` rows,
-    the versions of its input tables it ``read``, where the next refresh starts from (see
-    :func:`consumed_before`)."""
+    the versions of its input tables it ``read``, where the next refresh starts from, and the digest of the
+    code and settings that computed its rows (see :func:`consumed_before`)."""
     inputs_read = read if table.reads_added and read is not None else {}
-    return json.dumps({"digest": digest(parts), "versions": {**inputs_read, SELF: parts["self"]}}, sort_keys=True)
+    recorded: dict[str, object] = {"digest": digest(parts), "versions": {**inputs_read, SELF: parts["self"]}}
+    if table.reads_added:
+        recorded["computed_by"] = computed_by(parts)
+    return json.dumps(recorded, sort_keys=True)
+
+
+def computed_by(parts: Mapping[str, object]) -> str:
+    """The digest of what, beside its inputs' rows, decides a table's rows: its declaration and settings."""
+    return digest({key: parts.get(key) for key in ("declaration", "conf")})
 
 
 def recorded_digest(recorded: str) -> str:
@@ -61,14 +69,21 @@ def checked_through(recorded: str | None) -> int | None:
     return int(version) if version is not None else None
 
 
-def consumed_before(recorded: str | None, own_version: int) -> dict[str, int] | None:
+def consumed_before(
+    recorded: str | None, own_version: int, parts: Mapping[str, object] | None
+) -> dict[str, int] | None:
     """The input versions a view's last refresh consumed, when the view is still as that refresh left it
-    (its own version unchanged: not reset, recreated or written by anything else since); else None, and the
-    view's ``added`` inputs hand over every row. A view at version 0 (or none) is the empty table set-up
-    creates, as after a reset: it reads every row, which costs little while its result is empty."""
-    if recorded is None or not recorded.startswith("{") or own_version < 1:
+    (its own version unchanged: not reset, recreated or written by anything else since) and its rows were
+    computed by the code and settings of now (``parts``, the fingerprint of now: see :func:`computed_by`);
+    else None, and the view's ``added`` inputs hand over every row, so a changed build or setting recomputes
+    every row, not only those added since. A view at version 0 (or none) is the empty table set-up creates,
+    as after a reset: it reads every row, which costs little while its result is empty."""
+    if recorded is None or not recorded.startswith("{") or own_version < 1 or parts is None:
         return None
-    versions = json.loads(recorded).get("versions") or {}
+    last = json.loads(recorded)
+    if last.get("computed_by") != computed_by(parts):
+        return None
+    versions = last.get("versions") or {}
     return versions if versions.get(SELF) == own_version else None
 
 

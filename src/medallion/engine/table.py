@@ -55,7 +55,7 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
         if table.is_streaming:
             _run_stream_once(context, table, stats)
         else:
-            since = changes.consumed_before(previous.fingerprint if previous else None, version_before)
+            since = changes.consumed_before(previous.fingerprint if previous else None, version_before, consumed)
             _refresh_view(context, table, stats, since, pinned)
         changes.forget(context, table.name)
         if table.layer == Layer.BRONZE:
