@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+from medallion.declare import code
+from medallion.declare.tables import Layer, Overwrite, table
 from medallion.engine import changes
 
 VIEWS = """
@@ -30,7 +32,8 @@ HELPERS = """
 
 @pytest.fixture
 def package(tmp_path, monkeypatch):
-    """A package ``digest_demo_<n>`` with a view and the helper it calls, and a module outside the package."""
+    """A package ``digest_demo_<n>`` with a view and the helper it calls, and a module outside the package;
+    gives its folder and a function that imports the view afresh, as a new process would."""
     name = f"digest_demo_{len(sys.modules)}"
     folder = tmp_path / name
     folder.mkdir()
@@ -39,38 +42,71 @@ def package(tmp_path, monkeypatch):
     (folder / "helpers.py").write_text(textwrap.dedent(HELPERS))
     (tmp_path / "elsewhere.py").write_text("ANSWER = 42\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    yield folder, importlib.import_module(f"{name}.views").totals
+
+    def imported():
+        for module in [m for m in sys.modules if m.startswith(name)]:
+            del sys.modules[module]
+        return importlib.import_module(f"{name}.views").totals
+
+    yield folder, imported
     for module in [m for m in sys.modules if m.startswith(name)]:
         del sys.modules[module]
 
 
 def test_the_digest_is_the_same_while_the_code_is(package):
-    folder, totals = package
-    first = changes.declaration_digest(totals)
+    folder, imported = package
+    first = changes.declaration_digest(imported())
     (folder / "helpers.py").write_text((folder / "helpers.py").read_text())  # rewritten, the same text
     (folder.parent / "elsewhere.py").write_text("ANSWER = 43\n")  # not beside the build
-    assert changes.declaration_digest(totals) == first
+    assert changes.declaration_digest(imported()) == first
 
 
 def test_a_changed_helper_beside_the_build_changes_the_digest(package):
-    folder, totals = package
-    first = changes.declaration_digest(totals)
+    folder, imported = package
+    first = changes.declaration_digest(imported())
     (folder / "helpers.py").write_text(textwrap.dedent(HELPERS).replace('sum("amount")', 'avg("amount")'))
-    assert changes.declaration_digest(totals) != first
+    assert changes.declaration_digest(imported()) != first
 
 
 def test_a_new_module_in_the_package_changes_the_digest(package):
-    folder, totals = package
-    first = changes.declaration_digest(totals)
+    folder, imported = package
+    first = changes.declaration_digest(imported())
     (folder / "constants.py").write_text("TOPICS = ('orders',)\n")
-    assert changes.declaration_digest(totals) != first
+    assert changes.declaration_digest(imported()) != first
+
+
+def test_the_digest_is_of_the_code_imported_not_of_files_changed_since(package):
+    """A process runs the code it imported: a helper edited meanwhile (a notebook session, an edit during a
+    run) must not be recorded as run, or the edited code would be skipped by every later run."""
+    folder, imported = package
+    totals = imported()
+    first = changes.declaration_digest(totals)
+    (folder / "helpers.py").write_text(textwrap.dedent(HELPERS).replace('sum("amount")', 'avg("amount")'))
+    assert changes.declaration_digest(totals) == first
+
+
+def test_the_engine_code_is_part_of_every_digest_and_the_pipelines_are_not(tmp_path, monkeypatch):
+    engine = tmp_path / "medallion"
+    (engine / "pipelines" / "fitness").mkdir(parents=True)
+    (engine / "io.py").write_text("A = 1\n")
+    (engine / "pipelines" / "fitness" / "silver.py").write_text("B = 1\n")
+    first = code.package_digest(str(engine), "pipelines")
+    (engine / "pipelines" / "fitness" / "silver.py").write_text("B = 22\n")  # a pipeline's own digest covers it
+    assert code.package_digest(str(engine), "pipelines") == first
+    (engine / "io.py").write_text("A = 22\n")
+    assert code.package_digest(str(engine), "pipelines") != first
+
+    declared = table(Layer.GOLD, Overwrite())(lambda: None)
+    before = changes.declaration_digest(declared)
+    monkeypatch.setattr(changes, "ENGINE_CODE", "another engine")
+    assert changes.declaration_digest(declared) != before
 
 
 def test_code_without_source_is_digested_by_its_compiled_form_the_same_in_every_process():
     def digest_of(text: str) -> str:
         namespace: dict = {}
         exec(compile(text, "<no source>", "exec"), namespace)
-        return changes.code_digest(namespace["build"])
+        return code.code_digest(namespace["build"])
 
     source = "def build(x):\n    return [y * 2 for y in x if y > 'a']\n"
     assert "0x" not in digest_of(source)  # the nested comprehension's code, not its memory address

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from medallion.declare.code import code_digest
+
 
 class Layer(str, Enum):
     BRONZE = "bronze"
@@ -441,8 +443,12 @@ class Table:
     module: str = ""  # the module that declared it (how a pipeline's discovery finds its own tables)
     retries: tuple[RetryWhenReferenced, ...] = ()
     report_chart: ReportChart | None = None
+    # The digest of the build's code and the files beside it, as imported (medallion.declare.code)
+    code: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", code_digest(self.build))
         if self.reads_added:
             if self.is_streaming or isinstance(self.write, (Append, Overwrite)):
                 raise ValueError(

@@ -15,16 +15,13 @@ always runs: skipping is an optimisation, never a guess.
 
 from __future__ import annotations
 
-import functools
-import glob
 import hashlib
-import inspect
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
-from types import CodeType
+from collections.abc import Iterable, Mapping
 
 from medallion import delta_log, io
+from medallion.declare.code import package_digest
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
 from medallion.engine.context import RunContext
 from medallion.engine.landing_scan import FolderScan, scan_folder
@@ -169,9 +166,15 @@ def forget(context: RunContext, table_name: str) -> None:
     context.versions.pop(table_name, None)
 
 
+# The engine's own code (the medallion package but its pipelines): how rows are parsed, checked and written
+# decides them as a build does, so a changed engine runs every table once. Taken at import, as a build's is.
+ENGINE_CODE = package_digest(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pipelines")
+
+
 def declaration_digest(table: Table) -> str:
     declared = [
-        code_digest(table.build),
+        table.code,
+        ENGINE_CODE,
         repr(table.write),
         repr(table.expectations),
         repr(table.partition_by),
@@ -189,39 +192,3 @@ def jdbc_marker(context: RunContext, source: JdbcSource) -> str:
 
     database = context.runtime.settings.database(source.database)
     return change_marker(context.spark, source, database, context.runtime.secrets.get(database.password_secret))
-
-
-def code_digest(build: Callable) -> str:
-    """The build function's code and the Python files beside it (its package, or its module alone): a change
-    to a helper it calls (a statistic, a column list, a scoring function) reruns the table as a change to the
-    build itself does. Files are named by their base names, so a copy of the project elsewhere is the same."""
-    try:
-        code = inspect.getsource(build)
-    except (OSError, TypeError):  # defined where no source is kept: its compiled code
-        code = _compiled(build.__code__)
-    file = getattr(inspect.getmodule(build), "__file__", None)
-    if not file:
-        return code
-    folder = os.path.dirname(os.path.abspath(file))
-    in_package = os.path.exists(os.path.join(folder, "__init__.py"))
-    files = sorted(glob.glob(os.path.join(folder, "*.py"))) if in_package else [os.path.abspath(file)]
-    stats = [(f, os.stat(f)) for f in files]
-    return code + _files_digest(tuple((f, stat.st_mtime_ns, stat.st_size) for f, stat in stats))
-
-
-@functools.lru_cache(maxsize=256)
-def _files_digest(stamped: tuple[tuple[str, int, int], ...]) -> str:
-    """The digest of the files' names and contents; given with their modification times and sizes, so the files
-    are read again only when one of them changed."""
-    content = hashlib.sha256()
-    for path, _modified, _size in stamped:
-        with open(path, "rb") as file:
-            content.update(os.path.basename(path).encode() + b"\0" + file.read() + b"\0")
-    return content.hexdigest()
-
-
-def _compiled(code: CodeType) -> str:
-    """Compiled code as text that is the same in every process (a nested function's code object would print
-    its memory address)."""
-    constants = "".join(_compiled(c) if isinstance(c, CodeType) else repr(c) for c in code.co_consts)
-    return code.co_code.hex() + constants + repr(code.co_names)

@@ -1,0 +1,62 @@
+"""The digest of the code a declaration runs, taken when it is declared (its module imported): the code a
+process runs is the code it imported, whatever the files on disk say later (an edit during a run or a long
+notebook session), so a fingerprint never records code that did not run."""
+
+from __future__ import annotations
+
+import functools
+import glob
+import hashlib
+import inspect
+import os
+from collections.abc import Callable
+from types import CodeType
+
+
+def code_digest(build: Callable) -> str:
+    """The build function's code and the Python files beside it (its package, or its module alone): a change
+    to a helper it calls (a statistic, a column list, a scoring function) reruns the table as a change to the
+    build itself does. Files are named by their base names, so a copy of the project elsewhere is the same."""
+    try:
+        code = inspect.getsource(build)
+    except (OSError, TypeError):  # defined where no source is kept: its compiled code
+        code = _compiled(build.__code__)
+    file = getattr(inspect.getmodule(build), "__file__", None)
+    if not file:
+        return code
+    folder = os.path.dirname(os.path.abspath(file))
+    in_package = os.path.exists(os.path.join(folder, "__init__.py"))
+    files = sorted(glob.glob(os.path.join(folder, "*.py"))) if in_package else [os.path.abspath(file)]
+    return code + files_digest(_stamped(files), root=folder)
+
+
+def package_digest(folder: str, leaving_out: str) -> str:
+    """The digest of every Python file under ``folder`` but those under its subfolder ``leaving_out``."""
+    skipped = os.path.join(folder, leaving_out) + os.sep
+    files = sorted(
+        path for path in glob.glob(os.path.join(folder, "**", "*.py"), recursive=True) if not path.startswith(skipped)
+    )
+    return files_digest(_stamped(files), root=folder)
+
+
+def _stamped(files: list[str]) -> tuple[tuple[str, int, int], ...]:
+    stats = [(f, os.stat(f)) for f in files]
+    return tuple((f, stat.st_mtime_ns, stat.st_size) for f, stat in stats)
+
+
+@functools.lru_cache(maxsize=256)
+def files_digest(stamped: tuple[tuple[str, int, int], ...], root: str) -> str:
+    """The digest of the files' names (relative to ``root``) and contents; given with their modification times
+    and sizes, so the files are read again only when one of them changed."""
+    content = hashlib.sha256()
+    for path, _modified, _size in stamped:
+        with open(path, "rb") as file:
+            content.update(os.path.relpath(path, root).encode() + b"\0" + file.read() + b"\0")
+    return content.hexdigest()
+
+
+def _compiled(code: CodeType) -> str:
+    """Compiled code as text that is the same in every process (a nested function's code object would print
+    its memory address)."""
+    constants = "".join(_compiled(c) if isinstance(c, CodeType) else repr(c) for c in code.co_consts)
+    return code.co_code.hex() + constants + repr(code.co_names)
