@@ -5,7 +5,8 @@ A table's *fingerprint* digests what a run of it would consume: the Delta versio
 the listing of each landing folder (name, size, modification time of every visible file), the change
 marker of each relational source (row count and greatest change-column value, one small query), the
 pipeline's settings when the build reads them, the declaration itself (its build function's source and the
-Python files beside it, its write mode and rules) and the table's own version. The event log keeps the
+Python files beside it as imported, its write mode and rules), the engine's own code and the table's own
+version. The event log keeps the
 fingerprint of each successful run; the next run computes it again and skips the table when the two are equal.
 
 When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, read through Auto Loader,
