@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame
 
 from medallion.declare.pipeline import Pipeline
 from medallion.declare.tables import FileSource, Layer, Scd1, table
-from medallion.engine import runner
+from medallion.engine import changes, runner
 from medallion.engine.runner import RunContext, StreamingRun
 
 REGIONS = FileSource("regions", "csv", "customer STRING, region STRING", stream=False)
@@ -50,3 +50,19 @@ def test_a_view_reading_a_landing_folder_is_refreshed_when_a_file_lands_while_th
     version = spark.sql(f"DESCRIBE HISTORY delta.`{stored}`").first()["version"]
     streams.refresh_views()  # nothing landed since: no refresh, no new version
     assert spark.sql(f"DESCRIBE HISTORY delta.`{stored}`").first()["version"] == version
+
+
+def test_a_view_declared_always_run_is_never_skipped_in_either_mode(make_runtime):
+    @table(Layer.GOLD, Scd1(("customer",)), {"raw": REGIONS}, always_run=True)
+    def recent(raw: DataFrame) -> DataFrame:
+        """Rows that depend on the clock as much as on the input."""
+        return raw.select("customer", "_corrupt_record")
+
+    runtime = make_runtime()
+    land(runtime, "1.csv", "customer,region\nann,north\n")
+    context = RunContext(runtime, Pipeline.of("region_demo", recent), mode="stream", progress=lambda message: None)
+    streams = StreamingRun(context, [], [recent])
+    assert changes.fingerprint(context, recent) is None  # a run once: it runs
+    assert streams._input_versions(recent) != streams._input_versions(recent)  # stream mode: every interval
+    regions = region_pipeline()
+    assert changes.fingerprint(RunContext(runtime, regions), regions.get("regions")) is not None  # undeclared

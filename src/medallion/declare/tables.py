@@ -443,6 +443,8 @@ class Table:
     module: str = ""  # the module that declared it (how a pipeline's discovery finds its own tables)
     retries: tuple[RetryWhenReferenced, ...] = ()
     report_chart: ReportChart | None = None
+    # Its rows depend on more than its inputs (a filter on the current date): it runs every time, never skipped
+    always_run: bool = False
     # The digest of the build's code and the files beside it, as imported (medallion.declare.code)
     code: str = field(default="", compare=False, repr=False)
 
@@ -514,6 +516,7 @@ def table(
     checks: tuple[Check, ...] = (),
     retries: tuple[RetryWhenReferenced, ...] = (),
     report_chart: ReportChart | None = None,
+    always_run: bool = False,
 ) -> Callable[[Callable[..., Any]], Table]:
     """Declare the decorated pure function as the build of a table; the module-level name then holds the
     :class:`Table` (still callable like the function)."""
@@ -534,6 +537,7 @@ def table(
             module=build.__module__,
             retries=tuple(retries),
             report_chart=report_chart,
+            always_run=always_run,
         )
 
     return declare

@@ -11,7 +11,8 @@ fingerprint of each successful run; the next run computes it again and skips the
 
 When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, read through Auto Loader,
 or a Kafka topic, whose new messages only the query itself finds from its checkpointed offsets) the table
-always runs: skipping is an optimisation, never a guess.
+always runs: skipping is an optimisation, never a guess. So does a table declared ``always_run``, whose rows
+depend on more than its inputs (a view keeping the last seven days by the current date).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def fingerprint(
 ) -> dict[str, object] | None:
     """What the next run of ``table`` would consume (None: cannot tell, so run it). ``scans``: its landing
     folders, already walked this run (see landing_scan); walked here when not given."""
+    if table.always_run:
+        return UNKNOWN
     parts: dict[str, object] = {"declaration": declaration_digest(table), "self": version(context, table.name)}
     for param, read in sorted(table.inputs.items()):
         if isinstance(read, Read):
