@@ -5,6 +5,7 @@ import os
 
 from medallion.declare.pipeline import get_pipeline
 from medallion.engine.eventlog import EVENT_LOG_SCHEMA, TableRun
+from medallion.engine.landing_scan import is_hidden
 from medallion.engine.unread_files import CHANGED, HIDDEN, unread_files
 from medallion.read.health import PipelineHealth, newest_unread_files
 
@@ -37,6 +38,8 @@ def test_hidden_and_relanded_files_are_named_with_why_they_are_never_read(tmp_pa
     land(folder, "_gym_logins_4.csv", "d")
     land(folder, ".gym_logins_5.csv", "e")
     land(folder, "_archive/old.csv", "f")
+    land(folder, "5-gym_logins_6.csv._COPYING_", "g")  # a copy in progress
+    land(folder, "_source=crm/5-gym_logins_7.csv", "h")  # a partition folder: Spark reads it
     checkpoint = tmp_path / "checkpoint"
     source_log(checkpoint, 0, (read, 1_700_000_000_000), (relanded, 1_700_000_050_000))
     (checkpoint / "sources" / "0" / ".1.5e1f.tmp").write_text("v1\n{")  # a temporary file Spark never reads
@@ -48,8 +51,18 @@ def test_hidden_and_relanded_files_are_named_with_why_they_are_never_read(tmp_pa
         "gym_logins_bz/_gym_logins_4.csv": HIDDEN,
         "gym_logins_bz/.gym_logins_5.csv": HIDDEN,
         "gym_logins_bz/_archive": HIDDEN,
+        "gym_logins_bz/5-gym_logins_6.csv._COPYING_": HIDDEN,
     }
     assert CHANGED.startswith("changed after it was read") and HIDDEN.startswith("ignored: its name starts with")
+    assert [is_hidden(n) for n in ("_metadata", "_common_metadata", "_x=1", "_x", ".x", "x._COPYING_", "x")] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_a_batch_read_reports_only_hidden_files_and_a_missing_folder_nothing(tmp_path):

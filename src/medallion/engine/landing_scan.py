@@ -2,8 +2,8 @@
 report of files the table will never read (``unread_files``), so a run lists a folder once.
 
 Spark's file sources skip hidden names (a file or folder whose name starts with ``.`` or ``_``, Hadoop's
-rule): the walk keeps them apart. Only local (and volume) folders are walked; a cloud URL, read through
-Auto Loader, has no scan (None).
+rule, with the exceptions of :func:`is_hidden`): the walk keeps them apart. Only local (and volume) folders
+are walked; a cloud URL, read through Auto Loader, has no scan (None).
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ class FolderScan:
 
 
 def is_hidden(name: str) -> bool:
-    return name.startswith((".", "_"))
+    """Whether Spark's file sources skip a file or folder of this name (Hadoop's rule, as Spark's file listing
+    applies it): a name starting with ``.``, or with ``_`` unless it holds ``=`` (a partition folder such as
+    ``_source=crm``) or starts ``_metadata`` / ``_common_metadata``, and a copy in progress (``…._COPYING_``)."""
+    skipped = name.startswith(".") or (name.startswith("_") and "=" not in name) or name.endswith("._COPYING_")
+    return skipped and not name.startswith(("_common_metadata", "_metadata"))
 
 
 def scan_folder(folder: str) -> FolderScan | None:

@@ -1,7 +1,8 @@
 """Landed files a table will never read, so a run that takes "0 rows in" from them says why.
 
-- A file or folder whose name starts with ``.`` or ``_``: Spark's file sources skip hidden names (Hadoop's
-  rule), so such a file is never read, however long it stays.
+- A file or folder whose name starts with ``.`` or ``_`` (``landing_scan.is_hidden``: a ``_`` name holding ``=``
+  is read): Spark's file sources skip hidden names (Hadoop's rule), so such a file is never read, however
+  long it stays.
 - A file re-landed under a name a stream already read, with other content: the stream's checkpoint keeps
   every file it read by path (and the file's modification time then) and never reads a path twice, so
   the new content is never read. A modification time that differs from the one the checkpoint recorded
@@ -22,7 +23,10 @@ from urllib.parse import unquote
 from medallion.declare.tables import FileSource, Table
 from medallion.engine.landing_scan import FolderScan, scan_inputs
 
-HIDDEN = "ignored: its name starts with '.' or '_', which Spark never reads; land it under a visible name"
+HIDDEN = (
+    "ignored: its name starts with '.' or '_' (or ends with '._COPYING_'), which Spark never reads; land it under "
+    "a visible name"
+)
 CHANGED = (
     "changed after it was read: re-landed under a name the stream has read, so its new content is never "
     "read; land it under a new name"
