@@ -66,3 +66,21 @@ def test_a_view_declared_always_run_is_never_skipped_in_either_mode(make_runtime
     assert streams._input_versions(recent) != streams._input_versions(recent)  # stream mode: every interval
     regions = region_pipeline()
     assert changes.fingerprint(RunContext(runtime, regions), regions.get("regions")) is not None  # undeclared
+
+
+def test_a_rotated_tokenisation_key_is_a_change_of_the_tables_that_tokenise(make_runtime, monkeypatch):
+    @table(Layer.SILVER, Scd1(("customer",)), {"raw": REGIONS}, personal_data={"customer": "tokenize"})
+    def tokenised(raw: DataFrame) -> DataFrame:
+        """Customers by token."""
+        return raw.select("customer", "_corrupt_record")
+
+    runtime = make_runtime()
+    land(runtime, "1.csv", "customer,region\nann,north\n")
+    context = RunContext(runtime, Pipeline.of("region_demo", tokenised), progress=lambda message: None)
+    monkeypatch.setenv("MEDALLION_SECRET_PII_TOKEN_KEY", "a" * 64)
+    before = changes.fingerprint(context, tokenised)
+    assert changes.fingerprint(context, tokenised) == before
+    monkeypatch.setenv("MEDALLION_SECRET_PII_TOKEN_KEY", "b" * 64)
+    after = changes.fingerprint(context, tokenised)
+    assert changes.digest(after) != changes.digest(before)
+    assert "a" * 64 not in repr(after) and "b" * 64 not in repr(after)  # the key itself is never kept

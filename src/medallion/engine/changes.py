@@ -5,7 +5,8 @@ A table's *fingerprint* digests what a run of it would consume: the Delta versio
 the listing of each landing folder (name, size, modification time of every visible file), the change
 marker of each relational source (row count and greatest change-column value, one small query), the
 pipeline's settings when the build reads them, the declaration itself (its build function's source and the
-Python files beside it as imported, its write mode and rules), the engine's own code and the table's own
+Python files beside it as imported, its write mode and rules), the engine's own code, for a table that
+tokenises personal data a keyed digest of its key (a rotated key changes its rows) and the table's own
 version. The event log keeps the
 fingerprint of each successful run; the next run computes it again and skips the table when the two are equal.
 
@@ -18,6 +19,7 @@ depend on more than its inputs (a view keeping the last seven days by the curren
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -25,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from medallion import delta_log, io
 from medallion.declare.code import package_digest
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
+from medallion.engine.batch import pii_key_for
 from medallion.engine.context import RunContext
 from medallion.engine.landing_scan import FolderScan, scan_folder
 from medallion.sources import models
@@ -51,7 +54,7 @@ def record(table: Table, parts: dict[str, object], read: Mapping[str, int] | Non
 
 def computed_by(parts: Mapping[str, object]) -> str:
     """The digest of what, beside its inputs' rows, decides a table's rows: its declaration and settings."""
-    return digest({key: parts.get(key) for key in ("declaration", "conf")})
+    return digest({key: parts.get(key) for key in ("declaration", "conf", "tokens")})
 
 
 def recorded_digest(recorded: str) -> str:
@@ -102,6 +105,9 @@ def fingerprint(
         if marker is UNKNOWN:
             return None
         parts[param] = marker
+    key = pii_key_for(table, context.runtime.secrets)
+    if key is not None:  # a rotated key tokenises anew: the table's rows change with it
+        parts["tokens"] = hmac.new(key, b"medallion fingerprint", hashlib.sha256).hexdigest()
     if table.wants_conf():
         parts["conf"] = json.dumps(
             dict(context.runtime.settings.pipeline(context.pipeline.name)), default=str, sort_keys=True
