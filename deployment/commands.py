@@ -78,6 +78,21 @@ def target(env: str, project: Project, client: WorkspaceClient | None = None) ->
     return settings, ws
 
 
+def require_deployer(settings: DeploymentSettings, ws: Workspace) -> None:
+    """Only the configured deployer writes: every plan names it as the folder's manager (whoever planned),
+    so a write by another identity would apply a plan made for someone else."""
+    if settings.deployer is None:
+        return
+    signed_in = ws.current_user()
+    if signed_in != settings.deployer:
+        raise MedallionError(
+            f"Nothing applied: {settings.env} is deployed by {settings.deployer} (deployment.deployer in "
+            f"conf/{settings.env}.yml), but this session is signed in as {signed_in}. Sign in as the deployer "
+            "(in Azure DevOps: the deploying stage's service connection), change deployment.deployer if the "
+            "deploying identity changed, or use --plan to only see the plan."
+        )
+
+
 def deploy(
     env: str,
     project: Project,
@@ -91,6 +106,8 @@ def deploy(
     """Plan, then apply. ``save_plan``: write the plan there (with ``plan_only``: for approval);
     ``approved_plan``: apply only if the plan computed now is exactly that one."""
     settings, ws = target(env, project, client)
+    if not plan_only:
+        require_deployer(settings, ws)
     if wheel is None:
         progress("building the wheel from this checkout (pass --wheel to deploy one already built)")
         wheel = artifacts.build_wheel(project.project_dir)
@@ -101,7 +118,7 @@ def deploy(
     progress(the_plan.render())
     for line in jobs.skipped_lines(settings):
         progress(line)
-    problems = checks.secret_scope_problems(ws, settings)
+    problems = checks.secret_scope_problems(ws, settings, progress)
     if problems:
         raise MedallionError("Nothing applied: " + " ".join(problems))
     if save_plan is not None:
@@ -135,6 +152,7 @@ def destroy(
         return the_plan
     if not confirmed:
         raise UsageError(f"Nothing removed: add --yes to remove the {len(the_plan.pending)} objects above from {env}.")
+    require_deployer(settings, ws)
     progress("Removing:")
     apply.apply(ws, the_plan, [], progress)
     progress(f"Removed what this project had deployed to {env}.")

@@ -19,6 +19,7 @@ from databricks.sdk.service import compute, jobs
 from deployment.artifacts import Artifacts
 from deployment.settings import DeploymentSettings
 from medallion.declare.pipeline import get_pipeline
+from medallion.platform.config import CONF_DIR_ENV_VAR, USER_TARGET_ENV_VAR
 
 CLUSTER_KEY = "medallion"
 BATCH_TASKS = ("setup", "bronze", "silver", "gold")
@@ -192,10 +193,19 @@ def _job_cluster(settings: DeploymentSettings) -> jobs.JobCluster:
                 spot_bid_max_price=-1 if cluster.availability != "ON_DEMAND_AZURE" else None,
             ),
             data_security_mode=compute.DataSecurityMode(cluster.data_security_mode),
-            spark_env_vars={"MEDALLION_CONF_DIR": f"{settings.files_folder}/conf"},
+            spark_env_vars=_cluster_env(settings),
             custom_tags=dict(settings.tags),
         ),
     )
+
+
+def _cluster_env(settings: DeploymentSettings) -> dict[str, str]:
+    """The deployed conf; on a per-user target also the engineer's key, which gives the jobs a storage
+    root, schemas and topics of their own (``medallion.platform.config.per_user_settings``)."""
+    env = {CONF_DIR_ENV_VAR: f"{settings.files_folder}/conf"}
+    if settings.user_key:
+        env[USER_TARGET_ENV_VAR] = settings.user_key
+    return env
 
 
 def _run_as(settings: DeploymentSettings) -> jobs.JobRunAs | None:

@@ -164,7 +164,9 @@ def _kind_of_principal(name: str) -> str:
 
 
 def _folder_acl_change(ws: Workspace, settings: DeploymentSettings, folder: str) -> Change:
-    wanted = folder_grants(settings, ws.current_user())
+    # the configured deployer, not the signed-in identity: a plan made by a read-only identity for approval
+    # must be the plan the deployer applies
+    wanted = folder_grants(settings, settings.deployer or ws.current_user())
     current = ws.folder_acl(folder)
     if current == wanted:
         return Change("keep", "folder-acl", folder, grants=wanted)

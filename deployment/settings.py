@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from medallion.errors import ConfigError
+from medallion.platform import layout
 from medallion.platform.config import load_conf
 
 PROJECT = "medallion"
@@ -76,6 +77,8 @@ class DeploymentSettings:
     folder_readers: tuple[str, ...] = ()  # groups that may read the workspace folder
     per_user: bool = False
     user: str | None = None  # per-user targets: the engineer deploying (set by for_user)
+    # who applies deploys: the folder's manager in every plan, whoever computes it; None: whoever deploys
+    deployer: str | None = None
 
     @property
     def files_folder(self) -> str:
@@ -100,14 +103,29 @@ class DeploymentSettings:
         tags = {"project": PROJECT, "medallion-env": self.env}
         return {**tags, "medallion-user": self.user} if self.user else tags
 
+    @property
+    def user_key(self) -> str | None:
+        """A per-user target's name in storage paths, schemas and topics (``ann.lee@…`` → ``ann_lee``)."""
+        return user_key(self.user) if self.user else None
+
     def for_user(self, user: str) -> DeploymentSettings:
-        """A per-user target: the engineer's own folder and job names, every schedule paused."""
+        """A per-user target: the engineer's own folder and job names, every schedule paused, and (through
+        the job clusters' environment) a storage root, schemas and topics of their own."""
         return replace(
             self,
             user=user,
             workspace_folder=f"/Users/{user}/{PROJECT}/{self.env}",
             schedule=replace(self.schedule, paused=True),
+            storage_root=layout.user_root(self.storage_root, user_key(user)) if self.storage_root else None,
         )
+
+
+def user_key(user: str) -> str:
+    """The part of a sign-in name before ``@``, as lower-case letters, digits and ``_``, starting with a
+    letter (a service principal signs in with a UUID) and at most 40 long."""
+    key = re.sub(r"[^a-z0-9]+", "_", user.split("@")[0].lower()).strip("_")
+    key = key if key[:1].isalpha() else f"u_{key}"
+    return key[:40].rstrip("_")
 
 
 def load_deployment(
@@ -176,6 +194,7 @@ def load_deployment(
         secret_scope=conf["secrets"]["scope"] if conf["secrets"]["provider"] == "databricks" else None,
         folder_readers=tuple(section["folder_permissions"]["can_read"]),
         per_user=bool(section["per_user"]),
+        deployer=section["deployer"],
     )
 
 

@@ -110,6 +110,8 @@ class Workspace:
         return next((s for s in self.client.secrets.list_scopes() if s.name == name), None)
 
     def secret_acl(self, scope: str, principal: str) -> str | None:
+        """The principal's own grant on the scope (None: none). Raises ``PermissionDenied`` when this identity
+        may not read the scope's ACLs (that needs MANAGE on it)."""
         try:
             return self.client.secrets.get_acl(scope, principal).permission.value
         except (NotFound, ResourceDoesNotExist):

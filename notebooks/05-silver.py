@@ -11,8 +11,9 @@ dbutils.widgets.dropdown("run_type", "once", ["once", "stream"], "Run type")
 
 # COMMAND ----------
 
-# The library is installed on the job cluster as a wheel (see deployment/); interactively:
-# %pip install /Workspace/<deployment folder>/dist/medallion-<version>-py3-none-any.whl
+# The library is installed on the job cluster as a wheel (see deployment/); interactively, the wheel the
+# deploy uploaded (the jobs' library path; <hash>: the start of its sha256, see the state file):
+# %pip install /Workspace/<deployment folder>/artifacts/<hash>/medallion-<version>-py3-none-any.whl
 from medallion import notebook
 
 result = notebook.run_layer(dbutils, spark, "silver")

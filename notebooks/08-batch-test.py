@@ -13,8 +13,9 @@ dbutils.widgets.text("test_run", "", "Test run id: data of its own, removed afte
 
 # COMMAND ----------
 
-# The library is installed on the job cluster as a wheel (see deployment/); interactively:
-# %pip install /Workspace/<deployment folder>/dist/medallion-<version>-py3-none-any.whl
+# The library is installed on the job cluster as a wheel (see deployment/); interactively, the wheel the
+# deploy uploaded (the jobs' library path; <hash>: the start of its sha256, see the state file):
+# %pip install /Workspace/<deployment folder>/artifacts/<hash>/medallion-<version>-py3-none-any.whl
 from medallion import notebook
 
 result = notebook.batch_test(dbutils, spark)

@@ -58,6 +58,8 @@ class FakeWorkspace:
         self.folder_acls: dict[int, list[dict]] = {}  # directory object id → direct grants
         self.scopes: dict[str, str] = {}  # secret scope → backend type
         self.secret_acls: dict[tuple[str, str], str] = {}  # (scope, principal) → READ | WRITE | MANAGE
+        # workspace admins manage every secret scope; anyone else reads a scope's ACLs only with MANAGE on it
+        self.admins: set[str] = {DEPLOYER}
         self.cancelled_all: list[int] = []  # job ids whose runs were cancelled (a continuous job restarts)
         self._clock = 0
         self.writes: list[tuple[str, str]] = []
@@ -442,6 +444,9 @@ class FakeWorkspace:
 
     def get_secret_acl(self, request: Request) -> Response:
         key = (request.query.get("scope"), request.query.get("principal"))
+        caller = self.current_user
+        if caller not in self.admins and self.secret_acls.get((key[0], caller)) != "MANAGE":
+            return _error(403, "PERMISSION_DENIED", f"User {caller} does not have MANAGE permission on scope {key[0]}.")
         if key not in self.secret_acls:
             return _error(404, "RESOURCE_DOES_NOT_EXIST", f"No ACL for {key[1]} on scope {key[0]}.")
         return Response(

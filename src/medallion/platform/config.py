@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +30,10 @@ ROOT_ENV_VAR = "MEDALLION_ROOT"
 # when storage.landing is not set. The databricks test profile points it at a ``/Volumes/...`` folder.
 LANDING_ENV_VAR = "MEDALLION_LANDING_ROOT"
 CONF_DIR_ENV_VAR = "MEDALLION_CONF_DIR"
+# An engineer's per-user target (dev, deployment.per_user): set on its job clusters by `medallion deploy`, it
+# gives the jobs a storage root, landing zone, schemas and topics of the engineer's own (see per_user_settings).
+USER_TARGET_ENV_VAR = "MEDALLION_USER_TARGET"
+USER_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # safe in a path, a schema name and a topic name
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,7 @@ def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
     secrets = conf["secrets"]
     if secrets["provider"] not in ("env", "file", "databricks", "keyvault"):
         raise ConfigError(f"'secrets.provider' must be env, file, databricks or keyvault, got {secrets['provider']!r}.")
-    return Settings(
+    settings = Settings(
         env=env,
         runtime=runtime,
         root=root,
@@ -241,6 +245,24 @@ def _freeze(env: str, conf: dict, root_override: str | None) -> Settings:
             }
         ),
         kafka=_kafka_settings(conf.get("kafka")),
+    )
+    user = os.environ.get(USER_TARGET_ENV_VAR)
+    return per_user_settings(settings, user) if user else settings
+
+
+def per_user_settings(settings: Settings, user: str) -> Settings:
+    """``settings`` as an engineer's per-user target sees them: the storage root and landing zone
+    ``…/_users/<user>`` and the schema (and topic) suffix ``_<user>``. Engineers share the dev workspace,
+    catalog and storage account; without this their jobs would write the same tables and checkpoints."""
+    if not USER_KEY.match(user):
+        raise ConfigError(
+            f"${USER_TARGET_ENV_VAR} {user!r}: use 1-40 lower-case letters, digits or _, starting with a letter."
+        )
+    return replace(
+        settings,
+        root=layout.user_root(settings.root, user),
+        landing=layout.user_root(settings.landing, user),
+        schema_suffix=f"{settings.schema_suffix}_{user}",
     )
 
 

@@ -10,11 +10,14 @@ Two parts, because they need different rights:
   ``SELECT`` on each gold table, and any privilege on bronze and silver is revoked, so readers see gold
   only. Re-applying changes nothing.
 
-``medallion grants --env E`` prints both; the tests hold them as golden SQL.
+``medallion grants --env E`` prints both for every declared table of the shared schemas; the tests hold
+them as golden SQL. Setup applies the objects part as its run names the schemas (an isolated test run's
+own), on the gold tables that exist so far.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from medallion.declare.tables import Layer
@@ -85,12 +88,22 @@ def bootstrap_statements(access: Access) -> list[str]:
     return statements
 
 
-def object_statements(access: Access, gold_tables: dict[str, list[str]]) -> list[str]:
-    """``gold_tables``: pipeline → its gold table names (every pipeline deployed to the environment)."""
+def quote_qualified(name: str) -> str:
+    """``catalog.schema`` (or ``catalog.schema.table``) with each part quoted."""
+    return ".".join(quote(part) for part in name.split("."))
+
+
+def object_statements(
+    access: Access, gold_tables: dict[str, list[str]], schema_of: Callable[[str, Layer], str] | None = None
+) -> list[str]:
+    """``gold_tables``: pipeline → its gold table names (every pipeline deployed to the environment).
+    ``schema_of(pipeline, layer)``: a schema's catalog-qualified name; by default the shared schemas
+    ``<catalog>.<pipeline>_<layer>``."""
+    schema_of = schema_of or (lambda pipeline, layer: layout.schema(pipeline, layer, catalog=access.catalog))
     statements = []
     for pipeline in sorted(gold_tables):
         for layer in Layer:
-            schema = f"{quote(access.catalog)}.{quote(layout.schema(pipeline, layer))}"
+            schema = quote_qualified(schema_of(pipeline, layer))
             if access.job_principal:
                 statements.append(
                     f"GRANT {WRITER_SCHEMA_PRIVILEGES} ON SCHEMA {schema} TO {quote(access.job_principal)};"
@@ -136,8 +149,20 @@ def apply_grants(runtime, pipeline: str) -> list[str]:
     """
     if not runtime.settings.is_databricks:
         return []
-    access = access_for(runtime.settings.env)
-    statements = object_statements(access, gold_tables_of([pipeline]))
+    statements = runtime_statements(runtime, access_for(runtime.settings.env), pipeline)
     for statement in statements:
         runtime.spark.sql(statement.rstrip(";"))
     return statements
+
+
+def runtime_statements(runtime, access: Access, pipeline: str) -> list[str]:
+    """The object grants of ``pipeline`` as this run names its schemas (an isolated run's or a per-user
+    target's suffix included), on the gold tables that exist in the catalog. Setup leaves a table that
+    reads a model nothing has trained yet (cltv's predictions) for the run that trains, and a GRANT on a
+    missing table fails the whole job."""
+    existing = [
+        table
+        for table in gold_tables_of([pipeline])[pipeline]
+        if runtime.spark.catalog.tableExists(runtime.location(pipeline, Layer.GOLD, table).name)
+    ]
+    return object_statements(access, {pipeline: existing}, schema_of=runtime.database)

@@ -10,6 +10,7 @@ Under the storage root (a local folder or an ``abfss://`` URL)::
     <root>/_system/<name>                      the event log, the batch log, run locks
     <root>/_system/last_runs/<pipeline>        each table's last run, as the event log says (a cache)
     <root>/_test_runs/<run id>                 the storage root of an isolated test run
+    <root>/_users/<user>                       the storage root of an engineer's per-user dev target
     <root>/_warehouse, <root>/_derby           the local metastore (local runtime only)
     <root>/mlflow                              the local MLflow tracking store and model registry
     <root>/landing                             the landing root, unless storage.landing sets one
@@ -18,7 +19,8 @@ Under the landing root (a local folder, a ``/Volumes/`` path or an ``abfss://`` 
 
     <landing>/<pipeline>/<folder>/<file>       a landed file, namespaced per pipeline
 
-Schemas: ``<pipeline>_<layer><suffix>`` (the suffix is an isolated test run's ``_<run id>``), inside the
+Schemas: ``<pipeline>_<layer><suffix>`` (the suffix is a per-user target's ``_<user>`` and an isolated test
+run's ``_<run id>``; Kafka topics carry it too), inside the
 environment's Unity Catalog catalog on Databricks: ``<catalog>.<pipeline>_<layer>.<table>``.
 """
 
@@ -32,6 +34,7 @@ QUARANTINE = "_quarantine"
 STAGING = "_staging"
 SYSTEM = "_system"
 TEST_RUNS = "_test_runs"
+USERS = "_users"
 LOCKS = "locks"
 LAST_RUNS = "last_runs"
 MLFLOW = "mlflow"
@@ -102,6 +105,11 @@ def last_runs(root: str, pipeline: str) -> str:
 def isolated_root(base: str, run_id: str) -> str:
     """The storage root (or landing root) of an isolated test run under ``base``."""
     return join(base, TEST_RUNS, run_id)
+
+
+def user_root(base: str, user: str) -> str:
+    """The storage root (or landing root) of an engineer's per-user target under ``base``."""
+    return join(base, USERS, user)
 
 
 def warehouse(root: str) -> str:

@@ -12,6 +12,10 @@ The Spark Kafka source (``spark-sql-kafka-0-10``) reads both; only its options d
 
 The connection string lives only in the options handed to the reader: :func:`redacted` is what may be
 logged, and :func:`require_reachable` tells a stopped broker in one sentence before any table changes.
+
+An isolated run (a deployed test run, an engineer's dev target) names its topics with its suffix
+(``Settings.schema_suffix``), producer and reader alike: it never publishes into the topics the scheduled
+stream reads, nor reads what another run published (the readers start from the earliest offset).
 """
 
 from __future__ import annotations
@@ -35,10 +39,17 @@ SHADED_LOGIN_MODULE = "kafkashaded.org.apache.kafka.common.security.plain.PlainL
 LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
 
 
-def topic_name(source: KafkaSource | str, pipeline_conf: Mapping) -> str:
-    """The broker's name of a source's topic: ``topics.<topic>`` of the pipeline's settings, or itself."""
+def topic_name(source: KafkaSource | str, pipeline_conf: Mapping, suffix: str = "") -> str:
+    """The broker's name of a source's topic: ``topics.<topic>`` of the pipeline's settings, or itself,
+    followed by an isolated run's ``suffix``."""
     topic = source if isinstance(source, str) else source.topic
-    return str((pipeline_conf.get("topics") or {}).get(topic, topic))
+    return str((pipeline_conf.get("topics") or {}).get(topic, topic)) + suffix
+
+
+def producer_creates_topics(kafka: KafkaSettings, suffix: str = "") -> bool:
+    """Whether a producer creates the topics it publishes to: always on the local broker; on Event Hubs
+    only an isolated run's own (through the Kafka admin API): the shared event hubs come with the namespace."""
+    return kafka.security == "plaintext" or bool(suffix)
 
 
 def connection_options(
@@ -73,7 +84,7 @@ def reader_options(
     options = connection_options(require_settings(settings), connection_string, shaded=settings.is_databricks)
     options.update(
         {
-            "subscribe": topic_name(source, pipeline_conf),
+            "subscribe": topic_name(source, pipeline_conf, settings.schema_suffix),
             "startingOffsets": source.starting_offsets,
             "includeHeaders": "false",
         }
@@ -173,13 +184,14 @@ def _has_leaders(admin: Any, topic: str) -> bool:
 def require_topics(settings: Settings, sources: Sequence[KafkaSource], pipeline_conf: Mapping) -> None:
     """The local broker: create the topics ``sources`` read, each ready to read, before a stream starts
     (a reader started first would make the broker create the topic with its defaults, and race its
-    creation). Event Hubs: the event hubs are created with the namespace, never here."""
+    creation). Event Hubs: the shared event hubs are created with the namespace, an isolated run's own by
+    its producer (which holds the connection string), never here."""
     kafka = require_settings(settings)
     if kafka.security != "plaintext":
         return
     config = producer_config(kafka)
     partitions = int(pipeline_conf.get("topic_partitions", 1))
-    for topic in sorted({topic_name(source, pipeline_conf) for source in sources}):
+    for topic in sorted({topic_name(source, pipeline_conf, settings.schema_suffix) for source in sources}):
         ensure_topic(config, topic, partitions)
 
 

@@ -300,6 +300,47 @@ def test_apply_refuses_when_the_workspace_changed_since_the_plan(checkout, works
     assert workspace.writes[writes:] == [] and snapshot(workspace) == before
 
 
+DEPLOYER_APP = "44444444-4444-4444-4444-444444444444"
+READER_APP = "55555555-5555-5555-5555-555555555555"
+
+
+def test_a_plan_saved_by_a_read_only_identity_is_applied_by_the_configured_deployer(
+    checkout, workspace, wheel, tmp_path, capsys
+):
+    edit_conf(checkout.conf_dir, "qa", deployer=DEPLOYER_APP)
+    workspace.admins = {DEPLOYER_APP}  # the reader may not read the secret scope's ACLs
+    saved = tmp_path / "plan.json"
+    workspace.current_user = READER_APP
+    code, out, _ = cli(capsys, *deploy_args(checkout, wheel, "--plan", "--out", str(saved)))
+    assert code == 0 and workspace.writes == []
+    assert f"service_principal {DEPLOYER_APP} CAN_MANAGE" in out and READER_APP not in out
+    assert "could not verify that the job principal" in out and "through a group" in out
+
+    workspace.current_user = DEPLOYER_APP
+    code, out, err = cli(capsys, *deploy_args(checkout, wheel, "--apply", str(saved)))
+    assert code == 0, err
+    assert "This is the approved plan" in out and "Deployed qa." in out and "could not verify" not in out
+    assert (DEPLOYER_APP, "CAN_MANAGE") in workspace.folder_grants(FOLDER)
+
+
+def test_an_apply_signed_in_as_another_identity_than_the_deployer_is_refused(
+    checkout, workspace, wheel, tmp_path, capsys
+):
+    edit_conf(checkout.conf_dir, "qa", deployer=DEPLOYER_APP)
+    saved = tmp_path / "plan.json"
+    workspace.current_user = READER_APP
+    assert cli(capsys, *deploy_args(checkout, wheel, "--plan", "--out", str(saved)))[0] == 0
+
+    for identity in (READER_APP, "someone@example.com"):
+        workspace.current_user = identity
+        for extra in (("--apply", str(saved)), ()):
+            code, _, err = cli(capsys, *deploy_args(checkout, wheel, *extra))
+            assert code == 1
+            assert f"is deployed by {DEPLOYER_APP} (deployment.deployer in conf/qa.yml)" in err
+            assert f"signed in as {identity}" in err and "Nothing applied" in err
+    assert workspace.writes == [] and workspace.jobs == {}
+
+
 # ------------------------------------------------------------------------------------ locked down
 def test_the_folder_is_readable_not_editable_by_engineers_and_managed_by_the_deployer(
     checkout, workspace, wheel, capsys
@@ -342,6 +383,15 @@ def test_each_engineer_gets_their_own_dev_target_with_paused_schedules(checkout,
     assert ann["schedule"]["pause_status"] == "PAUSED" and ann["tags"]["medallion-user"] == "ann@example.com"
     setup = next(t for t in ann["tasks"] if t["task_key"] == "setup")
     assert setup["notebook_task"]["notebook_path"] == "/Users/ann@example.com/medallion/dev/notebooks/02-setup"
+    # their data too: the jobs' clusters name the engineer, whose storage root, schemas and topics are their own
+    targets = {
+        (
+            j["settings"]["tags"]["medallion-user"],
+            j["settings"]["job_clusters"][0]["new_cluster"]["spark_env_vars"].get("MEDALLION_USER_TARGET"),
+        )
+        for j in workspace.jobs.values()
+    }
+    assert targets == {("ann@example.com", "ann"), ("bob@example.com", "bob")}
     assert "/Users/bob@example.com/medallion/dev/notebooks/04-bronze" in workspace.objects
 
 
@@ -360,6 +410,20 @@ def test_the_plan_checks_the_secret_scope(checkout, workspace, wheel, capsys, sc
     code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
     assert code == 1 and message in err and "Nothing applied" in err
     assert workspace.writes == []
+    if "cannot read" in message:  # a READ through a group is invisible to the check: the message says so
+        assert "only grants made to the principal itself are seen" in err
+
+
+def test_a_planner_that_may_not_read_the_scopes_acls_is_told_and_not_blocked(checkout, workspace, wheel, capsys):
+    workspace.current_user = "reader@example.com"
+    code, out, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 0, err
+    assert "secret scope 'medallion-qa': could not verify that the job principal" in out
+    assert "lacks MANAGE on the scope" in out and "through a group" in out
+    workspace.secret_acls[("medallion-qa", "reader@example.com")] = "MANAGE"  # a scope manager does check
+    workspace.secret_acls.pop(("medallion-qa", "22222222-2222-2222-2222-222222222222"))
+    code, _, err = cli(capsys, *deploy_args(checkout, wheel, "--plan"))
+    assert code == 1 and "cannot read the secret scope 'medallion-qa'" in err
 
 
 def test_a_changed_stream_job_has_no_timeout_and_is_restarted(checkout, workspace, wheel):

@@ -1,8 +1,13 @@
-import pytest
+import re
+import zipfile
 
-from deployment.artifacts import collect, notebook_uploads, wheel_upload
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from deployment.artifacts import build_wheel, collect, notebook_uploads, wheel_upload
 from medallion.errors import MedallionError
-from medallion.platform.config import DEFAULT_CONF_DIR
+from medallion.platform.config import DEFAULT_CONF_DIR, PROJECT_DIR
 from tests.support.checkout import NOTEBOOKS, write_notebooks, write_wheel
 
 
@@ -34,3 +39,23 @@ def test_only_the_base_and_environment_conf_are_uploaded(tmp_path):
         "/Shared/m/qa/conf/qa.yml",
     ]
     assert artifacts.notebook("batch_test") == "/Shared/m/qa/notebooks/08-batch-test"
+
+
+def test_the_wheel_requires_what_the_cluster_lacks_at_the_versions_the_project_pins(tmp_path):
+    # a job cluster installs the wheel with its dependencies and nothing else from requirements.txt: a package
+    # the library imports there (confluent_kafka: commerce's producer and topic creation) must be one of them
+    wheel = build_wheel(PROJECT_DIR, tmp_path)
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    required = {
+        canonicalize_name(r.name): r for r in map(Requirement, re.findall(r"^Requires-Dist: (.+)$", metadata, re.M))
+    }
+    assert "confluent-kafka" in required
+    pinned = {}
+    for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
+        requirement = line.split("#")[0].strip()
+        if requirement:
+            parsed = Requirement(requirement)
+            pinned[canonicalize_name(parsed.name)] = next(iter(parsed.specifier)).version
+    for name, requirement in required.items():
+        assert name in pinned and requirement.specifier.contains(pinned[name]), (name, str(requirement))

@@ -13,7 +13,6 @@ from medallion.platform.config import PROJECT_DIR
 PIPELINE = yaml.safe_load((PROJECT_DIR / "azure-pipelines.yml").read_text())
 CONNECTIONS = {
     "Deploy_QA": "medallion-qa",
-    "IntegrationTest_QA": "medallion-qa",
     "Plan_Prod": "medallion-prod-reader",
     "Deploy_Prod": "medallion-prod",
 }
@@ -52,8 +51,7 @@ def test_the_stages_run_in_release_order():
     assert order == {
         "Build": None,
         "Deploy_QA": "Build",
-        "IntegrationTest_QA": "Deploy_QA",
-        "Plan_Prod": "IntegrationTest_QA",
+        "Plan_Prod": "Deploy_QA",
         "Deploy_Prod": "Plan_Prod",
     }
 
@@ -135,10 +133,20 @@ def test_the_plan_is_saved_as_an_artifact_and_the_same_plan_is_applied():
 
 
 def test_one_deploy_per_environment_at_a_time():
-    for name in ("Deploy_QA", "IntegrationTest_QA", "Deploy_Prod"):
+    for name in ("Deploy_QA", "Deploy_Prod"):
         assert stages()[name]["lockBehavior"] == "sequential", name
-    environments = {j.get("environment") for n in ("Deploy_QA", "IntegrationTest_QA") for j in stages()[n]["jobs"]}
-    assert environments == {"medallion-qa"}
+    assert {j.get("environment") for j in stages()["Deploy_QA"]["jobs"]} == {"medallion-qa"}
+
+
+def test_qa_tests_the_build_it_deployed_under_one_lock():
+    # the environment's lock is held per stage: a deploy and tests in separate stages let another run
+    # deploy a different build between them, and QA would prove a build that is not promoted
+    [job] = stages()["Deploy_QA"]["jobs"]
+    scripts = [s["inputs"]["inlineScript"] for s in azure_cli_steps(stages()["Deploy_QA"])]
+    assert job["environment"] == "medallion-qa" and len(scripts) == 2
+    assert scripts[0].startswith(".venv/bin/medallion deploy --env qa --wheel $(Pipeline.Workspace)/wheel/")
+    assert scripts[1] == ".venv/bin/medallion deploy --env qa --run-tests"
+    assert not any("--run-tests" in line for name, line in commands() if name != "Deploy_QA")
 
 
 def test_pip_and_jar_caches_and_the_jdk_through_the_java_tool_installer():
@@ -153,7 +161,7 @@ def test_pip_and_jar_caches_and_the_jdk_through_the_java_tool_installer():
     assert jdk and jdk[0]["inputs"]["versionSpec"] == "17" and jdk[0]["inputs"]["jdkSourceOption"] == "PreInstalled"
     order = [s.get("task") or s.get("script") for s in build_steps]
     assert order.index("JavaToolInstaller@0") < order.index("make setup")
-    for name in ("Deploy_QA", "IntegrationTest_QA", "Plan_Prod", "Deploy_Prod"):
+    for name in ("Deploy_QA", "Plan_Prod", "Deploy_Prod"):
         assert any(s.get("task") == "Cache@2" for s in steps(stages()[name])), name
 
 

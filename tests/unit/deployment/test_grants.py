@@ -1,5 +1,6 @@
 """Unity Catalog grants as golden SQL: readers see gold only, the job principal writes."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from medallion.platform import grants
@@ -46,23 +47,64 @@ def test_prod_bootstrap_grants_the_external_location_to_the_job_principal():
     ) in statements
 
 
-class RecordingSession:
-    """Stands in for the cluster's SparkSession: Unity Catalog SQL cannot run locally."""
+class RecordingCatalog:
+    def __init__(self, tables):
+        self.tables = set(tables)
 
-    def __init__(self):
+    def tableExists(self, name):  # noqa: N802  (Spark's name)
+        return name in self.tables
+
+
+class RecordingSession:
+    """Stands in for the cluster's SparkSession: Unity Catalog SQL cannot run locally. ``tables``: the
+    catalog-qualified names of the tables that exist."""
+
+    def __init__(self, tables=()):
         self.statements = []
+        self.catalog = RecordingCatalog(tables)
 
     def sql(self, statement):
         self.statements.append(statement)
 
 
 def test_setup_on_databricks_applies_the_object_grants_of_its_pipeline():
-    session = RecordingSession()
+    session = RecordingSession(
+        ["medallion_qa.fitness_gold.gym_summary", "medallion_qa.fitness_gold.workout_bpm_summary"]
+    )
     runtime = Runtime(load_settings("qa"), spark=session)
     applied = grants.apply_grants(runtime, "fitness")
     expected = grants.object_statements(grants.access_for("qa"), {"fitness": ["gym_summary", "workout_bpm_summary"]})
     assert applied == expected
     assert session.statements == [s.rstrip(";") for s in expected]
+
+
+def test_setup_grants_select_only_on_the_gold_tables_that_exist():
+    # a fresh environment: setup waits with cltv's predictions (and what reads them) until a model is trained
+    session = RecordingSession(["medallion_qa.cltv_gold.cltv_by_contract"])
+    statements = grants.apply_grants(Runtime(load_settings("qa"), spark=session), "cltv")
+    selects = [s for s in statements if s.startswith("GRANT SELECT")]
+    assert selects == ["GRANT SELECT ON TABLE `medallion_qa`.`cltv_gold`.`cltv_by_contract` TO `medallion-readers-qa`;"]
+    assert "GRANT USE SCHEMA ON SCHEMA `medallion_qa`.`cltv_gold` TO `medallion-readers-qa`;" in statements
+    rendered = grants.render(grants.access_for("qa"), grants.gold_tables_of(["cltv"]))  # `medallion grants`: all
+    assert "`cltv_gold`.`cltv_predictions`" in rendered and "`cltv_gold`.`segment_summary`" in rendered
+
+
+def test_an_isolated_run_grants_on_its_own_schemas_never_on_the_shared_ones():
+    isolated = replace(load_settings("qa"), schema_suffix="_t20260105_abc123")
+    session = RecordingSession(["medallion_qa.fitness_gold_t20260105_abc123.gym_summary"])
+    statements = grants.apply_grants(Runtime(isolated, spark=session), "fitness")
+    assert statements == [
+        "GRANT USE SCHEMA, CREATE TABLE, SELECT, MODIFY ON SCHEMA `medallion_qa`.`fitness_bronze_t20260105_abc123` "
+        "TO `22222222-2222-2222-2222-222222222222`;",
+        "REVOKE ALL PRIVILEGES ON SCHEMA `medallion_qa`.`fitness_bronze_t20260105_abc123` FROM `medallion-readers-qa`;",
+        "GRANT USE SCHEMA, CREATE TABLE, SELECT, MODIFY ON SCHEMA `medallion_qa`.`fitness_silver_t20260105_abc123` "
+        "TO `22222222-2222-2222-2222-222222222222`;",
+        "REVOKE ALL PRIVILEGES ON SCHEMA `medallion_qa`.`fitness_silver_t20260105_abc123` FROM `medallion-readers-qa`;",
+        "GRANT USE SCHEMA, CREATE TABLE, SELECT, MODIFY ON SCHEMA `medallion_qa`.`fitness_gold_t20260105_abc123` "
+        "TO `22222222-2222-2222-2222-222222222222`;",
+        "GRANT USE SCHEMA ON SCHEMA `medallion_qa`.`fitness_gold_t20260105_abc123` TO `medallion-readers-qa`;",
+        "GRANT SELECT ON TABLE `medallion_qa`.`fitness_gold_t20260105_abc123`.`gym_summary` TO `medallion-readers-qa`;",
+    ]
 
 
 def test_locally_there_is_no_unity_catalog_and_nothing_runs(tmp_path):

@@ -23,6 +23,7 @@ def produce(
         int(scale or defaults["scale"]),
         int(defaults["seed"] if seed is None else seed),
         context.log,
+        topic_suffix=context.settings.schema_suffix,  # an isolated run publishes into topics of its own
     )
 
 

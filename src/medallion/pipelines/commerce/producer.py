@@ -26,10 +26,18 @@ def marker(set_number: int, scale: int, seed: int, source: str | None = None) ->
 
 
 def produce(
-    landing, conf: Mapping, settings, secret: Callable[[str], Any], set_number: int, scale: int, seed: int, log=print
+    landing,
+    conf: Mapping,
+    settings,
+    secret: Callable[[str], Any],
+    set_number: int,
+    scale: int,
+    seed: int,
+    log=print,
+    topic_suffix: str = "",
 ) -> dict:
     """Land and publish set ``set_number``; returns the manifest of the sets produced so far (with this
-    scale and seed)."""
+    scale and seed). ``topic_suffix``: an isolated run's (``Settings.schema_suffix``), whose topics are its own."""
     data = generate(set_number, scale, seed, conf["first_day"])
     day = day_of(conf["first_day"], set_number).isoformat()
     landing.write_text_once("sales", f"sales_{day}.csv", data.sales_csv)
@@ -41,11 +49,11 @@ def produce(
         config = None
         counts = {}
         for source, messages in (("clickstream", data.clicks), ("iot", data.iot)):
-            topic = kafka.topic_name(source, conf)
+            topic = kafka.topic_name(source, conf, topic_suffix)
             published = marker(set_number, scale, seed, source)
             if not landing.exists(PUBLISHED, published):
                 config = config or producer_config(settings, secret)
-                if settings.kafka.security == "plaintext":
+                if kafka.producer_creates_topics(settings.kafka, topic_suffix):
                     kafka.ensure_topic(config, topic, int(conf["topic_partitions"]))
                 sent = kafka.publish(config, topic, messages)
                 landing.write_text(PUBLISHED, published, json.dumps({topic: sent}) + "\n")
