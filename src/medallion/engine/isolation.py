@@ -3,9 +3,9 @@ scheduled jobs (or with another test run).
 
 A run id (given by ``medallion deploy --run-tests`` as the job parameter ``test_run``) moves everything the
 run writes under names of its own: the storage root ``<root>/_test_runs/<id>``, the landing zone
-``<landing>/_test_runs/<id>`` and the schemas ``<pipeline>_<layer>_<id>``. The counts it checks are then
-exactly those of the data sets it produced, however often it runs, and the run removes all of it
-afterwards, passed or failed.
+``<landing>/_test_runs/<id>``, the schemas ``<pipeline>_<layer>_<id>`` and the Kafka topics ``<topic>_<id>``.
+The counts it checks are then exactly those of the data sets it produced, however often it runs, and the run
+removes all of it afterwards, passed or failed.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from medallion.declare.tables import Layer
+from medallion.declare.pipeline import get_pipeline
+from medallion.declare.tables import KafkaSource, Layer
 from medallion.errors import ConfigError
 from medallion.platform import layout
 from medallion.platform.config import Settings
 from medallion.platform.runtime import Runtime
+from medallion.sources import kafka
 
 RUN_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # safe in a path and in a schema name
 
@@ -54,8 +56,33 @@ def clean_up(runtime: Runtime, pipeline_names: list[str]) -> list[str]:
     for location in (settings.root, settings.landing):
         _delete_tree(runtime, location)
         removed.append(location)
+    removed += _delete_topics(runtime, pipeline_names)
     log.info("test run data removed: %s", ", ".join(removed))
     return removed
+
+
+def _delete_topics(runtime: Runtime, pipeline_names: list[str]) -> list[str]:
+    """The run's own Kafka topics (its producer made them, named with its suffix: sources.kafka)."""
+    settings = runtime.settings
+    if settings.kafka is None:
+        return []
+    topics = sorted(
+        {
+            kafka.topic_name(read, settings.pipeline(name), settings.schema_suffix)
+            for name in pipeline_names
+            for table in get_pipeline(name).ordered()
+            for read in table.inputs.values()
+            if isinstance(read, KafkaSource)
+        }
+    )
+    if not topics:
+        return []
+    endpoint = settings.kafka
+    connection_string = (
+        runtime.secrets.get(endpoint.connection_string_secret).reveal() if endpoint.security == "eventhubs" else None
+    )
+    deleted = kafka.delete_topics(kafka.producer_config(endpoint, connection_string), topics)
+    return [f"topic {topic}" for topic in deleted]
 
 
 def _delete_tree(runtime: Runtime, location: str) -> None:

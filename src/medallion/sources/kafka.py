@@ -181,6 +181,24 @@ def _has_leaders(admin: Any, topic: str) -> bool:
     )
 
 
+def delete_topics(config: Mapping[str, Any], topics: Sequence[str], timeout: float = 30) -> list[str]:
+    """Delete ``topics`` from the broker (an isolated run's own, at its clean-up); returns those deleted. A
+    topic already gone is no error."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({k: v for k, v in config.items() if k not in ("enable.idempotence", "acks", "linger.ms")})
+    present = [topic for topic in topics if topic in admin.list_topics(timeout=15).topics]
+    deleted = []
+    for topic, future in admin.delete_topics(present, operation_timeout=timeout).items() if present else []:
+        try:
+            future.result(timeout=timeout)
+            deleted.append(topic)
+        except Exception as err:  # removed meanwhile: gone is what was wanted
+            if "UNKNOWN_TOPIC_OR_PART" not in str(err):
+                raise SourceError(f"Could not delete Kafka topic {topic}: {err}") from None
+    return deleted
+
+
 def require_topics(settings: Settings, sources: Sequence[KafkaSource], pipeline_conf: Mapping) -> None:
     """The local broker: create the topics ``sources`` read, each ready to read, before a stream starts
     (a reader started first would make the broker create the topic with its defaults, and race its
