@@ -4,13 +4,14 @@ the helpers beside it in its package, so changed code is never skipped; nothing 
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 import textwrap
 
 import pytest
 
 from medallion.declare import code
-from medallion.declare.tables import Layer, Overwrite, table
 from medallion.engine import changes
 
 VIEWS = """
@@ -85,21 +86,22 @@ def test_the_digest_is_of_the_code_imported_not_of_files_changed_since(package):
     assert changes.declaration_digest(totals) == first
 
 
-def test_the_engine_code_is_part_of_every_digest_and_the_pipelines_are_not(tmp_path, monkeypatch):
+def test_the_engine_digest_covers_the_code_that_decides_rows_and_nothing_else(tmp_path):
     engine = tmp_path / "medallion"
-    (engine / "pipelines" / "fitness").mkdir(parents=True)
-    (engine / "io.py").write_text("A = 1\n")
-    (engine / "pipelines" / "fitness" / "silver.py").write_text("B = 1\n")
-    first = code.package_digest(str(engine), "pipelines")
-    (engine / "pipelines" / "fitness" / "silver.py").write_text("B = 22\n")  # a pipeline's own digest covers it
-    assert code.package_digest(str(engine), "pipelines") == first
-    (engine / "io.py").write_text("A = 22\n")
-    assert code.package_digest(str(engine), "pipelines") != first
-
-    declared = table(Layer.GOLD, Overwrite())(lambda: None)
-    before = changes.declaration_digest(declared)
-    monkeypatch.setattr(changes, "ENGINE_CODE", "another engine")
-    assert changes.declaration_digest(declared) != before
+    (engine / "engine").mkdir(parents=True)
+    (engine / "cli").mkdir()
+    (engine / "engine" / "batch.py").write_text("A = 1\n")
+    (engine / "io.py").write_text("B = 1\n")
+    (engine / "cli" / "main.py").write_text("C = 1\n")
+    digest = lambda: code.package_digest(str(engine), ("engine", "io.py"))  # noqa: E731
+    first = digest()
+    (engine / "cli" / "main.py").write_text("C = 2\n")  # a command's help text changes no row
+    assert digest() == first
+    (engine / "io.py").write_text("B = 2\n")
+    second = digest()
+    assert second != first
+    (engine / "engine" / "batch.py").write_text("A = 2\n")
+    assert digest() != second
 
 
 def test_code_without_source_is_digested_by_its_compiled_form_the_same_in_every_process():
@@ -109,6 +111,30 @@ def test_code_without_source_is_digested_by_its_compiled_form_the_same_in_every_
         return code.code_digest(namespace["build"])
 
     source = "def build(x):\n    return [y * 2 for y in x if y > 'a']\n"
+    with_a_set = "def build(x):\n    return [y for y in x if y in {'north', 'south', 'east', 'west'}]\n"
+    in_other_processes = {
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; sys.path[:0] = {sys.path!r}; from {__name__} import code_of; "
+                f"print(code_of({with_a_set!r}))",
+            ],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(in_other_processes) == 1  # a set's members in one order whatever the hash seed
     assert "0x" not in digest_of(source)  # the nested comprehension's code, not its memory address
     assert digest_of(source) == digest_of(source)
     assert digest_of(source) != digest_of(source.replace("'a'", "'b'"))
+
+
+def code_of(text: str) -> str:
+    """The code digest of the function ``build`` compiled from ``text``, where no source is kept."""
+    namespace: dict = {}
+    exec(compile(text, "<no source>", "exec"), namespace)
+    return code.code_digest(namespace["build"])

@@ -10,6 +10,8 @@ from pyspark.sql import DataFrame
 from medallion.declare.pipeline import Pipeline
 from medallion.declare.tables import FileSource, Layer, Scd1, table
 from medallion.engine import changes, runner
+from medallion.engine import streams as streams_module
+from medallion.engine.eventlog import RecordedRun
 from medallion.engine.runner import RunContext, StreamingRun
 
 REGIONS = FileSource("regions", "csv", "customer STRING, region STRING", stream=False)
@@ -31,7 +33,22 @@ def land(runtime, name: str, text: str) -> None:
         out.write(text)
 
 
-def test_a_view_reading_a_landing_folder_is_refreshed_when_a_file_lands_while_the_streams_run(make_runtime, spark):
+def counted_refreshes(monkeypatch) -> list[str]:
+    """The views stream mode refreshes, in order (each refresh is a run of the view)."""
+    refreshed: list[str] = []
+    run_table = streams_module.run_table
+
+    def counting(context, view, previous=None):
+        refreshed.append(view.name)
+        return run_table(context, view, previous)
+
+    monkeypatch.setattr(streams_module, "run_table", counting)
+    return refreshed
+
+
+def test_a_view_reading_a_landing_folder_is_refreshed_when_a_file_lands_while_the_streams_run(
+    make_runtime, spark, monkeypatch
+):
     runtime = make_runtime()
     pipeline = region_pipeline()
     runner.ensure_tables(runtime, pipeline)
@@ -39,33 +56,49 @@ def test_a_view_reading_a_landing_folder_is_refreshed_when_a_file_lands_while_th
         RunContext(runtime, pipeline, mode="stream", progress=lambda message: None), [], [pipeline.get("regions")]
     )
     stored = runtime.location("region_demo", Layer.BRONZE, "regions").path
+    refreshed = counted_refreshes(monkeypatch)
 
     land(runtime, "1.csv", "customer,region\nann,north\nbob,south\n")
     streams.refresh_views()
     land(runtime, "2.csv", "customer,region\ncid,east\n")
-    streams.refresh_views()
+    streams.refresh_views()  # looked at a moment ago: the folder is looked at again a minute later
+    assert refreshed == ["regions"]
+    streams.refresh_views(look_now=True)  # as the last refresh of a run does
+    streams.refresh_views(look_now=True)  # nothing landed since: no refresh
 
     rows = spark.read.format("delta").load(stored).orderBy("customer").collect()
     assert [(r.customer, r.region) for r in rows] == [("ann", "north"), ("bob", "south"), ("cid", "east")]
-    version = spark.sql(f"DESCRIBE HISTORY delta.`{stored}`").first()["version"]
-    streams.refresh_views()  # nothing landed since: no refresh, no new version
-    assert spark.sql(f"DESCRIBE HISTORY delta.`{stored}`").first()["version"] == version
+    assert refreshed == ["regions", "regions"]
+
+    monkeypatch.setattr(streams_module, "SOURCE_LOOK_SECONDS", 0.0)
+    land(runtime, "3.csv", "customer,region\ndan,west\n")
+    streams.refresh_views()  # a minute later (here: at once)
+    assert refreshed == ["regions"] * 3
 
 
-def test_a_view_declared_always_run_is_never_skipped_in_either_mode(make_runtime):
+def test_a_view_declared_always_run_is_never_skipped_in_either_mode(make_runtime, monkeypatch):
     @table(Layer.GOLD, Scd1(("customer",)), {"raw": REGIONS}, always_run=True)
     def recent(raw: DataFrame) -> DataFrame:
         """Rows that depend on the clock as much as on the input."""
         return raw.select("customer", "_corrupt_record")
 
     runtime = make_runtime()
+    pipeline = Pipeline.of("region_demo", recent)
+    runner.ensure_tables(runtime, pipeline)
     land(runtime, "1.csv", "customer,region\nann,north\n")
-    context = RunContext(runtime, Pipeline.of("region_demo", recent), mode="stream", progress=lambda message: None)
-    streams = StreamingRun(context, [], [recent])
-    assert changes.fingerprint(context, recent) is None  # a run once: it runs
-    assert streams._input_versions(recent) != streams._input_versions(recent)  # stream mode: every interval
-    regions = region_pipeline()
-    assert changes.fingerprint(RunContext(runtime, regions), regions.get("regions")) is not None  # undeclared
+    context = RunContext(runtime, pipeline, progress=lambda message: None)
+    first = runner.run_table(context, recent)
+    again = runner.run_table(context, recent, RecordedRun(first.fingerprint))
+    assert (first.status, again.status) == ("ok", "ok")  # run again on the same input, never skipped
+    assert again.fingerprint is not None  # recorded: where a view reading added rows starts next time
+
+    streams = StreamingRun(RunContext(runtime, pipeline, mode="stream", progress=lambda message: None), [], [recent])
+    refreshed = counted_refreshes(monkeypatch)
+    streams.refresh_views()
+    streams.refresh_views()  # within the minute: not looked at again
+    streams.refresh_views(look_now=True)  # each look is a change
+    assert refreshed == ["recent", "recent"]
+    assert streams.changing == {"recent"} and streams._table_versions() == ()  # idle does not wait for it
 
 
 def test_a_rotated_tokenisation_key_is_a_change_of_the_tables_that_tokenise(make_runtime, monkeypatch):
@@ -84,3 +117,5 @@ def test_a_rotated_tokenisation_key_is_a_change_of_the_tables_that_tokenise(make
     after = changes.fingerprint(context, tokenised)
     assert changes.digest(after) != changes.digest(before)
     assert "a" * 64 not in repr(after) and "b" * 64 not in repr(after)  # the key itself is never kept
+    monkeypatch.delenv("MEDALLION_SECRET_PII_TOKEN_KEY")
+    assert changes.fingerprint(context, tokenised) is None  # no key to read: it runs, and its run says why

@@ -30,11 +30,16 @@ def code_digest(build: Callable) -> str:
     return code + files_digest(_stamped(files), root=folder)
 
 
-def package_digest(folder: str, leaving_out: str) -> str:
-    """The digest of every Python file under ``folder`` but those under its subfolder ``leaving_out``."""
-    skipped = os.path.join(folder, leaving_out) + os.sep
+def package_digest(folder: str, within: tuple[str, ...]) -> str:
+    """The digest of the Python files of ``folder`` that are, or are under, the names ``within`` it."""
     files = sorted(
-        path for path in glob.glob(os.path.join(folder, "**", "*.py"), recursive=True) if not path.startswith(skipped)
+        path
+        for name in within
+        for path in (
+            glob.glob(os.path.join(folder, name, "**", "*.py"), recursive=True)
+            if os.path.isdir(os.path.join(folder, name))
+            else [os.path.join(folder, name)]
+        )
     )
     return files_digest(_stamped(files), root=folder)
 
@@ -58,5 +63,13 @@ def files_digest(stamped: tuple[tuple[str, int, int], ...], root: str) -> str:
 def _compiled(code: CodeType) -> str:
     """Compiled code as text that is the same in every process (a nested function's code object would print
     its memory address)."""
-    constants = "".join(_compiled(c) if isinstance(c, CodeType) else repr(c) for c in code.co_consts)
+    constants = "".join(_constant(c) for c in code.co_consts)
     return code.co_code.hex() + constants + repr(code.co_names)
+
+
+def _constant(value: object) -> str:
+    if isinstance(value, CodeType):
+        return _compiled(value)
+    if isinstance(value, frozenset):  # `x in {"a", "b"}`: its order changes with the process's hash seed
+        return "frozenset(" + ",".join(sorted(_constant(v) for v in value)) + ")"
+    return repr(value)

@@ -446,11 +446,10 @@ class Table:
     # Its rows depend on more than its inputs (a filter on the current date): it runs every time, never skipped
     always_run: bool = False
     # The digest of the build's code and the files beside it, as imported (medallion.declare.code)
-    code: str = field(default="", compare=False, repr=False)
+    code: str = field(default="", init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.code:
-            object.__setattr__(self, "code", code_digest(self.build))
+        object.__setattr__(self, "code", code_digest(self.build))
         if self.reads_added:
             if self.is_streaming or isinstance(self.write, (Append, Overwrite)):
                 raise ValueError(

@@ -13,7 +13,8 @@ fingerprint of each successful run; the next run computes it again and skips the
 When a fingerprint cannot be computed cheaply (a landing zone on cloud storage, read through Auto Loader,
 or a Kafka topic, whose new messages only the query itself finds from its checkpointed offsets) the table
 always runs: skipping is an optimisation, never a guess. So does a table declared ``always_run``, whose rows
-depend on more than its inputs (a view keeping the last seven days by the current date).
+depend on more than its inputs (a view keeping the last seven days by the current date): its fingerprint is
+recorded (where a view reading added rows starts next time) but never taken as unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model,
 from medallion.engine.batch import pii_key_for
 from medallion.engine.context import RunContext
 from medallion.engine.landing_scan import FolderScan, scan_folder
+from medallion.errors import MedallionError
 from medallion.sources import models
 
 UNKNOWN = None
@@ -94,9 +96,11 @@ def fingerprint(
 ) -> dict[str, object] | None:
     """What the next run of ``table`` would consume (None: cannot tell, so run it). ``scans``: its landing
     folders, already walked this run (see landing_scan); walked here when not given."""
-    if table.always_run:
-        return UNKNOWN
-    parts: dict[str, object] = {"declaration": declaration_digest(table), "self": version(context, table.name)}
+    parts: dict[str, object] = {
+        "declaration": declaration_digest(table),
+        "engine": ENGINE_CODE,  # not in computed_by: rows already written stay as the engine of then wrote them
+        "self": version(context, table.name),
+    }
     for param, read in sorted(table.inputs.items()):
         if isinstance(read, Read):
             parts[param] = partition_version(context, read) if read.partition else version(context, read.table)
@@ -105,7 +109,10 @@ def fingerprint(
         if marker is UNKNOWN:
             return None
         parts[param] = marker
-    key = pii_key_for(table, context.runtime.secrets)
+    try:
+        key = pii_key_for(table, context.runtime.secrets)
+    except MedallionError:  # no key to read: the table runs, and its run says what is missing
+        return UNKNOWN
     if key is not None:  # a rotated key tokenises anew: the table's rows change with it
         parts["tokens"] = hmac.new(key, b"medallion fingerprint", hashlib.sha256).hexdigest()
     if table.wants_conf():
@@ -176,15 +183,18 @@ def forget(context: RunContext, table_name: str) -> None:
     context.versions.pop(table_name, None)
 
 
-# The engine's own code (the medallion package but its pipelines): how rows are parsed, checked and written
-# decides them as a build does, so a changed engine runs every table once. Taken at import, as a build's is.
-ENGINE_CODE = package_digest(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pipelines")
+# The engine's code that decides a table's rows as its build does (how files are parsed, rules checked,
+# personal data protected and rows written): a change to it runs every table once. Taken at import, as a
+# build's is. Not the commands, reports and readers, whose change changes no row.
+ENGINE_CODE = package_digest(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    ("engine", "sources", "declare", "io.py", "key_ranges.py"),
+)
 
 
 def declaration_digest(table: Table) -> str:
     declared = [
         table.code,
-        ENGINE_CODE,
         repr(table.write),
         repr(table.expectations),
         repr(table.partition_by),

@@ -56,7 +56,14 @@ def clean_up(runtime: Runtime, pipeline_names: list[str]) -> list[str]:
     for location in (settings.root, settings.landing):
         _delete_tree(runtime, location)
         removed.append(location)
-    removed += _delete_topics(runtime, pipeline_names)
+    try:
+        removed += _delete_topics(runtime, pipeline_names)
+    except Exception as err:  # the run's result stands; its topics are named so they can be removed by hand
+        log.warning(
+            "the test run's Kafka topics were not deleted (%s): remove the topics ending in %s by hand",
+            type(err).__name__,
+            runtime.settings.schema_suffix,
+        )
     log.info("test run data removed: %s", ", ".join(removed))
     return removed
 

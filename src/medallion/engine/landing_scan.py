@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medallion.declare.tables import FileSource, Table
+from medallion.sources.landing import is_hidden
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,6 @@ class FolderScan:
     hidden: tuple[Path, ...] = ()  # hidden files and folders (a hidden folder is not entered)
     modified_ms: Mapping[str, int] = field(default_factory=dict)  # absolute path of each visible file → mtime (ms)
     root: Path | None = None
-
-
-def is_hidden(name: str) -> bool:
-    """Whether Spark's file sources skip a file or folder of this name (Hadoop's rule, as Spark's file listing
-    applies it): a name starting with ``.``, or with ``_`` unless it holds ``=`` (a partition folder such as
-    ``_source=crm``) or starts ``_metadata`` / ``_common_metadata``, and a copy in progress (``…._COPYING_``)."""
-    skipped = name.startswith(".") or (name.startswith("_") and "=" not in name) or name.endswith("._COPYING_")
-    return skipped and not name.startswith(("_common_metadata", "_metadata"))
 
 
 def scan_folder(folder: str) -> FolderScan | None:

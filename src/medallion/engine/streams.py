@@ -21,7 +21,7 @@ from medallion.declare.tables import Layer, Read, Table
 from medallion.engine import batch, changes, checkpoints, eventlog, inputs, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress, table_of_query
 from medallion.engine.eventlog import RecordedRun, TableRun
-from medallion.engine.failures import checkpoint_error
+from medallion.engine.failures import checkpoint_error, safe_message
 from medallion.engine.pipeline import preflight, record_crashed_run, run, select, unloaded_history
 from medallion.engine.setup import ensure_tables
 from medallion.engine.table import batches_run, dropped_by_state, job, run_table
@@ -82,6 +82,11 @@ def _start_query(context: RunContext, table: Table, interval: str):
         raise checkpoint_error(err, location.checkpoint, context, table) from None
 
 
+# A view's inputs that are not tables of the pipeline (a relational source, a landing folder read whole, a model
+# alias) are looked at once a minute at most, not at every trigger interval: a look at a database is a query.
+SOURCE_LOOK_SECONDS = 60.0
+
+
 @dataclass
 class StreamingRun:
     """Streams of one pipeline in stream mode, plus the refresher of its materialized views."""
@@ -94,6 +99,8 @@ class StreamingRun:
     errors: list[BaseException] = field(default_factory=list)
     refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     refreshed_at: dict[str, tuple] = field(default_factory=dict)  # view → input versions it last saw
+    sources_seen: dict[str, tuple[float, tuple]] = field(default_factory=dict)  # view → (when, its other inputs)
+    changing: set[str] = field(default_factory=set)  # views whose every look is a change (see _other_inputs)
     last_refresh: dict[str, RecordedRun] = field(default_factory=dict)  # view → what its last refresh consumed
     released_at: dict[str, tuple] = field(default_factory=dict)  # retrying table → what its last release saw
     lock: runlock.RunLock | None = None
@@ -213,21 +220,29 @@ class StreamingRun:
             if versions != last_versions or not self.idle():
                 last_versions, stable_since = versions, time.time()
             elif time.time() - stable_since >= max(4 * interval, 4):
-                self.refresh_views()
+                self.refresh_views(look_now=True)
                 if self._table_versions() == versions:
                     return
             time.sleep(interval / 2)
         raise TimeoutError(f"streams of {self.context.pipeline.name} did not become idle within {timeout:.0f} s")
 
     def _table_versions(self) -> tuple:
+        """The versions of the pipeline's tables but the views refreshed at every look (and what reads them):
+        those change once a minute whatever arrives, and idle means that nothing else does."""
         spark = self.context.spark
-        return tuple(io.table_version(spark, self.context.location(t).path) for t in self.context.pipeline.ordered())
+        moving = set(self.changing)
+        for table in self.context.pipeline.ordered():
+            if moving.intersection(table.upstream):
+                moving.add(table.name)
+        steady = [t for t in self.context.pipeline.ordered() if t.name not in moving]
+        return tuple(io.table_version(spark, self.context.location(t).path) for t in steady)
 
-    def refresh_views(self) -> None:
-        """Recompute each view whose inputs changed since its last refresh (in dependency order)."""
+    def refresh_views(self, look_now: bool = False) -> None:
+        """Recompute each view whose inputs changed since its last refresh (in dependency order). ``look_now``:
+        look at the inputs that are not tables however recently they were looked at (the last refresh)."""
         with self.refresh_lock:  # the background refresher and a waiting caller never merge at once
             for view in self.views:
-                versions = self._input_versions(view)
+                versions = self._input_versions(view, look_now)
                 if self.refreshed_at.get(view.name) != versions:
                     self.context.versions.clear()
                     run = run_table(self.context, view, self.last_refresh.get(view.name))
@@ -277,24 +292,38 @@ class StreamingRun:
             *[io.table_version(spark, self.context.location(pipeline.get(name)).path) for name in referenced],
         )
 
-    def _input_versions(self, view: Table) -> tuple:
-        """What a refresh of ``view`` reads: its input tables' versions, and what its other inputs hold now (a
-        landing folder's listing, a relational source's change marker, the model version an alias points at:
-        a model promoted while the streams run rescores the view, as a new table version does). An input
-        that cannot tell (a relational source read with a lookback) refreshes the view at every interval."""
-        if view.always_run:
-            return (object(),)  # equal to nothing seen before
+    def _input_versions(self, view: Table, look_now: bool = False) -> tuple:
+        """What a refresh of ``view`` reads: its input tables' versions, and what its other inputs held when last
+        looked at (see :meth:`_other_inputs`)."""
         pipeline = self.context.pipeline
         tables = tuple(
             io.table_version(self.context.spark, self.context.location(pipeline.get(name)).path)
             for name in view.upstream
         )
-        sources = tuple(
-            changes.source_marker(self.context, read) for read in view.inputs.values() if not isinstance(read, Read)
-        )
-        if any(marker is changes.UNKNOWN for marker in sources):
-            return (*tables, object())  # equal to nothing seen before
-        return tables + sources
+        return tables + self._other_inputs(view, look_now)
+
+    def _other_inputs(self, view: Table, look_now: bool) -> tuple:
+        """What the view's inputs that are not tables hold (a landing folder's listing, a relational source's
+        change marker, the model version an alias points at: a model promoted while the streams run rescores
+        the view), looked at every SOURCE_LOOK_SECONDS. An input that cannot tell (a relational source read
+        with a lookback), or a view declared ``always_run``, counts as changed at each look. A look that fails
+        (a database briefly away) keeps what the last one saw, and is made again at the next."""
+        reads = [read for read in view.inputs.values() if not isinstance(read, Read)]
+        if not reads and not view.always_run:
+            return ()
+        looked, seen = self.sources_seen.get(view.name, (None, ()))
+        if not look_now and looked is not None and time.time() - looked < SOURCE_LOOK_SECONDS:
+            return seen
+        try:
+            found = tuple(changes.source_marker(self.context, read) for read in reads)
+        except Exception as err:
+            self.context.say(view, f": its inputs could not be looked at ({safe_message(err)}); again next interval")
+            return seen
+        if view.always_run or changes.UNKNOWN in found:
+            found = (*found, time.time())  # cannot tell what changed: each look is a change
+            self.changing.add(view.name)
+        self.sources_seen[view.name] = (time.time(), found)
+        return found
 
     def _raise_failures(self) -> None:
         failures = self._failures()

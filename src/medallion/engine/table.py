@@ -38,7 +38,8 @@ def run_table(context: RunContext, table: Table, previous: eventlog.RecordedRun 
     # In stream mode a view reading added rows takes its fingerprint too: it records where the next refresh starts.
     consumed = changes.fingerprint(context, table, scans) if context.mode == "once" or table.reads_added else None
     unchanged = (
-        consumed is not None
+        not table.always_run
+        and consumed is not None
         and previous is not None
         and changes.digest(consumed) == changes.recorded_digest(previous.fingerprint)
     )

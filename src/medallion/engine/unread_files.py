@@ -1,6 +1,6 @@
 """Landed files a table will never read, so a run that takes "0 rows in" from them says why.
 
-- A file or folder whose name starts with ``.`` or ``_`` (``landing_scan.is_hidden``: a ``_`` name holding ``=``
+- A file or folder whose name starts with ``.`` or ``_`` (``sources.landing.is_hidden``: a ``_`` name holding ``=``
   is read): Spark's file sources skip hidden names (Hadoop's rule), so such a file is never read, however
   long it stays.
 - A file re-landed under a name a stream already read, with other content: the stream's checkpoint keeps

@@ -151,7 +151,8 @@ def producer_config(kafka: KafkaSettings, connection_string: str | None = None) 
 
 
 def ensure_topic(config: Mapping[str, Any], topic: str, partitions: int, timeout: float = 30) -> None:
-    """Create ``topic`` when the broker lacks it (Event Hubs: the event hub must exist already), and return
+    """Create ``topic`` when the broker lacks it (on Event Hubs an isolated run's own event hub, which needs a
+    connection string with the Manage right; the shared ones exist with the namespace), and return
     once every partition has a leader: a reader that finds a topic still being created fails with "This
     server does not host this topic-partition"."""
     from confluent_kafka.admin import AdminClient, NewTopic

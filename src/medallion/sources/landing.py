@@ -208,12 +208,20 @@ def parse_abfss(url: str) -> tuple[str, str, str]:
     return f"https://{host}", file_system, parsed.path.strip("/")
 
 
+def is_hidden(name: str) -> bool:
+    """Whether Spark's file sources skip a file or folder of this name (Hadoop's rule, as Spark's file listing
+    applies it): a name starting with ``.``, or with ``_`` unless it holds ``=`` (a partition folder such as
+    ``_source=crm``) or starts ``_metadata`` / ``_common_metadata``, and a copy in progress (``…._COPYING_``)."""
+    skipped = name.startswith(".") or (name.startswith("_") and "=" not in name) or name.endswith("._COPYING_")
+    return skipped and not name.startswith(("_common_metadata", "_metadata"))
+
+
 def files_under(folder: Path, prefix: str = "") -> list[LandingFile]:
     """Every visible file under ``folder`` (hidden and partial files skipped), relative to it."""
     found = []
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if path.is_file() and not any(part.startswith((".", "_")) for part in relative.parts):
+        if path.is_file() and not any(is_hidden(part) for part in relative.parts):
             found.append(LandingFile(path, "/".join(filter(None, [prefix.strip("/"), relative.as_posix()]))))
     return found
 

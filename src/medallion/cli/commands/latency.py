@@ -47,10 +47,11 @@ def measure(args: argparse.Namespace) -> int:
         runtime.secrets.get(endpoint.connection_string_secret).reveal() if endpoint.security == "eventhubs" else None
     )
     config = kafka.producer_config(endpoint, secret)
-    topic = kafka.topic_name("clickstream", conf)
+    suffix = runtime.settings.schema_suffix  # a per-user target's topics are its own
+    topic = kafka.topic_name("clickstream", conf, suffix)
     if endpoint.security == "plaintext":  # every topic the streams subscribe to must exist before they start
-        for name in dict(conf["topics"]).values():
-            kafka.ensure_topic(config, str(name), int(conf["topic_partitions"]))
+        for name in dict(conf["topics"]):
+            kafka.ensure_topic(config, kafka.topic_name(str(name), conf, suffix), int(conf["topic_partitions"]))
     run_id = uuid.uuid4().hex[:8]
     streams = start_streams(runtime, pipeline.name)
     try:
