@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from medallion import io
 from medallion.declare.pipeline import get_pipeline
-from medallion.declare.tables import Layer, Read, Table
+from medallion.declare.tables import JdbcSource, Layer, Read, Table
 from medallion.engine import batch, changes, checkpoints, eventlog, inputs, requeue, runlock
 from medallion.engine.context import Progress, RunContext, print_progress, table_of_query
 from medallion.engine.eventlog import RecordedRun, TableRun
@@ -303,27 +303,32 @@ class StreamingRun:
         return tables + self._other_inputs(view, look_now)
 
     def _other_inputs(self, view: Table, look_now: bool) -> tuple:
-        """What the view's inputs that are not tables hold (a landing folder's listing, a relational source's
-        change marker, the model version an alias points at: a model promoted while the streams run rescores
-        the view), looked at every SOURCE_LOOK_SECONDS. An input that cannot tell (a relational source read
-        with a lookback), or a view declared ``always_run``, counts as changed at each look. A look that fails
-        (a database briefly away) keeps what the last one saw, and is made again at the next."""
+        """What the view's inputs that are not tables hold: a landing folder's listing and the model version an
+        alias points at (a model promoted while the streams run rescores the view) at every interval; a
+        relational source's change marker, a query, once every SOURCE_LOOK_SECONDS. An input that cannot tell
+        (a relational source read with a lookback), or a view declared ``always_run``, counts as changed once
+        every SOURCE_LOOK_SECONDS. A look that fails (a database briefly away) keeps what the last one saw,
+        and is made again at the next interval."""
         reads = [read for read in view.inputs.values() if not isinstance(read, Read)]
         if not reads and not view.always_run:
             return ()
         looked, seen = self.sources_seen.get(view.name, (None, ()))
-        if not look_now and looked is not None and time.time() - looked < SOURCE_LOOK_SECONDS:
-            return seen
+        due = look_now or looked is None or time.time() - looked >= SOURCE_LOOK_SECONDS
         try:
-            found = tuple(changes.source_marker(self.context, read) for read in reads)
+            found = [
+                seen[index]
+                if isinstance(read, JdbcSource) and not due and index < len(seen)
+                else changes.source_marker(self.context, read)
+                for index, read in enumerate(reads)
+            ]
         except Exception as err:
             self.context.say(view, f": its inputs could not be looked at ({safe_message(err)}); again next interval")
             return seen
-        if view.always_run or changes.UNKNOWN in found:
-            found = (*found, time.time())  # cannot tell what changed: each look is a change
+        if view.always_run or changes.UNKNOWN in found:  # cannot tell what changed: a look is a change
+            found.append(time.time() if due or len(seen) <= len(reads) else seen[len(reads)])
             self.changing.add(view.name)
-        self.sources_seen[view.name] = (time.time(), found)
-        return found
+        self.sources_seen[view.name] = (time.time() if due or looked is None else looked, tuple(found))
+        return tuple(found)
 
     def _raise_failures(self) -> None:
         failures = self._failures()
