@@ -76,6 +76,15 @@ def test_a_new_module_in_the_package_changes_the_digest(package):
     assert changes.declaration_digest(imported()) != first
 
 
+def test_a_changed_data_file_of_the_package_changes_the_digest(package):
+    folder, imported = package
+    (folder / "data").mkdir()
+    (folder / "data" / "stop_words.txt").write_text("a\nthe\n")
+    first = changes.declaration_digest(imported())
+    (folder / "data" / "stop_words.txt").write_text("a\nan\nthe\n")
+    assert changes.declaration_digest(imported()) != first
+
+
 def test_the_digest_is_of_the_code_imported_not_of_files_changed_since(package):
     """A process runs the code it imported: a helper edited meanwhile (a notebook session, an edit during a
     run) must not be recorded as run, or the edited code would be skipped by every later run."""

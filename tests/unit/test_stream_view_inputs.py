@@ -8,7 +8,7 @@ import os
 from pyspark.sql import DataFrame
 
 from medallion.declare.pipeline import Pipeline
-from medallion.declare.tables import FileSource, Layer, Scd1, table
+from medallion.declare.tables import Append, FileSource, Layer, Scd1, snapshot, stream, table
 from medallion.engine import changes, runner
 from medallion.engine import streams as streams_module
 from medallion.engine.eventlog import RecordedRun
@@ -112,3 +112,35 @@ def test_a_rotated_tokenisation_key_is_a_change_of_the_tables_that_tokenise(make
     assert "a" * 64 not in repr(after) and "b" * 64 not in repr(after)  # the key itself is never kept
     monkeypatch.delenv("MEDALLION_SECRET_PII_TOKEN_KEY")
     assert changes.fingerprint(context, tokenised) is None  # no key to read: it runs, and its run says why
+
+
+def test_a_build_defined_outside_a_module_file_always_runs(make_runtime):
+    namespace: dict = {}
+    exec(compile("def cell(raw):\n    return raw.select('customer', '_corrupt_record')\n", "<cell>", "exec"), namespace)
+    in_a_cell = table(Layer.GOLD, Scd1(("customer",)), {"raw": REGIONS}, name="in_a_cell")(namespace["cell"])
+    context = RunContext(make_runtime(), Pipeline.of("region_demo", in_a_cell))
+    assert changes.fingerprint(context, in_a_cell) is None  # helpers in other cells: not in its digest
+
+
+def test_idle_waits_for_a_stream_reading_a_view_whose_every_look_is_a_change(make_runtime):
+    @table(Layer.SILVER, Scd1(("customer",)), {"raw": REGIONS}, always_run=True)
+    def current(raw: DataFrame) -> DataFrame:
+        """Refreshed at every look."""
+        return raw.select("customer", "_corrupt_record")
+
+    @table(Layer.GOLD, Scd1(("customer",)), {"current": snapshot("current")})
+    def summary(current: DataFrame) -> DataFrame:
+        """A view over it: it moves with it."""
+        return current
+
+    @table(Layer.GOLD, Append(), {"current": stream("current")})
+    def changes_seen(current: DataFrame) -> DataFrame:
+        """A stream over it: idle waits for it to catch up."""
+        return current
+
+    runtime = make_runtime()
+    pipeline = Pipeline.of("region_demo", current, summary, changes_seen)
+    streams = StreamingRun(RunContext(runtime, pipeline, mode="stream"), [], [current, summary])
+    streams.changing.add("current")
+    assert len(streams._table_versions()) == 1  # the stream's table alone
+    assert streams._streams_read(["current"]) and not streams._streams_read(["summary"])

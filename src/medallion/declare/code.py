@@ -14,9 +14,10 @@ from types import CodeType
 
 
 def code_digest(build: Callable) -> str:
-    """The build function's code and the Python files beside it (its package, or its module alone): a change
-    to a helper it calls (a statistic, a column list, a scoring function) reruns the table as a change to the
-    build itself does. Files are named by their base names, so a copy of the project elsewhere is the same."""
+    """The build function's code and the Python files beside it (its package, or its module alone) with the
+    package's data files (``data/``, e.g. a word list a classifier reads): a change to a helper it calls (a
+    statistic, a column list, a scoring function) reruns the table as a change to the build itself does.
+    Files are named relative to the package, so a copy of the project elsewhere is the same."""
     try:
         code = inspect.getsource(build)
     except (OSError, TypeError):  # defined where no source is kept: its compiled code
@@ -26,8 +27,17 @@ def code_digest(build: Callable) -> str:
         return code
     folder = os.path.dirname(os.path.abspath(file))
     in_package = os.path.exists(os.path.join(folder, "__init__.py"))
-    files = sorted(glob.glob(os.path.join(folder, "*.py"))) if in_package else [os.path.abspath(file)]
+    if not in_package:
+        return code + files_digest(_stamped([os.path.abspath(file)]), root=folder)
+    data = [path for path in glob.glob(os.path.join(folder, "data", "**", "*"), recursive=True) if os.path.isfile(path)]
+    files = sorted(glob.glob(os.path.join(folder, "*.py")) + data)
     return code + files_digest(_stamped(files), root=folder)
+
+
+def in_a_file(build: Callable) -> bool:
+    """Whether the build was defined in a module file (not in a notebook cell or by ``exec``), whose helpers
+    beside it its digest can cover."""
+    return bool(getattr(inspect.getmodule(build), "__file__", None))
 
 
 def package_digest(folder: str, within: tuple[str, ...]) -> str:

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from medallion import delta_log, io
-from medallion.declare.code import package_digest
+from medallion.declare.code import in_a_file, package_digest
 from medallion.declare.tables import FileSource, JdbcSource, KafkaSource, Model, Read, Table
 from medallion.engine.batch import pii_key_for
 from medallion.engine.context import RunContext
@@ -96,6 +96,8 @@ def fingerprint(
 ) -> dict[str, object] | None:
     """What the next run of ``table`` would consume (None: cannot tell, so run it). ``scans``: its landing
     folders, already walked this run (see landing_scan); walked here when not given."""
+    if not in_a_file(table.build):  # defined in a notebook cell: helpers in other cells are not in its digest
+        return UNKNOWN
     parts: dict[str, object] = {
         "declaration": declaration_digest(table),
         "engine": ENGINE_CODE,  # not in computed_by: rows already written stay as the engine of then wrote them

@@ -209,7 +209,9 @@ class StreamingRun:
 
         Idle means: no query is running a trigger or has data waiting, and no table of the pipeline got a
         new Delta version for four trigger intervals (long enough for each downstream stream to trigger
-        once on what its upstream committed); then the views are refreshed one last time.
+        once on what its upstream committed), views whose every look is a change aside (see
+        :meth:`_table_versions`); then the views are refreshed one last time, and when that wrote rows a
+        stream reads, the wait goes on.
         """
         interval = seconds(self.context.runtime.settings.trigger_interval)
         deadline = time.time() + timeout
@@ -220,26 +222,35 @@ class StreamingRun:
             if versions != last_versions or not self.idle():
                 last_versions, stable_since = versions, time.time()
             elif time.time() - stable_since >= max(4 * interval, 4):
-                self.refresh_views(look_now=True)
-                if self._table_versions() == versions:
+                written = self.refresh_views(look_now=True)
+                if not self._streams_read(written) and self._table_versions() == versions:
                     return
+                last_versions = None  # what the refresh wrote is streamed on: wait for it
             time.sleep(interval / 2)
         raise TimeoutError(f"streams of {self.context.pipeline.name} did not become idle within {timeout:.0f} s")
 
+    def _streams_read(self, views: Iterable[str]) -> bool:
+        """Whether a streaming table reads one of ``views``."""
+        named = set(views)
+        return any(t.is_streaming and named.intersection(t.upstream) for t in self.context.pipeline.ordered())
+
     def _table_versions(self) -> tuple:
-        """The versions of the pipeline's tables but the views refreshed at every look (and what reads them):
-        those change once a minute whatever arrives, and idle means that nothing else does."""
+        """The versions of the pipeline's tables but the views refreshed at every look and the views that read
+        them: those change once a minute whatever arrives, and idle means that nothing else does. A streaming
+        table reading them stays: it has caught up when its version stands still."""
         spark = self.context.spark
         moving = set(self.changing)
         for table in self.context.pipeline.ordered():
-            if moving.intersection(table.upstream):
+            if not table.is_streaming and moving.intersection(table.upstream):
                 moving.add(table.name)
         steady = [t for t in self.context.pipeline.ordered() if t.name not in moving]
         return tuple(io.table_version(spark, self.context.location(t).path) for t in steady)
 
-    def refresh_views(self, look_now: bool = False) -> None:
-        """Recompute each view whose inputs changed since its last refresh (in dependency order). ``look_now``:
-        look at the inputs that are not tables however recently they were looked at (the last refresh)."""
+    def refresh_views(self, look_now: bool = False) -> list[str]:
+        """Recompute each view whose inputs changed since its last refresh (in dependency order); returns the
+        views that wrote rows. ``look_now``: look at the inputs that are not tables however recently they were
+        looked at (the last refresh), and let a look that fails raise."""
+        written = []
         with self.refresh_lock:  # the background refresher and a waiting caller never merge at once
             for view in self.views:
                 versions = self._input_versions(view, look_now)
@@ -249,6 +260,9 @@ class StreamingRun:
                     if run.fingerprint is not None:  # a view reading added rows: where its next refresh starts
                         self.last_refresh[view.name] = RecordedRun(run.fingerprint)
                     self.refreshed_at[view.name] = versions
+                    if run.rows_written:
+                        written.append(view.name)
+        return written
 
     def retrying(self) -> list[Table]:
         """The tables of this stream run with a retry policy (rows waiting in the quarantine for a reference)."""
@@ -322,6 +336,8 @@ class StreamingRun:
                 for index, read in enumerate(reads)
             ]
         except Exception as err:
+            if look_now:  # the last look of a run: it must see what is there
+                raise
             self.context.say(view, f": its inputs could not be looked at ({safe_message(err)}); again next interval")
             return seen
         if view.always_run or changes.UNKNOWN in found:  # cannot tell what changed: a look is a change
