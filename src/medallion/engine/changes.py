@@ -109,7 +109,7 @@ def fingerprint(
             continue
         marker = source_marker(context, read, scans)
         if marker is UNKNOWN:
-            return None
+            return UNKNOWN
         parts[param] = marker
     try:
         key = pii_key_for(table, context.runtime.secrets)

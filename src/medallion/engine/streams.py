@@ -82,8 +82,8 @@ def _start_query(context: RunContext, table: Table, interval: str):
         raise checkpoint_error(err, location.checkpoint, context, table) from None
 
 
-# A view's inputs that are not tables of the pipeline (a relational source, a landing folder read whole, a model
-# alias) are looked at once a minute at most, not at every trigger interval: a look at a database is a query.
+# A view's relational sources are looked at once a minute at most, not at every trigger interval: a look at a
+# database is a query (a landing folder's listing and a model alias are looked at every interval).
 SOURCE_LOOK_SECONDS = 60.0
 
 

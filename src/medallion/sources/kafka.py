@@ -150,14 +150,21 @@ def producer_config(kafka: KafkaSettings, connection_string: str | None = None) 
     return config
 
 
+def _admin(config: Mapping[str, Any]) -> Any:
+    """An admin client of the producer's endpoint (its producer-only settings left out)."""
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({k: v for k, v in config.items() if k not in ("enable.idempotence", "acks", "linger.ms")})
+
+
 def ensure_topic(config: Mapping[str, Any], topic: str, partitions: int, timeout: float = 30) -> None:
     """Create ``topic`` when the broker lacks it (on Event Hubs an isolated run's own event hub, which needs a
     connection string with the Manage right; the shared ones exist with the namespace), and return
     once every partition has a leader: a reader that finds a topic still being created fails with "This
     server does not host this topic-partition"."""
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import NewTopic
 
-    admin = AdminClient({k: v for k, v in config.items() if k not in ("enable.idempotence", "acks", "linger.ms")})
+    admin = _admin(config)
     if topic not in admin.list_topics(timeout=15).topics:
         for future in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)]).values():
             try:
@@ -185,9 +192,7 @@ def _has_leaders(admin: Any, topic: str) -> bool:
 def delete_topics(config: Mapping[str, Any], topics: Sequence[str], timeout: float = 30) -> list[str]:
     """Delete ``topics`` from the broker (an isolated run's own, at its clean-up); returns those deleted. A
     topic already gone is no error."""
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient({k: v for k, v in config.items() if k not in ("enable.idempotence", "acks", "linger.ms")})
+    admin = _admin(config)
     present = [topic for topic in topics if topic in admin.list_topics(timeout=15).topics]
     deleted = []
     for topic, future in admin.delete_topics(present, operation_timeout=timeout).items() if present else []:

@@ -12,15 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import medallion.pipelines
 from medallion.cli.commands.pipelines import reset_pipeline
-from medallion.declare import pipeline as declared
 from medallion.declare.tables import Layer
 from medallion.engine import hooks, runner
 from medallion.errors import CheckpointError
-from medallion.platform.config import load_settings
-from medallion.platform.runtime import Runtime
-from tests.integration.engine.toy_pipeline import FILES
+from tests.integration.engine.toy_pipeline import FILES, installed_pipeline
 
 NAME = "recovery_toy"
 QUIET = dict(progress=lambda message: None)
@@ -56,22 +52,10 @@ def load_history(context: PipelineContext) -> list[str]:
 
 @pytest.fixture
 def toy(tmp_path, spark):
-    package = tmp_path / "pipelines" / NAME
-    package.mkdir(parents=True)
-    for name, text in {**FILES, **HISTORY}.items():
-        (package / name).write_text(text.lstrip("\n"))
-    medallion.pipelines.__path__.append(str(tmp_path / "pipelines"))
-    declared._LOADED.pop(f"medallion.pipelines.{NAME}", None)
-    runtime = Runtime(
-        load_settings("local", root=str(tmp_path / "lake"), overrides={"secrets": {"provider": "env"}}), spark=spark
-    )
-    pipeline = declared.get_pipeline(NAME)
-    runner.prepare(runtime, pipeline)
-    hooks.produce(runtime, pipeline, set_number=1)
-    runner.run(runtime, NAME, **QUIET)
-    yield runtime, pipeline
-    medallion.pipelines.__path__.remove(str(tmp_path / "pipelines"))
-    declared._LOADED.pop(f"medallion.pipelines.{NAME}", None)
+    with installed_pipeline(tmp_path, NAME, {**FILES, **HISTORY}, spark) as (runtime, pipeline):
+        hooks.produce(runtime, pipeline, set_number=1)
+        runner.run(runtime, NAME, **QUIET)
+        yield runtime, pipeline
 
 
 def rows(runtime, layer: Layer, table: str) -> list[tuple]:

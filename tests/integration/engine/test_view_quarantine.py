@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-import medallion.pipelines
-from medallion.declare import pipeline as declared
 from medallion.declare.tables import Layer
 from medallion.engine import hooks, runner
 from medallion.platform import failpoints
-from medallion.platform.config import load_settings
-from medallion.platform.runtime import Runtime
-from tests.integration.engine.toy_pipeline import FILES
+from tests.integration.engine.toy_pipeline import FILES, installed_pipeline
 
 NAME = "view_quarantine_toy"
 QUIET = dict(progress=lambda message: None)
@@ -35,20 +31,8 @@ def big_orders(orders):
 
 @pytest.fixture
 def toy(tmp_path, spark):
-    package = tmp_path / "pipelines" / NAME
-    package.mkdir(parents=True)
-    for name, text in {**FILES, "gold.py": FILES["gold.py"] + BIG_ORDERS}.items():
-        (package / name).write_text(text.lstrip("\n"))
-    medallion.pipelines.__path__.append(str(tmp_path / "pipelines"))
-    declared._LOADED.pop(f"medallion.pipelines.{NAME}", None)
-    runtime = Runtime(
-        load_settings("local", root=str(tmp_path / "lake"), overrides={"secrets": {"provider": "env"}}), spark=spark
-    )
-    pipeline = declared.get_pipeline(NAME)
-    runner.prepare(runtime, pipeline)
-    yield runtime, pipeline
-    medallion.pipelines.__path__.remove(str(tmp_path / "pipelines"))
-    declared._LOADED.pop(f"medallion.pipelines.{NAME}", None)
+    with installed_pipeline(tmp_path, NAME, {**FILES, "gold.py": FILES["gold.py"] + BIG_ORDERS}, spark) as installed:
+        yield installed
 
 
 def quarantined(runtime) -> list[tuple]:

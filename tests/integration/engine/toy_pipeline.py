@@ -3,6 +3,8 @@ CSV into bronze, a silver streaming table, a gold view reading a setting. Nothin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 FILES = {
@@ -77,3 +79,32 @@ def forget_toy_pipeline() -> None:
     for name in [m for m in sys.modules if m == "medallion.pipelines.toy" or m.startswith("medallion.pipelines.toy.")]:
         del sys.modules[name]
     declared._LOADED.pop("medallion.pipelines.toy", None)
+
+
+@contextmanager
+def installed_pipeline(tmp_path: Path, name: str, files: dict[str, str], spark) -> Iterator[tuple]:
+    """The pipeline ``name`` made of ``files``, importable as ``medallion.pipelines.<name>`` from a folder
+    outside the project, set up on a storage root of its own: (runtime, pipeline); forgotten afterwards."""
+    import medallion.pipelines
+    from medallion.declare import pipeline as declared
+    from medallion.engine import runner
+    from medallion.platform.config import load_settings
+    from medallion.platform.runtime import Runtime
+
+    package = tmp_path / "pipelines" / name
+    package.mkdir(parents=True)
+    for file, text in files.items():
+        (package / file).write_text(text.lstrip("\n"))
+    medallion.pipelines.__path__.append(str(tmp_path / "pipelines"))
+    declared._LOADED.pop(f"medallion.pipelines.{name}", None)
+    try:
+        runtime = Runtime(
+            load_settings("local", root=str(tmp_path / "lake"), overrides={"secrets": {"provider": "env"}}),
+            spark=spark,
+        )
+        pipeline = declared.get_pipeline(name)
+        runner.prepare(runtime, pipeline)
+        yield runtime, pipeline
+    finally:
+        medallion.pipelines.__path__.remove(str(tmp_path / "pipelines"))
+        declared._LOADED.pop(f"medallion.pipelines.{name}", None)
